@@ -1,0 +1,26 @@
+#include "cli/cli.h"
+
+#include <exception>
+#include <iostream>
+
+namespace dbsa::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"dbsa: Dynamic Block-Sparse Attention for many-shot in-context learning (CLI of DBSA Studio)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dbsa 0.1.0");
+  // Each command group adds itself here; keep this list the only place that knows all of them.
+  register_model_commands(app);
+  register_tokenize_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "dbsa: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,16 @@
+#pragma once
+// The `dbsa` command line: each command group registers its subcommands on the CLI11 app.
+#include <CLI/CLI.hpp>
+
+namespace dbsa::cli {
+
+// Parses argv, runs the chosen subcommand and returns the process exit code. Errors are printed as one
+// line on stderr ("dbsa: <message>") with a non-zero exit code.
+int run(int argc, char** argv);
+
+// Registration hooks (one per cmd_*.cpp). Each adds its subcommands and their callbacks.
+void register_model_commands(CLI::App& app);
+void register_model_synth_command(CLI::App& model);  // under `model`
+void register_tokenize_command(CLI::App& app);
+
+}  // namespace dbsa::cli

@@ -1,0 +1,137 @@
+#include "text/bpe_tokenizer.h"
+
+#include <algorithm>
+#include <queue>
+
+#include "text/unicode_bytes.h"
+
+namespace dbsa {
+
+namespace {
+
+struct Symbol {
+  int prev;
+  int next;
+  size_t begin;
+  size_t n;
+};
+
+struct Bigram {
+  int left;
+  int right;
+  int32_t rank;
+  size_t size;
+};
+
+// Lowest rank first, then leftmost: the order in which the merges were learned.
+struct BigramOrder {
+  bool operator()(const Bigram& a, const Bigram& b) const {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  }
+};
+
+std::string pre_name_checked(const Vocab& v) {
+  if (PreTokenizer::patterns_for(v.data().pre).empty()) {
+    throw TokenizerError(v.source() + ": key 'tokenizer.ggml.pre': unknown pre-tokenizer '" + v.data().pre +
+                         "' (supported: default, gpt-2, llama-bpe, qwen2)");
+  }
+  return v.data().pre;
+}
+
+}  // namespace
+
+BpeTokenizer::BpeTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)), pre_(pre_name_checked(vocab_)) {
+  const std::string& pre = vocab_.data().pre;
+  ignore_merges_ = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+  newline_ = vocab_.find(byte_to_unicode('\n'));
+}
+
+void BpeTokenizer::encode_fragment(std::string_view text, bool /*after_special*/,
+                                   std::vector<TokenId>& out) const {
+  for (std::string_view word : pre_.split(text)) encode_word(bytes_to_unicode_text(word), out);
+}
+
+void BpeTokenizer::encode_word(const std::string& word, std::vector<TokenId>& out) const {
+  if (ignore_merges_) {
+    const TokenId id = vocab_.find(word);
+    if (id >= 0) {
+      out.push_back(id);
+      return;
+    }
+  }
+  std::vector<Symbol> symbols;
+  symbols.reserve(word.size());
+  for (size_t off = 0; off < word.size();) {
+    const size_t len = std::min(utf8_seq_len(static_cast<uint8_t>(word[off])), word.size() - off);
+    const int idx = static_cast<int>(symbols.size());
+    symbols.push_back(Symbol{idx - 1, off + len == word.size() ? -1 : idx + 1, off, len});
+    off += len;
+  }
+
+  const std::string_view wv(word);
+  std::string scratch;
+  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
+  const auto try_add = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    const Symbol& l = symbols[static_cast<size_t>(left)];
+    const Symbol& r = symbols[static_cast<size_t>(right)];
+    const int32_t rank = vocab_.merge_rank(wv.substr(l.begin, l.n), wv.substr(r.begin, r.n), scratch);
+    if (rank < 0) return;
+    queue.push(Bigram{left, right, rank, l.n + r.n});
+  };
+  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
+
+  while (!queue.empty()) {
+    const Bigram b = queue.top();
+    queue.pop();
+    Symbol& l = symbols[static_cast<size_t>(b.left)];
+    Symbol& r = symbols[static_cast<size_t>(b.right)];
+    // A symbol's start never moves, so equal sizes mean the queued pair is still the same text.
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
+    l.n += r.n;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+
+  for (int i = 0; i != -1; i = symbols[static_cast<size_t>(i)].next) {
+    const Symbol& s = symbols[static_cast<size_t>(i)];
+    const std::string_view piece = wv.substr(s.begin, s.n);
+    const TokenId id = vocab_.find(piece);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    // A merge result that is not a token (inconsistent vocabulary): fall back to its characters.
+    for (size_t off = 0; off < piece.size();) {
+      const size_t len = std::min(utf8_seq_len(static_cast<uint8_t>(piece[off])), piece.size() - off);
+      const TokenId cid = vocab_.find(piece.substr(off, len));
+      if (cid < 0) {
+        throw TokenizerError(vocab_.source() + ": byte-level vocabulary has no token for the character \"" +
+                             std::string(piece.substr(off, len)) + "\" (mapped input byte)");
+      }
+      out.push_back(cid);
+      off += len;
+    }
+  }
+}
+
+std::string BpeTokenizer::normal_piece(const std::string& token_text) const {
+  std::string out;
+  out.reserve(token_text.size());
+  for (size_t pos = 0; pos < token_text.size();) {
+    const size_t start = pos;
+    const uint32_t cp = next_codepoint(token_text, pos);
+    if (const auto b = unicode_to_byte(cp)) {
+      out += static_cast<char>(*b);
+    } else {
+      // Not a byte-level character (added tokens of some vocabularies): keep the text as it is.
+      out.append(token_text, start, pos - start);
+    }
+  }
+  return out;
+}
+
+}  // namespace dbsa

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package DBSA Studio needs to build, test and run. Idempotent and
+# non-interactive: packages already present are skipped by apt itself.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libopenblas-dev libpcre2-dev libxxhash-dev libsqlite3-dev libxapian-dev libfaiss-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  qt6-base-dev qt6-svg-dev libqt6sql6-sqlite libqcustomplot-dev libgl1-mesa-dev libxkbcommon-dev
+  xvfb xauth clang libclang-rt-14-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps-debian: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps-debian: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

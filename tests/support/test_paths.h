@@ -1,0 +1,20 @@
+#pragma once
+// Where tests find the read-only shared fixtures and where they may write scratch files.
+#include <filesystem>
+#include <string>
+
+namespace dbsa::test {
+
+inline std::filesystem::path shared_dir() { return std::filesystem::path(DBSA_SHARED_DIR); }
+inline std::filesystem::path fixture(const std::string& rel) { return shared_dir() / "fixtures" / rel; }
+inline std::filesystem::path data(const std::string& rel) { return shared_dir() / "data" / rel; }
+
+// A fresh, empty scratch folder per call site name (removed and recreated).
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  auto p = std::filesystem::path(DBSA_TEST_TMP_DIR) / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+}  // namespace dbsa::test
