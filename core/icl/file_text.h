@@ -1,0 +1,11 @@
+#pragma once
+// Whole-file reads for the small dataset files (a few MB at most).
+#include <filesystem>
+#include <string>
+
+namespace dbsa {
+
+// The bytes of `file`; throws DatasetError naming the file when it cannot be read.
+std::string read_file_text(const std::filesystem::path& file);
+
+}  // namespace dbsa

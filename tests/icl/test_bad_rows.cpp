@@ -1,0 +1,236 @@
+// Bad rows: an error naming file and line, or a counted skip with skip_bad_rows; and the CSV reader's
+// edge cases, on small files written into a scratch folder.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "icl/csv_reader.h"
+#include "icl/dataset_loaders.h"
+#include "support/test_paths.h"
+
+namespace dbsa {
+namespace {
+
+void write(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary);
+  out << bytes;
+}
+
+// Runs f, expects a DatasetError whose message contains every fragment.
+template <typename F>
+void expect_error(F&& f, const std::vector<std::string>& fragments) {
+  try {
+    f();
+    FAIL() << "expected a DatasetError";
+  } catch (const DatasetError& e) {
+    const std::string msg = e.what();
+    for (const auto& frag : fragments)
+      EXPECT_NE(msg.find(frag), std::string::npos) << msg << " lacks " << frag;
+  }
+}
+
+std::filesystem::path trec_dir(const std::string& name, const std::string& train) {
+  auto dir = test::scratch_dir(name);
+  write(dir / "labels.tsv",
+        "ABBR\tabbreviation\nDESC\tdescription\nABBR:exp\tabbreviation expansion\n"
+        "DESC:def\tdescription definition\n");
+  write(dir / "train_5500.label", train);
+  write(dir / "TREC_10.label", "DESC:def What is a cat ?\n");
+  return dir;
+}
+
+TEST(BadRows, TrecUnknownTagNamesFileAndLine) {
+  const auto dir = trec_dir("trec_bad", "ABBR:exp What does NASA stand for ?\nHUM:ind Who wrote it ?\n");
+  expect_error([&] { load_trec(dir, TrecGranularity::Coarse); },
+               {"train_5500.label:2:", "unknown coarse label tag 'HUM'"});
+  expect_error([&] { load_trec(dir, TrecGranularity::Fine); }, {"train_5500.label:2:", "'HUM:ind'"});
+}
+
+TEST(BadRows, TrecSkipIsCountedAndReported) {
+  const auto dir = trec_dir(
+      "trec_skip", "ABBR:exp What does NASA stand for ?\nnot a row\nHUM:ind Who ?\nDESC:def What ?\n");
+  LoadOptions opts;
+  opts.skip_bad_rows = true;
+  const Dataset ds = load_trec(dir, TrecGranularity::Coarse, opts);
+  ASSERT_EQ(ds.train.size(), 2u);
+  EXPECT_EQ(ds.train[1].source_line, 4u);
+  ASSERT_EQ(ds.skipped.size(), 2u);
+  EXPECT_EQ(ds.skipped[0].line, 2u);
+  EXPECT_EQ(ds.skipped[1].line, 3u);
+  EXPECT_EQ(ds.skipped[0].file.filename(), "train_5500.label");
+  EXPECT_NE(ds.skipped[1].reason.find("HUM"), std::string::npos);
+  const std::string summary = describe_skips(ds.skipped, 1);
+  EXPECT_EQ(summary.rfind("skipped 2 bad rows\n  ", 0), 0u) << summary;
+  EXPECT_NE(summary.find("train_5500.label:2: expected `COARSE:fine question text`"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("... and 1 more"), std::string::npos) << summary;
+  EXPECT_EQ(describe_skips({}), "");
+}
+
+std::filesystem::path banking_dir(const std::string& name, const std::string& train) {
+  auto dir = test::scratch_dir(name);
+  write(dir / "categories.json", R"(["card_arrival", "Refund_not_showing_up", "age_limit"])");
+  write(dir / "train.csv", train);
+  write(dir / "test.csv", "text,category\nhow old,age_limit\n");
+  return dir;
+}
+
+TEST(BadRows, Banking77CaseInsensitiveOrderAndErrors) {
+  {
+    const auto dir = banking_dir(
+        "bank_ok",
+        "text,category\r\n\"a, \"\"quoted\"\"\r\nline\",Refund_not_showing_up\r\nb,card_arrival\r\n");
+    const Dataset ds = load_banking77(dir);
+    EXPECT_EQ(ds.labels, (std::vector<std::string>{"age limit", "card arrival", "Refund not showing up"}));
+    ASSERT_EQ(ds.train.size(), 2u);
+    EXPECT_EQ(ds.train[0].text, "a, \"quoted\"\r\nline");
+    EXPECT_EQ(ds.train[0].label_id, 2);
+    EXPECT_EQ(ds.train[1].source_line, 4u);  // the quoted field spans lines 2-3
+  }
+  {
+    const auto dir = banking_dir("bank_unknown", "text,category\nx,card_arrival\ny,lost_card\n");
+    expect_error([&] { load_banking77(dir); }, {"train.csv:3:", "unknown category 'lost_card'"});
+  }
+  {
+    const auto dir = banking_dir("bank_missing", "text,category\nx,card_arrival\nonly text\n");
+    expect_error([&] { load_banking77(dir); }, {"train.csv:3:", "expected 2 fields, found 1"});
+  }
+  {
+    const auto dir = banking_dir("bank_utf8", "text,category\nx,card_arrival\nbad \xff byte,age_limit\n");
+    expect_error([&] { load_banking77(dir); }, {"train.csv:3:", "invalid UTF-8", "byte 4"});
+    LoadOptions opts;
+    opts.skip_bad_rows = true;
+    const Dataset ds = load_banking77(dir, opts);
+    EXPECT_EQ(ds.train.size(), 1u);
+    ASSERT_EQ(ds.skipped.size(), 1u);
+    EXPECT_EQ(ds.skipped[0].line, 3u);
+  }
+  {
+    const auto dir = banking_dir("bank_header", "sentence,category\nx,card_arrival\n");
+    expect_error([&] { load_banking77(dir); }, {"train.csv:1:", "column named 'text'"});
+  }
+  {
+    const auto dir = banking_dir("bank_quote", "text,category\n\"never closed,card_arrival\n");
+    expect_error([&] { load_banking77(dir); }, {"train.csv:2:", "not closed"});
+  }
+}
+
+TEST(BadRows, NluLabelIdsAndLabelsFile) {
+  auto dir = test::scratch_dir("nlu_bad");
+  write(dir / "labels.txt", "0\talarm query\n1\talarm set\n");
+  write(dir / "train.csv", "text,scenario,label\nwake me,alarm,1\nbad,alarm,7\nworse,alarm,x\n");
+  write(dir / "test.csv", "text,scenario,label\nwhat alarms,alarm,0\n");
+  expect_error([&] { load_nlu(dir); }, {"train.csv:3:", "label id in [0, 2)", "'7'"});
+  LoadOptions opts;
+  opts.skip_bad_rows = true;
+  const Dataset ds = load_nlu(dir, opts);
+  EXPECT_EQ(ds.train.size(), 1u);
+  EXPECT_EQ(ds.skipped.size(), 2u);
+  EXPECT_EQ(ds.test[0].label, "alarm query");
+  write(dir / "labels.txt", "0\talarm query\n2\talarm set\n");
+  expect_error([&] { load_nlu_labels(dir / "labels.txt"); }, {"labels.txt:2:", "expected id 1"});
+}
+
+TEST(BadRows, ClinicUnknownIntentAndShape) {
+  auto dir = test::scratch_dir("clinic_bad");
+  write(
+      dir / "data.json",
+      R"({"train": [["hi", "greeting"], ["what", "weather"], ["x"]], "test": [], "oos_train": [], "oos_test": []})");
+  LabelMap map{{"greeting", "oos"}, {"greeting", "oos"}};
+  expect_error([&] { load_clinic150(dir / "data.json", map); },
+               {"data.json:2:", "train[1]", "unknown intent 'weather'"});
+  LoadOptions opts;
+  opts.skip_bad_rows = true;
+  const Dataset ds = load_clinic150(dir / "data.json", map, opts);
+  EXPECT_EQ(ds.train.size(), 1u);
+  ASSERT_EQ(ds.skipped.size(), 2u);
+  EXPECT_NE(ds.skipped[1].reason.find("[text, intent]"), std::string::npos);
+  write(dir / "broken.json", R"({"train": [["hi", "greeting"],)");
+  expect_error([&] { load_clinic150(dir / "broken.json", map); }, {"broken.json", "invalid JSON"});
+}
+
+TEST(BadRows, IndexListParser) {
+  auto dir = test::scratch_dir("index_list");
+  write(dir / "ok.txt", "[3, 1,\n 2,]\n");
+  EXPECT_EQ(load_index_list(dir / "ok.txt"), (std::vector<std::size_t>{3, 1, 2}));
+  write(dir / "empty.txt", "[]");
+  EXPECT_TRUE(load_index_list(dir / "empty.txt").empty());
+  write(dir / "bad.txt", "[1, 2,\n -3]");
+  expect_error([&] { load_index_list(dir / "bad.txt"); }, {"bad.txt:2:", "non-negative integer"});
+  write(dir / "trail.txt", "[1] 2");
+  expect_error([&] { load_index_list(dir / "trail.txt"); }, {"after the list"});
+  std::vector<Example> rows(2);
+  expect_error([&] { select_rows(rows, {0, 5}, "idx"); }, {"index #1 = 5", "2 rows"});
+}
+
+TEST(BadRows, GenericCsvTsvJsonl) {
+  auto dir = test::scratch_dir("generic");
+  write(dir / "train.tsv", "label\ttext\nsad_face\tawful day\nhappy\tgreat day\n");
+  write(dir / "test.jsonl",
+        "{\"text\": \"so so\", \"label\": \"happy\"}\n\n{\"text\": \"meh\", \"label\": \"angry\"}\n");
+  GenericSource src;
+  src.file = dir / "train.tsv";
+  expect_error(
+      [&] {
+        load_generic_dataset("mood", src, dir / "test.jsonl", {"x: ", "y: "});
+      },
+      {"test.jsonl:3:", "unknown label 'angry'"});
+  LoadOptions opts;
+  opts.skip_bad_rows = true;
+  const Dataset ds = load_generic_dataset("mood", src, dir / "test.jsonl", {"x: ", "y: "}, {}, opts);
+  EXPECT_EQ(ds.labels, (std::vector<std::string>{"sad face", "happy"}));
+  ASSERT_EQ(ds.train.size(), 2u);
+  EXPECT_EQ(ds.train[0].text, "awful day");
+  ASSERT_EQ(ds.test.size(), 1u);
+  EXPECT_EQ(ds.test[0].label_id, 1);
+  EXPECT_EQ(ds.skipped.size(), 1u);
+
+  write(dir / "ids.csv", "text,y\nfoo,1\nbar,3\n");
+  GenericSource ids;
+  ids.file = dir / "ids.csv";
+  ids.label_column = "y";
+  ids.label_is_id = true;
+  std::vector<std::string> labels{"zero", "one"};
+  std::vector<SkippedRow> skipped;
+  LoadOptions strict;
+  RowErrorSink errors(strict, skipped);
+  expect_error([&] { load_generic_rows(ids, labels, errors); }, {"ids.csv:3:", "label id in [0, 2)"});
+  write(dir / "x.txt", "a");
+  GenericSource unknown;
+  unknown.file = dir / "x.txt";
+  expect_error([&] { load_generic_rows(unknown, labels, errors); }, {"x.txt", "extension '.txt'"});
+  write(dir / "rows.jsonl", "{\"text\": 5, \"label\": \"one\"}\n");
+  GenericSource js;
+  js.file = dir / "rows.jsonl";
+  expect_error([&] { load_generic_rows(js, labels, errors); }, {"rows.jsonl:1:", "string field 'text'"});
+}
+
+TEST(CsvReader, EdgeCases) {
+  CsvReader r("mem.csv",
+              "\xEF\xBB\xBF"
+              "a,\"b\"\"c\",\n\n\"d\ne\",f\r\ng,\"\"");
+  CsvRecord rec;
+  ASSERT_TRUE(r.next(rec));
+  EXPECT_EQ(rec.fields, (std::vector<std::string>{"a", "b\"c", ""}));
+  EXPECT_EQ(rec.line, 1u);
+  ASSERT_TRUE(r.next(rec));
+  EXPECT_EQ(rec.fields, (std::vector<std::string>{"d\ne", "f"}));
+  EXPECT_EQ(rec.line, 3u);
+  ASSERT_TRUE(r.next(rec));
+  EXPECT_EQ(rec.fields, (std::vector<std::string>{"g", ""}));
+  EXPECT_EQ(rec.line, 5u);
+  EXPECT_FALSE(r.next(rec));
+
+  CsvReader literal("mem.csv", "say \"hi\" now,x\n");
+  ASSERT_TRUE(literal.next(rec));
+  EXPECT_EQ(rec.fields[0], "say \"hi\" now");  // like Python's csv module
+  CsvReader junk("mem.csv", "a\n\"b\"c,d\n");
+  ASSERT_TRUE(junk.next(rec));
+  expect_error([&] { junk.next(rec); }, {"mem.csv:2:", "after a closing quote"});
+  CsvReader tsv("mem.tsv", "a\t\"b\"\n", CsvDialect{'\t', false});
+  ASSERT_TRUE(tsv.next(rec));
+  EXPECT_EQ(rec.fields[1], "\"b\"");
+}
+
+}  // namespace
+}  // namespace dbsa
