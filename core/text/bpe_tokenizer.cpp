@@ -1,34 +1,13 @@
 #include "text/bpe_tokenizer.h"
 
 #include <algorithm>
-#include <queue>
 
+#include "text/symbol_merge.h"
 #include "text/unicode_bytes.h"
 
 namespace dbsa {
 
 namespace {
-
-struct Symbol {
-  int prev;
-  int next;
-  size_t begin;
-  size_t n;
-};
-
-struct Bigram {
-  int left;
-  int right;
-  int32_t rank;
-  size_t size;
-};
-
-// Lowest rank first, then leftmost: the order in which the merges were learned.
-struct BigramOrder {
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
 
 std::string pre_name_checked(const Vocab& v) {
   if (PreTokenizer::patterns_for(v.data().pre).empty()) {
@@ -59,45 +38,18 @@ void BpeTokenizer::encode_word(const std::string& word, std::vector<TokenId>& ou
       return;
     }
   }
-  std::vector<Symbol> symbols;
-  symbols.reserve(word.size());
-  for (size_t off = 0; off < word.size();) {
-    const size_t len = std::min(utf8_seq_len(static_cast<uint8_t>(word[off])), word.size() - off);
-    const int idx = static_cast<int>(symbols.size());
-    symbols.push_back(Symbol{idx - 1, off + len == word.size() ? -1 : idx + 1, off, len});
-    off += len;
-  }
-
+  std::vector<MergeSymbol> symbols = utf8_symbols(word);
   const std::string_view wv(word);
   std::string scratch;
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-  const auto try_add = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    const Symbol& l = symbols[static_cast<size_t>(left)];
-    const Symbol& r = symbols[static_cast<size_t>(right)];
+  // Lowest rank first: the order in which the merges were learned.
+  merge_symbols(symbols, [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<double> {
     const int32_t rank = vocab_.merge_rank(wv.substr(l.begin, l.n), wv.substr(r.begin, r.n), scratch);
-    if (rank < 0) return;
-    queue.push(Bigram{left, right, rank, l.n + r.n});
-  };
-  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
-
-  while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
-    Symbol& l = symbols[static_cast<size_t>(b.left)];
-    Symbol& r = symbols[static_cast<size_t>(b.right)];
-    // A symbol's start never moves, so equal sizes mean the queued pair is still the same text.
-    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
-    l.n += r.n;
-    r.n = 0;
-    l.next = r.next;
-    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = b.left;
-    try_add(l.prev, b.left);
-    try_add(b.left, l.next);
-  }
+    if (rank < 0) return std::nullopt;
+    return -static_cast<double>(rank);
+  });
 
   for (int i = 0; i != -1; i = symbols[static_cast<size_t>(i)].next) {
-    const Symbol& s = symbols[static_cast<size_t>(i)];
+    const MergeSymbol& s = symbols[static_cast<size_t>(i)];
     const std::string_view piece = wv.substr(s.begin, s.n);
     const TokenId id = vocab_.find(piece);
     if (id >= 0) {

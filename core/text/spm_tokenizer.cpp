@@ -1,8 +1,8 @@
 #include "text/spm_tokenizer.h"
 
 #include <algorithm>
-#include <queue>
 
+#include "text/symbol_merge.h"
 #include "text/unicode_bytes.h"
 
 namespace dbsa {
@@ -10,29 +10,6 @@ namespace dbsa {
 namespace {
 
 constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
-
-// A run of the input: one UTF-8 character at first, grown by merges. Merged-away symbols keep n == 0.
-struct Symbol {
-  int prev;
-  int next;
-  size_t begin;
-  size_t n;
-};
-
-struct Bigram {
-  int left;
-  int right;
-  float score;
-  size_t size;
-};
-
-// Highest score first; among equal scores the leftmost pair, which makes the result deterministic and
-// equal to the reference.
-struct BigramOrder {
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.score < b.score || (a.score == b.score && a.left > b.left);
-  }
-};
 
 }  // namespace
 
@@ -54,47 +31,17 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool after_special,
   }
   if (text.empty()) return;
 
-  std::vector<Symbol> symbols;
-  symbols.reserve(text.size());
-  for (size_t off = 0; off < text.size();) {
-    const size_t len = std::min(utf8_seq_len(static_cast<uint8_t>(text[off])), text.size() - off);
-    const int idx = static_cast<int>(symbols.size());
-    symbols.push_back(Symbol{idx - 1, off + len == text.size() ? -1 : idx + 1, off, len});
-    off += len;
-  }
-
-  std::vector<Bigram> storage;
-  storage.reserve(symbols.size());
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue(BigramOrder{}, std::move(storage));
+  std::vector<MergeSymbol> symbols = utf8_symbols(text);
   const std::string_view tv(text);
-  const auto try_add = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    const Symbol& l = symbols[static_cast<size_t>(left)];
-    const Symbol& r = symbols[static_cast<size_t>(right)];
-    const size_t size = l.n + r.n;
-    const TokenId id = vocab_.find(tv.substr(l.begin, size));
-    if (id < 0) return;
-    queue.push(Bigram{left, right, vocab_.score(id), size});
-  };
-  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
-
-  while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
-    Symbol& l = symbols[static_cast<size_t>(b.left)];
-    Symbol& r = symbols[static_cast<size_t>(b.right)];
-    // Stale entry: one side was merged into something else since it was queued.
-    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
-    l.n += r.n;
-    r.n = 0;
-    l.next = r.next;
-    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = b.left;
-    try_add(l.prev, b.left);
-    try_add(b.left, l.next);
-  }
+  // Highest score of the merged piece first; only pieces in the vocabulary can form.
+  merge_symbols(symbols, [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<double> {
+    const TokenId id = vocab_.find(tv.substr(l.begin, l.n + r.n));
+    if (id < 0) return std::nullopt;
+    return static_cast<double>(vocab_.score(id));
+  });
 
   for (int i = 0; i != -1; i = symbols[static_cast<size_t>(i)].next) {
-    const Symbol& s = symbols[static_cast<size_t>(i)];
+    const MergeSymbol& s = symbols[static_cast<size_t>(i)];
     const std::string_view piece = tv.substr(s.begin, s.n);
     // Every merged symbol is a vocabulary entry by construction; only single characters can miss.
     const TokenId id = vocab_.find(piece);
