@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "icl/csv_reader.h"
+#include "icl/csv_rows.h"
 #include "icl/dataset_loaders.h"
 #include "icl/file_text.h"
-#include "text/unicode_bytes.h"
 
 namespace dbsa {
 namespace {
@@ -25,20 +25,8 @@ std::vector<Example> load_banking77_csv(const std::filesystem::path& file,
   const std::size_t text_col = csv_column(reader, header, "text");
   const std::size_t cat_col = csv_column(reader, header, "category");
   std::vector<Example> rows;
-  while (reader.next(rec)) {
-    if (rec.fields.size() != header.fields.size()) {
-      errors.bad_row(file, rec.line,
-                     "expected " + std::to_string(header.fields.size()) + " fields, found " +
-                         std::to_string(rec.fields.size()));
-      continue;
-    }
+  while (next_well_formed_row(reader, header, text_col, errors, rec)) {
     const std::string& text = rec.fields[text_col];
-    if (auto bad = find_invalid_utf8(text)) {
-      errors.bad_row(
-          file, rec.line,
-          "invalid UTF-8 in the text at byte " + std::to_string(bad->offset) + " (" + bad->what + ")");
-      continue;
-    }
     const auto it = std::find(raw.begin(), raw.end(), rec.fields[cat_col]);
     if (it == raw.end()) {
       errors.bad_row(file, rec.line,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "icl/csv_reader.h"
+#include "icl/csv_rows.h"
 #include "icl/dataset_loaders.h"
 #include "icl/file_text.h"
 #include "text/unicode_bytes.h"
@@ -91,13 +92,7 @@ std::vector<Example> load_delimited(const GenericSource& src, char delimiter,
   const std::size_t label_col = csv_column(reader, header, src.label_column);
   LabelResolver resolver(src, labels);
   std::vector<Example> rows;
-  while (reader.next(rec)) {
-    if (rec.fields.size() != header.fields.size()) {
-      errors.bad_row(src.file, rec.line,
-                     "expected " + std::to_string(header.fields.size()) + " fields, found " +
-                         std::to_string(rec.fields.size()));
-      continue;
-    }
+  while (next_well_formed_row(reader, header, std::nullopt, errors, rec)) {
     add_row(rows, rec.fields[text_col], rec.fields[label_col], rec.line, src, resolver, labels, errors);
   }
   return rows;

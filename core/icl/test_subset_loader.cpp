@@ -3,9 +3,9 @@
 #include <charconv>
 
 #include "icl/csv_reader.h"
+#include "icl/csv_rows.h"
 #include "icl/dataset_loaders.h"
 #include "icl/file_text.h"
-#include "text/unicode_bytes.h"
 
 namespace dbsa {
 
@@ -18,20 +18,8 @@ std::vector<Example> load_id_labelled_csv(const std::filesystem::path& csv, cons
   const std::size_t text_col = csv_column(reader, header, text_column);
   const std::size_t label_col = csv_column(reader, header, label_column);
   std::vector<Example> rows;
-  while (reader.next(rec)) {
-    if (rec.fields.size() != header.fields.size()) {
-      errors.bad_row(csv, rec.line,
-                     "expected " + std::to_string(header.fields.size()) + " fields, found " +
-                         std::to_string(rec.fields.size()));
-      continue;
-    }
+  while (next_well_formed_row(reader, header, text_col, errors, rec)) {
     const std::string& text = rec.fields[text_col];
-    if (auto bad = find_invalid_utf8(text)) {
-      errors.bad_row(
-          csv, rec.line,
-          "invalid UTF-8 in the text at byte " + std::to_string(bad->offset) + " (" + bad->what + ")");
-      continue;
-    }
     const std::string& f = rec.fields[label_col];
     std::size_t id = 0;
     const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), id);
