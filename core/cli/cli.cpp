@@ -12,6 +12,11 @@ int run(int argc, char** argv) {
   // Each command group adds itself here; keep this list the only place that knows all of them.
   register_model_commands(app);
   register_tokenize_command(app);
+  register_logits_command(app);
+  register_generate_command(app);
+  register_bench_commands(app);
+  register_report_command(app);
+  register_merge_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,5 +12,10 @@ int run(int argc, char** argv);
 void register_model_commands(CLI::App& app);
 void register_model_synth_command(CLI::App& model);  // under `model`
 void register_tokenize_command(CLI::App& app);
+void register_logits_command(CLI::App& app);
+void register_generate_command(CLI::App& app);
+void register_bench_commands(CLI::App& app);  // `bench prefill`, `bench decode`
+void register_report_command(CLI::App& app);
+void register_merge_command(CLI::App& app);
 
 }  // namespace dbsa::cli

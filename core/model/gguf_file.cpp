@@ -294,8 +294,8 @@ void GgufFile::parse() {
       uint64_t a = 0;
       if (std::holds_alternative<uint64_t>(value.v)) a = std::get<uint64_t>(value.v);
       if (!std::holds_alternative<uint64_t>(value.v) || a == 0 || (a & (a - 1)) != 0 ||
-          a > (uint64_t{1} << 30)) {
-        r.fail(value_at, "general.alignment to be a power of two between 1 and 2^30",
+          a > kGgufMaxAlignment) {
+        r.fail(value_at, "general.alignment to be a power of two between 1 and 2^24",
                std::holds_alternative<uint64_t>(value.v) ? std::to_string(a)
                                                          : std::string(gguf_value_type_name(t)));
       }

@@ -22,6 +22,11 @@ class GgufError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Largest general.alignment accepted (reader and writer). The format sets no bound, but padding is
+// materialised by writers and a hostile header could otherwise demand gigabytes of it; real files use
+// 32 (the default) up to page or huge-page sizes.
+inline constexpr uint64_t kGgufMaxAlignment = uint64_t{1} << 24;
+
 // Metadata value types as numbered by the GGUF specification.
 enum class GgufValueType : uint32_t {
   UINT8 = 0,

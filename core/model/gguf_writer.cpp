@@ -253,8 +253,8 @@ size_t GgufWriter::copy_prefix(const GgufFile& f, std::string_view prefix) {
 }
 
 void GgufWriter::set_alignment(uint32_t alignment) {
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-    throw GgufError("GgufWriter: alignment must be a power of two, got " + std::to_string(alignment));
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > kGgufMaxAlignment) {
+    throw GgufError("GgufWriter: alignment must be a power of two <= 2^24, got " + std::to_string(alignment));
   }
   set_u32("general.alignment", alignment);
 }
@@ -263,8 +263,9 @@ uint64_t GgufWriter::alignment() const {
   for (const auto& [k, v] : kv_) {
     if (k == "general.alignment") {
       const uint64_t a = v.as_u64(k);
-      if (a == 0 || (a & (a - 1)) != 0) {
-        throw GgufError("GgufWriter: general.alignment must be a power of two, got " + std::to_string(a));
+      if (a == 0 || (a & (a - 1)) != 0 || a > kGgufMaxAlignment) {
+        throw GgufError("GgufWriter: general.alignment must be a power of two <= 2^24, got " +
+                        std::to_string(a));
       }
       return a;
     }

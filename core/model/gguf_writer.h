@@ -40,7 +40,7 @@ class GgufWriter {
   // starts with the prefix (e.g. "tokenizer."); returns how many were copied.
   void copy_from(const GgufFile& f, std::string_view key);
   size_t copy_prefix(const GgufFile& f, std::string_view prefix);
-  // Writes general.alignment; must be a power of two. The default (key absent) is 32.
+  // Writes general.alignment; must be a power of two <= kGgufMaxAlignment (2^24). Default (absent): 32.
   void set_alignment(uint32_t alignment);
 
   // Tensor data is copied; bytes.size() must equal the size implied by type and dims.

@@ -172,7 +172,7 @@ TEST(GgufCorrupt, Alignment) {
     for (const auto& t : f->tensors()) EXPECT_EQ(t.offset % 64, 0u);
   }
   const size_t value_at = type_at(b, "general.alignment") + 4;
-  for (uint32_t bad : {0u, 3u, 48u, 0x80000000u}) {
+  for (uint32_t bad : {0u, 3u, 48u, 1u << 25, 1u << 30, 0x80000000u}) {
     auto c = b;
     poke<uint32_t>(c, value_at, bad);
     expect_error_at(c, value_at, "power of two");

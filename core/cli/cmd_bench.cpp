@@ -1,0 +1,253 @@
+// `dbsa bench prefill|decode`: forward-pass throughput on random tokens, next to the GFLOP/s of an
+// OpenBLAS sgemm of the model's own matmul shapes measured in the same run (the machine's practical
+// peak at that moment: shared machines drift by 1.5× between runs, ratios do not).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <cblas.h>
+
+#include "cli/cli.h"
+#include "engine/cpu_backend.h"
+#include "engine/llama_model.h"
+#include "engine/matmul.h"
+
+namespace dbsa::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::string tokens = "512";
+  int threads = 2;
+  int repeats = 3;
+  int n_decode = 32;
+  bool json = false;
+  bool weights_f32 = false;
+};
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::vector<int64_t> parse_list(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    size_t used = 0;
+    const long long v = std::stoll(item, &used);
+    if (used != item.size() || v <= 0)
+      throw std::runtime_error("bench: --tokens expects positive integers, got '" + item + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) throw std::runtime_error("bench: --tokens is empty");
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+// GFLOP/s of sgemm on [m × k]·[k × n] products shaped like the model's projections, best of a few
+// runs of OpenBLAS with its own threads and of OpenBLAS driven by the engine's pool (whichever the
+// machine favours at the moment): the practical peak the forward pass is compared with.
+double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m, int threads) {
+  m = std::min<int64_t>(m, 2048);
+  const int64_t e = hp.n_embd, q = static_cast<int64_t>(hp.n_head) * hp.head_dim, f = hp.n_ff;
+  const std::pair<int64_t, int64_t> shapes[] = {{e, q}, {e, f}, {f, e}};  // (k, n)
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> a(static_cast<size_t>(m * std::max(e, f))),
+      b(static_cast<size_t>(std::max(e, f) * std::max({e, f, q}))),
+      c(static_cast<size_t>(m * std::max({e, f, q})));
+  for (auto& x : a) x = u(rng);
+  for (auto& x : b) x = u(rng);
+  blas_set_threads(threads);
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    double flops = 0.0;
+    const auto t0 = Clock::now();
+    for (const auto& [k, n] : shapes) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+                  static_cast<int>(k), 1.0f, a.data(), static_cast<int>(k), b.data(), static_cast<int>(k),
+                  0.0f, c.data(), static_cast<int>(n));
+      flops += 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+    }
+    best = std::max(best, flops / seconds_since(t0) / 1e9);
+  }
+  blas_set_threads(1);  // the engine drives OpenBLAS single-threaded from its own pool
+  std::vector<WeightMatrix> mats;
+  for (const auto& [k, n] : shapes)
+    mats.push_back(make_f32_matrix("peak", n, k, std::vector<float>(b.begin(), b.begin() + n * k)));
+  for (int rep = 0; rep < 3; ++rep) {
+    double flops = 0.0;
+    const auto t0 = Clock::now();
+    for (const auto& w : mats) {
+      backend.matmul(a.data(), m, w, c.data());
+      flops += 2.0 * static_cast<double>(m) * static_cast<double>(w.rows) * static_cast<double>(w.cols);
+    }
+    best = std::max(best, flops / seconds_since(t0) / 1e9);
+  }
+  return best;
+}
+
+std::unique_ptr<LlamaModel> load_model(const BenchArgs& a) {
+  WeightLoadOptions wo;
+  if (a.weights_f32) {
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
+  return std::make_unique<LlamaModel>(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+}
+
+std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
+  std::mt19937_64 rng(1234);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = static_cast<int32_t>(rng() % vocab);
+  return t;
+}
+
+std::string weight_kind(const LlamaModel& m) {
+  switch (m.weights().layers.front().wq.type) {
+    case WeightType::F32:
+      return "F32";
+    case WeightType::F16:
+      return "F16";
+    case WeightType::BF16:
+      return "BF16";
+  }
+  return "?";
+}
+
+void run_prefill(const BenchArgs& a) {
+  auto model = load_model(a);
+  const auto& hp = model->hparams();
+  std::ostringstream js;
+  js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
+     << "\",\"threads\":" << a.threads << ",\"runs\":[";
+  bool first = true;
+  for (int64_t n : parse_list(a.tokens)) {
+    const auto toks = random_tokens(n, hp.n_vocab);
+    const double flops = model->flops(n, AttentionLayout::dense_causal(n).visible_pairs(), false);
+    // Each run is paired with an sgemm measurement right after it, so load changes on a shared
+    // machine move both sides of the ratio together; the median ratio is reported.
+    std::vector<double> times, peaks, fractions;
+    int64_t kv_bytes = 0;
+    for (int r = 0; r < a.repeats; ++r) {
+      KvCache cache = model->make_cache(n);
+      ForwardRequest req;
+      req.tokens = toks;
+      const auto t0 = Clock::now();
+      model->forward(cache, req);
+      times.push_back(seconds_since(t0));
+      kv_bytes = cache.bytes();
+      peaks.push_back(sgemm_peak_gflops(model->backend(), hp, n, a.threads));
+      fractions.push_back(flops / times.back() / 1e9 / peaks.back());
+    }
+    const double t = median(times);
+    const double gflops = flops / t / 1e9;
+    const double peak = median(peaks);
+    const double frac = median(fractions);
+    const double rss = peak_rss_mb();
+    if (!a.json)
+      std::printf(
+          "prefill %6lld tokens: %8.1f tokens/s  %6.1f GFLOP/s  sgemm peak %6.1f GFLOP/s  -> %4.1f%%  "
+          "(medians of %d paired runs: %.3f s; peak RSS %.0f MB, KV %.0f MB)\n",
+          static_cast<long long>(n), static_cast<double>(n) / t, gflops, peak, 100.0 * gflops / peak,
+          a.repeats, t, rss, static_cast<double>(kv_bytes) / 1048576.0);
+    js << (first ? "" : ",") << "{\"tokens\":" << n << ",\"seconds\":[";
+    for (size_t i = 0; i < times.size(); ++i) js << (i ? "," : "") << times[i];
+    js << "],\"seconds_median\":" << t << ",\"tokens_per_s\":" << static_cast<double>(n) / t
+       << ",\"gflop\":" << flops / 1e9 << ",\"gflops\":" << gflops << ",\"sgemm_peak_gflops\":" << peak
+       << ",\"fraction_of_sgemm_peak\":" << frac << ",\"fractions\":[";
+    for (size_t i = 0; i < fractions.size(); ++i) js << (i ? "," : "") << fractions[i];
+    js << "],\"peak_rss_mb\":" << rss << ",\"kv_cache_mb\":" << static_cast<double>(kv_bytes) / 1048576.0
+       << "}";
+    first = false;
+  }
+  js << "]}";
+  if (a.json) std::cout << js.str() << "\n";
+}
+
+void run_decode(const BenchArgs& a) {
+  auto model = load_model(a);
+  const auto& hp = model->hparams();
+  std::ostringstream js;
+  js << "{\"bench\":\"decode\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
+     << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode << ",\"runs\":[";
+  bool first = true;
+  for (int64_t n : parse_list(a.tokens)) {
+    const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
+    KvCache cache = model->make_cache(n + a.n_decode);
+    ForwardRequest req;
+    req.tokens = std::span<const int32_t>(toks).first(static_cast<size_t>(n));
+    model->forward(cache, req);
+    std::vector<double> times;
+    for (int i = 0; i < a.n_decode; ++i) {
+      ForwardRequest step;
+      step.tokens = std::span<const int32_t>(toks).subspan(static_cast<size_t>(n + i), 1);
+      const auto t0 = Clock::now();
+      model->forward(cache, step);
+      times.push_back(seconds_since(t0));
+    }
+    const double t = median(times);
+    if (!a.json)
+      std::printf("decode after %6lld tokens: %8.1f tokens/s (median step %.2f ms over %d steps)\n",
+                  static_cast<long long>(n), 1.0 / t, 1e3 * t, a.n_decode);
+    js << (first ? "" : ",") << "{\"context_tokens\":" << n << ",\"step_seconds_median\":" << t
+       << ",\"tokens_per_s\":" << 1.0 / t << ",\"peak_rss_mb\":" << peak_rss_mb() << "}";
+    first = false;
+  }
+  js << "]}";
+  if (a.json) std::cout << js.str() << "\n";
+}
+
+void add_common(CLI::App* c, BenchArgs& a) {
+  c->add_option("--model,-m", a.model, "GGUF model")->required();
+  c->add_option("--tokens", a.tokens, "Comma-separated token counts (prefill lengths / decode contexts)");
+  c->add_option("--threads,-t", a.threads, "Threads")->check(CLI::PositiveNumber);
+  c->add_flag("--json", a.json, "Print one JSON object instead of text");
+  c->add_flag("--weights-f32", a.weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+}
+
+}  // namespace
+
+void register_bench_commands(CLI::App& app) {
+  // Other layers add their own `bench` subcommands (e.g. `bench dbsa`): share the group.
+  CLI::App* bench = nullptr;
+  for (CLI::App* sub : app.get_subcommands({}))
+    if (sub->get_name() == "bench") bench = sub;
+  if (!bench) {
+    bench = app.add_subcommand("bench", "Benchmarks (JSON with --json)");
+    bench->require_subcommand(1);
+  }
+  auto pa = std::make_shared<BenchArgs>();
+  auto* p = bench->add_subcommand("prefill", "Prompt-processing throughput and fraction of the sgemm peak");
+  add_common(p, *pa);
+  p->add_option("--repeats", pa->repeats, "Runs per length (the median is reported)")
+      ->check(CLI::PositiveNumber);
+  p->callback([pa] { run_prefill(*pa); });
+  auto da = std::make_shared<BenchArgs>();
+  auto* d = bench->add_subcommand("decode", "Single-token decode throughput after a context");
+  add_common(d, *da);
+  d->add_option("--n-decode", da->n_decode, "Decode steps to time")->check(CLI::PositiveNumber);
+  d->callback([da] { run_decode(*da); });
+}
+
+}  // namespace dbsa::cli

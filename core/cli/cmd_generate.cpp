@@ -1,0 +1,112 @@
+// `dbsa generate`: a prompt continued greedily or by seeded sampling, printed as it is produced.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "cli/cli.h"
+#include "engine/cpu_backend.h"
+#include "engine/generation.h"
+#include "engine/llama_model.h"
+#include "text/tokenizer.h"
+
+namespace dbsa::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model, prompt, prompt_file;
+  int32_t max_tokens = 64;
+  bool greedy = false, ids = false, weights_f32 = false, no_bos = false, ignore_eos = false;
+  float temperature = 0.8f, top_p = 0.95f;
+  int32_t top_k = 40;
+  uint64_t seed = 0;
+  int threads = 0;
+};
+
+std::string read_prompt_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open prompt file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void run_generate(const GenerateArgs& a) {
+  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
+  const auto tok = Tokenizer::from_gguf(*file);
+  WeightLoadOptions wo;
+  if (a.weights_f32) {
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  EncodeOptions eo;
+  eo.add_bos = !a.no_bos;
+  const auto prompt = tok->encode(a.prompt_file.empty() ? a.prompt : read_prompt_file(a.prompt_file), eo);
+  if (prompt.empty()) throw std::runtime_error("generate: the prompt has no tokens");
+  GenerateOptions go;
+  go.max_tokens = a.max_tokens;
+  if (!a.greedy) go.sampler = {a.temperature, a.top_k, a.top_p, a.seed};
+  go.stop_token = a.ignore_eos ? -1 : tok->eos();
+  // Text is printed as the decoded difference of the whole sequence, so multi-token characters and
+  // SentencePiece's leading-space rule come out right.
+  std::vector<int32_t> seq = prompt;
+  std::string shown = a.ids ? std::string() : tok->decode(seq);
+  if (a.ids) {
+    for (size_t i = 0; i < prompt.size(); ++i) std::cout << (i ? " " : "") << prompt[i];
+  } else {
+    std::cout << shown;
+  }
+  std::cout.flush();
+  go.on_token = [&](int32_t t) {
+    seq.push_back(t);
+    if (a.ids) {
+      std::cout << " " << t;
+    } else {
+      const std::string now = tok->decode(seq);
+      if (now.size() >= shown.size() && now.compare(0, shown.size(), shown) == 0)
+        std::cout << now.substr(shown.size());
+      shown = now;
+    }
+    std::cout.flush();
+    return true;
+  };
+  KvCache cache = model.make_cache(static_cast<int64_t>(prompt.size()) + a.max_tokens);
+  const auto r = generate(model, cache, prompt, go);
+  std::cout << "\n";
+  std::cerr << "prompt " << prompt.size() << " tokens in " << r.prefill_seconds << " s, " << r.tokens.size()
+            << " generated at "
+            << (r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0.0)
+            << " tokens/s\n";
+}
+
+}  // namespace
+
+void register_generate_command(CLI::App& app) {
+  auto a = std::make_shared<GenerateArgs>();
+  auto* c = app.add_subcommand("generate", "Continue a prompt (greedy or seeded sampling)");
+  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  auto* p = c->add_option("--prompt,-p", a->prompt, "Prompt text");
+  auto* f = c->add_option("--prompt-file,-f", a->prompt_file, "File whose bytes are the prompt");
+  p->excludes(f);
+  f->excludes(p);
+  c->add_option("--max-tokens,-n", a->max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
+  c->add_flag("--greedy", a->greedy, "Greedy decoding (the default is sampling)");
+  c->add_flag("--ids", a->ids, "Print token ids instead of text");
+  c->add_option("--temperature", a->temperature, "Sampling temperature")->check(CLI::PositiveNumber);
+  c->add_option("--top-k", a->top_k, "Keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber);
+  c->add_option("--top-p", a->top_p, "Nucleus probability mass")->check(CLI::Range(0.0f, 1.0f));
+  c->add_option("--seed", a->seed, "Random seed");
+  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
+  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  c->add_flag("--no-bos", a->no_bos, "Do not add BOS even when the tokenizer does");
+  c->add_flag("--ignore-eos", a->ignore_eos, "Keep generating after the end-of-sequence token");
+  c->callback([a, p, f] {
+    if (p->count() == 0 && f->count() == 0)
+      throw std::runtime_error("generate: give --prompt or --prompt-file");
+    run_generate(*a);
+  });
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,83 @@
+// `dbsa report`: accuracy, setup and latency per (dataset, method) over the finished runs of a
+// results database, as a text table, JSON, CSV or Markdown.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/cli.h"
+#include "store/report.h"
+#include "store/report_format.h"
+#include "store/results_db.h"
+
+namespace dbsa::cli {
+namespace {
+
+struct ReportArgs {
+  std::string db;
+  bool json = false;
+  bool csv = false;
+  bool markdown = false;
+  bool by_config = false;
+  std::string out;
+};
+
+// Temp file + rename: a reader of FILE (e.g. a CI artifact step) never sees half a report.
+void write_atomically(const std::filesystem::path& file, const std::string& text) {
+  auto tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error(file.string() + ": cannot write the report (is the folder writable?)");
+    f << text;
+    f.flush();
+    if (!f) {
+      std::filesystem::remove(tmp);
+      throw std::runtime_error(file.string() + ": writing the report failed");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error(file.string() + ": cannot write the report: " + ec.message());
+  }
+}
+
+void run_report(const ReportArgs& a) {
+  // Read-only: a report never changes the database (an older schema is migrated in memory).
+  ResultsDb db(a.db, OpenMode::ReadOnly);
+  auto rows = build_report(db, ReportOptions{a.by_config});
+  std::string text = a.json       ? report_json(rows)
+                     : a.csv      ? report_csv(rows)
+                     : a.markdown ? report_markdown(rows)
+                                  : report_text(rows);
+  if (a.out.empty())
+    std::cout << text;
+  else
+    write_atomically(a.out, text);
+}
+
+}  // namespace
+
+void register_report_command(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* c = app.add_subcommand(
+      "report",
+      "Accuracy (mean ± std over runs), setup, per-query latency and KV bytes per dataset and method");
+  c->add_option("--db", a->db, "Results database (SQLite) written by dbsa eval")->required();
+  auto* j = c->add_flag("--json", a->json, "JSON output");
+  auto* s = c->add_flag("--csv", a->csv, "CSV output");
+  auto* m = c->add_flag("--markdown", a->markdown, "Markdown table");
+  j->excludes(s, m);
+  s->excludes(j, m);
+  m->excludes(j, s);
+  c->add_flag(
+      "--by-config", a->by_config,
+      "One row per configuration (blocks, select, sink, prev, grouping, order, test size) for sweeps");
+  c->add_option("--out,-o", a->out, "Write to this file (atomically) instead of stdout");
+  c->callback([a] { run_report(*a); });
+}
+
+}  // namespace dbsa::cli

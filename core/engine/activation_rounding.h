@@ -1,0 +1,14 @@
+#pragma once
+// Rounding of activation rows to the formats the reference engine feeds its dot products with (see
+// ActivationRounding in weight_matrix.h): the values are rounded and stored back as float.
+#include <cstdint>
+
+#include "engine/weight_matrix.h"
+
+namespace dbsa {
+
+// Rounds n_rows rows of cols values from x into y (y may alias x). Q8_0 needs cols % 32 == 0 and
+// Q8_K cols % 256 == 0 (guaranteed for rows of quantized weights); throws otherwise.
+void round_activations(ActivationRounding mode, const float* x, float* y, int64_t n_rows, int64_t cols);
+
+}  // namespace dbsa

@@ -1,0 +1,255 @@
+#include "engine/attention.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "engine/matmul.h"
+#include "engine/simd_kernels.h"
+
+namespace dbsa {
+
+namespace {
+
+// Query tokens per work item and keys per streamed block: big enough for sgemm to run near peak,
+// small enough that the score block and accumulator stay in L2.
+constexpr int64_t kQueryBlock = 64;
+constexpr int64_t kKeyBlock = 256;
+
+struct Scratch {
+  std::vector<float> q, s, o, m, l, krot;
+};
+
+struct WorkItem {
+  int64_t q0, q1;  // queries
+  const AttentionTile* tile;
+  int32_t kv_head;
+  int64_t kv_lo = 0;  // only keys in [kv_lo, kv_hi) (a split of the item's keys)
+  int64_t kv_hi = std::numeric_limits<int64_t>::max();
+  int64_t part = -1;  // >= 0: unnormalised partial result for merging; -1: write the output directly
+};
+
+// Unnormalised output, running max and sum of one split, merged afterwards (flash-decoding).
+struct Partial {
+  std::vector<float> o, m, l;
+};
+
+void check_args(const AttentionArgs& a) {
+  if (!a.q || !a.k || !a.v || !a.out || !a.layout) throw std::invalid_argument("attention: null argument");
+  if (a.n_head_kv <= 0 || a.n_head % a.n_head_kv != 0)
+    throw std::invalid_argument("attention: n_head must be a multiple of n_head_kv");
+  if ((a.key_rope == nullptr) != (a.key_table == nullptr))
+    throw std::invalid_argument("attention: key_rope and key_table go together");
+  if (a.key_table && a.key_table->size() < a.n_kv)
+    throw std::invalid_argument("attention: the key RoPE table covers fewer rows than the KV view");
+  a.layout->validate(a.n_kv);
+}
+
+void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vector<Partial>& partials) {
+  const int32_t g = a.n_head / a.n_head_kv;
+  const int64_t d = a.head_dim;
+  const int64_t nq = w.q1 - w.q0;
+  const int64_t rows = nq * g;
+  const int64_t q_stride = static_cast<int64_t>(a.n_head) * d;
+  sc.q.resize(static_cast<size_t>(rows * d));
+  sc.o.assign(static_cast<size_t>(rows * d), 0.0f);
+  sc.s.resize(static_cast<size_t>(rows * kKeyBlock));
+  sc.m.assign(static_cast<size_t>(rows), -std::numeric_limits<float>::infinity());
+  sc.l.assign(static_cast<size_t>(rows), 0.0f);
+  for (int64_t i = 0; i < nq; ++i)
+    for (int32_t j = 0; j < g; ++j) {
+      const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(w.kv_head) * g + j) * d;
+      float* dst = sc.q.data() + (i * g + j) * d;
+      for (int64_t x = 0; x < d; ++x) dst[x] = src[x] * a.scale;
+    }
+  const int64_t self_first = a.layout->query_kv_offset + w.q0;
+  const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
+  const int64_t head_off = static_cast<int64_t>(w.kv_head) * d;
+
+  for (const auto& range : w.tile->ranges) {
+    const int64_t end = std::min({range.end, self_last + 1, w.kv_hi});
+    for (int64_t kb = std::max(range.begin, w.kv_lo); kb < end; kb += kKeyBlock) {
+      const int64_t nk = std::min(kKeyBlock, end - kb);
+      const float* kp = a.k + kb * a.kv_stride + head_off;
+      int64_t ldk = a.kv_stride;
+      if (a.key_rope) {
+        sc.krot.resize(static_cast<size_t>(kKeyBlock * d));
+        for (int64_t j = 0; j < nk; ++j) {
+          float* dst = sc.krot.data() + j * d;
+          std::memcpy(dst, kp + j * a.kv_stride, static_cast<size_t>(d) * sizeof(float));
+          rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
+        }
+        kp = sc.krot.data();
+        ldk = d;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(nk),
+                  static_cast<int>(d), 1.0f, sc.q.data(), static_cast<int>(d), kp, static_cast<int>(ldk),
+                  0.0f, sc.s.data(), static_cast<int>(kKeyBlock));
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t self = self_first + r / g;
+        const int64_t visible = std::min(nk, self - kb + 1);
+        float* srow = sc.s.data() + r * kKeyBlock;
+        if (visible <= 0) {
+          std::fill(srow, srow + nk, 0.0f);
+          continue;
+        }
+        const float mx = simd::max_f32(srow, visible);
+        const float m_old = sc.m[static_cast<size_t>(r)];
+        const float m_new = std::max(m_old, mx);
+        const float sum = simd::exp_shift_sum(srow, visible, m_new);
+        std::fill(srow + visible, srow + nk, 0.0f);
+        if (m_old != m_new) {
+          const float corr = std::exp(m_old - m_new);  // 0 on the first visible block (m_old = -inf)
+          float* orow = sc.o.data() + r * d;
+          for (int64_t x = 0; x < d; ++x) orow[x] *= corr;
+          sc.l[static_cast<size_t>(r)] *= corr;
+        }
+        sc.l[static_cast<size_t>(r)] += sum;
+        sc.m[static_cast<size_t>(r)] = m_new;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
+                  static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock),
+                  a.v + kb * a.kv_stride + head_off, static_cast<int>(a.kv_stride), 1.0f, sc.o.data(),
+                  static_cast<int>(d));
+    }
+  }
+  if (w.part >= 0) {
+    Partial& p = partials[static_cast<size_t>(w.part)];
+    p.o = sc.o;
+    p.m = sc.m;
+    p.l = sc.l;
+    return;
+  }
+  for (int64_t i = 0; i < nq; ++i)
+    for (int32_t j = 0; j < g; ++j) {
+      const int64_t r = i * g + j;
+      const float l = sc.l[static_cast<size_t>(r)];
+      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+      const float* orow = sc.o.data() + r * d;
+      float* dst = a.out + (w.q0 + i) * q_stride + (static_cast<int64_t>(w.kv_head) * g + j) * d;
+      for (int64_t x = 0; x < d; ++x) dst[x] = orow[x] * inv;
+    }
+}
+
+}  // namespace
+
+void attention(ThreadPool& pool, const AttentionArgs& a) {
+  check_args(a);
+  blas_use_single_thread();
+  std::vector<WorkItem> items;
+  for (const auto& t : a.layout->tiles)
+    for (int64_t q0 = t.q_begin; q0 < t.q_end; q0 += kQueryBlock)
+      for (int32_t h = 0; h < a.n_head_kv; ++h)
+        items.push_back({q0, std::min(t.q_end, q0 + kQueryBlock), &t, h});
+  // Later query blocks see more keys under causal masking: start them first for better balance.
+  std::reverse(items.begin(), items.end());
+  // Few items (decode, short queries over a long cached context) would leave threads idle: split
+  // each item's keys into pieces computed independently and merged with their softmax statistics.
+  const auto target = static_cast<int64_t>(4 * pool.size());
+  std::vector<WorkItem> split;
+  std::vector<std::pair<size_t, size_t>> groups;  // [first, last) partial indices per original item
+  if (pool.size() > 1 && static_cast<int64_t>(items.size()) < target) {
+    const int64_t per_item =
+        (target + static_cast<int64_t>(items.size()) - 1) / static_cast<int64_t>(items.size());
+    for (const auto& w : items) {
+      const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
+      int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
+      for (const auto& r : w.tile->ranges) {
+        const int64_t e = std::min(r.end, self_last + 1);
+        if (r.begin < e) {
+          lo = std::min(lo, r.begin);
+          hi = std::max(hi, e);
+        }
+      }
+      const int64_t pieces = hi > lo ? std::min(per_item, (hi - lo) / kKeyBlock) : 0;
+      if (pieces < 2) {
+        split.push_back(w);
+        continue;
+      }
+      const int64_t step = ((hi - lo + pieces - 1) / pieces + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
+      const size_t first = groups.empty() ? 0 : groups.back().second;
+      size_t n_parts = 0;
+      for (int64_t b = lo; b < hi; b += step, ++n_parts) {
+        WorkItem piece = w;
+        piece.kv_lo = b;
+        piece.kv_hi = std::min(hi, b + step);
+        piece.part = static_cast<int64_t>(first + n_parts);
+        split.push_back(piece);
+      }
+      groups.emplace_back(first, first + n_parts);
+    }
+    items.swap(split);
+  }
+  std::vector<Partial> partials(groups.empty() ? 0 : groups.back().second);
+  pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t i, int) {
+    thread_local Scratch sc;
+    run_item(a, items[static_cast<size_t>(i)], sc, partials);
+  });
+  if (groups.empty()) return;
+  // Merge: rescale every split to the common max, add, normalise.
+  const int32_t g = a.n_head / a.n_head_kv;
+  const int64_t d = a.head_dim, q_stride = static_cast<int64_t>(a.n_head) * d;
+  size_t gi = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const WorkItem& w = items[i];
+    if (w.part < 0 || static_cast<size_t>(w.part) != groups[gi].first) continue;
+    const auto [first, last] = groups[gi++];
+    const int64_t rows = (w.q1 - w.q0) * g;
+    for (int64_t r = 0; r < rows; ++r) {
+      float m = -std::numeric_limits<float>::infinity();
+      for (size_t p = first; p < last; ++p) m = std::max(m, partials[p].m[static_cast<size_t>(r)]);
+      float* dst = a.out + (w.q0 + r / g) * q_stride + (static_cast<int64_t>(w.kv_head) * g + r % g) * d;
+      std::fill(dst, dst + d, 0.0f);
+      if (m == -std::numeric_limits<float>::infinity()) continue;  // no visible key in any split
+      float l = 0.0f;
+      for (size_t p = first; p < last; ++p) {
+        const float pm = partials[p].m[static_cast<size_t>(r)];
+        if (pm == -std::numeric_limits<float>::infinity()) continue;
+        const float c = std::exp(pm - m);
+        l += c * partials[p].l[static_cast<size_t>(r)];
+        simd::axpy(c, partials[p].o.data() + r * d, dst, d);
+      }
+      simd::scale(1.0f / l, dst, d);
+    }
+    if (gi == groups.size()) break;
+  }
+}
+
+std::vector<float> attention_weights(const AttentionArgs& a, int64_t query, int32_t head) {
+  check_args(a);
+  if (query < 0 || query >= a.layout->n_queries || head < 0 || head >= a.n_head)
+    throw std::out_of_range("attention_weights: query or head out of range");
+  const int32_t g = a.n_head / a.n_head_kv;
+  const int64_t d = a.head_dim;
+  const float* qrow = a.q + query * static_cast<int64_t>(a.n_head) * d + static_cast<int64_t>(head) * d;
+  const int64_t head_off = static_cast<int64_t>(head / g) * d;
+  std::vector<float> w(static_cast<size_t>(a.n_kv), 0.0f);
+  std::vector<float> key(static_cast<size_t>(d));
+  float mx = -std::numeric_limits<float>::infinity();
+  std::vector<char> vis(static_cast<size_t>(a.n_kv), 0);
+  for (int64_t j = 0; j < a.n_kv; ++j) {
+    if (!a.layout->allows(query, j)) continue;
+    std::memcpy(key.data(), a.k + j * a.kv_stride + head_off, static_cast<size_t>(d) * sizeof(float));
+    if (a.key_rope)
+      rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j), key.data());
+    float s = 0.0f;
+    for (int64_t x = 0; x < d; ++x) s += qrow[x] * a.scale * key[static_cast<size_t>(x)];
+    w[static_cast<size_t>(j)] = s;
+    vis[static_cast<size_t>(j)] = 1;
+    mx = std::max(mx, s);
+  }
+  double sum = 0.0;
+  for (int64_t j = 0; j < a.n_kv; ++j)
+    if (vis[static_cast<size_t>(j)])
+      sum += (w[static_cast<size_t>(j)] = std::exp(w[static_cast<size_t>(j)] - mx));
+  for (int64_t j = 0; j < a.n_kv; ++j)
+    w[static_cast<size_t>(j)] =
+        vis[static_cast<size_t>(j)] ? static_cast<float>(w[static_cast<size_t>(j)] / sum) : 0.0f;
+  return w;
+}
+
+}  // namespace dbsa

@@ -1,0 +1,38 @@
+#pragma once
+// Multi-head attention (GQA) over KV range lists with a streaming (online) softmax: per query tile and
+// KV head, keys are visited in blocks, scores computed with sgemm, the running max/sum rescaled, and
+// P·V accumulated, so memory is O(tile) whatever the context length. Keys may be stored before RoPE;
+// they are then rotated block by block with the caller's positions as they are read.
+#include <cstdint>
+#include <vector>
+
+#include "engine/attention_layout.h"
+#include "engine/rope.h"
+#include "engine/thread_pool.h"
+
+namespace dbsa {
+
+struct AttentionArgs {
+  const float* q = nullptr;  // [n_queries][n_head][head_dim], already rotated
+  const float* k = nullptr;  // key j of KV head h at k + j*kv_stride + h*head_dim
+  const float* v = nullptr;  // same layout as k
+  int64_t n_kv = 0;
+  int64_t kv_stride = 0;  // floats between consecutive tokens (n_head_kv*head_dim for a packed cache)
+  int32_t n_head = 0;
+  int32_t n_head_kv = 0;
+  int32_t head_dim = 0;
+  float scale = 1.0f;  // usually 1/sqrt(head_dim)
+  const AttentionLayout* layout = nullptr;
+  // Pre-RoPE keys: when set, key j is rotated with row j of key_table before use.
+  const RopeParams* key_rope = nullptr;
+  const RopeTable* key_table = nullptr;
+  float* out = nullptr;  // [n_queries][n_head][head_dim]; a query that sees no key gets zeros
+};
+
+void attention(ThreadPool& pool, const AttentionArgs& a);
+
+// The softmax weights of one query row over all n_kv keys for one head (zeros where masked), computed
+// directly (not streamed): for the attention-map view, a handful of queries at a time.
+std::vector<float> attention_weights(const AttentionArgs& a, int64_t query, int32_t head);
+
+}  // namespace dbsa

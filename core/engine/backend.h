@@ -1,0 +1,33 @@
+#pragma once
+// The operations a forward pass needs, behind one interface: the CPU backend (core/engine) is the
+// reference, the CUDA backend (kernels/) implements the same calls and is tested against it op by op.
+// Buffers are host float arrays laid out as documented per call.
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "engine/attention.h"
+#include "engine/rope.h"
+#include "engine/weight_matrix.h"
+
+namespace dbsa {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // y[n][w.rows] = x[n][w.cols] · wᵀ
+  virtual void matmul(const float* x, int64_t n, const WeightMatrix& w, float* y) = 0;
+  // Row-wise RMSNorm times w (y may alias x).
+  virtual void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) = 0;
+  // out = silu(gate) * up, element-wise over n values (out may alias gate).
+  virtual void swiglu(const float* gate, const float* up, float* out, int64_t n) = 0;
+  // Rotates x[n_tokens][n_heads][head_dim] with rows [first_row, first_row+n_tokens) of table.
+  virtual void rope(const RopeParams& p, const RopeTable& table, int64_t first_row, float* x,
+                    int64_t n_tokens, int32_t n_heads) = 0;
+  // Multi-head attention over the layout's KV ranges (see attention.h).
+  virtual void attention(const AttentionArgs& args) = 0;
+};
+
+}  // namespace dbsa

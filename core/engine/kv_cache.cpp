@@ -1,0 +1,67 @@
+#include "engine/kv_cache.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace dbsa {
+
+KvCache::KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage)
+    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim), storage_(storage) {
+  if (n_layer <= 0 || n_head_kv <= 0 || head_dim <= 0)
+    throw std::invalid_argument("KvCache: layer, head and head_dim counts must be positive");
+  k_.resize(static_cast<size_t>(n_layer));
+  v_.resize(static_cast<size_t>(n_layer));
+  reserve(capacity);
+}
+
+void KvCache::reserve(int64_t capacity) {
+  if (capacity <= capacity_) return;
+  for (int32_t l = 0; l < n_layer_; ++l) {
+    k_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
+    v_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
+  }
+  positions_.resize(static_cast<size_t>(capacity));
+  capacity_ = capacity;
+}
+
+int64_t KvCache::append(std::span<const int32_t> positions) {
+  const auto n = static_cast<int64_t>(positions.size());
+  if (n_ + n > capacity_) reserve(std::max(n_ + n, capacity_ + capacity_ / 2));
+  std::copy(positions.begin(), positions.end(), positions_.begin() + n_);
+  const int64_t first = n_;
+  n_ += n;
+  return first;
+}
+
+void KvCache::truncate(int64_t n) {
+  if (n < 0 || n > n_)
+    throw std::out_of_range("KvCache::truncate: " + std::to_string(n) + " outside [0, " + std::to_string(n_) +
+                            "]");
+  n_ = n;
+  table_valid_ = std::min(table_valid_, n_);
+}
+
+void KvCache::set_positions(int64_t first, std::span<const int32_t> p) {
+  if (first < 0 || first + static_cast<int64_t>(p.size()) > n_)
+    throw std::out_of_range("KvCache::set_positions: rows [" + std::to_string(first) + ", " +
+                            std::to_string(first + static_cast<int64_t>(p.size())) +
+                            ") outside the cache of " + std::to_string(n_));
+  std::copy(p.begin(), p.end(), positions_.begin() + first);
+  table_valid_ = std::min(table_valid_, first);
+}
+
+const RopeTable& KvCache::rope_table(const RopeParams& p) {
+  if (table_valid_ < n_ || table_.size() != n_ || table_.half() != p.n_rot / 2) {
+    const int64_t first = table_.half() == p.n_rot / 2 ? std::min(table_valid_, table_.size()) : 0;
+    table_.update(p, positions(), first);
+    table_valid_ = n_;
+  }
+  return table_;
+}
+
+int64_t KvCache::bytes() const {
+  return 2 * static_cast<int64_t>(n_layer_) * capacity_ * row_floats() * 4;
+}
+
+}  // namespace dbsa

@@ -1,0 +1,69 @@
+#pragma once
+// Keys and values of every layer for a sequence of tokens, K/V row t of layer l holding
+// [n_head_kv][head_dim] floats. Each token also carries its RoPE position. Keys are stored either
+// after RoPE (rotated once when written) or before RoPE (rotated when attention reads them, with the
+// positions stored here) — the latter lets DBSA move cached blocks to new positions by rewriting
+// positions only.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/rope.h"
+
+namespace dbsa {
+
+enum class KeyStorage { PostRope, PreRope };
+
+class KvCache {
+ public:
+  KvCache() = default;
+  KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage);
+
+  int32_t n_layer() const { return n_layer_; }
+  int32_t n_head_kv() const { return n_head_kv_; }
+  int32_t head_dim() const { return head_dim_; }
+  int64_t row_floats() const { return static_cast<int64_t>(n_head_kv_) * head_dim_; }
+  KeyStorage storage() const { return storage_; }
+  int64_t size() const { return n_; }
+  int64_t capacity() const { return capacity_; }
+
+  // Grows the storage (existing rows kept); never shrinks.
+  void reserve(int64_t capacity);
+  // Appends n rows with the given positions (K/V content to be written by the caller); returns the
+  // index of the first new row. Grows capacity geometrically when needed.
+  int64_t append(std::span<const int32_t> positions);
+  // Drops rows [n, size()).
+  void truncate(int64_t n);
+  void clear() { truncate(0); }
+
+  float* k(int32_t layer, int64_t row) { return k_[static_cast<size_t>(layer)].data() + row * row_floats(); }
+  float* v(int32_t layer, int64_t row) { return v_[static_cast<size_t>(layer)].data() + row * row_floats(); }
+  const float* k(int32_t layer, int64_t row) const {
+    return k_[static_cast<size_t>(layer)].data() + row * row_floats();
+  }
+  const float* v(int32_t layer, int64_t row) const {
+    return v_[static_cast<size_t>(layer)].data() + row * row_floats();
+  }
+
+  std::span<const int32_t> positions() const { return {positions_.data(), static_cast<size_t>(n_)}; }
+  // Rewrites positions of rows [first, first+p.size()). Only meaningful for pre-RoPE keys (post-RoPE
+  // keys keep the rotation they were written with).
+  void set_positions(int64_t first, std::span<const int32_t> p);
+
+  // cos/sin rows for every stored position (kept up to date incrementally).
+  const RopeTable& rope_table(const RopeParams& p);
+
+  // Bytes held by K and V.
+  int64_t bytes() const;
+
+ private:
+  int32_t n_layer_ = 0, n_head_kv_ = 0, head_dim_ = 0;
+  int64_t n_ = 0, capacity_ = 0;
+  KeyStorage storage_ = KeyStorage::PostRope;
+  std::vector<std::vector<float>> k_, v_;
+  std::vector<int32_t> positions_;
+  RopeTable table_;
+  int64_t table_valid_ = 0;  // rows of table_ that match positions_
+};
+
+}  // namespace dbsa

@@ -1,0 +1,192 @@
+#include "engine/llama_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "engine/cpu_backend.h"
+#include "engine/ops.h"
+
+namespace dbsa {
+
+LlamaModel::LlamaModel(ModelWeights weights, std::shared_ptr<Backend> backend)
+    : w_(std::move(weights)), backend_(std::move(backend)), rope_(RopeParams::from_hparams(w_.hp)) {
+  if (!backend_) throw std::invalid_argument("LlamaModel: null backend");
+  // A rope_freqs tensor in the file is authoritative over factors derived from the metadata.
+  if (!w_.rope_freqs.empty()) rope_.freq_factors = w_.rope_freqs;
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, int n_threads,
+                                             const WeightLoadOptions& opts) {
+  std::shared_ptr<const GgufFile> file = GgufFile::open(path);
+  return std::make_unique<LlamaModel>(ModelWeights::load(file, opts),
+                                      std::make_shared<CpuBackend>(n_threads));
+}
+
+KvCache LlamaModel::make_cache(int64_t capacity, KeyStorage storage) const {
+  return KvCache(static_cast<int32_t>(w_.hp.n_layer), static_cast<int32_t>(w_.hp.n_head_kv),
+                 static_cast<int32_t>(w_.hp.head_dim), capacity, storage);
+}
+
+double LlamaModel::flops(int64_t n_tokens, int64_t visible_pairs, bool all_logits) const {
+  const auto& hp = w_.hp;
+  const double hd = hp.head_dim, embd = hp.n_embd;
+  const double per_layer =
+      2.0 * embd * hd * (2.0 * hp.n_head + 2.0 * hp.n_head_kv) + 2.0 * 3.0 * embd * hp.n_ff;
+  const double head = 2.0 * embd * hp.n_vocab * static_cast<double>(all_logits ? n_tokens : 1);
+  const double attn = 4.0 * hd * hp.n_head * static_cast<double>(visible_pairs) * hp.n_layer;
+  return per_layer * hp.n_layer * static_cast<double>(n_tokens) + head + attn;
+}
+
+ForwardResult LlamaModel::forward(KvCache& cache, const ForwardRequest& req) {
+  const auto n = static_cast<int64_t>(req.tokens.size());
+  ForwardResult res;
+  if (n == 0) return res;
+  if (cache.n_layer() != static_cast<int32_t>(w_.hp.n_layer) ||
+      cache.head_dim() != static_cast<int32_t>(w_.hp.head_dim) ||
+      cache.n_head_kv() != static_cast<int32_t>(w_.hp.n_head_kv))
+    throw std::invalid_argument("forward: the KV cache is shaped for another model");
+  std::vector<int32_t> default_pos;
+  std::span<const int32_t> positions = req.positions;
+  if (positions.empty()) {
+    const int32_t start = cache.size() ? cache.positions().back() + 1 : 0;
+    default_pos.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) default_pos[static_cast<size_t>(i)] = start + static_cast<int32_t>(i);
+    positions = default_pos;
+  } else if (static_cast<int64_t>(positions.size()) != n) {
+    throw std::invalid_argument("forward: " + std::to_string(positions.size()) + " positions for " +
+                                std::to_string(n) + " tokens");
+  }
+  const int64_t n_past = cache.size();
+  if (req.layout) {
+    if (req.layout->n_queries != n || req.layout->query_kv_offset != n_past)
+      throw std::invalid_argument("forward: the attention layout is for " +
+                                  std::to_string(req.layout->n_queries) + " queries at KV offset " +
+                                  std::to_string(req.layout->query_kv_offset) + ", the request has " +
+                                  std::to_string(n) + " tokens after " + std::to_string(n_past) + " cached");
+    req.layout->validate(n_past + n);
+  }
+  if (req.capture) {
+    if (req.capture->layer < 0 || req.capture->layer >= static_cast<int32_t>(w_.hp.n_layer) ||
+        req.capture->head < 0 || req.capture->head >= static_cast<int32_t>(w_.hp.n_head))
+      throw std::invalid_argument("forward: attention capture layer/head out of range");
+    req.capture->weights.assign(req.capture->queries.size(), {});
+  }
+  if (req.logits == LogitsMode::All && !req.on_logits) {
+    res.logits.resize(static_cast<size_t>(n) * w_.hp.n_vocab);
+    res.n_rows = n;
+  }
+  const int64_t ub = std::max<int64_t>(1, req.ubatch);
+  try {
+    for (int64_t c0 = 0; c0 < n; c0 += ub) {
+      const int64_t c1 = std::min(n, c0 + ub);
+      AttentionLayout chunk_layout =
+          req.layout ? req.layout->slice(c0, c1) : AttentionLayout::dense_causal(c1 - c0, n_past + c0);
+      forward_chunk(cache, req, positions, c0, c1, &chunk_layout, res);
+    }
+  } catch (...) {
+    cache.truncate(n_past);  // a failed pass leaves the cache as it was
+    throw;
+  }
+  if (req.capture)  // keys after a query are masked: pad early chunks' rows to the full view
+    for (auto& w : req.capture->weights) w.resize(static_cast<size_t>(cache.size()), 0.0f);
+  return res;
+}
+
+void LlamaModel::forward_chunk(KvCache& cache, const ForwardRequest& req, std::span<const int32_t> positions,
+                               int64_t c0, int64_t c1, const AttentionLayout* chunk_layout,
+                               ForwardResult& res) {
+  const auto& hp = w_.hp;
+  const int64_t n = c1 - c0, embd = hp.n_embd, hd = hp.head_dim;
+  const int64_t q_dim = static_cast<int64_t>(hp.n_head) * hd,
+                kv_dim = static_cast<int64_t>(hp.n_head_kv) * hd;
+  const int64_t ff = hp.n_ff;
+  Backend& be = *backend_;
+  const auto chunk_pos = positions.subspan(static_cast<size_t>(c0), static_cast<size_t>(n));
+  const int64_t row0 = cache.append(chunk_pos);
+  const RopeTable q_table(rope_, chunk_pos);
+  const bool pre_rope = cache.storage() == KeyStorage::PreRope;
+  const RopeTable* key_table = pre_rope ? &cache.rope_table(rope_) : nullptr;
+
+  x_.resize(static_cast<size_t>(n * embd));
+  h_.resize(static_cast<size_t>(n * embd));
+  q_.resize(static_cast<size_t>(n * q_dim));
+  attn_.resize(static_cast<size_t>(n * q_dim));
+  gate_.resize(static_cast<size_t>(n * ff));
+  up_.resize(static_cast<size_t>(n * ff));
+  embedding_lookup(w_.token_embd, req.tokens.subspan(static_cast<size_t>(c0), static_cast<size_t>(n)),
+                   x_.data());
+
+  for (int32_t l = 0; l < static_cast<int32_t>(hp.n_layer); ++l) {
+    const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
+    float* kc = cache.k(l, row0);
+    float* vc = cache.v(l, row0);
+    be.rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
+    be.matmul(h_.data(), n, L.wq, q_.data());
+    be.matmul(h_.data(), n, L.wk, kc);
+    be.matmul(h_.data(), n, L.wv, vc);
+    if (!L.bq.empty()) add_bias_rows(q_.data(), L.bq.data(), n, q_dim);
+    if (!L.bk.empty()) add_bias_rows(kc, L.bk.data(), n, kv_dim);
+    if (!L.bv.empty()) add_bias_rows(vc, L.bv.data(), n, kv_dim);
+    be.rope(rope_, q_table, 0, q_.data(), n, static_cast<int32_t>(hp.n_head));
+    if (!pre_rope) be.rope(rope_, q_table, 0, kc, n, static_cast<int32_t>(hp.n_head_kv));
+
+    AttentionArgs a;
+    a.q = q_.data();
+    a.k = cache.k(l, 0);
+    a.v = cache.v(l, 0);
+    a.n_kv = row0 + n;
+    a.kv_stride = kv_dim;
+    a.n_head = static_cast<int32_t>(hp.n_head);
+    a.n_head_kv = static_cast<int32_t>(hp.n_head_kv);
+    a.head_dim = static_cast<int32_t>(hd);
+    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    a.layout = chunk_layout;
+    if (pre_rope) {
+      a.key_rope = &rope_;
+      a.key_table = key_table;
+    }
+    a.out = attn_.data();
+    be.attention(a);
+    if (req.capture && req.capture->layer == l) {
+      for (size_t i = 0; i < req.capture->queries.size(); ++i) {
+        const int64_t qi = req.capture->queries[i];
+        if (qi >= c0 && qi < c1) req.capture->weights[i] = attention_weights(a, qi - c0, req.capture->head);
+      }
+    }
+    be.matmul(attn_.data(), n, L.wo, h_.data());
+    add_inplace(x_.data(), h_.data(), n * embd);
+
+    be.rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
+    be.matmul(h_.data(), n, L.w_gate, gate_.data());
+    be.matmul(h_.data(), n, L.w_up, up_.data());
+    be.swiglu(gate_.data(), up_.data(), gate_.data(), n * ff);
+    be.matmul(gate_.data(), n, L.w_down, h_.data());
+    add_inplace(x_.data(), h_.data(), n * embd);
+    if (req.on_hidden && req.hidden_layer == l) req.on_hidden(c0, n, x_.data());
+  }
+
+  const int64_t vocab = hp.n_vocab;
+  const bool last_chunk = c1 == static_cast<int64_t>(req.tokens.size());
+  const bool want_hidden_final = req.on_hidden && req.hidden_layer == static_cast<int32_t>(hp.n_layer);
+  if (req.logits == LogitsMode::All || want_hidden_final) {
+    be.rms_norm(x_.data(), w_.output_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
+    if (want_hidden_final) req.on_hidden(c0, n, h_.data());
+    if (req.logits == LogitsMode::All) {
+      float* dst = res.logits.empty() ? (logits_.resize(static_cast<size_t>(n * vocab)), logits_.data())
+                                      : res.logits.data() + c0 * vocab;
+      be.matmul(h_.data(), n, w_.output, dst);
+      if (req.on_logits) req.on_logits(c0, n, dst);
+    }
+  }
+  if (req.logits == LogitsMode::Last && last_chunk) {
+    be.rms_norm(x_.data() + (n - 1) * embd, w_.output_norm.data(), h_.data(), 1, embd, hp.rms_norm_eps);
+    res.logits.resize(static_cast<size_t>(vocab));
+    be.matmul(h_.data(), 1, w_.output, res.logits.data());
+    res.n_rows = 1;
+  }
+}
+
+}  // namespace dbsa

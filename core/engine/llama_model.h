@@ -1,0 +1,92 @@
+#pragma once
+// The Llama-family forward pass (llama, mistral, qwen2): embedding → per layer RMSNorm, Q/K/V (+bias),
+// RoPE at explicit positions, GQA attention over KV range lists, output projection, residual, RMSNorm,
+// SwiGLU MLP, residual → final norm → output head. New tokens' K/V are appended to the caller's
+// KvCache, so the cache is both the context the tokens attend to (e.g. DBSA blocks assembled at
+// positions 0..L-1) and the record of what this pass computed (e.g. per-block K/V for pre-encoding).
+// Long inputs are processed in chunks of `ubatch` tokens so activations stay O(ubatch).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/attention_layout.h"
+#include "engine/backend.h"
+#include "engine/kv_cache.h"
+#include "engine/model_weights.h"
+#include "engine/rope.h"
+
+namespace dbsa {
+
+enum class LogitsMode { None, Last, All };
+
+// Softmax weights of one head for chosen query tokens, filled during the pass.
+struct AttentionCapture {
+  int32_t layer = 0;
+  int32_t head = 0;
+  std::vector<int64_t> queries;             // indices into the request's tokens
+  std::vector<std::vector<float>> weights;  // per query: one weight per KV row of the cache (after append)
+};
+
+struct ForwardRequest {
+  std::span<const int32_t> tokens;
+  // RoPE positions of the tokens; empty means continuing the cache (last position + 1, or 0).
+  std::span<const int32_t> positions;
+  // Queries = tokens, keys = cache rows after the append; query_kv_offset must equal the cache size
+  // before the call. Null means dense causal attention over the whole cache.
+  const AttentionLayout* layout = nullptr;
+  LogitsMode logits = LogitsMode::Last;
+  // With LogitsMode::All: when set, logits are streamed per chunk (first token index, rows, values)
+  // instead of being stored in the result (a long prompt's n × n_vocab would not fit).
+  std::function<void(int64_t first, int64_t n, const float* logits)> on_logits;
+  // Residual stream after layer hidden_layer (0-based; n_layer means after the final norm), per chunk.
+  int32_t hidden_layer = -1;
+  std::function<void(int64_t first, int64_t n, const float* hidden)> on_hidden;
+  AttentionCapture* capture = nullptr;
+  int64_t ubatch = 512;
+};
+
+struct ForwardResult {
+  std::vector<float>
+      logits;  // n_rows × n_vocab (Last: the last token's row; All without callback: every row)
+  int64_t n_rows = 0;
+};
+
+class LlamaModel {
+ public:
+  LlamaModel(ModelWeights weights, std::shared_ptr<Backend> backend);
+
+  // Opens a GGUF file and loads it for the CPU backend with n_threads.
+  static std::unique_ptr<LlamaModel> load(const std::string& path, int n_threads = 0,
+                                          const WeightLoadOptions& opts = {});
+
+  const ModelHParams& hparams() const { return w_.hp; }
+  const ModelWeights& weights() const { return w_; }
+  const RopeParams& rope() const { return rope_; }
+  Backend& backend() { return *backend_; }
+
+  // An empty cache shaped for this model.
+  KvCache make_cache(int64_t capacity, KeyStorage storage = KeyStorage::PostRope) const;
+
+  // Runs the tokens through the model, appending their K/V to cache. Not thread-safe (scratch is
+  // reused across calls).
+  ForwardResult forward(KvCache& cache, const ForwardRequest& req);
+
+  // Floating-point operations of a pass over n tokens whose attention sees `visible_pairs` (query, key)
+  // pairs in total (matmuls 2·rows·cols per token, attention 4·head_dim per pair and head).
+  double flops(int64_t n_tokens, int64_t visible_pairs, bool all_logits) const;
+
+ private:
+  void forward_chunk(KvCache& cache, const ForwardRequest& req, std::span<const int32_t> positions,
+                     int64_t c0, int64_t c1, const AttentionLayout* chunk_layout, ForwardResult& res);
+
+  ModelWeights w_;
+  std::shared_ptr<Backend> backend_;
+  RopeParams rope_;
+  // Scratch (resized per chunk).
+  std::vector<float> x_, h_, q_, attn_, gate_, up_, logits_;
+};
+
+}  // namespace dbsa

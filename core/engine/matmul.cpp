@@ -1,0 +1,91 @@
+#include "engine/matmul.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "engine/activation_rounding.h"
+#include "engine/simd_kernels.h"
+
+namespace dbsa {
+
+namespace {
+
+// Rows of a 16-bit weight widened per task: ~256 KB of floats keeps the widened slice in L2.
+constexpr int64_t kWidenFloats = 64 * 1024;
+
+float dot_row(const WeightMatrix& w, int64_t r, const float* x) {
+  switch (w.type) {
+    case WeightType::F32:
+      return simd::dot_f32(w.f32() + r * w.cols, x, w.cols);
+    case WeightType::F16:
+      return simd::dot_f16(w.u16() + r * w.cols, x, w.cols);
+    case WeightType::BF16:
+      return simd::dot_bf16(w.u16() + r * w.cols, x, w.cols);
+  }
+  return 0.0f;
+}
+
+void matvec(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  constexpr int64_t kRowsPerTask = 64;
+  const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = r0; r < r1; ++r) y[t * w.rows + r] = dot_row(w, r, x + t * w.cols);
+  });
+}
+
+void sgemm_slice(const float* x, int64_t n, const float* wrows, int64_t n_rows, int64_t k, float* y,
+                 int64_t ldy) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(n_rows),
+              static_cast<int>(k), 1.0f, x, static_cast<int>(k), wrows, static_cast<int>(k), 0.0f, y,
+              static_cast<int>(ldy));
+}
+
+}  // namespace
+
+void blas_use_single_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+void blas_set_threads(int n) {
+  openblas_set_num_threads(n);
+}
+
+void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  if (n <= 0 || w.rows == 0) return;
+  if (w.act_rounding != ActivationRounding::None) {
+    thread_local std::vector<float> rounded;
+    rounded.resize(static_cast<size_t>(n * w.cols));
+    round_activations(w.act_rounding, x, rounded.data(), n, w.cols);
+    x = rounded.data();
+  }
+  if (n <= kMatvecMaxTokens) return matvec(pool, x, n, w, y);
+  blas_use_single_thread();
+  if (w.type == WeightType::F32) {
+    // A few slices per thread (>= 64 rows, still large panels for sgemm) so that a thread the shared
+    // machine preempts does not hold up the others: measured ~12% faster than one slice per thread.
+    const int64_t n_tasks = std::max<int64_t>(1, std::min<int64_t>(4 * pool.size(), w.rows / 64));
+    const int64_t per = ((w.rows + n_tasks - 1) / n_tasks + 15) / 16 * 16;
+    pool.parallel_for(n_tasks, [&](int64_t task, int) {
+      const int64_t r0 = task * per, r1 = std::min(w.rows, r0 + per);
+      if (r0 < r1) sgemm_slice(x, n, w.f32() + r0 * w.cols, r1 - r0, w.cols, y + r0, w.rows);
+    });
+    return;
+  }
+  const int64_t rows_per_task = std::max<int64_t>(16, kWidenFloats / std::max<int64_t>(1, w.cols)) / 16 * 16;
+  const int64_t n_tasks = (w.rows + rows_per_task - 1) / rows_per_task;
+  pool.parallel_for(n_tasks, [&](int64_t task, int) {
+    thread_local std::vector<float> widened;
+    const int64_t r0 = task * rows_per_task, r1 = std::min(w.rows, r0 + rows_per_task);
+    widened.resize(static_cast<size_t>((r1 - r0) * w.cols));
+    for (int64_t r = r0; r < r1; ++r) w.row_to_f32(r, widened.data() + (r - r0) * w.cols);
+    sgemm_slice(x, n, widened.data(), r1 - r0, w.cols, y + r0, w.rows);
+  });
+}
+
+}  // namespace dbsa

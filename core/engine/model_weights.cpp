@@ -1,0 +1,137 @@
+#include "engine/model_weights.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "model/dequantize.h"
+
+namespace dbsa {
+
+namespace {
+
+std::string shape_str(const GgufTensorInfo& t) {
+  std::string s = "[";
+  for (size_t i = 0; i < t.dims.size(); ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
+  return s + "]";
+}
+
+[[noreturn]] void fail(const GgufFile& f, const std::string& what) {
+  throw GgufError(f.path() + ": " + what);
+}
+
+// The format ggml converts activations to before a dot product with weights of type t.
+ActivationRounding reference_rounding(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return ActivationRounding::None;
+    case GgmlType::F16:
+      return ActivationRounding::F16;
+    case GgmlType::BF16:
+      return ActivationRounding::BF16;
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
+      return ActivationRounding::Q8_0;  // Q8_1 (for the _1 types) rounds values the same way
+    default:
+      return ActivationRounding::Q8_K;
+  }
+}
+
+WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, const std::string& name,
+                                   int64_t rows, int64_t cols, const WeightLoadOptions& opts);
+
+WeightMatrix load_matrix(const std::shared_ptr<const GgufFile>& file, const std::string& name, int64_t rows,
+                         int64_t cols, const WeightLoadOptions& opts) {
+  WeightMatrix w = load_matrix_as_stored(file, name, rows, cols, opts);
+  if (opts.reference_activations) w.act_rounding = reference_rounding(file->tensor(name).type);
+  return w;
+}
+
+WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, const std::string& name,
+                                   int64_t rows, int64_t cols, const WeightLoadOptions& opts) {
+  const GgufTensorInfo& t = file->tensor(name);
+  if (t.dims.size() != 2 || static_cast<int64_t>(t.dims[0]) != cols ||
+      static_cast<int64_t>(t.dims[1]) != rows)
+    fail(*file, "tensor " + name + " has shape " + shape_str(t) + ", expected [" + std::to_string(cols) +
+                    ", " + std::to_string(rows) + "]");
+  WeightMatrix w;
+  w.name = name;
+  w.rows = rows;
+  w.cols = cols;
+  const bool is16 = t.type == GgmlType::F16 || t.type == GgmlType::BF16;
+  if (t.type == GgmlType::F32 || (is16 && !opts.expand_16bit)) {
+    w.type = t.type == GgmlType::F32   ? WeightType::F32
+             : t.type == GgmlType::F16 ? WeightType::F16
+                                       : WeightType::BF16;
+    w.data = t.data;
+    w.owner = file;
+    return w;
+  }
+  std::vector<float> values = dequantize_tensor(t);
+  if (!is16 && opts.quantized_to != WeightType::F32)
+    return make_16bit_matrix(name, opts.quantized_to, rows, cols, values);
+  return make_f32_matrix(name, rows, cols, std::move(values));
+}
+
+std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n) {
+  const GgufTensorInfo& t = f.tensor(name);
+  if (static_cast<int64_t>(t.n_elements) != n)
+    fail(f,
+         "tensor " + name + " has shape " + shape_str(t) + ", expected " + std::to_string(n) + " elements");
+  return dequantize_tensor(t);
+}
+
+std::vector<float> load_optional_vector(const GgufFile& f, const std::string& name, int64_t n) {
+  return f.find_tensor(name) ? load_vector(f, name, n) : std::vector<float>{};
+}
+
+}  // namespace
+
+ModelWeights ModelWeights::load(std::shared_ptr<const GgufFile> file, const WeightLoadOptions& opts) {
+  if (opts.quantized_to == WeightType::BF16)
+    throw std::invalid_argument("quantized weights load to F16 or F32");
+  ModelWeights m;
+  m.file = file;
+  m.hp = read_hparams(*file);
+  const auto& hp = m.hp;
+  const int64_t embd = hp.n_embd, hd = hp.head_dim, q_dim = static_cast<int64_t>(hp.n_head) * hd,
+                kv_dim = static_cast<int64_t>(hp.n_head_kv) * hd, ff = hp.n_ff, vocab = hp.n_vocab;
+  m.token_embd = load_matrix(file, "token_embd.weight", vocab, embd, opts);
+  m.output_norm = load_vector(*file, "output_norm.weight", embd);
+  if (file->find_tensor("output.weight"))
+    m.output = load_matrix(file, "output.weight", vocab, embd, opts);
+  else
+    m.output = m.token_embd;
+  if (file->find_tensor("rope_freqs.weight"))
+    m.rope_freqs = load_vector(*file, "rope_freqs.weight", hp.rope_dim / 2);
+  m.layers.resize(hp.n_layer);
+  for (uint32_t l = 0; l < hp.n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& L = m.layers[l];
+    L.attn_norm = load_vector(*file, p + "attn_norm.weight", embd);
+    L.wq = load_matrix(file, p + "attn_q.weight", q_dim, embd, opts);
+    L.wk = load_matrix(file, p + "attn_k.weight", kv_dim, embd, opts);
+    L.wv = load_matrix(file, p + "attn_v.weight", kv_dim, embd, opts);
+    L.wo = load_matrix(file, p + "attn_output.weight", embd, q_dim, opts);
+    L.bq = load_optional_vector(*file, p + "attn_q.bias", q_dim);
+    L.bk = load_optional_vector(*file, p + "attn_k.bias", kv_dim);
+    L.bv = load_optional_vector(*file, p + "attn_v.bias", kv_dim);
+    L.ffn_norm = load_vector(*file, p + "ffn_norm.weight", embd);
+    L.w_gate = load_matrix(file, p + "ffn_gate.weight", ff, embd, opts);
+    L.w_up = load_matrix(file, p + "ffn_up.weight", ff, embd, opts);
+    L.w_down = load_matrix(file, p + "ffn_down.weight", embd, ff, opts);
+  }
+  return m;
+}
+
+int64_t ModelWeights::bytes() const {
+  auto mb = [](const WeightMatrix& w) { return w.rows * w.cols * w.element_bytes(); };
+  int64_t total = mb(token_embd) + (output.data == token_embd.data ? 0 : mb(output));
+  for (const auto& L : layers)
+    total += mb(L.wq) + mb(L.wk) + mb(L.wv) + mb(L.wo) + mb(L.w_gate) + mb(L.w_up) + mb(L.w_down);
+  return total;
+}
+
+}  // namespace dbsa

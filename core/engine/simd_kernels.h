@@ -1,0 +1,33 @@
+#pragma once
+// Inner loops of the CPU engine with an AVX2/FMA/F16C version chosen at run time (the build targets
+// plain x86-64, so the wide versions are compiled per function with target attributes and only called
+// when the CPU reports the features). The portable versions are the fallback on older CPUs.
+#include <cstdint>
+
+namespace dbsa::simd {
+
+// True when the AVX2+FMA+F16C paths are in use (decided once, at first call).
+bool has_avx2();
+
+float dot_f32(const float* a, const float* b, int64_t n);
+float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values
+float dot_bf16(const uint16_t* a, const float* b, int64_t n);  // a holds bfloat16 values
+
+// Widening conversions of a contiguous run.
+void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+
+// Largest of x[0..n) (n >= 1).
+float max_f32(const float* x, int64_t n);
+// x[i] = exp(x[i] - shift) for i < n; returns the sum of the results. The vector exp is a degree-6
+// polynomial after range reduction (relative error ~2e-7), the softmax's hot loop.
+float exp_shift_sum(float* x, int64_t n, float shift);
+// out[i] = silu(gate[i]) * up[i] (out may alias gate).
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// y += a * x
+void axpy(float a, const float* x, float* y, int64_t n);
+// y *= a
+void scale(float a, float* y, int64_t n);
+
+}  // namespace dbsa::simd

@@ -1,0 +1,59 @@
+#include "engine/weight_matrix.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "engine/simd_kernels.h"
+#include "model/dequantize.h"
+
+namespace dbsa {
+
+void WeightMatrix::row_to_f32(int64_t r, float* dst) const {
+  switch (type) {
+    case WeightType::F32:
+      std::memcpy(dst, f32() + r * cols, static_cast<size_t>(cols) * sizeof(float));
+      return;
+    case WeightType::F16:
+      simd::f16_to_f32_row(u16() + r * cols, dst, cols);
+      return;
+    case WeightType::BF16:
+      simd::bf16_to_f32_row(u16() + r * cols, dst, cols);
+      return;
+  }
+}
+
+WeightMatrix make_f32_matrix(std::string name, int64_t rows, int64_t cols, std::vector<float> values) {
+  if (static_cast<int64_t>(values.size()) != rows * cols)
+    throw std::invalid_argument("weight " + name + ": expected " + std::to_string(rows * cols) +
+                                " values, got " + std::to_string(values.size()));
+  auto buf = std::make_shared<std::vector<float>>(std::move(values));
+  WeightMatrix w;
+  w.name = std::move(name);
+  w.type = WeightType::F32;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = buf->data();
+  w.owner = buf;
+  return w;
+}
+
+WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
+                               const std::vector<float>& values) {
+  if (type == WeightType::F32) throw std::invalid_argument("make_16bit_matrix: type must be F16 or BF16");
+  if (static_cast<int64_t>(values.size()) != rows * cols)
+    throw std::invalid_argument("weight " + name + ": expected " + std::to_string(rows * cols) +
+                                " values, got " + std::to_string(values.size()));
+  auto buf = std::make_shared<std::vector<uint16_t>>(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    (*buf)[i] = type == WeightType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+  WeightMatrix w;
+  w.name = std::move(name);
+  w.type = type;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = buf->data();
+  w.owner = buf;
+  return w;
+}
+
+}  // namespace dbsa

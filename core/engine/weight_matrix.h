@@ -1,0 +1,41 @@
+#pragma once
+// A weight matrix as the matmul consumes it: `rows` output features, each a contiguous row of `cols`
+// input features (GGUF's layout: dims[0] = cols). F16/BF16 rows stay 16-bit and are widened on the fly.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dbsa {
+
+enum class WeightType { F32, F16, BF16 };
+
+// How activations are rounded before they meet this matrix. The reference engine (ggml) converts the
+// activations to the weight's "dot type" — F16 for F16 weights, 8-bit blocks for quantized ones — so
+// reproducing that rounding makes our logits agree with it to float noise instead of to rounding
+// noise. None keeps full F32 activations.
+enum class ActivationRounding { None, F16, BF16, Q8_0, Q8_K };
+
+struct WeightMatrix {
+  std::string name;
+  WeightType type = WeightType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;         // rows*cols elements of `type`; may point into a memory-mapped file
+  std::shared_ptr<const void> owner;  // keeps `data` alive (an owned buffer or the mapped file)
+  ActivationRounding act_rounding = ActivationRounding::None;
+
+  int64_t element_bytes() const { return type == WeightType::F32 ? 4 : 2; }
+  const float* f32() const { return static_cast<const float*>(data); }
+  const uint16_t* u16() const { return static_cast<const uint16_t*>(data); }
+  // Widens row r into dst[cols].
+  void row_to_f32(int64_t r, float* dst) const;
+};
+
+// Wraps an owned float buffer (tests, synthesized weights).
+WeightMatrix make_f32_matrix(std::string name, int64_t rows, int64_t cols, std::vector<float> values);
+// Converts a float buffer to F16 (or BF16) storage, rounding to nearest even.
+WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
+                               const std::vector<float>& values);
+
+}  // namespace dbsa

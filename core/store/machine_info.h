@@ -1,0 +1,11 @@
+#pragma once
+// What machine a run was measured on: latency numbers are meaningless without it.
+#include "store/run_record.h"
+
+namespace dbsa {
+
+// Hostname, CPU model (/proc/cpuinfo "model name"), logical cores and physical RAM. Fields that
+// cannot be read stay empty / 0 rather than failing a run.
+MachineInfo collect_machine_info();
+
+}  // namespace dbsa

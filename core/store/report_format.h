@@ -1,0 +1,18 @@
+#pragma once
+// Renderings of report rows: JSON (machine-readable, full precision), CSV (spreadsheets), a Markdown
+// table (report.md) and an aligned text table (the terminal default).
+#include <span>
+#include <string>
+
+#include "store/report.h"
+
+namespace dbsa {
+
+// {"format": "dbsa-report", "version": 1, "percentile": ..., "rows": [...]}; a missing ratio is null.
+std::string report_json(std::span<const ReportRow> rows);
+// Header line then one line per row; RFC 4180 quoting; a missing ratio is an empty field.
+std::string report_csv(std::span<const ReportRow> rows);
+std::string report_markdown(std::span<const ReportRow> rows);
+std::string report_text(std::span<const ReportRow> rows);
+
+}  // namespace dbsa

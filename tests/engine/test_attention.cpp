@@ -1,0 +1,261 @@
+// Range-list attention against a naive masked softmax over the same layout expanded into a dense mask
+// (FlashInfer-style): random layouts, odd lengths, empty ranges and range lists, single tokens, GQA.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/attention.h"
+#include "naive_reference.h"
+
+namespace dbsa {
+namespace {
+
+std::vector<float> randn(size_t n, std::mt19937_64& rng, float sd = 1.0f) {
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = nd(rng);
+  return v;
+}
+
+// Independent expansion of the layout semantics: tile ranges, clipped causally at the query's own key.
+std::vector<char> dense_mask(const AttentionLayout& l, int64_t n_kv) {
+  std::vector<char> m(static_cast<size_t>(l.n_queries * n_kv), 0);
+  for (const auto& t : l.tiles)
+    for (int64_t q = t.q_begin; q < t.q_end; ++q)
+      for (const auto& r : t.ranges)
+        for (int64_t j = r.begin; j < r.end && j <= l.query_kv_offset + q; ++j)
+          m[static_cast<size_t>(q * n_kv + j)] = 1;
+  return m;
+}
+
+AttentionLayout random_layout(std::mt19937_64& rng, int64_t n_q, int64_t offset) {
+  AttentionLayout l;
+  l.n_queries = n_q;
+  l.query_kv_offset = offset;
+  const int64_t n_kv = offset + n_q;
+  int64_t q = 0;
+  while (q < n_q) {
+    const int64_t len = std::min<int64_t>(n_q - q, 1 + static_cast<int64_t>(rng() % 90));
+    AttentionTile t{q, q + len, {}};
+    const int n_ranges = static_cast<int>(rng() % 4);  // 0 = the tile sees nothing
+    std::vector<int64_t> cuts;
+    for (int i = 0; i < 2 * n_ranges; ++i)
+      cuts.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(n_kv + 1)));
+    std::sort(cuts.begin(), cuts.end());
+    for (int i = 0; i < n_ranges; ++i)
+      t.ranges.push_back({cuts[static_cast<size_t>(2 * i)], cuts[static_cast<size_t>(2 * i + 1)]});
+    if (rng() % 3 == 0)
+      t.ranges.push_back({std::max(cuts.empty() ? 0 : cuts.back(), offset + q), n_kv});  // own segment
+    l.tiles.push_back(std::move(t));
+    q += len;
+  }
+  return l;
+}
+
+struct Shape {
+  int32_t n_head, n_head_kv, d;
+};
+
+void run_case(ThreadPool& pool, std::mt19937_64& rng, const AttentionLayout& layout, const Shape& s,
+              bool pre_rope) {
+  const int64_t n_q = layout.n_queries, n_kv = layout.query_kv_offset + n_q;
+  const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
+  auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
+  const auto v = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
+  std::vector<float> out(q.size(), 123.0f);
+  AttentionArgs a;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.n_kv = n_kv;
+  a.kv_stride = static_cast<int64_t>(s.n_head_kv) * s.d;
+  a.n_head = s.n_head;
+  a.n_head_kv = s.n_head_kv;
+  a.head_dim = s.d;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(s.d));
+  a.layout = &layout;
+  a.out = out.data();
+  RopeParams rp;
+  RopeTable table;
+  std::vector<float> k_rot = k;
+  if (pre_rope) {
+    rp.head_dim = rp.n_rot = s.d;
+    std::vector<int32_t> pos(static_cast<size_t>(n_kv));
+    for (auto& p : pos) p = static_cast<int32_t>(rng() % 5000);
+    table = RopeTable(rp, pos);
+    rope_apply(rp, table, 0, k_rot.data(), n_kv, s.n_head_kv);
+    a.key_rope = &rp;
+    a.key_table = &table;
+  }
+  attention(pool, a);
+  const auto mask = dense_mask(layout, n_kv);
+  const auto want = naive::attention(q, k_rot, v, n_q, n_kv, s.n_head, s.n_head_kv, s.d, mask, a.scale);
+  for (size_t i = 0; i < out.size(); ++i) {
+    ASSERT_FALSE(std::isnan(out[i])) << "NaN at " << i;
+    ASSERT_NEAR(out[i], want[i], 2e-5f) << "at " << i;
+  }
+}
+
+TEST(Attention, RandomRangeLayoutsMatchNaiveMaskedSoftmax) {
+  ThreadPool pool(2);
+  std::mt19937_64 rng(42);
+  const Shape shapes[] = {{4, 2, 16}, {6, 2, 64}, {3, 3, 8}, {2, 1, 32}};
+  const int64_t lengths[] = {1, 2, 7, 65, 130, 301};
+  int cases = 0;
+  for (const auto& s : shapes)
+    for (int64_t n_q : lengths)
+      for (int64_t offset : {int64_t{0}, int64_t{1}, int64_t{270}}) {
+        const auto layout = random_layout(rng, n_q, offset);
+        SCOPED_TRACE(::testing::Message() << "heads " << s.n_head << "/" << s.n_head_kv << " d=" << s.d
+                                          << " n_q=" << n_q << " offset=" << offset);
+        run_case(pool, rng, layout, s, (cases++ % 2) == 1);
+      }
+}
+
+TEST(Attention, DenseCausalAndSingleToken) {
+  ThreadPool pool(2);
+  std::mt19937_64 rng(7);
+  run_case(pool, rng, AttentionLayout::dense_causal(600, 0), {4, 2, 16}, false);
+  run_case(pool, rng, AttentionLayout::dense_causal(1, 0), {4, 2, 16}, false);
+  run_case(pool, rng, AttentionLayout::dense_causal(1, 1000), {9, 3, 64}, true);
+}
+
+TEST(Attention, FewQueriesOverLongContextAreSplitAndMerged) {
+  // Decode-shaped work (few items) is split over the keys; pieces that fall in a gap between ranges
+  // see nothing and must not disturb the merge.
+  ThreadPool pool(2);
+  std::mt19937_64 rng(13);
+  AttentionLayout l;
+  l.n_queries = 3;
+  l.query_kv_offset = 1500;
+  l.tiles.push_back({0, 3, {{0, 300}, {1100, 1503}}});
+  run_case(pool, rng, l, {9, 3, 64}, false);
+  run_case(pool, rng, l, {4, 1, 32}, true);
+}
+
+TEST(Attention, EmptyLayoutGivesZerosNotNaN) {
+  ThreadPool pool(1);
+  std::mt19937_64 rng(3);
+  AttentionLayout l;
+  l.n_queries = 5;
+  l.tiles.push_back({0, 5, {}});
+  l.tiles[0].ranges.push_back({0, 0});
+  run_case(pool, rng, l, {2, 1, 8}, false);
+}
+
+TEST(Attention, PreRopeKeysEqualPostRopeKeys) {
+  ThreadPool pool(2);
+  std::mt19937_64 rng(11);
+  const int64_t n = 300;
+  const Shape s{6, 2, 32};
+  const auto q = randn(static_cast<size_t>(n * s.n_head * s.d), rng);
+  const auto k = randn(static_cast<size_t>(n * s.n_head_kv * s.d), rng);
+  const auto v = randn(k.size(), rng);
+  RopeParams rp;
+  rp.head_dim = rp.n_rot = s.d;
+  rp.neox = true;
+  std::vector<int32_t> pos(static_cast<size_t>(n));
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(3 * i + 1);
+  const RopeTable table(rp, pos);
+  auto k_post = k;
+  rope_apply(rp, table, 0, k_post.data(), n, s.n_head_kv);
+  const auto layout = AttentionLayout::dense_causal(n, 0);
+  std::vector<float> out_pre(q.size()), out_post(q.size());
+  AttentionArgs a;
+  a.q = q.data();
+  a.v = v.data();
+  a.n_kv = n;
+  a.kv_stride = s.n_head_kv * s.d;
+  a.n_head = s.n_head;
+  a.n_head_kv = s.n_head_kv;
+  a.head_dim = s.d;
+  a.scale = 0.2f;
+  a.layout = &layout;
+  a.k = k_post.data();
+  a.out = out_post.data();
+  attention(pool, a);
+  a.k = k.data();
+  a.key_rope = &rp;
+  a.key_table = &table;
+  a.out = out_pre.data();
+  attention(pool, a);
+  // Same rotation code on the same values: identical bits.
+  EXPECT_EQ(out_pre, out_post);
+}
+
+TEST(AttentionLayout, BlockSparseFollowsTheDbsaRule) {
+  const std::vector<int64_t> starts = {0, 5, 9, 9, 20, 23, 31};  // includes an empty block
+  for (int64_t S : {0, 1, 2, -1})
+    for (int64_t P : {0, 1, 2, -1}) {
+      const auto l = AttentionLayout::block_sparse(starts, S, P);
+      l.validate(starts.back());
+      const int64_t nb = static_cast<int64_t>(starts.size()) - 1;
+      auto block_of = [&](int64_t t) {
+        int64_t b = 0;
+        while (!(t >= starts[static_cast<size_t>(b)] && t < starts[static_cast<size_t>(b) + 1])) ++b;
+        return b;
+      };
+      const int64_t SS = S < 0 ? nb : S, PP = P < 0 ? nb : P;
+      for (int64_t i = 0; i < starts.back(); ++i)
+        for (int64_t j = 0; j < starts.back(); ++j) {
+          const int64_t b = block_of(i), c = block_of(j);
+          const bool want = j <= i && (c == b || c < SS || c >= b - PP);
+          ASSERT_EQ(l.allows(i, j), want) << "S=" << S << " P=" << P << " i=" << i << " j=" << j;
+        }
+      // Slicing keeps the same visibility.
+      const auto sl = l.slice(7, 22);
+      for (int64_t i = 7; i < 22; ++i)
+        for (int64_t j = 0; j < starts.back(); ++j) ASSERT_EQ(sl.allows(i - 7, j), l.allows(i, j));
+    }
+}
+
+TEST(AttentionLayout, ValidateRejectsMalformedLayouts) {
+  AttentionLayout l = AttentionLayout::dense_causal(10, 0);
+  EXPECT_NO_THROW(l.validate(10));
+  EXPECT_THROW(l.validate(9), std::invalid_argument);
+  l.tiles[0].ranges = {{0, 5}, {3, 8}};
+  EXPECT_THROW(l.validate(10), std::invalid_argument);
+  l.tiles[0].ranges = {{0, 5}};
+  l.tiles[0].q_end = 9;
+  EXPECT_THROW(l.validate(10), std::invalid_argument);
+}
+
+TEST(Attention, CapturedWeightsAreTheNaiveSoftmax) {
+  std::mt19937_64 rng(5);
+  const int64_t n = 40;
+  const Shape s{4, 2, 16};
+  const auto q = randn(static_cast<size_t>(n * s.n_head * s.d), rng);
+  const auto k = randn(static_cast<size_t>(n * s.n_head_kv * s.d), rng);
+  const std::vector<int64_t> starts = {0, 10, 20, 30, 40};
+  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  AttentionArgs a;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = k.data();
+  a.out = nullptr;
+  a.n_kv = n;
+  a.kv_stride = s.n_head_kv * s.d;
+  a.n_head = s.n_head;
+  a.n_head_kv = s.n_head_kv;
+  a.head_dim = s.d;
+  a.scale = 0.25f;
+  a.layout = &layout;
+  std::vector<float> dummy(1);
+  a.out = dummy.data();
+  const auto w = attention_weights(a, 35, 3);
+  double total = 0.0;
+  for (int64_t j = 0; j < n; ++j) {
+    if (!layout.allows(35, j)) {
+      EXPECT_EQ(w[static_cast<size_t>(j)], 0.0f);
+    }
+    total += w[static_cast<size_t>(j)];
+  }
+  EXPECT_NEAR(total, 1.0, 1e-5);
+  EXPECT_GT(w[5], 0.0f);   // sink block
+  EXPECT_EQ(w[15], 0.0f);  // block 1: neither sink nor previous of block 3
+  EXPECT_GT(w[25], 0.0f);  // previous block
+}
+
+}  // namespace
+}  // namespace dbsa

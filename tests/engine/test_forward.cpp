@@ -1,0 +1,243 @@
+// The forward pass on small in-memory models against the naive full forward (dense mask), plus the
+// equivalences later layers rely on: chunked == unchunked, pre-RoPE == post-RoPE keys, incremental
+// decode == batched, block-sparse layouts == their dense masks, moved blocks == blocks encoded there.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/cpu_backend.h"
+#include "engine/llama_model.h"
+#include "naive_reference.h"
+#include "synthetic_model.h"
+
+namespace dbsa {
+namespace {
+
+std::vector<int32_t> random_tokens(size_t n, uint32_t vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = static_cast<int32_t>(rng() % vocab);
+  return t;
+}
+
+std::vector<int32_t> iota_pos(size_t n, int32_t start = 0) {
+  std::vector<int32_t> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = start + static_cast<int32_t>(i);
+  return p;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0.0f;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel) {
+  ASSERT_EQ(got.size(), want.size());
+  const float tol = rel * std::max(1.0f, max_abs(want));
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_FALSE(std::isnan(got[i])) << "NaN at " << i;
+    ASSERT_NEAR(got[i], want[i], tol) << "at " << i;
+  }
+}
+
+LlamaModel make_model(const test::SynthOptions& o) {
+  return LlamaModel(test::synth_weights(o), std::make_shared<CpuBackend>(2));
+}
+
+std::vector<float> all_logits(LlamaModel& m, KvCache& cache, const std::vector<int32_t>& toks,
+                              const std::vector<int32_t>& pos, const AttentionLayout* layout = nullptr,
+                              int64_t ubatch = 512) {
+  ForwardRequest r;
+  r.tokens = toks;
+  r.positions = pos;
+  r.layout = layout;
+  r.logits = LogitsMode::All;
+  r.ubatch = ubatch;
+  return m.forward(cache, r).logits;
+}
+
+TEST(Forward, MatchesNaiveForEveryVariant) {
+  struct Variant {
+    const char* name;
+    test::SynthOptions o;
+  };
+  std::vector<Variant> variants;
+  variants.push_back({"llama f32 tied", {}});
+  test::SynthOptions qwen;
+  qwen.neox = qwen.qkv_bias = true;
+  qwen.tied = false;
+  qwen.n_head = 6;
+  qwen.n_head_kv = 2;
+  variants.push_back({"qwen2-like neox+bias+untied", qwen});
+  test::SynthOptions f16;
+  f16.type = WeightType::F16;
+  variants.push_back({"f16 weights", f16});
+  test::SynthOptions bf16;
+  bf16.type = WeightType::BF16;
+  bf16.scaling = RopeScaling::Llama3;
+  bf16.scale_factor = 8.0f;
+  variants.push_back({"bf16 + llama3 rope", bf16});
+  test::SynthOptions lin;
+  lin.scaling = RopeScaling::Linear;
+  lin.scale_factor = 2.0f;
+  lin.n_head_kv = 1;
+  variants.push_back({"linear rope, MQA", lin});
+  for (const auto& v : variants) {
+    SCOPED_TRACE(v.name);
+    LlamaModel m = make_model(v.o);
+    const auto toks = random_tokens(37, v.o.n_vocab, 9);
+    const auto pos = iota_pos(toks.size());
+    KvCache cache = m.make_cache(8);
+    const auto got = all_logits(m, cache, toks, pos, nullptr, 16);  // three chunks, growing cache
+    const auto want = naive::forward(m.weights(), toks, pos, naive::causal_mask(37));
+    expect_close(got, want, 2e-4f);
+  }
+}
+
+TEST(Forward, ExplicitPositionsAndBlockSparseLayoutMatchNaive) {
+  LlamaModel m = make_model({});
+  const auto toks = random_tokens(45, 97, 4);
+  std::vector<int32_t> pos(45);
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(7 * i + (i % 3));
+  const std::vector<int64_t> starts = {0, 9, 20, 21, 33, 45};
+  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  std::vector<char> mask(45 * 45);
+  for (int64_t i = 0; i < 45; ++i)
+    for (int64_t j = 0; j < 45; ++j) mask[static_cast<size_t>(i * 45 + j)] = layout.allows(i, j);
+  KvCache cache = m.make_cache(45, KeyStorage::PreRope);
+  const auto got = all_logits(m, cache, toks, pos, &layout, 13);
+  expect_close(got, naive::forward(m.weights(), toks, pos, mask), 2e-4f);
+}
+
+TEST(Forward, PreRopeAndPostRopeCachesGiveIdenticalLogits) {
+  test::SynthOptions o;
+  o.neox = true;
+  LlamaModel m = make_model(o);
+  const auto toks = random_tokens(30, 97, 5);
+  KvCache pre = m.make_cache(64, KeyStorage::PreRope), post = m.make_cache(64, KeyStorage::PostRope);
+  ForwardRequest r;
+  r.tokens = toks;
+  r.logits = LogitsMode::All;
+  EXPECT_EQ(m.forward(pre, r).logits, m.forward(post, r).logits);
+  for (int step = 0; step < 5; ++step) {
+    const int32_t one[1] = {static_cast<int32_t>(step * 11 % 97)};
+    ForwardRequest d;
+    d.tokens = one;
+    EXPECT_EQ(m.forward(pre, d).logits, m.forward(post, d).logits) << "decode step " << step;
+  }
+}
+
+TEST(Forward, IncrementalDecodeEqualsBatchedPass) {
+  LlamaModel m = make_model({});
+  const auto toks = random_tokens(20, 97, 6);
+  KvCache batch = m.make_cache(20);
+  const auto all = all_logits(m, batch, toks, iota_pos(20));
+  KvCache inc = m.make_cache(4);
+  ForwardRequest r;
+  r.tokens = std::span<const int32_t>(toks).first(12);
+  auto last = m.forward(inc, r).logits;
+  for (size_t i = 12; i < 20; ++i) {
+    const std::vector<float> want(all.begin() + static_cast<int64_t>((i - 1) * 97),
+                                  all.begin() + static_cast<int64_t>(i * 97));
+    expect_close(last, want, 1e-5f);
+    ForwardRequest d;
+    d.tokens = std::span<const int32_t>(toks).subspan(i, 1);
+    last = m.forward(inc, d).logits;
+  }
+  EXPECT_EQ(inc.size(), 20);
+}
+
+TEST(Forward, BlockMovedToNewPositionsMatchesBlockEncodedThere) {
+  // DBSA query time: a block encoded at positions 50.. is re-rotated to 0.. by rewriting positions of
+  // its pre-RoPE keys; RoPE is relative, so the query sees what it would if the block had been encoded
+  // at 0.. directly.
+  LlamaModel m = make_model({});
+  const auto block = random_tokens(12, 97, 7), query = random_tokens(5, 97, 8);
+  KvCache far = m.make_cache(32, KeyStorage::PreRope), near = m.make_cache(32, KeyStorage::PreRope);
+  ForwardRequest r;
+  r.tokens = block;
+  r.logits = LogitsMode::None;
+  const auto pos_far = iota_pos(12, 50);
+  r.positions = pos_far;
+  m.forward(far, r);
+  r.positions = {};
+  m.forward(near, r);
+  const auto pos_near = iota_pos(12);
+  far.set_positions(0, pos_near);
+  ForwardRequest q;
+  q.tokens = query;
+  q.logits = LogitsMode::All;
+  expect_close(m.forward(far, q).logits, m.forward(near, q).logits, 1e-4f);
+}
+
+TEST(Forward, CaptureIsFreeWhenOffAndSumsToOne) {
+  LlamaModel m = make_model({});
+  const auto toks = random_tokens(25, 97, 9);
+  KvCache a = m.make_cache(25), b = m.make_cache(25);
+  AttentionCapture cap;
+  cap.layer = 1;
+  cap.head = 3;
+  cap.queries = {0, 13, 24};
+  ForwardRequest r;
+  r.tokens = toks;
+  r.logits = LogitsMode::All;
+  r.ubatch = 10;
+  const auto plain = m.forward(a, r).logits;
+  r.capture = &cap;
+  EXPECT_EQ(m.forward(b, r).logits, plain);
+  ASSERT_EQ(cap.weights.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(cap.weights[i].size(), 25u);
+    double s = 0.0;
+    for (size_t j = 0; j < 25; ++j) {
+      if (static_cast<int64_t>(j) > cap.queries[i]) {
+        EXPECT_EQ(cap.weights[i][j], 0.0f);
+      }
+      s += cap.weights[i][j];
+    }
+    EXPECT_NEAR(s, 1.0, 1e-5);
+  }
+  EXPECT_EQ(cap.weights[0][0], 1.0f);
+}
+
+TEST(Forward, HiddenStateCallbackSeesEveryRow) {
+  LlamaModel m = make_model({});
+  const auto toks = random_tokens(23, 97, 10);
+  KvCache c = m.make_cache(23);
+  int64_t rows = 0;
+  ForwardRequest r;
+  r.tokens = toks;
+  r.logits = LogitsMode::None;
+  r.ubatch = 8;
+  r.hidden_layer = 0;
+  r.on_hidden = [&](int64_t first, int64_t n, const float* h) {
+    EXPECT_EQ(first, rows);
+    for (int64_t i = 0; i < n * 48; ++i) ASSERT_TRUE(std::isfinite(h[i]));
+    rows += n;
+  };
+  m.forward(c, r);
+  EXPECT_EQ(rows, 23);
+}
+
+TEST(Forward, RejectsMismatchedInputs) {
+  LlamaModel m = make_model({});
+  KvCache c = m.make_cache(8);
+  const std::vector<int32_t> toks = {1, 2, 3}, pos = {0, 1};
+  ForwardRequest r;
+  r.tokens = toks;
+  r.positions = pos;
+  EXPECT_THROW(m.forward(c, r), std::invalid_argument);
+  const auto wrong = AttentionLayout::dense_causal(3, 5);
+  r.positions = {};
+  r.layout = &wrong;
+  EXPECT_THROW(m.forward(c, r), std::invalid_argument);
+  const std::vector<int32_t> bad = {97};
+  ForwardRequest rb;
+  rb.tokens = bad;
+  EXPECT_THROW(m.forward(c, rb), std::out_of_range);
+}
+
+}  // namespace
+}  // namespace dbsa

@@ -1,0 +1,140 @@
+// Fast CPU ops against the naive references. Tolerances: float accumulation order differs from the
+// double-precision references, so relative errors ~1e-5 (F32 inputs) are expected.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/matmul.h"
+#include "engine/ops.h"
+#include "engine/rope.h"
+#include "naive_reference.h"
+
+namespace dbsa {
+namespace {
+
+std::vector<float> randn(size_t n, uint64_t seed, float sd = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = nd(rng);
+  return v;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel,
+                  const char* what) {
+  ASSERT_EQ(got.size(), want.size());
+  float mx = 0.0f;
+  for (float w : want) mx = std::max(mx, std::fabs(w));
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_FALSE(std::isnan(got[i])) << what << " NaN at " << i;
+    ASSERT_NEAR(got[i], want[i], rel * std::max(1.0f, mx)) << what << " at " << i;
+  }
+}
+
+struct MatmulCase {
+  int64_t n, rows, cols;
+};
+
+TEST(Matmul, AllTypesAndShapesMatchNaive) {
+  ThreadPool pool(2);
+  const MatmulCase cases[] = {{1, 67, 33}, {2, 64, 64},   {4, 129, 100},
+                              {5, 31, 17}, {37, 200, 72}, {130, 65, 257}};
+  for (const auto& c : cases) {
+    const auto x = randn(static_cast<size_t>(c.n * c.cols), 10 + c.n);
+    const auto wv = randn(static_cast<size_t>(c.rows * c.cols), 20 + c.rows);
+    for (WeightType t : {WeightType::F32, WeightType::F16, WeightType::BF16}) {
+      const WeightMatrix w = t == WeightType::F32 ? make_f32_matrix("w", c.rows, c.cols, wv)
+                                                  : make_16bit_matrix("w", t, c.rows, c.cols, wv);
+      // Reference on the weights as stored (16-bit rounding is not the matmul's error).
+      const auto want = naive::matmul(x, c.n, naive::to_float(w), c.rows, c.cols);
+      std::vector<float> got(static_cast<size_t>(c.n * c.rows));
+      matmul(pool, x.data(), c.n, w, got.data());
+      SCOPED_TRACE(::testing::Message() << "n=" << c.n << " rows=" << c.rows << " cols=" << c.cols
+                                        << " type=" << static_cast<int>(t));
+      expect_close(got, want, 1e-5f, "matmul");
+    }
+  }
+}
+
+TEST(Ops, RmsNormMatchesNaive) {
+  const int64_t n = 7, dim = 93;
+  auto x = randn(static_cast<size_t>(n * dim), 3, 5.0f);
+  const auto w = randn(static_cast<size_t>(dim), 4);
+  std::vector<float> got(x.size());
+  rms_norm(x.data(), w.data(), got.data(), n, dim, 1e-5f);
+  naive::rmsnorm(x, w, n, dim, 1e-5f);
+  expect_close(got, x, 1e-6f, "rmsnorm");
+}
+
+TEST(Ops, SwigluAndEmbedding) {
+  const auto g = randn(50, 5, 4.0f), u = randn(50, 6);
+  std::vector<float> out(50);
+  swiglu(g.data(), u.data(), out.data(), 50);
+  for (size_t i = 0; i < 50; ++i)
+    EXPECT_NEAR(out[i], g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i], 1e-5);
+  const auto tv = randn(10 * 6, 7);
+  const WeightMatrix table = make_16bit_matrix("emb", WeightType::F16, 10, 6, tv);
+  const std::vector<int32_t> ids = {3, 9, 0};
+  std::vector<float> rows(3 * 6);
+  embedding_lookup(table, ids, rows.data());
+  const auto ref = naive::to_float(table);
+  for (size_t t = 0; t < 3; ++t)
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(rows[t * 6 + i], ref[static_cast<size_t>(ids[t]) * 6 + i]);
+  const std::vector<int32_t> bad = {10};
+  EXPECT_THROW(embedding_lookup(table, bad, rows.data()), std::out_of_range);
+}
+
+TEST(Rope, LayoutsAndScalingsMatchNaive) {
+  for (bool neox : {false, true})
+    for (int scaling = 0; scaling < 3; ++scaling) {
+      ModelHParams hp;
+      hp.head_dim = 32;
+      hp.rope_dim = scaling == 2 ? 32 : 24;  // partial rotation too
+      hp.rope_freq_base = 10000.0f;
+      hp.rope_neox = neox;
+      hp.rope_scaling = scaling == 0   ? RopeScaling::None
+                        : scaling == 1 ? RopeScaling::Linear
+                                       : RopeScaling::Llama3;
+      hp.rope_scale_factor = 4.0f;
+      hp.rope_orig_ctx = 64;
+      const RopeParams p = RopeParams::from_hparams(hp);
+      const std::vector<int32_t> pos = {0, 1, 7, 100, 513, 2047, 5};
+      const int32_t heads = 3;
+      auto x = randn(pos.size() * heads * 32, 8);
+      auto want = x;
+      RopeTable table(p, pos);
+      rope_apply(p, table, 0, x.data(), static_cast<int64_t>(pos.size()), heads);
+      for (size_t t = 0; t < pos.size(); ++t)
+        for (int32_t h = 0; h < heads; ++h) naive::rope_head(want.data() + (t * heads + h) * 32, pos[t], p);
+      SCOPED_TRACE(::testing::Message() << "neox=" << neox << " scaling=" << scaling);
+      // Float angle accumulation (as the reference engine does) vs double: ~1e-7 * position radians.
+      expect_close(x, want, 2e-4f, "rope");
+      if (scaling == 2) {
+        // Llama 3 factors: 1 for high frequencies, `factor` for the lowest, smooth in between.
+        EXPECT_FLOAT_EQ(p.freq_factors.front(), 1.0f);
+        EXPECT_FLOAT_EQ(p.freq_factors.back(), 4.0f);
+      }
+    }
+}
+
+TEST(Rope, TableUpdateKeepsPrefixAndMatchesFresh) {
+  ModelHParams hp;
+  hp.head_dim = hp.rope_dim = 16;
+  const RopeParams p = RopeParams::from_hparams(hp);
+  std::vector<int32_t> pos = {4, 5, 6};
+  RopeTable t(p, pos);
+  pos.push_back(90);
+  pos.push_back(3);
+  t.update(p, pos, 3);
+  const RopeTable fresh(p, pos);
+  ASSERT_EQ(t.size(), 5);
+  for (int64_t r = 0; r < 5; ++r)
+    for (int32_t i = 0; i < 8; ++i) {
+      EXPECT_EQ(t.cos_row(r)[i], fresh.cos_row(r)[i]);
+      EXPECT_EQ(t.sin_row(r)[i], fresh.sin_row(r)[i]);
+    }
+}
+
+}  // namespace
+}  // namespace dbsa

@@ -1,0 +1,92 @@
+// Report arithmetic against the hand-computed values of report_fixture.h.
+#include "store/report.h"
+
+#include <gtest/gtest.h>
+
+#include "report_fixture.h"
+
+namespace dbsa {
+namespace {
+
+TEST(Report, AmortizedLatency) {
+  EXPECT_DOUBLE_EQ(amortized_seconds_per_query(10, 0.5, 100), 0.6);
+  EXPECT_DOUBLE_EQ(amortized_seconds_per_query(10, 0.5, 100000), 0.5001);
+  EXPECT_DOUBLE_EQ(amortized_seconds_per_query(0, 0.5, 1), 0.5);
+}
+
+TEST(Report, RowsMatchHandComputedValuesAndCountOnlyFinishedRuns) {
+  auto file = test::scratch_dir("report_rows") / "r.sqlite";
+  ResultsDb db(file);
+  test::fill_report_fixture(db);
+  auto rows = build_report(db);
+  ASSERT_EQ(rows.size(), 3u);
+
+  EXPECT_EQ(rows[0].dataset, "banking77");
+  EXPECT_EQ(rows[0].method, "zero-shot");
+  EXPECT_EQ(rows[0].accuracy_mean, 0.0);
+  EXPECT_FALSE(rows[0].accuracy_ratio_to_best.has_value());
+  EXPECT_DOUBLE_EQ(rows[0].query_mean_seconds, 0.02);
+
+  const ReportRow& d = rows[1];
+  EXPECT_EQ(d.dataset, "trec");
+  EXPECT_EQ(d.method, "dbsa");
+  EXPECT_EQ(d.config, "");
+  EXPECT_EQ(d.runs, 3);  // not the interrupted nor the running one
+  EXPECT_EQ(d.queries, 12);
+  EXPECT_EQ(d.cache_hits, 0);
+  EXPECT_DOUBLE_EQ(d.accuracy_mean, 0.75);
+  EXPECT_DOUBLE_EQ(d.accuracy_std, 0.25);
+  ASSERT_TRUE(d.accuracy_ratio_to_best.has_value());
+  EXPECT_DOUBLE_EQ(*d.accuracy_ratio_to_best, 0.75);
+  EXPECT_DOUBLE_EQ(d.setup_seconds_mean, 20.0);
+  EXPECT_NEAR(d.query_mean_seconds, 0.65, 1e-12);
+  EXPECT_NEAR(d.query_p50_seconds, 0.65, 1e-12);
+  EXPECT_NEAR(d.query_p95_seconds, 1.145, 1e-12);
+  EXPECT_DOUBLE_EQ(d.kv_bytes_mean, 100.0);
+  EXPECT_NEAR(d.amortized_seconds_n100, 0.85, 1e-12);
+  EXPECT_NEAR(d.amortized_seconds_n100000, 0.6502, 1e-12);
+
+  const ReportRow& f = rows[2];
+  EXPECT_EQ(f.method, "full-icl");
+  EXPECT_EQ(f.runs, 1);  // the failed run is not counted
+  EXPECT_DOUBLE_EQ(f.accuracy_mean, 1.0);
+  EXPECT_EQ(f.accuracy_std, 0.0);
+  EXPECT_DOUBLE_EQ(*f.accuracy_ratio_to_best, 1.0);
+  EXPECT_DOUBLE_EQ(f.query_p50_seconds, 3.0);
+  EXPECT_DOUBLE_EQ(f.query_p95_seconds, 3.9);  // 2 + 0.95 × 2
+  EXPECT_DOUBLE_EQ(f.kv_bytes_mean, 5000.0);
+}
+
+TEST(Report, ByConfigSplitsRowsOfASweep) {
+  auto file = test::scratch_dir("report_config") / "r.sqlite";
+  ResultsDb db(file);
+  test::write_finished_run(db, "trec", "dbsa", {true, false}, {1, 1});
+  RunInfo sink0 = test::make_run_info("trec", "dbsa");
+  sink0.params.sink = 0;
+  int64_t id = db.begin_run(sink0);
+  db.add_prediction(id, test::make_prediction(0, false, 1));
+  db.finish_run(id);
+
+  auto merged = build_report(db);
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].runs, 2);
+  EXPECT_DOUBLE_EQ(merged[0].accuracy_mean, 0.25);
+
+  auto split = build_report(db, ReportOptions{true});
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].config,
+            "blocks=4 demos=10 select=2 sink=0 prev=2 grouping=balanced order=in-order test=20");
+  EXPECT_DOUBLE_EQ(split[0].accuracy_mean, 0.0);
+  EXPECT_DOUBLE_EQ(split[1].accuracy_mean, 0.5);
+  EXPECT_DOUBLE_EQ(*split[1].accuracy_ratio_to_best, 1.0);
+  EXPECT_DOUBLE_EQ(*split[0].accuracy_ratio_to_best, 0.0);
+}
+
+TEST(Report, EmptyDatabaseHasNoRows) {
+  auto file = test::scratch_dir("report_empty") / "r.sqlite";
+  ResultsDb db(file);
+  EXPECT_TRUE(build_report(db).empty());
+}
+
+}  // namespace
+}  // namespace dbsa
