@@ -15,6 +15,8 @@ int run(int argc, char** argv) {
   register_logits_command(app);
   register_generate_command(app);
   register_bench_commands(app);
+  register_encode_command(app);
+  register_query_command(app);
   register_report_command(app);
   register_merge_command(app);
   try {

@@ -15,6 +15,8 @@ void register_tokenize_command(CLI::App& app);
 void register_logits_command(CLI::App& app);
 void register_generate_command(CLI::App& app);
 void register_bench_commands(CLI::App& app);  // `bench prefill`, `bench decode`
+void register_encode_command(CLI::App& app);  // `encode` (KV block cache)
+void register_query_command(CLI::App& app);   // `query` (DBSA over a cache)
 void register_report_command(CLI::App& app);
 void register_merge_command(CLI::App& app);
 

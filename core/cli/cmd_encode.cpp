@@ -1,0 +1,241 @@
+// `dbsa encode`: draw a pool (or read one), group it into blocks, pre-encode it block-sparsely into the
+// KV block store (or append new blocks to an existing cache). A progress bar goes to stderr; Ctrl-C
+// cancels cleanly, leaving no partial cache.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cache/cache_store.h"
+#include "cache/fingerprint.h"
+#include "cli/cli.h"
+#include "engine/cpu_backend.h"
+#include "engine/llama_model.h"
+#include "icl/dataset_loaders.h"
+#include "icl/grouping.h"
+#include "icl/pool.h"
+#include "method/cache_builder.h"
+#include "model/gguf_file.h"
+#include "text/tokenizer.h"
+
+namespace dbsa::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+}
+
+struct EncodeArgs {
+  std::string model, dataset, data_dir, pool_file, cache_dir, grouping = "in-order", kv_dtype = "f16";
+  std::string sink = "1", prev = "2", x_prefix, y_prefix;
+  int64_t pool_size = 0, blocks = 0, chunk = 256;
+  int32_t block_demos = 50;
+  uint64_t seed = 0;
+  int threads = 0;
+  bool bos = false, append = false, quiet = false, skip_bad_rows = false, weights_f32 = false;
+};
+
+int32_t parse_blocks_arg(const std::string& v, const char* what) {
+  if (v == "all") return kAllBlocks;
+  size_t used = 0;
+  int32_t n = -1;
+  try {
+    n = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || n < 0)
+    throw std::runtime_error(std::string("encode: ") + what + " must be a block count >= 0 or 'all', got '" +
+                             v + "'");
+  return n;
+}
+
+// Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C.
+std::function<bool(double)> progress_bar(bool quiet, const std::string& what) {
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [quiet, what, last](double f) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!quiet && (f >= 1.0 || now - *last > std::chrono::milliseconds(100))) {
+      *last = now;
+      const int width = 40, fill = static_cast<int>(f * width);
+      std::fprintf(stderr, "\r%s [%s%s] %5.1f%%", what.c_str(),
+                   std::string(static_cast<size_t>(fill), '#').c_str(),
+                   std::string(static_cast<size_t>(width - fill), '.').c_str(), 100.0 * f);
+      if (f >= 1.0) std::fprintf(stderr, "\n");
+      std::fflush(stderr);
+    }
+    return !g_interrupted.load();
+  };
+}
+
+// The pool's demonstrations, prompt template and labels from the dataset or a pool file.
+void load_pool(const EncodeArgs& a, const Tokenizer& tok, CacheManifest& man, std::vector<Example>& demos) {
+  LoadOptions lo;
+  lo.skip_bad_rows = a.skip_bad_rows;
+  if (!a.dataset.empty() && !a.data_dir.empty()) {
+    const Dataset ds = load_paper_dataset(a.dataset, a.data_dir, lo);
+    if (!ds.skipped.empty()) std::cerr << describe_skips(ds.skipped);
+    man.prompt = ds.prompt;
+    man.labels = ds.labels;
+    if (a.pool_file.empty()) {
+      const int64_t n = a.pool_size > 0 ? a.pool_size : a.blocks * a.block_demos;
+      if (n <= 0) throw std::runtime_error("encode: give --pool-size N or --blocks B (with --block-demos K)");
+      demos = draw_pool(ds.train, static_cast<size_t>(n), a.seed).demos;
+      return;
+    }
+  } else if (!a.dataset.empty()) {
+    man.prompt = paper_template(a.dataset);
+  }
+  if (a.pool_file.empty()) throw std::runtime_error("encode: give --dataset with --data-dir, or --pool-file");
+  if (!a.x_prefix.empty() || !a.y_prefix.empty()) man.prompt = PromptTemplate{a.x_prefix, a.y_prefix};
+  if (man.prompt.y_prefix.empty())
+    throw std::runtime_error(
+        "encode: a pool file needs --dataset (for its template) or --x-prefix/--y-prefix");
+  std::vector<SkippedRow> skipped;
+  demos = load_pool_jsonl(a.pool_file, man.labels, lo, skipped);
+  if (!skipped.empty()) std::cerr << describe_skips(skipped);
+  (void)tok;
+}
+
+Blocks group_pool(const EncodeArgs& a, const std::vector<Example>& demos, const PromptTemplate& prompt,
+                  const Tokenizer& tok, const std::string& grouping, int32_t block_demos) {
+  GroupingInput in;
+  in.demos = &demos;
+  in.prompt = prompt;
+  in.block_demos = static_cast<size_t>(block_demos);
+  in.seed = a.seed;
+  in.token_count = [&tok](const std::string& s) {
+    EncodeOptions eo;
+    eo.add_bos = false;
+    return tok.encode(s, eo).size();
+  };
+  return make_grouping(grouping)->group(in);
+}
+
+void print_result(const BuildResult& r, const CacheKey& key, double load_s) {
+  std::cout << (r.reused ? "cache exists (reused): " : "cache: ") << r.dir.string() << "\n"
+            << "  blocks " << r.n_blocks << ", tokens " << r.n_tokens << ", S=" << key.sink_blocks
+            << " P=" << key.prev_blocks << " (-1 = all), dtype " << kv_dtype_name(key.dtype) << "\n";
+  if (!r.reused) {
+    const BlockCache c = BlockCache::open(r.dir, nullptr, VerifyMode::Lazy);
+    std::cout << "  encoded " << r.stats.tokens_computed << " tokens in " << r.stats.seconds << " s ("
+              << (r.stats.seconds > 0 ? static_cast<double>(r.stats.tokens_computed) / r.stats.seconds : 0.0)
+              << " tok/s); model load " << load_s << " s; KV bytes " << c.kv_bytes() << "\n";
+  }
+}
+
+void run_encode(const EncodeArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
+  const auto tok = Tokenizer::from_gguf(*file);
+  WeightLoadOptions wo;
+  if (a.weights_f32) {  // F32 matrices: plain sgemm, faster on CPUs, twice the memory
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string model_fp = fingerprint_file(a.model);
+
+  g_interrupted.store(false);
+  auto* previous = std::signal(SIGINT, on_sigint);
+  struct Restore {
+    void (*h)(int);
+    ~Restore() { std::signal(SIGINT, h); }
+  } restore{previous};
+
+  PreEncodeOptions o;
+  o.chunk_tokens = a.chunk;
+  o.progress = progress_bar(a.quiet, a.append ? "append" : "encode");
+  BuildResult r;
+  CacheKey key;
+  if (a.append) {
+    if (a.pool_file.empty())
+      throw std::runtime_error("encode --append: give the new demonstrations with --pool-file");
+    const std::filesystem::path dir = a.cache_dir;
+    const CacheManifest man = read_manifest(dir);
+    key = BlockCache::open(dir, nullptr, VerifyMode::Lazy).meta().key;
+    if (key.model_fingerprint != model_fp)
+      throw std::runtime_error("encode --append: " + dir.string() + " was built with another model (" +
+                               man.model_path + ")");
+    std::vector<std::string> labels = man.labels;
+    LoadOptions lo;
+    lo.skip_bad_rows = a.skip_bad_rows;
+    std::vector<SkippedRow> skipped;
+    const auto demos = load_pool_jsonl(a.pool_file, labels, lo, skipped);
+    if (!skipped.empty()) std::cerr << describe_skips(skipped);
+    const Blocks blocks = group_pool(a, demos, man.prompt, *tok, key.grouping, key.block_demos);
+    r = append_block_cache(model, *tok, dir, demos, blocks, o);
+  } else {
+    CacheManifest man;
+    man.model_path = std::filesystem::absolute(a.model).string();
+    man.model_fingerprint = model_fp;
+    man.tokenizer_fingerprint = tokenizer_fingerprint(*tok);
+    man.dataset = a.dataset.empty() ? "pool-file" : a.dataset;
+    man.seed = a.seed;
+    std::vector<Example> demos;
+    load_pool(a, *tok, man, demos);
+    CacheLayoutSpec spec;
+    spec.block_demos = a.block_demos;
+    spec.grouping = a.grouping;
+    spec.sink_blocks = parse_blocks_arg(a.sink, "--sink");
+    spec.prev_blocks = parse_blocks_arg(a.prev, "--prev");
+    spec.bos = a.bos;
+    spec.dtype = parse_kv_dtype(a.kv_dtype);
+    o.sink_blocks = spec.sink_blocks;
+    o.prev_blocks = spec.prev_blocks;
+    const Blocks blocks = group_pool(a, demos, man.prompt, *tok, a.grouping, a.block_demos);
+    key = block_cache_key(man, demos, spec);
+    r = build_block_cache(model, *tok, CacheStore(a.cache_dir), key, man, demos, blocks, o);
+  }
+  if (r.cancelled) {
+    std::cerr << "\ndbsa: encode cancelled; no cache was written\n";
+    throw CLI::RuntimeError(130);
+  }
+  print_result(r, key, load_s);
+}
+
+}  // namespace
+
+void register_encode_command(CLI::App& app) {
+  auto a = std::make_shared<EncodeArgs>();
+  auto* c =
+      app.add_subcommand("encode", "Pre-encode a demonstration pool into a KV block cache (block-sparse)");
+  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data");
+  auto* ps = c->add_option("--pool-size", a->pool_size, "Demonstrations to draw from the training split");
+  auto* nb = c->add_option("--blocks", a->blocks, "Blocks to draw (pool size = blocks x block-demos)");
+  ps->excludes(nb);
+  nb->excludes(ps);
+  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)");
+  c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)");
+  c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  c->add_option("--seed", a->seed, "Pool draw and grouping seed");
+  c->add_option("--cache-dir", a->cache_dir, "Store root (with --append: the cache folder itself)")
+      ->required();
+  c->add_option("--kv-dtype", a->kv_dtype, "f16 or int8");
+  c->add_flag("--bos", a->bos, "Prepend BOS to block 0 (the paper adds none)");
+  c->add_option("--pool-file", a->pool_file,
+                "Prepared pool: one {\"text\":..., \"label\":...} per JSONL line");
+  c->add_option("--x-prefix", a->x_prefix, "Template input prefix for a pool file without --dataset");
+  c->add_option("--y-prefix", a->y_prefix, "Template label prefix for a pool file without --dataset");
+  c->add_flag("--append", a->append,
+              "Add the --pool-file demonstrations as new blocks to the cache in --cache-dir");
+  c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
+  c->add_option("--chunk", a->chunk, "Tokens per forward chunk (memory vs progress granularity)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
+  c->add_flag("--quiet,-q", a->quiet, "No progress bar");
+  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  c->callback([a] { run_encode(*a); });
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,170 @@
+// `dbsa query`: one query against a KV block cache made by `dbsa encode`: retrieve blocks, assemble
+// their K/V, run the query, decode the label; prints the label, the selected blocks and the timings.
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/block_cache.h"
+#include "cache/fingerprint.h"
+#include "cli/cli.h"
+#include "engine/cpu_backend.h"
+#include "engine/llama_model.h"
+#include "icl/label_set.h"
+#include "method/cache_builder.h"
+#include "method/cache_manifest.h"
+#include "method/dense_block_retriever.h"
+#include "method/query.h"
+#include "model/gguf_file.h"
+#include "text/tokenizer.h"
+
+namespace dbsa::cli {
+namespace {
+
+struct QueryArgs {
+  std::string cache, text, text_file, select = "6", order = "in-order", retriever = "bm25", logits_out, model;
+  int threads = 0;
+  int32_t dense_layer = -1;
+  bool json = false;
+  bool weights_f32 = false;
+};
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open text file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int32_t parse_select(const std::string& v) {
+  if (v == "all") return kSelectAll;
+  size_t used = 0;
+  int32_t n = 0;
+  try {
+    n = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || n < 1)
+    throw std::runtime_error("query: --select must be a block count >= 1 or 'all', got '" + v + "'");
+  return n;
+}
+
+void print_text(const Prediction& p, const BlockCache& cache) {
+  std::cout << "label: " << p.label << "\n";
+  std::cout << "blocks (" << p.blocks.size() << " of " << cache.n_blocks() << ", " << p.context_tokens
+            << " tokens + " << p.query_tokens << " query tokens):\n";
+  for (const auto& b : p.blocks)
+    std::cout << "  block " << std::setw(4) << b.block << "  score " << std::fixed << std::setprecision(4)
+              << b.score << "  tokens " << b.n_tokens << (b.forced ? "  (sink)" : "") << "\n";
+  const auto& t = p.timings;
+  std::cout << std::setprecision(3) << "timings ms: retrieval " << 1e3 * t.retrieval_s << ", assembly "
+            << 1e3 * t.assembly_s << ", forward " << 1e3 * t.forward_s << ", decode " << 1e3 * t.decode_s
+            << ", total " << 1e3 * t.total() << "\n";
+}
+
+void print_json(const Prediction& p, const std::string& retriever, double setup_s) {
+  nlohmann::json j;
+  j["label"] = p.label;
+  j["label_id"] = p.label_id;
+  j["label_tokens"] = p.label_tokens;
+  j["retriever"] = retriever;
+  j["context_tokens"] = p.context_tokens;
+  j["query_tokens"] = p.query_tokens;
+  auto& blocks = j["blocks"] = nlohmann::json::array();
+  for (const auto& b : p.blocks)
+    blocks.push_back(
+        {{"block", b.block}, {"score", b.score}, {"n_tokens", b.n_tokens}, {"forced", b.forced}});
+  j["timings"] = {{"retrieval_s", p.timings.retrieval_s}, {"assembly_s", p.timings.assembly_s},
+                  {"forward_s", p.timings.forward_s},     {"decode_s", p.timings.decode_s},
+                  {"total_s", p.timings.total()},         {"load_s", setup_s}};
+  std::cout << j.dump(2) << "\n";
+}
+
+void run_query(const QueryArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::filesystem::path dir = a.cache;
+  const CacheManifest man = read_manifest(dir);
+  const BlockCache cache = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
+  const std::string model_path = a.model.empty() ? man.model_path : a.model;
+  const std::string fp = fingerprint_file(model_path);
+  if (fp != cache.meta().key.model_fingerprint)
+    throw std::runtime_error("query: " + model_path + " is not the model the cache in " + dir.string() +
+                             " was built with (fingerprint " + fp + ", cache has " +
+                             cache.meta().key.model_fingerprint + ")");
+  std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
+  const auto tok = Tokenizer::from_gguf(*file);
+  if (tokenizer_fingerprint(*tok) != man.tokenizer_fingerprint)
+    throw std::runtime_error("query: the tokenizer of " + model_path + " differs from the cache's (" +
+                             dir.string() + ")");
+  WeightLoadOptions wo;
+  if (a.weights_f32) {  // F32 matrices: plain sgemm, faster on CPUs, twice the memory
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  std::shared_ptr<const Retriever> retriever;
+  if (a.retriever == "bm25")
+    retriever = open_block_bm25(cache);
+  else if (a.retriever == "dense")
+    retriever = open_block_dense(model, *tok, cache,
+                                 a.dense_layer >= 0 ? a.dense_layer : default_embedding_layer(model));
+  else
+    throw std::runtime_error("query: --retriever must be bm25 or dense, got '" + a.retriever + "'");
+  BlockQuery q(model, cache, *tok, man.prompt, make_label_set(*tok, man.labels), retriever);
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  QueryConfig cfg;
+  cfg.n_select = parse_select(a.select);
+  cfg.order = parse_block_order(a.order);
+  cfg.keep_logits = !a.logits_out.empty();
+  const std::string text = a.text_file.empty() ? a.text : read_text_file(a.text_file);
+  const Prediction p = q.run(text, cfg);
+  if (!a.logits_out.empty()) {
+    std::ofstream out(a.logits_out, std::ios::binary);
+    if (!out) throw std::runtime_error(a.logits_out + ": cannot create file");
+    // float32 little-endian, as `dbsa logits` writes them.
+    out.write(reinterpret_cast<const char*>(p.last_logits.data()),
+              static_cast<std::streamsize>(p.last_logits.size() * sizeof(float)));
+    if (!out) throw std::runtime_error(a.logits_out + ": write failed");
+  }
+  if (a.json)
+    print_json(p, a.retriever, setup_s);
+  else
+    print_text(p, cache);
+}
+
+}  // namespace
+
+void register_query_command(CLI::App& app) {
+  auto a = std::make_shared<QueryArgs>();
+  auto* c =
+      app.add_subcommand("query", "Classify a text with DBSA over a KV block cache made by `dbsa encode`");
+  c->add_option("--cache,-c", a->cache, "Cache folder (printed by `dbsa encode`)")->required();
+  auto* t = c->add_option("--text", a->text, "Query text");
+  auto* f = c->add_option("--text-file", a->text_file, "File whose bytes are the query text");
+  t->excludes(f);
+  f->excludes(t);
+  c->add_option("--select", a->select, "Blocks to attend, sink included, or 'all' (default 6)");
+  c->add_option("--order", a->order, "in-order, hi2lo, lo2hi or reversed");
+  c->add_option("--retriever", a->retriever, "bm25 or dense");
+  c->add_option("--dense-layer", a->dense_layer,
+                "Hidden layer whose mean is the dense embedding (default: middle)");
+  c->add_option("--logits-out", a->logits_out, "Write the query's last logits (float32 little-endian)");
+  c->add_option("--model,-m", a->model, "Model file (default: the path recorded in the cache)");
+  c->add_option("--threads", a->threads, "Threads (default: all cores)");
+  c->add_flag("--json", a->json, "Print the prediction as JSON");
+  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  c->callback([a, t, f] {
+    if (t->count() == 0 && f->count() == 0) throw std::runtime_error("query: give --text or --text-file");
+    run_query(*a);
+  });
+}
+
+}  // namespace dbsa::cli

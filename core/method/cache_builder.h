@@ -1,0 +1,67 @@
+#pragma once
+// Builds (or grows) a KV block cache from a pool: block texts and tokens as the paper's code makes
+// them, the block-sparse pre-encoding into a CacheWriter, the manifest a query needs, and a BM25 index
+// over the block texts kept inside the cache folder. Cancelled builds leave nothing behind.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/block_cache.h"
+#include "cache/cache_key.h"
+#include "cache/cache_store.h"
+#include "engine/llama_model.h"
+#include "icl/dataset.h"
+#include "icl/grouping.h"
+#include "method/cache_manifest.h"
+#include "method/pre_encoder.h"
+#include "retrieval/retriever.h"
+#include "text/tokenizer.h"
+
+namespace dbsa {
+
+inline constexpr const char* kBm25DirName = "bm25";
+
+struct CacheLayoutSpec {
+  int32_t block_demos = 50;
+  std::string grouping = "in-order";
+  int32_t sink_blocks = 1;  // kAllBlocks = all
+  int32_t prev_blocks = 2;
+  bool bos = false;
+  KvDtype dtype = KvDtype::F16;
+};
+
+// The store key of a cache of `demos` (in pool order) built under `spec`; the pool fingerprint covers
+// the demonstrations, the seed, the prompt template (which changes every block's text) and the label set.
+CacheKey block_cache_key(const CacheManifest& manifest, const std::vector<Example>& demos,
+                         const CacheLayoutSpec& spec);
+
+struct BuildResult {
+  std::filesystem::path dir;  // the cache folder (empty when cancelled)
+  bool cancelled = false;
+  bool reused = false;  // the store already held this cache: nothing was computed
+  PreEncodeStats stats;
+  int32_t n_blocks = 0;
+  int64_t n_tokens = 0;
+};
+
+// Encodes the pool's blocks (indices into demos, block 0 the sink) and publishes the cache under the
+// store; an existing cache of the same key is reused when reuse_existing. manifest.n_demos is set here.
+BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
+                              const CacheKey& key, CacheManifest manifest, const std::vector<Example>& demos,
+                              const Blocks& blocks, const PreEncodeOptions& opts, bool reuse_existing = true);
+
+// Appends new blocks (new_blocks index into new_demos) to the cache in `dir`, encoding only their tokens,
+// then refreshes the manifest's n_demos and the BM25 index. Their labels must be in the manifest's set.
+BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
+                               const std::vector<Example>& new_demos, const Blocks& new_blocks,
+                               const PreEncodeOptions& opts);
+
+// Writes a BM25 index over `texts` (document id = block index) to dir/bm25, replacing any there.
+void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts);
+// The cache's BM25 index over its block texts: the one in the folder when it covers every block, else
+// one built in memory from the catalog (e.g. right after an append by another process).
+std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache);
+
+}  // namespace dbsa

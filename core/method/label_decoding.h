@@ -1,0 +1,24 @@
+#pragma once
+// The end of every method: run the query's tokens after a KV context (dense causal over all of it) and
+// decode a label with constrained greedy decoding over the label set's shortened tokens (DESIGN.md §1).
+#include <cstdint>
+#include <span>
+
+#include "engine/constrained_decoding.h"
+#include "engine/kv_cache.h"
+#include "engine/llama_model.h"
+#include "icl/label_set.h"
+#include "method/prediction.h"
+
+namespace dbsa {
+
+// The trie of labels.decode_tokens, tagged with label ids.
+TokenTrie label_trie(const LabelSet& labels);
+
+// Appends the query tokens to `context` (positions continuing after its last row, or 0 when empty),
+// decodes, and fills label, label_tokens, query_tokens, forward_s and decode_s of `out` (and
+// last_logits when keep_logits). The context grows by the query and decoded tokens.
+void answer_query(LlamaModel& model, KvCache& context, std::span<const int32_t> query_tokens,
+                  const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out);
+
+}  // namespace dbsa

@@ -1,0 +1,55 @@
+#pragma once
+// The methods compared in the paper behind one interface (DESIGN.md §1): `dbsa`, `full-icl`,
+// `cached-icl`, `retrieval-icl`, `zero-shot`. Each does its one-time work in setup() (pre-encoding,
+// index building: the "setup" cost of the paper's Figure 3) and answers queries with the same Prediction
+// record, so evaluations and benchmarks treat them alike.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/llama_model.h"
+#include "icl/dataset.h"
+#include "icl/grouping.h"
+#include "method/cache_builder.h"
+#include "method/cache_manifest.h"
+#include "method/prediction.h"
+#include "method/query.h"
+#include "text/tokenizer.h"
+
+namespace dbsa {
+
+struct MethodInputs {
+  LlamaModel* model = nullptr;
+  const Tokenizer* tok = nullptr;
+  CacheManifest manifest;            // model, dataset, prompt template, labels, seed
+  std::vector<Example> demos;        // the pool, in pool order
+  Blocks blocks;                     // grouping of the pool; block 0 is the sink
+  CacheLayoutSpec layout;            // block size, grouping name, S, P, BOS, KV dtype (dbsa)
+  std::filesystem::path cache_root;  // KV block store of dbsa / full-icl (required by them)
+  QueryConfig query;  // n_select (blocks; retrieval-icl retrieves n_select x block_demos demos), order
+  int64_t chunk_tokens = 256;
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string_view name() const = 0;
+  // One-time work; progress(fraction) may return false to cancel (then setup returns false and leaves
+  // no partial cache). Calling predict() before a successful setup() throws.
+  virtual bool setup(const std::function<bool(double)>& progress = {}) = 0;
+  virtual double setup_seconds() const = 0;
+  // Bytes of K/V the method keeps between queries (on disk for block caches, in memory for cached-icl).
+  virtual uint64_t kv_bytes() const = 0;
+  virtual Prediction predict(std::string_view text) = 0;
+};
+
+// Throws std::invalid_argument naming the known methods for an unknown name, or when inputs lack
+// what the method needs.
+std::unique_ptr<Method> make_method(std::string_view name, MethodInputs inputs);
+std::vector<std::string> method_names();
+
+}  // namespace dbsa

@@ -1,0 +1,73 @@
+#pragma once
+// Block-sparse pre-encoding (DESIGN.md §1): the whole pool runs through the model once at positions
+// 0..N-1, a token of block b attending to block c <= b iff c == b, c < S or c >= b - P, and every
+// block's pre-RoPE K and V of every layer go to a CacheWriter. The pass is split into chunks of
+// `chunk_tokens` so memory stays O(pool KV + chunk) and progress can be reported (and the work
+// cancelled) between chunks. Incremental append encodes only new blocks: their sink and predecessor
+// blocks are read back from the store at their original positions, so the result equals encoding the
+// grown pool at once (up to the stored dtype's rounding of that context).
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "cache/block_cache.h"
+#include "cache/cache_writer.h"
+#include "engine/attention_layout.h"
+#include "engine/kv_cache.h"
+#include "engine/llama_model.h"
+
+namespace dbsa {
+
+struct PreEncodeOptions {
+  int32_t sink_blocks = 1;  // S; kAllBlocks (-1) = all
+  int32_t prev_blocks = 2;  // P; kAllBlocks (-1) = all
+  int64_t chunk_tokens = 256;
+  // Called after every chunk with the fraction done (0..1]; returning false cancels the encode.
+  std::function<bool(double fraction)> progress;
+};
+
+struct PreEncodeStats {
+  bool cancelled = false;
+  int64_t tokens_computed = 0;  // tokens run through the model (append: only the new blocks)
+  int64_t context_tokens = 0;   // tokens read back from the store (append only)
+  int64_t visible_pairs = 0;    // (query, key) pairs attended: the attention work
+  double seconds = 0.0;
+};
+
+// block_starts for blocks of the given token counts: n+1 offsets from 0.
+std::vector<int64_t> block_starts_of(std::span<const std::vector<int32_t>> blocks);
+
+// Runs the pool through the model with the block-sparse layout and returns its K/V (pre-RoPE,
+// positions 0..N-1) — F32, before any storage rounding. Cancelled (stats->cancelled, empty cache) when
+// the progress callback returns false.
+KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
+                      const PreEncodeOptions& opts, PreEncodeStats* stats = nullptr);
+
+// pre_encode_kv, writing each block's K/V of every layer to `writer` (whose next block index must be 0)
+// as soon as the block is computed; contents[b] is what the catalog records for block b (its token_ids
+// must equal blocks[b]). The caller commits the writer unless stats.cancelled.
+PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
+                          std::vector<BlockContent> contents, CacheWriter& writer,
+                          const PreEncodeOptions& opts);
+
+// The blocks of `existing` each new block b (indices existing.n_blocks() + i) attends to under S/P.
+std::vector<int32_t> append_context_blocks(int32_t n_existing, int32_t n_new, int32_t sink_blocks,
+                                           int32_t prev_blocks);
+
+// The attention layout of appended blocks: queries = the new tokens (block starts new_starts, relative
+// to the first new token), keys = the context blocks (`context`, ascending, with token counts
+// context_tokens, stored first in the KV cache) followed by the new tokens.
+AttentionLayout append_layout(int32_t n_existing, std::span<const int32_t> context,
+                              std::span<const int64_t> context_tokens, std::span<const int64_t> new_starts,
+                              int32_t sink_blocks, int32_t prev_blocks);
+
+// Encodes new blocks after the blocks of `existing` (which `writer` appends to, built with the same S
+// and P): the context blocks are assembled from the store at their original positions, only the new
+// tokens are computed, positions continue after the existing pool.
+PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
+                                 std::span<const std::vector<int32_t>> new_blocks,
+                                 std::vector<BlockContent> contents, CacheWriter& writer,
+                                 const PreEncodeOptions& opts);
+
+}  // namespace dbsa

@@ -1,0 +1,135 @@
+#include "method/query.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "icl/block_tokens.h"
+#include "method/label_decoding.h"
+
+namespace dbsa {
+
+BlockOrder parse_block_order(std::string_view name) {
+  if (name == "in-order") return BlockOrder::InOrder;
+  if (name == "hi2lo") return BlockOrder::Hi2Lo;
+  if (name == "lo2hi") return BlockOrder::Lo2Hi;
+  if (name == "reversed") return BlockOrder::Reversed;
+  throw std::invalid_argument("block order '" + std::string(name) +
+                              "': expected in-order, hi2lo, lo2hi or reversed");
+}
+
+std::string_view block_order_name(BlockOrder order) {
+  switch (order) {
+    case BlockOrder::InOrder:
+      return "in-order";
+    case BlockOrder::Hi2Lo:
+      return "hi2lo";
+    case BlockOrder::Lo2Hi:
+      return "lo2hi";
+    case BlockOrder::Reversed:
+      return "reversed";
+  }
+  return "?";
+}
+
+std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int32_t n_blocks,
+                                         int32_t n_select, BlockOrder order) {
+  if (n_blocks <= 0) throw std::invalid_argument("block selection: the cache holds no blocks");
+  if (n_select == 0 || n_select < kSelectAll)
+    throw std::invalid_argument("block selection: n_select must be >= 1 or all, got " +
+                                std::to_string(n_select));
+  const int32_t k = (n_select == kSelectAll || n_select > n_blocks) ? n_blocks : n_select;
+  std::vector<double> score(static_cast<size_t>(n_blocks), 0.0);
+  for (const auto& h : hits) {
+    if (h.doc_id < 0 || h.doc_id >= n_blocks)
+      throw std::out_of_range("block selection: retriever returned document " + std::to_string(h.doc_id) +
+                              " but the cache holds " + std::to_string(n_blocks) + " blocks");
+    score[static_cast<size_t>(h.doc_id)] = h.score;
+  }
+  std::vector<int32_t> others;
+  for (int32_t b = 1; b < n_blocks; ++b) others.push_back(b);
+  const auto by_score_desc = [&](int32_t a, int32_t b) {
+    const double sa = score[static_cast<size_t>(a)], sb = score[static_cast<size_t>(b)];
+    return sa != sb ? sa > sb : a < b;
+  };
+  std::stable_sort(others.begin(), others.end(), by_score_desc);
+  others.resize(static_cast<size_t>(k - 1));
+  switch (order) {
+    case BlockOrder::InOrder:
+      std::sort(others.begin(), others.end());
+      break;
+    case BlockOrder::Reversed:
+      std::sort(others.begin(), others.end(), std::greater<>());
+      break;
+    case BlockOrder::Hi2Lo:
+      break;  // already best first
+    case BlockOrder::Lo2Hi:
+      std::reverse(others.begin(), others.end());
+      break;
+  }
+  std::vector<SelectedBlock> out;
+  out.push_back({0, score[0], 0, true});
+  for (const int32_t b : others) out.push_back({b, score[static_cast<size_t>(b)], 0, false});
+  return out;
+}
+
+void assemble_context(const BlockCache& cache, std::span<const int32_t> blocks, KvCache& out) {
+  if (out.storage() != KeyStorage::PreRope)
+    throw std::invalid_argument("assemble: the context cache must store keys before RoPE");
+  const KvShape& s = cache.shape();
+  if (out.n_layer() != s.n_layer || out.n_head_kv() != s.n_head_kv || out.head_dim() != s.head_dim)
+    throw std::invalid_argument("assemble: the cache in " + cache.dir().string() +
+                                " holds K/V of another model shape than the context");
+  const int64_t n = cache.total_tokens(blocks);
+  out.clear();
+  if (n == 0) return;
+  std::vector<int32_t> pos(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  out.reserve(n);
+  out.append(pos);
+  for (int32_t l = 0; l < s.n_layer; ++l) cache.assemble(blocks, l, out.k(l, 0), out.v(l, 0));
+}
+
+BlockQuery::BlockQuery(LlamaModel& model, const BlockCache& cache, const Tokenizer& tok,
+                       PromptTemplate prompt, LabelSet labels, std::shared_ptr<const Retriever> retriever)
+    : model_(model),
+      cache_(cache),
+      tok_(tok),
+      prompt_(std::move(prompt)),
+      labels_(std::move(labels)),
+      trie_(label_trie(labels_)),
+      retriever_(std::move(retriever)),
+      context_(model.make_cache(0, KeyStorage::PreRope)) {}
+
+Prediction BlockQuery::run(std::string_view text, const QueryConfig& cfg) {
+  if (!retriever_) throw std::logic_error("query: no retriever for block selection");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto hits = retriever_->search(text, static_cast<size_t>(cache_.n_blocks()));
+  auto blocks = select_blocks(hits, cache_.n_blocks(), cfg.n_select, cfg.order);
+  const double retrieval = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Prediction p = run_blocks(text, std::move(blocks), cfg);
+  p.timings.retrieval_s = retrieval;
+  return p;
+}
+
+Prediction BlockQuery::run_blocks(std::string_view text, std::vector<SelectedBlock> blocks,
+                                  const QueryConfig& cfg) {
+  Prediction p;
+  std::vector<int32_t> ids;
+  for (auto& b : blocks) {
+    b.n_tokens = cache_.block(b.block).n_tokens();
+    ids.push_back(b.block);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  assemble_context(cache_, ids, context_);
+  p.timings.assembly_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.context_tokens = context_.size();
+  p.blocks = std::move(blocks);
+  const auto q = tokenize_query(tok_, prompt_, text);
+  answer_query(model_, context_, q, labels_, trie_, cfg.keep_logits, p);
+  return p;
+}
+
+}  // namespace dbsa

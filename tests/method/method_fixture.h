@@ -1,0 +1,66 @@
+#pragma once
+// Shared inputs of the method tests: the tiny F32 SentencePiece model (random weights, real Llama-2
+// tokenizer), loaded once, and small TREC pools grouped into blocks.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/llama_model.h"
+#include "icl/block_text.h"
+#include "icl/block_tokens.h"
+#include "icl/dataset_loaders.h"
+#include "icl/grouping.h"
+#include "icl/label_set.h"
+#include "icl/pool.h"
+#include "model/gguf_file.h"
+#include "support/test_paths.h"
+#include "text/tokenizer.h"
+
+namespace dbsa::test {
+
+inline std::string tiny_model_path() {
+  return fixture("models/tiny-spm-f32.gguf").string();
+}
+
+struct TinyModel {
+  std::unique_ptr<LlamaModel> model;
+  std::unique_ptr<Tokenizer> tok;
+};
+
+inline TinyModel& tiny() {
+  static TinyModel m = [] {
+    TinyModel t;
+    t.model = LlamaModel::load(tiny_model_path(), 2);
+    t.tok = Tokenizer::from_gguf(*GgufFile::open(tiny_model_path()));
+    return t;
+  }();
+  return m;
+}
+
+inline const Dataset& trec() {
+  static const Dataset ds = load_paper_dataset("trec", data(""));
+  return ds;
+}
+
+struct SmallPool {
+  std::vector<Example> demos;
+  Blocks blocks;
+  std::vector<std::string> texts;
+  std::vector<std::vector<TokenId>> tokens;
+};
+
+// n_demos TREC training questions (seeded draw) in blocks of block_demos, in pool order.
+inline SmallPool small_pool(size_t n_demos, size_t block_demos, uint64_t seed) {
+  SmallPool p;
+  p.demos = draw_pool(trec().train, n_demos, seed).demos;
+  for (size_t i = 0; i < n_demos; i += block_demos) {
+    std::vector<size_t> b;
+    for (size_t j = i; j < std::min(n_demos, i + block_demos); ++j) b.push_back(j);
+    p.blocks.push_back(b);
+  }
+  p.texts = block_texts(p.demos, p.blocks, trec().prompt);
+  p.tokens = tokenize_blocks(*tiny().tok, p.texts, false);
+  return p;
+}
+
+}  // namespace dbsa::test

@@ -1,0 +1,210 @@
+// Query side: block selection rules, and (acceptance a) with S = P = all and every block selected in
+// order, the query's logits equal a plain dense forward over the same concatenated text.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cache/cache_store.h"
+#include "engine/sampling.h"
+#include "method/cache_builder.h"
+#include "method/label_decoding.h"
+#include "method/method_fixture.h"
+#include "method/pre_encoder.h"
+#include "method/query.h"
+
+namespace dbsa {
+namespace {
+
+using test::tiny;
+
+double max_abs(const std::vector<float>& a) {
+  double m = 0.0;
+  for (const float x : a) m = std::max(m, static_cast<double>(std::fabs(x)));
+  return m;
+}
+double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0.0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+std::vector<int32_t> ids(const std::vector<SelectedBlock>& s) {
+  std::vector<int32_t> v;
+  for (const auto& b : s) v.push_back(b.block);
+  return v;
+}
+
+TEST(SelectBlocks, SinkFirstThenBestInTheChosenOrder) {
+  const std::vector<RetrievalHit> hits = {{3, 9.0}, {1, 7.0}, {0, 5.0}, {4, 7.0}, {2, 0.5}};
+  EXPECT_EQ(ids(select_blocks(hits, 6, 3, BlockOrder::InOrder)), (std::vector<int32_t>{0, 1, 3}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::InOrder)), (std::vector<int32_t>{0, 1, 3, 4}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Hi2Lo)), (std::vector<int32_t>{0, 3, 1, 4}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Lo2Hi)), (std::vector<int32_t>{0, 4, 1, 3}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Reversed)), (std::vector<int32_t>{0, 4, 3, 1}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, kSelectAll, BlockOrder::InOrder)),
+            (std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(ids(select_blocks(hits, 6, 99, BlockOrder::InOrder)).size(), 6u);
+  EXPECT_EQ(ids(select_blocks(hits, 6, 1, BlockOrder::InOrder)), (std::vector<int32_t>{0}));
+  const auto s = select_blocks(hits, 6, 2, BlockOrder::InOrder);
+  EXPECT_TRUE(s[0].forced);
+  EXPECT_DOUBLE_EQ(s[0].score, 5.0);
+  EXPECT_DOUBLE_EQ(s[1].score, 9.0);
+  EXPECT_THROW(select_blocks(hits, 6, 0, BlockOrder::InOrder), std::invalid_argument);
+  EXPECT_THROW(select_blocks({{{9, 1.0}}}, 6, 2, BlockOrder::InOrder), std::out_of_range);
+  EXPECT_EQ(parse_block_order("lo2hi"), BlockOrder::Lo2Hi);
+  EXPECT_THROW(parse_block_order("random"), std::invalid_argument);
+}
+
+CacheManifest manifest() {
+  CacheManifest m;
+  m.model_path = test::tiny_model_path();
+  m.model_fingerprint = "tiny-spm-f32";
+  m.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  m.dataset = "trec";
+  m.prompt = test::trec().prompt;
+  m.labels = test::trec().labels;
+  m.seed = 5;
+  return m;
+}
+
+// The dense reference: the concatenated text tokenized in one go, one causal forward pass.
+std::vector<float> dense_logits(const std::string& text, const std::vector<int32_t>& expect_tokens) {
+  EncodeOptions eo;
+  eo.add_bos = false;
+  const auto tokens = tiny().tok->encode(text, eo);
+  EXPECT_EQ(tokens, expect_tokens) << "the blocks + query do not tokenize like the joined text";
+  KvCache c = tiny().model->make_cache(static_cast<int64_t>(tokens.size()));
+  ForwardRequest r;
+  r.tokens = tokens;
+  return tiny().model->forward(c, r).logits;
+}
+
+TEST(BlockQuery, DenseBlocksAllSelectedEqualADenseForwardOverTheText) {
+  auto& m = *tiny().model;
+  const auto pool = test::small_pool(12, 4, 5);
+  const std::string question = "What is the capital of Peru ?";
+  const auto q = tokenize_query(*tiny().tok, test::trec().prompt, question);
+  std::vector<int32_t> all;
+  for (const auto& b : pool.tokens) all.insert(all.end(), b.begin(), b.end());
+  all.insert(all.end(), q.begin(), q.end());
+  const auto ref =
+      dense_logits(joined_pool_text(pool.texts) + format_query(test::trec().prompt, question), all);
+  const auto labels = make_label_set(*tiny().tok, test::trec().labels);
+  const TokenTrie trie = label_trie(labels);
+
+  // F32 path: the block-sparse encoder with S = P = all, no storage rounding: float tolerance.
+  PreEncodeOptions o;
+  o.sink_blocks = kAllBlocks;
+  o.prev_blocks = kAllBlocks;
+  o.chunk_tokens = 37;
+  KvCache kv = pre_encode_kv(m, pool.tokens, o);
+  Prediction exact;
+  answer_query(m, kv, q, labels, trie, true, exact);
+  EXPECT_LE(max_diff(exact.last_logits, ref), 1e-5 * max_abs(ref));
+
+  // Through the store (F16 K/V), BM25 selection of all blocks, assembly at contiguous positions.
+  CacheStore store(test::scratch_dir("method_query_dense"));
+  CacheLayoutSpec spec;
+  spec.block_demos = 4;
+  spec.sink_blocks = kAllBlocks;
+  spec.prev_blocks = kAllBlocks;
+  const auto man = manifest();
+  const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
+                                   pool.demos, pool.blocks, o);
+  const BlockCache cache = BlockCache::open(r.dir);
+  BlockQuery bq(m, cache, *tiny().tok, man.prompt, labels, open_block_bm25(cache));
+  QueryConfig cfg;
+  cfg.keep_logits = true;
+  const Prediction p = bq.run(question, cfg);
+  EXPECT_EQ(ids(p.blocks), (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(p.context_tokens, static_cast<int64_t>(all.size() - q.size()));
+  EXPECT_EQ(p.query_tokens, static_cast<int64_t>(q.size()));
+  // Stored K/V carry F16 rounding (2^-11 relative); through two layers and the output head the logits
+  // of this random-weight model move by ~2e-4 of their range (measured); bound 2e-3.
+  EXPECT_LE(max_diff(p.last_logits, ref), 2e-3 * max_abs(ref));
+  EXPECT_EQ(p.label_id, exact.label_id);
+  EXPECT_EQ(p.label, labels.labels[static_cast<size_t>(p.label_id)]);
+  EXPECT_FALSE(p.label_tokens.empty());
+  EXPECT_LE(p.label_tokens.size(), labels.max_steps);
+  EXPECT_GE(p.timings.assembly_s, 0.0);
+  EXPECT_GT(p.timings.forward_s, 0.0);
+  // Constrained decoding on the dense reference's context picks the same label.
+  KvCache dense = m.make_cache(0);
+  ForwardRequest fr;
+  fr.tokens = all;
+  const auto dl = m.forward(dense, fr).logits;
+  EXPECT_EQ(constrained_greedy(m, dense, trie, dl).label, p.label_id);
+}
+
+TEST(BlockQuery, SparseBlocksAreMovedToContiguousPositions) {
+  auto& m = *tiny().model;
+  const auto pool = test::small_pool(16, 4, 9);
+  const auto labels = make_label_set(*tiny().tok, test::trec().labels);
+  PreEncodeOptions o;  // the paper's S = 1, P = 2
+  o.chunk_tokens = 64;
+  CacheStore store(test::scratch_dir("method_query_sparse"));
+  CacheLayoutSpec spec;
+  spec.block_demos = 4;
+  const auto man = manifest();
+  const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
+                                   pool.demos, pool.blocks, o);
+  const BlockCache cache = BlockCache::open(r.dir);
+  BlockQuery bq(m, cache, *tiny().tok, man.prompt, labels, open_block_bm25(cache));
+  // A question of block 3 itself: BM25 must rank block 3 first among the non-sink blocks.
+  const std::string question = pool.demos[pool.blocks[3][1]].text;
+  QueryConfig cfg;
+  cfg.n_select = 2;
+  cfg.keep_logits = true;
+  const Prediction p = bq.run(question, cfg);
+  ASSERT_EQ(ids(p.blocks), (std::vector<int32_t>{0, 3}));
+  EXPECT_GT(p.blocks[1].score, 0.0);
+
+  // Reference: the F32 pre-encoded rows of blocks 0 and 3 at positions 0..L-1, then the query.
+  const KvCache kv = pre_encode_kv(m, pool.tokens, o);
+  const auto starts = block_starts_of(pool.tokens);
+  KvCache ctx = m.make_cache(0, KeyStorage::PreRope);
+  std::vector<int64_t> rows;
+  for (const int b : {0, 3})
+    for (int64_t t = starts[static_cast<size_t>(b)]; t < starts[static_cast<size_t>(b) + 1]; ++t)
+      rows.push_back(t);
+  std::vector<int32_t> pos;
+  for (size_t i = 0; i < rows.size(); ++i) pos.push_back(static_cast<int32_t>(i));
+  ctx.append(pos);
+  for (int32_t l = 0; l < ctx.n_layer(); ++l)
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(kv.k(l, rows[i]), kv.row_floats(), ctx.k(l, static_cast<int64_t>(i)));
+      std::copy_n(kv.v(l, rows[i]), kv.row_floats(), ctx.v(l, static_cast<int64_t>(i)));
+    }
+  Prediction ref;
+  answer_query(m, ctx, tokenize_query(*tiny().tok, man.prompt, question), labels, label_trie(labels), true,
+               ref);
+  EXPECT_EQ(p.context_tokens, static_cast<int64_t>(rows.size()));
+  EXPECT_LE(max_diff(p.last_logits, ref.last_logits),
+            2e-3 * max_abs(ref.last_logits));  // F16 storage, as above
+  EXPECT_EQ(p.label_id, ref.label_id);
+
+  // Keeping the blocks at their original positions would give other logits: the re-positioning matters.
+  KvCache orig = m.make_cache(0, KeyStorage::PreRope);
+  std::vector<int32_t> opos;
+  for (const int64_t t : rows) opos.push_back(static_cast<int32_t>(t));
+  orig.append(opos);
+  for (int32_t l = 0; l < orig.n_layer(); ++l)
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(kv.k(l, rows[i]), kv.row_floats(), orig.k(l, static_cast<int64_t>(i)));
+      std::copy_n(kv.v(l, rows[i]), kv.row_floats(), orig.v(l, static_cast<int64_t>(i)));
+    }
+  const auto qt = tokenize_query(*tiny().tok, man.prompt, question);
+  std::vector<int32_t> qpos;
+  for (size_t i = 0; i < qt.size(); ++i) qpos.push_back(static_cast<int32_t>(rows.size() + i));
+  ForwardRequest fr;
+  fr.tokens = qt;
+  fr.positions = qpos;
+  const auto other = m.forward(orig, fr).logits;
+  EXPECT_GT(max_diff(other, ref.last_logits), 1e-3 * max_abs(ref.last_logits));
+}
+
+}  // namespace
+}  // namespace dbsa
