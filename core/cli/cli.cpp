@@ -5,7 +5,9 @@
 
 namespace dbsa::cli {
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv) { return run(argc, argv, {}); }
+
+int run(int argc, char** argv, std::span<const Registrar> extra) {
   CLI::App app{"dbsa: Dynamic Block-Sparse Attention for many-shot in-context learning (CLI of DBSA Studio)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dbsa 0.1.0");
@@ -19,6 +21,7 @@ int run(int argc, char** argv) {
   register_query_command(app);
   register_report_command(app);
   register_merge_command(app);
+  for (Registrar r : extra) r(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,12 +1,16 @@
 #pragma once
 // The `dbsa` command line: each command group registers its subcommands on the CLI11 app.
 #include <CLI/CLI.hpp>
+#include <span>
 
 namespace dbsa::cli {
 
 // Parses argv, runs the chosen subcommand and returns the process exit code. Errors are printed as one
 // line on stderr ("dbsa: <message>") with a non-zero exit code.
 int run(int argc, char** argv);
+// The same, with command groups from layers above core (e.g. `chart`, which needs Qt) added by the main.
+using Registrar = void (*)(CLI::App& app);
+int run(int argc, char** argv, std::span<const Registrar> extra);
 
 // Registration hooks (one per cmd_*.cpp). Each adds its subcommands and their callbacks.
 void register_model_commands(CLI::App& app);
