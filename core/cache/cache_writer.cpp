@@ -15,7 +15,7 @@
 
 #include "cache/cache_catalog.h"
 #include "cache/cache_error.h"
-#include "cache/durable_file.h"
+#include "util/atomic_file.h"
 
 namespace dbsa {
 namespace {
@@ -192,7 +192,7 @@ void CacheWriter::put_layer(int32_t block, int32_t layer, const float* k, const 
   if (enc.missing_layer() >= 0) return;
   const auto bytes = enc.bytes();
   const auto path = s_->work_dir / r.file_name;
-  write_file_durably(path, bytes);
+  write_file_atomic(path, bytes);
   s_->written.push_back(path);
   r.byte_offset = 0;
   r.byte_length = bytes.size();

@@ -13,6 +13,7 @@
 #include "cache/cache_store.h"
 #include "cache/fingerprint.h"
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 #include "icl/dataset_loaders.h"
@@ -36,8 +37,8 @@ struct EncodeArgs {
   int64_t pool_size = 0, blocks = 0, chunk = 256;
   int32_t block_demos = 50;
   uint64_t seed = 0;
-  int threads = 0;
-  bool bos = false, append = false, quiet = false, skip_bad_rows = false, weights_f32 = false;
+  WeightArgs weights;
+  bool bos = false, append = false, quiet = false, skip_bad_rows = false;
 };
 
 int32_t parse_blocks_arg(const std::string& v, const char* what) {
@@ -133,12 +134,8 @@ void run_encode(const EncodeArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
   const auto tok = Tokenizer::from_gguf(*file);
-  WeightLoadOptions wo;
-  if (a.weights_f32) {  // F32 matrices: plain sgemm, faster on CPUs, twice the memory
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  const auto model_ptr = load_llama(file, a.weights);
+  LlamaModel& model = *model_ptr;
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string model_fp = fingerprint_file(a.model);
 
@@ -232,9 +229,8 @@ void register_encode_command(CLI::App& app) {
   c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
   c->add_option("--chunk", a->chunk, "Tokens per forward chunk (memory vs progress granularity)")
       ->check(CLI::PositiveNumber);
-  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
   c->add_flag("--quiet,-q", a->quiet, "No progress bar");
-  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  add_weight_options(c, a->weights);
   c->callback([a] { run_encode(*a); });
 }
 

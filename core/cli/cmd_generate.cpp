@@ -1,12 +1,10 @@
 // `dbsa generate`: a prompt continued greedily or by seeded sampling, printed as it is produced.
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "cli/cli.h"
-#include "engine/cpu_backend.h"
+#include "cli/cli_options.h"
 #include "engine/generation.h"
 #include "engine/llama_model.h"
 #include "text/tokenizer.h"
@@ -15,35 +13,24 @@ namespace dbsa::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string model, prompt, prompt_file;
+  std::string model;
+  TextArgs prompt;
+  WeightArgs weights;
   int32_t max_tokens = 64;
-  bool greedy = false, ids = false, weights_f32 = false, no_bos = false, ignore_eos = false;
+  bool greedy = false, ids = false, no_bos = false, ignore_eos = false;
   float temperature = 0.8f, top_p = 0.95f;
   int32_t top_k = 40;
   uint64_t seed = 0;
-  int threads = 0;
 };
-
-std::string read_prompt_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open prompt file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void run_generate(const GenerateArgs& a) {
   std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
   const auto tok = Tokenizer::from_gguf(*file);
-  WeightLoadOptions wo;
-  if (a.weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  const auto model_ptr = load_llama(file, a.weights);
+  LlamaModel& model = *model_ptr;
   EncodeOptions eo;
   eo.add_bos = !a.no_bos;
-  const auto prompt = tok->encode(a.prompt_file.empty() ? a.prompt : read_prompt_file(a.prompt_file), eo);
+  const auto prompt = tok->encode(read_text_arg(a.prompt, "generate"), eo);
   if (prompt.empty()) throw std::runtime_error("generate: the prompt has no tokens");
   GenerateOptions go;
   go.max_tokens = a.max_tokens;
@@ -87,10 +74,7 @@ void register_generate_command(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
   auto* c = app.add_subcommand("generate", "Continue a prompt (greedy or seeded sampling)");
   c->add_option("--model,-m", a->model, "GGUF model")->required();
-  auto* p = c->add_option("--prompt,-p", a->prompt, "Prompt text");
-  auto* f = c->add_option("--prompt-file,-f", a->prompt_file, "File whose bytes are the prompt");
-  p->excludes(f);
-  f->excludes(p);
+  add_text_options(c, a->prompt, "prompt", "p");
   c->add_option("--max-tokens,-n", a->max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
   c->add_flag("--greedy", a->greedy, "Greedy decoding (the default is sampling)");
   c->add_flag("--ids", a->ids, "Print token ids instead of text");
@@ -98,15 +82,10 @@ void register_generate_command(CLI::App& app) {
   c->add_option("--top-k", a->top_k, "Keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber);
   c->add_option("--top-p", a->top_p, "Nucleus probability mass")->check(CLI::Range(0.0f, 1.0f));
   c->add_option("--seed", a->seed, "Random seed");
-  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
-  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  add_weight_options(c, a->weights);
   c->add_flag("--no-bos", a->no_bos, "Do not add BOS even when the tokenizer does");
   c->add_flag("--ignore-eos", a->ignore_eos, "Keep generating after the end-of-sequence token");
-  c->callback([a, p, f] {
-    if (p->count() == 0 && f->count() == 0)
-      throw std::runtime_error("generate: give --prompt or --prompt-file");
-    run_generate(*a);
-  });
+  c->callback([a] { run_generate(*a); });
 }
 
 }  // namespace dbsa::cli

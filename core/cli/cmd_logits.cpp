@@ -3,11 +3,10 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "cli/cli.h"
-#include "engine/cpu_backend.h"
+#include "cli/cli_options.h"
 #include "engine/llama_model.h"
 #include "engine/sampling.h"
 #include "text/tokenizer.h"
@@ -16,32 +15,20 @@ namespace dbsa::cli {
 namespace {
 
 struct LogitsArgs {
-  std::string model, prompt, prompt_file, out, all_positions;
-  int threads = 0;
-  bool weights_f32 = false;
+  std::string model, out, all_positions;
+  TextArgs prompt;
+  WeightArgs weights;
   bool no_bos = false;
 };
-
-std::string read_prompt_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open prompt file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void run_logits(const LogitsArgs& a) {
   std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
   const auto tok = Tokenizer::from_gguf(*file);
-  WeightLoadOptions wo;
-  if (a.weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  const auto model_ptr = load_llama(file, a.weights);
+  LlamaModel& model = *model_ptr;
   EncodeOptions eo;
   eo.add_bos = !a.no_bos;
-  const auto tokens = tok->encode(a.prompt_file.empty() ? a.prompt : read_prompt_file(a.prompt_file), eo);
+  const auto tokens = tok->encode(read_text_arg(a.prompt, "logits"), eo);
   if (tokens.empty()) throw std::runtime_error("logits: the prompt has no tokens");
   const auto vocab = static_cast<int64_t>(model.hparams().n_vocab);
   std::ofstream pos_out;
@@ -67,12 +54,7 @@ void run_logits(const LogitsArgs& a) {
   } else {
     last = model.forward(cache, req).logits;
   }
-  std::ofstream out(a.out, std::ios::binary);
-  if (!out) throw std::runtime_error(a.out + ": cannot create file");
-  // float32 little-endian: the in-memory layout on the x86-64/ARM64 hosts we build for.
-  out.write(reinterpret_cast<const char*>(last.data()),
-            static_cast<std::streamsize>(last.size() * sizeof(float)));
-  if (!out) throw std::runtime_error(a.out + ": write failed");
+  write_f32_file(a.out, last);
   std::cerr << tokens.size() << " tokens, " << vocab << " logits written to " << a.out << "\n";
 }
 
@@ -82,20 +64,12 @@ void register_logits_command(CLI::App& app) {
   auto a = std::make_shared<LogitsArgs>();
   auto* c = app.add_subcommand("logits", "Logits of a prompt's last position (float32 little-endian)");
   c->add_option("--model,-m", a->model, "GGUF model")->required();
-  auto* p = c->add_option("--prompt,-p", a->prompt, "Prompt text");
-  auto* f = c->add_option("--prompt-file,-f", a->prompt_file, "File whose bytes are the prompt");
-  p->excludes(f);
-  f->excludes(p);
+  add_text_options(c, a->prompt, "prompt", "p");
   c->add_option("--out,-o", a->out, "Output file for the last position's logits")->required();
   c->add_option("--all-positions", a->all_positions, "Also write `i argmax max_logit` for every position");
-  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
-  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  add_weight_options(c, a->weights);
   c->add_flag("--no-bos", a->no_bos, "Do not add BOS even when the tokenizer does");
-  c->callback([a, p, f] {
-    if (p->count() == 0 && f->count() == 0)
-      throw std::runtime_error("logits: give --prompt or --prompt-file");
-    run_logits(*a);
-  });
+  c->callback([a] { run_logits(*a); });
 }
 
 }  // namespace dbsa::cli

@@ -21,9 +21,12 @@ struct InfoArgs {
 
 std::string rope_scaling_name(RopeScaling s) {
   switch (s) {
-    case RopeScaling::None: return "none";
-    case RopeScaling::Linear: return "linear";
-    case RopeScaling::Llama3: return "llama3";
+    case RopeScaling::None:
+      return "none";
+    case RopeScaling::Linear:
+      return "linear";
+    case RopeScaling::Llama3:
+      return "llama3";
   }
   return "?";
 }
@@ -85,7 +88,8 @@ void run_info(const InfoArgs& a) {
             << "output        " << (hp.tied_output ? "tied to token_embd" : "separate output.weight")
             << (hp.has_qkv_bias ? ", q/k/v biases" : "") << "\n"
             << "tensor types ";
-  for (const auto& [name, e] : by_type) std::cout << " " << name << "×" << e.first << " (" << e.second << " B)";
+  for (const auto& [name, e] : by_type)
+    std::cout << " " << name << "×" << e.first << " (" << e.second << " B)";
   std::cout << "\n";
 }
 
@@ -96,7 +100,8 @@ void register_model_commands(CLI::App& app) {
   model->require_subcommand(1);
 
   auto info = std::make_shared<InfoArgs>();
-  auto* ci = model->add_subcommand("info", "Architecture, dimensions, vocabulary, tensor types and size of a GGUF model");
+  auto* ci = model->add_subcommand(
+      "info", "Architecture, dimensions, vocabulary, tensor types and size of a GGUF model");
   ci->add_option("model", info->model, "GGUF file")->required();
   ci->add_flag("--json", info->json, "Print JSON");
   ci->callback([info] { run_info(*info); });

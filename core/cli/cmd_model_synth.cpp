@@ -61,8 +61,9 @@ void register_model_synth_command(CLI::App& model) {
   std::string presets;
   for (const auto& p : synth_preset_names()) presets += (presets.empty() ? "" : ", ") + p;
   c->add_option("--preset", a->preset, "Shape preset: " + presets)->capture_default_str();
-  c->add_option("--tokenizer-from", a->tokenizer_from,
-                "GGUF whose tokenizer is copied (default: a built-in byte-fallback SentencePiece vocabulary)");
+  c->add_option(
+      "--tokenizer-from", a->tokenizer_from,
+      "GGUF whose tokenizer is copied (default: a built-in byte-fallback SentencePiece vocabulary)");
   c->add_option("--weight-type", a->weight_type, "Matrix type: f32, f16 or q8_0")->capture_default_str();
   c->add_option("--seed", a->seed, "Random seed (same seed and shape: byte-identical file)");
   c->add_option("--n-layer", a->n_layer, "Override the preset's layer count");

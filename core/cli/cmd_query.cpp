@@ -13,6 +13,7 @@
 #include "cache/block_cache.h"
 #include "cache/fingerprint.h"
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 #include "icl/label_set.h"
@@ -27,20 +28,12 @@ namespace dbsa::cli {
 namespace {
 
 struct QueryArgs {
-  std::string cache, text, text_file, select = "6", order = "in-order", retriever = "bm25", logits_out, model;
-  int threads = 0;
+  std::string cache, select = "6", order = "in-order", retriever = "bm25", logits_out, model;
+  TextArgs text;
+  WeightArgs weights;
   int32_t dense_layer = -1;
   bool json = false;
-  bool weights_f32 = false;
 };
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open text file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int32_t parse_select(const std::string& v) {
   if (v == "all") return kSelectAll;
@@ -103,12 +96,8 @@ void run_query(const QueryArgs& a) {
   if (tokenizer_fingerprint(*tok) != man.tokenizer_fingerprint)
     throw std::runtime_error("query: the tokenizer of " + model_path + " differs from the cache's (" +
                              dir.string() + ")");
-  WeightLoadOptions wo;
-  if (a.weights_f32) {  // F32 matrices: plain sgemm, faster on CPUs, twice the memory
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  LlamaModel model(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  const auto model_ptr = load_llama(file, a.weights);
+  LlamaModel& model = *model_ptr;
   std::shared_ptr<const Retriever> retriever;
   if (a.retriever == "bm25")
     retriever = open_block_bm25(cache);
@@ -124,16 +113,9 @@ void run_query(const QueryArgs& a) {
   cfg.n_select = parse_select(a.select);
   cfg.order = parse_block_order(a.order);
   cfg.keep_logits = !a.logits_out.empty();
-  const std::string text = a.text_file.empty() ? a.text : read_text_file(a.text_file);
+  const std::string text = read_text_arg(a.text, "query");
   const Prediction p = q.run(text, cfg);
-  if (!a.logits_out.empty()) {
-    std::ofstream out(a.logits_out, std::ios::binary);
-    if (!out) throw std::runtime_error(a.logits_out + ": cannot create file");
-    // float32 little-endian, as `dbsa logits` writes them.
-    out.write(reinterpret_cast<const char*>(p.last_logits.data()),
-              static_cast<std::streamsize>(p.last_logits.size() * sizeof(float)));
-    if (!out) throw std::runtime_error(a.logits_out + ": write failed");
-  }
+  if (!a.logits_out.empty()) write_f32_file(a.logits_out, p.last_logits);
   if (a.json)
     print_json(p, a.retriever, setup_s);
   else
@@ -147,10 +129,7 @@ void register_query_command(CLI::App& app) {
   auto* c =
       app.add_subcommand("query", "Classify a text with DBSA over a KV block cache made by `dbsa encode`");
   c->add_option("--cache,-c", a->cache, "Cache folder (printed by `dbsa encode`)")->required();
-  auto* t = c->add_option("--text", a->text, "Query text");
-  auto* f = c->add_option("--text-file", a->text_file, "File whose bytes are the query text");
-  t->excludes(f);
-  f->excludes(t);
+  add_text_options(c, a->text, "text", "");
   c->add_option("--select", a->select, "Blocks to attend, sink included, or 'all' (default 6)");
   c->add_option("--order", a->order, "in-order, hi2lo, lo2hi or reversed");
   c->add_option("--retriever", a->retriever, "bm25 or dense");
@@ -158,13 +137,9 @@ void register_query_command(CLI::App& app) {
                 "Hidden layer whose mean is the dense embedding (default: middle)");
   c->add_option("--logits-out", a->logits_out, "Write the query's last logits (float32 little-endian)");
   c->add_option("--model,-m", a->model, "Model file (default: the path recorded in the cache)");
-  c->add_option("--threads", a->threads, "Threads (default: all cores)");
   c->add_flag("--json", a->json, "Print the prediction as JSON");
-  c->add_flag("--weights-f32", a->weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
-  c->callback([a, t, f] {
-    if (t->count() == 0 && f->count() == 0) throw std::runtime_error("query: give --text or --text-file");
-    run_query(*a);
-  });
+  add_weight_options(c, a->weights);
+  c->callback([a] { run_query(*a); });
 }
 
 }  // namespace dbsa::cli

@@ -10,6 +10,7 @@
 #include "store/report.h"
 #include "store/report_format.h"
 #include "store/results_db.h"
+#include "util/atomic_file.h"
 
 namespace dbsa::cli {
 namespace {
@@ -23,28 +24,6 @@ struct ReportArgs {
   std::string out;
 };
 
-// Temp file + rename: a reader of FILE (e.g. a CI artifact step) never sees half a report.
-void write_atomically(const std::filesystem::path& file, const std::string& text) {
-  auto tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error(file.string() + ": cannot write the report (is the folder writable?)");
-    f << text;
-    f.flush();
-    if (!f) {
-      std::filesystem::remove(tmp);
-      throw std::runtime_error(file.string() + ": writing the report failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw std::runtime_error(file.string() + ": cannot write the report: " + ec.message());
-  }
-}
-
 void run_report(const ReportArgs& a) {
   // Read-only: a report never changes the database (an older schema is migrated in memory).
   ResultsDb db(a.db, OpenMode::ReadOnly);
@@ -56,7 +35,7 @@ void run_report(const ReportArgs& a) {
   if (a.out.empty())
     std::cout << text;
   else
-    write_atomically(a.out, text);
+    write_file_atomic(a.out, text);  // a reader of the file never sees half a report
 }
 
 }  // namespace

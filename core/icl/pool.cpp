@@ -10,6 +10,7 @@
 
 #include "icl/dataset_loaders.h"
 #include "icl/seeded_rng.h"
+#include "util/atomic_file.h"
 
 namespace dbsa {
 
@@ -62,18 +63,13 @@ std::string fingerprint_hex(std::uint64_t fp) {
 }
 
 void save_pool_jsonl(const std::vector<Example>& demos, const std::filesystem::path& file) {
-  auto tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw DatasetError(tmp, "cannot create the pool file");
-    for (const auto& d : demos) out << nlohmann::json{{"text", d.text}, {"label", d.label}}.dump() << '\n';
-    out.flush();
-    if (!out) throw DatasetError(tmp, "write failed");
+  std::string text;
+  for (const auto& d : demos) text += nlohmann::json{{"text", d.text}, {"label", d.label}}.dump() + '\n';
+  try {
+    write_file_atomic(file, text);
+  } catch (const FileError& e) {
+    throw DatasetError(file, std::string("cannot write the pool file: ") + e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) throw DatasetError(file, "cannot rename " + tmp.string() + " into place: " + ec.message());
 }
 
 std::vector<Example> load_pool_jsonl(const std::filesystem::path& file, std::vector<std::string>& labels,

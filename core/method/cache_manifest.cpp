@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cache/durable_file.h"
 #include "cache/fingerprint.h"
+#include "util/atomic_file.h"
 
 namespace dbsa {
 
@@ -24,8 +24,7 @@ void write_manifest(const std::filesystem::path& dir, const CacheManifest& m) {
   j["seed"] = m.seed;
   j["n_demos"] = m.n_demos;
   const std::string text = j.dump(2) + "\n";
-  write_file_durably(dir / kManifestFileName,
-                     std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+  write_file_atomic(dir / kManifestFileName, text);
 }
 
 CacheManifest read_manifest(const std::filesystem::path& dir) {

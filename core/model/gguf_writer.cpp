@@ -1,13 +1,8 @@
 #include "model/gguf_writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <limits>
+
+#include "util/atomic_file.h"
 
 namespace dbsa {
 namespace {
@@ -149,9 +144,9 @@ struct VectorSink {
 };
 
 // Buffered writes to a file descriptor; failures carry the path.
-struct FdSink {
-  int fd;
-  const std::string& path;
+// Buffers the encoder's many small appends into large writes of the atomic file.
+struct FileSink {
+  AtomicFileWriter& file;
   std::vector<std::byte> buf;
   void append(const void* p, size_t n) {
     const auto* b = static_cast<const std::byte*>(p);
@@ -159,15 +154,7 @@ struct FdSink {
     if (buf.size() >= (size_t{1} << 22)) flush();
   }
   void flush() {
-    size_t done = 0;
-    while (done < buf.size()) {
-      const ssize_t w = ::write(fd, buf.data() + done, buf.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw GgufError(path + ": write failed: " + std::strerror(errno));
-      }
-      done += static_cast<size_t>(w);
-    }
+    file.write(buf);
     buf.clear();
   }
 };
@@ -344,42 +331,14 @@ std::vector<std::byte> GgufWriter::to_bytes() const {
 }
 
 void GgufWriter::write(const std::string& path) const {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  // Hidden name in the target's folder so the rename stays on one file system. (Built with append:
-  // GCC 12 -O3 gives a false -Wrestrict on "literal" + std::string.)
-  std::string name(".");
-  name.append(target.filename().string()).append(".tmp.XXXXXX");
-  std::string tmpl = (dir / name).string();
-  const int fd = mkstemp(tmpl.data());
-  if (fd < 0)
-    throw GgufError(path + ": cannot create a temporary file in " + dir.string() + ": " +
-                    std::strerror(errno));
-  bool open_fd = true;
   try {
-    FdSink sink{fd, path, {}};
+    AtomicFileWriter file(path);
+    FileSink sink{file, {}};
     emit(sink);
     sink.flush();
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-      throw GgufError(path + ": fsync failed: " + std::strerror(errno));
-    open_fd = false;  // close releases the descriptor even when it reports an error
-    if (::close(fd) != 0) throw GgufError(path + ": close failed: " + std::strerror(errno));
-  } catch (...) {
-    if (open_fd) ::close(fd);
-    ::unlink(tmpl.c_str());
-    throw;
-  }
-  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmpl.c_str());
-    throw GgufError(path + ": cannot rename the temporary file into place: " + std::strerror(err));
-  }
-  // Make the rename itself durable.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    ::close(dfd);
+    file.commit();
+  } catch (const FileError& e) {
+    throw GgufError(e.what());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -10,7 +11,10 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+
+#include "util/atomic_file.h"
 
 namespace dbsa {
 namespace {
@@ -83,20 +87,15 @@ std::unique_ptr<DenseRetriever> DenseRetriever::load(const std::filesystem::path
 }
 
 void DenseRetriever::save(const std::filesystem::path& file) const {
-  auto tmp = file;
-  tmp += ".tmp";
+  // Serialized in memory first so the file itself is written atomically (never a half index on disk).
+  faiss::VectorIOWriter buf;
   try {
-    faiss::write_index(index_.get(), tmp.string().c_str());
+    faiss::write_index(index_.get(), &buf);
+    write_file_atomic(file, std::as_bytes(std::span(buf.data.data(), buf.data.size())));
   } catch (const faiss::FaissException& e) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
     throw RetrievalError("dense: cannot write index '" + file.string() + "': " + e.what());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw RetrievalError("dense: cannot move index into place at '" + file.string() + "': " + ec.message());
+  } catch (const FileError& e) {
+    throw RetrievalError(std::string("dense: cannot write index: ") + e.what());
   }
 }
 

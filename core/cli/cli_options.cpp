@@ -1,0 +1,48 @@
+#include "cli/cli_options.h"
+
+#include <stdexcept>
+
+#include "engine/cpu_backend.h"
+#include "util/atomic_file.h"
+#include "util/file_read.h"
+
+namespace dbsa::cli {
+
+void add_weight_options(CLI::App* cmd, WeightArgs& w) {
+  cmd->add_option("--threads", w.threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--weights-f32", w.weights_f32,
+                "Keep all weights as F32 (dequantize/expand at load): plain sgemm, twice the memory of F16");
+}
+
+std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
+  WeightLoadOptions wo;
+  if (w.weights_f32) {
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo),
+                                      std::make_shared<CpuBackend>(w.threads));
+}
+
+void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag) {
+  t.text_opt = cmd->add_option("--" + name + (short_flag.empty() ? "" : ",-" + short_flag), t.text,
+                               "The " + name + " text");
+  t.file_opt = cmd->add_option("--" + name + "-file,-f", t.file, "File whose bytes are the " + name);
+  t.text_opt->excludes(t.file_opt);
+  t.file_opt->excludes(t.text_opt);
+}
+
+std::string read_text_arg(const TextArgs& t, std::string_view cmd) {
+  if (t.file_opt && t.file_opt->count() > 0)
+    return read_file(t.file, std::string(t.file_opt->get_name()).substr(2));
+  if (t.text_opt && t.text_opt->count() > 0) return t.text;
+  const std::string name = t.text_opt ? t.text_opt->get_name() : "--text";
+  throw std::runtime_error(std::string(cmd) + ": give " + name + " or " + name + "-file");
+}
+
+void write_f32_file(const std::string& path, std::span<const float> values) {
+  // float32 little-endian: the in-memory layout on the x86-64/ARM64 hosts we build for.
+  write_file_atomic(path, std::as_bytes(values));
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,37 @@
+#pragma once
+// Options several commands share, declared once so they are spelled and behave the same everywhere.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/llama_model.h"
+#include "model/gguf_file.h"
+
+namespace dbsa::cli {
+
+// --threads and --weights-f32: how a model is loaded for the CPU backend.
+struct WeightArgs {
+  int threads = 0;  // 0: all cores
+  bool weights_f32 = false;
+};
+void add_weight_options(CLI::App* cmd, WeightArgs& w);
+std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w);
+
+// A text given inline or as a file (--text/--text-file, --prompt/--prompt-file), exactly one of them.
+struct TextArgs {
+  std::string text;
+  std::string file;
+  CLI::Option* text_opt = nullptr;
+  CLI::Option* file_opt = nullptr;
+};
+// name is "text" or "prompt": adds --NAME,-SHORT and --NAME-file,-f.
+void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag);
+// The text; throws "<cmd>: give --NAME or --NAME-file" when neither was given.
+std::string read_text_arg(const TextArgs& t, std::string_view cmd);
+
+// Raw float32 little-endian values (logits), written atomically.
+void write_f32_file(const std::string& path, std::span<const float> values);
+
+}  // namespace dbsa::cli
