@@ -1,3 +1,15 @@
-#include "cli/cli.h"
+#include <array>
 
-int main(int argc, char** argv) { return dbsa::cli::run(argc, argv); }
+#include "cli/cli.h"
+#ifdef DBSA_HAVE_UI
+#include "ui/chart_command.h"
+#endif
+
+int main(int argc, char** argv) {
+#ifdef DBSA_HAVE_UI
+  const std::array<dbsa::cli::Registrar, 1> extra{&dbsa::ui::register_chart_command};
+  return dbsa::cli::run(argc, argv, extra);
+#else
+  return dbsa::cli::run(argc, argv);
+#endif
+}

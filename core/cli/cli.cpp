@@ -5,7 +5,9 @@
 
 namespace dbsa::cli {
 
-int run(int argc, char** argv) { return run(argc, argv, {}); }
+int run(int argc, char** argv) {
+  return run(argc, argv, {});
+}
 
 int run(int argc, char** argv, std::span<const Registrar> extra) {
   CLI::App app{"dbsa: Dynamic Block-Sparse Attention for many-shot in-context learning (CLI of DBSA Studio)"};
@@ -21,6 +23,8 @@ int run(int argc, char** argv, std::span<const Registrar> extra) {
   register_query_command(app);
   register_report_command(app);
   register_merge_command(app);
+  register_eval_command(app);
+  register_sweep_command(app);
   for (Registrar r : extra) r(app);
   try {
     app.parse(argc, argv);

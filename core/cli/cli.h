@@ -23,5 +23,7 @@ void register_encode_command(CLI::App& app);  // `encode` (KV block cache)
 void register_query_command(CLI::App& app);   // `query` (DBSA over a cache)
 void register_report_command(CLI::App& app);
 void register_merge_command(CLI::App& app);
+void register_eval_command(CLI::App& app);   // `eval` (cmd_eval.cpp)
+void register_sweep_command(CLI::App& app);  // `sweep` (cmd_eval.cpp)
 
 }  // namespace dbsa::cli

@@ -211,7 +211,7 @@ void ResultsDb::record_setup(int64_t run_id, const RunSetup& setup) {
   tx.commit();
 }
 
-void ResultsDb::add_prediction(int64_t run_id, const Prediction& p) {
+void ResultsDb::add_prediction(int64_t run_id, const PredictionRow& p) {
   if (!p.block_scores.empty() && p.block_scores.size() != p.selected_blocks.size())
     db_.fail_plain("query " + std::to_string(p.query_index) + ": " + std::to_string(p.block_scores.size()) +
                    " block scores for " + std::to_string(p.selected_blocks.size()) + " selected blocks");
@@ -333,16 +333,16 @@ std::optional<RunRecord> ResultsDb::find_run(const std::string& uuid) const {
   return r.front();
 }
 
-std::vector<Prediction> ResultsDb::predictions(int64_t run_id) const {
+std::vector<PredictionRow> ResultsDb::predictions(int64_t run_id) const {
   SqliteStatement st(
       db_,
       "SELECT query_index, example_id, gold, prediction, correct, selected_blocks, block_scores, "
       "n_tokens_attended, retrieval_seconds, assembly_seconds, forward_seconds, decode_seconds, "
       "total_seconds FROM predictions WHERE run_id = ?1 ORDER BY query_index");
   st.bind(1, run_id);
-  std::vector<Prediction> out;
+  std::vector<PredictionRow> out;
   while (st.step()) {
-    Prediction p;
+    PredictionRow p;
     p.query_index = st.column_int(0);
     p.example_id = st.column_text(1);
     p.gold = st.column_text(2);

@@ -45,7 +45,7 @@ class ResultsDb {
   int64_t begin_run(RunInfo& info);
   void record_setup(int64_t run_id, const RunSetup& setup);
   // Throws when block_scores is neither empty nor the size of selected_blocks.
-  void add_prediction(int64_t run_id, const Prediction& p);
+  void add_prediction(int64_t run_id, const PredictionRow& p);
   void flush();
   // Throws when the run is not 'running' or has no predictions.
   RunAggregates finish_run(int64_t run_id);
@@ -55,7 +55,7 @@ class ResultsDb {
 
   std::vector<RunRecord> runs() const;  // every status, by row id
   std::optional<RunRecord> find_run(const std::string& uuid) const;
-  std::vector<Prediction> predictions(int64_t run_id) const;  // by query index
+  std::vector<PredictionRow> predictions(int64_t run_id) const;  // by query index
   std::optional<RunAggregates> aggregates(int64_t run_id) const;
 
   SqliteConnection& connection() { return db_; }
@@ -69,7 +69,7 @@ class ResultsDb {
 
   SqliteConnection db_;
   int version_on_open_ = 0;
-  std::vector<std::pair<int64_t, Prediction>> pending_;
+  std::vector<std::pair<int64_t, PredictionRow>> pending_;
 };
 
 }  // namespace dbsa

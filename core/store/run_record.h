@@ -53,7 +53,8 @@ enum class RunStatus { Running, Finished, Interrupted, Failed };
 const char* run_status_name(RunStatus s);
 RunStatus parse_run_status(const std::string& name);  // throws StoreError on unknown names
 
-struct Prediction {
+// One answered query as the results database stores it (the method layer's Prediction, flattened).
+struct PredictionRow {
   int64_t query_index = 0;
   std::string example_id;
   std::string gold;

@@ -26,7 +26,7 @@ TEST(ResultsDb, RunRoundTripsEveryField) {
   EXPECT_EQ(info.uuid.size(), 36u);
   EXPECT_FALSE(info.started_at.empty());
   db.record_setup(id, RunSetup{12.5, true, 1 << 20});
-  Prediction p = make_prediction(0, true, -1);
+  PredictionRow p = make_prediction(0, true, -1);
   p.retrieval_seconds = 0.25;
   p.assembly_seconds = 0.5;
   p.forward_seconds = 1.0;
@@ -118,7 +118,7 @@ TEST(ResultsDb, InvalidUseIsRefused) {
     EXPECT_NE(std::string(e.what()).find("has no predictions"), std::string::npos) << e.what();
   }
   EXPECT_EQ(db.find_run(info.uuid)->status, RunStatus::Running);
-  Prediction p = make_prediction(0, true, 1);
+  PredictionRow p = make_prediction(0, true, 1);
   p.block_scores = {1.0};
   EXPECT_THROW(db.add_prediction(id, p), StoreError);
   RunInfo dup = make_run_info("trec", "dbsa");

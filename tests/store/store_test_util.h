@@ -26,8 +26,8 @@ inline RunInfo make_run_info(const std::string& dataset, const std::string& meth
   return info;
 }
 
-inline Prediction make_prediction(int64_t index, bool correct, double total_seconds) {
-  Prediction p;
+inline PredictionRow make_prediction(int64_t index, bool correct, double total_seconds) {
+  PredictionRow p;
   p.query_index = index;
   p.example_id = "ex" + std::to_string(index);
   p.gold = "LOC";

@@ -1,0 +1,207 @@
+// `dbsa eval` and `dbsa sweep`: the paper's experiments from one command (issue #5). Every input is
+// loaded and checked first; only then are the results database and the KV store touched. A progress bar
+// with ETA goes to stderr; Ctrl-C marks the current run interrupted, keeps the finished ones, exits 130.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/cli_options.h"
+#include "eval/eval_inputs.h"
+#include "eval/evaluator.h"
+#include "eval/paper_presets.h"
+#include "eval/sweep.h"
+#include "eval/work_units.h"
+
+namespace dbsa::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_eval_sigint(int) {
+  g_cancel.store(true);
+}
+
+struct EvalArgs {
+  EvalConfig c;
+  std::string methods = "dbsa,full-icl,cached-icl,retrieval-icl,zero-shot";
+  std::string sink = "1", prev = "2", shard, model, data_dir, db, cache_dir, test_indices;
+  std::vector<std::string> vary;
+  WeightArgs weights;
+  bool json = false, quiet = false;
+  // Options a preset fills unless given explicitly.
+  CLI::Option *blocks = nullptr, *select = nullptr, *block_demos = nullptr, *sink_opt = nullptr,
+              *prev_opt = nullptr, *grouping = nullptr, *order = nullptr;
+};
+
+void add_eval_options(CLI::App* c, EvalArgs& a) {
+  c->add_option("--model,-m", a.model, "GGUF model");
+  c->add_option("--dataset", a.c.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--data-dir", a.data_dir, "Folder laid out like shared/data");
+  c->add_option("--methods", a.methods,
+                "Comma-separated: dbsa, full-icl, cached-icl, retrieval-icl, zero-shot");
+  a.blocks = c->add_option("--blocks", a.c.blocks, "Blocks in the pool (pool = blocks x block-demos)");
+  a.block_demos = c->add_option("--block-demos", a.c.block_demos, "Demonstrations per block (paper: 50)");
+  a.select = c->add_option("--select", a.c.select, "Blocks per query, the sink included");
+  a.sink_opt = c->add_option("--sink", a.sink, "Sink blocks S, or 'all' (paper: 1)");
+  a.prev_opt = c->add_option("--prev", a.prev, "Previous blocks P, or 'all' (paper: 2)");
+  a.grouping =
+      c->add_option("--grouping", a.c.grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  a.order = c->add_option("--order", a.c.order, "Selected block order: in-order, hi2lo, lo2hi, reversed");
+  c->add_option("--runs", a.c.runs, "Runs, each with its own pool seed (seed + run)");
+  c->add_option("--test", a.c.test, "First T queries of the test subset (0 = all)");
+  c->add_option("--test-indices", a.test_indices, "Python list of indices into the test split instead");
+  c->add_option("--seed", a.c.seed, "Base seed of the pool draws");
+  c->add_option("--db", a.db, "Results database (SQLite), created when missing");
+  c->add_option("--cache-dir", a.cache_dir, "KV block store (default: next to --db, *.kvcache)");
+  add_weight_options(c, a.weights);
+  c->add_option("--chunk", a.c.chunk_tokens, "Tokens per forward chunk while pre-encoding");
+  c->add_option("--shard", a.shard, "Run only shard i of n of the work units (0-based i/n)");
+  c->add_option("--preset", a.c.preset, "paper-30k, paper-60k or paper-90k: blocks/select/S/P per dataset");
+  c->add_flag("--json", a.json, "Print the outcome as JSON");
+  c->add_flag("--quiet,-q", a.quiet, "No progress bar");
+}
+
+EvalConfig resolve(EvalArgs& a) {
+  EvalConfig c = a.c;
+  c.model = a.model;
+  c.data_dir = a.data_dir;
+  c.db = a.db;
+  c.cache_dir = a.cache_dir;
+  c.test_indices = a.test_indices;
+  c.threads = a.weights.threads;
+  c.weights_f32 = a.weights.weights_f32;
+  c.methods = parse_method_list(a.methods);
+  c.sink = parse_count_or_all(a.sink, "--sink");
+  c.prev = parse_count_or_all(a.prev, "--prev");
+  if (!a.shard.empty()) c.shard = parse_shard(a.shard);
+  if (!c.preset.empty()) {
+    const PaperPreset p = paper_preset(c.preset, c.dataset);
+    if (a.blocks->count() == 0) c.blocks = p.blocks;
+    if (a.select->count() == 0) c.select = p.select;
+    if (a.block_demos->count() == 0) c.block_demos = p.block_demos;
+    if (a.sink_opt->count() == 0) c.sink = p.sink;
+    if (a.prev_opt->count() == 0) c.prev = p.prev;
+    if (a.grouping->count() == 0) c.grouping = p.grouping;
+    if (a.order->count() == 0) c.order = p.order;
+  }
+  return c;
+}
+
+std::string clock_text(double s) {
+  if (s < 0) return "--:--";
+  const auto t = static_cast<long>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  return buf;
+}
+
+std::function<void(const EvalProgress&)> progress_bar(bool quiet, size_t n_points) {
+  if (quiet) return {};
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [last, n_points](const EvalProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::milliseconds(100) && p.fraction < 1.0) return;
+    *last = now;
+    const int width = 30, fill = static_cast<int>(p.fraction * width);
+    const std::string where =
+        (n_points > 1 ? "point " + std::to_string(p.point) + " " : std::string()) + "run " +
+        std::to_string(p.run) + " " + p.method +
+        (p.in_setup ? " setup" : " " + std::to_string(p.queries_done) + "/" + std::to_string(p.n_queries));
+    std::fprintf(stderr, "\r\033[K[%s%s] %5.1f%% unit %lld/%lld %s, elapsed %s, ETA %s",
+                 std::string(static_cast<size_t>(fill), '#').c_str(),
+                 std::string(static_cast<size_t>(width - fill), '.').c_str(), 100.0 * p.fraction,
+                 static_cast<long long>(p.unit + 1), static_cast<long long>(p.n_units), where.c_str(),
+                 clock_text(p.elapsed_seconds).c_str(), clock_text(p.eta_seconds).c_str());
+    std::fflush(stderr);
+  };
+}
+
+void print_summary(const EvalSummary& s, const std::vector<EvalConfig>& points, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["db"] = points.front().db.string();
+    j["interrupted"] = s.interrupted;
+    j["seconds"] = s.seconds;
+    j["runs"] = nlohmann::json::array();
+    for (const auto& u : s.units)
+      j["runs"].push_back({{"point", u.unit.point},
+                           {"run", u.unit.run},
+                           {"method", u.method},
+                           {"uuid", u.run_uuid},
+                           {"status", u.status},
+                           {"cache_hit", u.cache_hit},
+                           {"setup_seconds", u.setup_seconds},
+                           {"queries", u.n},
+                           {"correct", u.n_correct},
+                           {"accuracy", u.accuracy},
+                           {"query_mean_seconds", u.query_mean_seconds}});
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  for (const auto& u : s.units) {
+    std::printf("%s%-3d %-14s %-11s",
+                points.size() > 1 ? ("point " + std::to_string(u.unit.point) + " ").c_str() : "", u.unit.run,
+                u.method.c_str(), u.status.c_str());
+    if (u.status == "finished")
+      std::printf(" accuracy %.4f (%lld/%lld)  setup %.3f s%s  query %.4f s", u.accuracy,
+                  static_cast<long long>(u.n_correct), static_cast<long long>(u.n), u.setup_seconds,
+                  u.cache_hit ? " (cache hit)" : "", u.query_mean_seconds);
+    std::printf("\n");
+  }
+  std::printf("%zu runs in %.1f s -> %s\n", s.units.size(), s.seconds, points.front().db.string().c_str());
+}
+
+void run_points(const std::vector<EvalConfig>& points, const EvalArgs& a) {
+  EvalInputs in = prepare_eval(points);  // nothing is written before this returns
+  const auto units = shard_units(all_work_units(points), points.front().shard);
+
+  g_cancel.store(false);
+  auto* previous = std::signal(SIGINT, on_eval_sigint);
+  struct Restore {
+    void (*h)(int);
+    ~Restore() { std::signal(SIGINT, h); }
+  } restore{previous};
+
+  EvalCallbacks cb;
+  cb.progress = progress_bar(a.quiet, points.size());
+  cb.cancel = &g_cancel;
+  const EvalSummary s = run_evaluation(in, points, units, cb);
+  if (!a.quiet) std::fprintf(stderr, "\n");
+  print_summary(s, points, a.json);
+  if (s.interrupted) {
+    std::cerr << "dbsa: interrupted; the current run is marked interrupted, finished runs are kept\n";
+    throw CLI::RuntimeError(130);
+  }
+}
+
+}  // namespace
+
+void register_eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* c =
+      app.add_subcommand("eval", "Evaluate DBSA and its baselines on a dataset into a results database");
+  add_eval_options(c, *a);
+  c->callback([a] { run_points({resolve(*a)}, *a); });
+}
+
+void register_sweep_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* c = app.add_subcommand(
+      "sweep", "Evaluate the cartesian product of --vary knobs (an eval per point) into one database");
+  add_eval_options(c, *a);
+  c->add_option("--vary", a->vary,
+                "knob=v1,v2,... (sink, prev, select, grouping, order, block-demos, blocks); repeatable");
+  c->callback([a] {
+    std::vector<SweepAxis> axes;
+    for (const auto& v : a->vary) axes.push_back(parse_vary(v));
+    if (axes.empty()) throw std::invalid_argument("sweep: give at least one --vary knob=v1,v2,...");
+    run_points(expand_sweep(resolve(*a), axes), *a);
+  });
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,65 @@
+#include "eval/method_session.h"
+
+#include <chrono>
+
+#include "cache/cache_store.h"
+#include "eval/eval_config.h"
+#include "method/method.h"
+#include "method/query.h"
+
+namespace dbsa {
+
+// The config's "every block" passes straight into the cache layout.
+static_assert(kEvalAll == kAllBlocks);
+
+MethodSession::MethodSession(const std::string& method, SessionInputs in) {
+  MethodInputs mi;
+  mi.model = in.model;
+  mi.tok = in.tok;
+  mi.manifest = std::move(in.manifest);
+  mi.demos = std::move(in.demos);
+  mi.blocks = std::move(in.blocks);
+  mi.layout = in.layout;
+  mi.cache_root = in.cache_root;
+  mi.query.n_select = in.select;
+  mi.query.order = parse_block_order(in.order);
+  mi.chunk_tokens = in.chunk_tokens;
+  if (method == "dbsa" || method == "full-icl") {
+    CacheLayoutSpec spec = mi.layout;
+    if (method == "full-icl") spec.sink_blocks = spec.prev_blocks = kAllBlocks;
+    cache_hit_ = CacheStore(mi.cache_root).contains(block_cache_key(mi.manifest, mi.demos, spec));
+  }
+  method_ = make_method(method, std::move(mi));
+}
+
+MethodSession::~MethodSession() = default;
+
+bool MethodSession::setup(const std::function<bool(double)>& progress) {
+  return method_->setup(progress);
+}
+double MethodSession::setup_seconds() const {
+  return method_->setup_seconds();
+}
+uint64_t MethodSession::kv_bytes() const {
+  return method_->kv_bytes();
+}
+
+QueryRow MethodSession::predict(const std::string& text) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Prediction p = method_->predict(text);
+  QueryRow r;
+  r.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.prediction = p.label;
+  for (const auto& b : p.blocks) {
+    r.selected_blocks.push_back(b.block);
+    r.block_scores.push_back(b.score);
+  }
+  r.n_tokens_attended = p.context_tokens;
+  r.retrieval_seconds = p.timings.retrieval_s;
+  r.assembly_seconds = p.timings.assembly_s;
+  r.forward_seconds = p.timings.forward_s;
+  r.decode_seconds = p.timings.decode_s;
+  return r;
+}
+
+}  // namespace dbsa

@@ -1,0 +1,20 @@
+// write_chart_db FILE: the chart test database (chart_test_db.h) at FILE, for the `dbsa chart` CLI tests.
+#include <iostream>
+
+#include "chart_test_db.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: write_chart_db FILE\n";
+    return 2;
+  }
+  std::filesystem::path file = argv[1];
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::path f = file;
+    f += suffix;
+    std::filesystem::remove(f);
+  }
+  dbsa::ResultsDb db(file, dbsa::OpenMode::Create);
+  for (const auto& run : dbsa::test::chart_test_runs()) dbsa::test::write_run(db, run);
+  return 0;
+}
