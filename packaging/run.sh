@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the main job on the built-in default: a small Llama model
-# synthesized by the project itself (with the tokenizer of a fixture model when ../shared is present).
+# Installs dependencies, builds, and runs the main job on the built-in default: a small random-weight
+# Llama model synthesized by the project itself, a short `dbsa eval` of DBSA and its four baselines on
+# TREC, then the report and every chart, all written into out/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/packaging/deps-debian.sh"
 "$root/packaging/build.sh"
 build="${DBSA_BUILD_DIR:-$root/build}"
+dbsa="$build/app/dbsa"
+shared="${DBSA_SHARED_DIR:-$root/../shared}"
 out="$root/out"
 mkdir -p "$out"
+
+# The model: random weights (it cannot answer questions, but exercises every code path at real speed).
+# With the shared fixtures present it gets the real Llama-2 tokenizer, otherwise the built-in one.
 model="$out/default-model.gguf"
 if [ ! -f "$model" ]; then
-  "$build/app/dbsa" model synth --out "$model" --preset tiny --seed 1
+  tok_args=()
+  [ -f "$shared/fixtures/models/tiny-spm-f32.gguf" ] && tok_args=(--tokenizer-from "$shared/fixtures/models/tiny-spm-f32.gguf")
+  "$dbsa" model synth -q --out "$model" --preset tiny --seed 1 "${tok_args[@]}"
 fi
-"$build/app/dbsa" model info "$model"
+"$dbsa" model info "$model"
+
+if [ ! -d "$shared/data/trec" ]; then
+  echo "run.sh: no datasets at $shared/data (set DBSA_SHARED_DIR): skipping the evaluation" >&2
+  exit 0
+fi
+# A fresh results database each time; the KV block store beside it is reused (cache hits).
+rm -f "$out/results.sqlite" "$out/results.sqlite-wal" "$out/results.sqlite-shm"
+"$dbsa" eval --model "$model" --dataset trec --data-dir "$shared/data" \
+  --methods dbsa,full-icl,cached-icl,retrieval-icl,zero-shot \
+  --blocks 4 --block-demos 10 --select 2 --sink 1 --prev 2 --runs 2 --test 20 --db "$out/results.sqlite"
+"$dbsa" report --db "$out/results.sqlite" --markdown -o "$out/report.md"
+for kind in accuracy latency-total latency-query storage accuracy-vs-context; do
+  "$dbsa" chart --db "$out/results.sqlite" --kind "$kind" --out "$out/$kind.png"
+done
+"$dbsa" report --db "$out/results.sqlite"
+echo "run.sh: report and charts in $out (for real numbers use a real GGUF model: see README.md)"

@@ -1,6 +1,7 @@
-// `dbsa bench prefill|decode`: forward-pass throughput on random tokens, next to the GFLOP/s of an
-// OpenBLAS sgemm of the model's own matmul shapes measured in the same run (the machine's practical
-// peak at that moment: shared machines drift by 1.5× between runs, ratios do not).
+// `dbsa bench prefill|decode` (`bench dbsa|encode` live in cmd_bench_dbsa.cpp / cmd_bench_encode.cpp):
+// forward-pass throughput on random tokens, next to the GFLOP/s of an OpenBLAS sgemm of the model's own
+// matmul shapes measured in the same run (the machine's practical peak at that moment: shared machines drift
+// by 1.5× between runs, ratios do not).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <cblas.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_bench_method.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 #include "engine/matmul.h"
@@ -248,6 +250,8 @@ void register_bench_commands(CLI::App& app) {
   add_common(d, *da);
   d->add_option("--n-decode", da->n_decode, "Decode steps to time")->check(CLI::PositiveNumber);
   d->callback([da] { run_decode(*da); });
+  register_bench_dbsa_command(*bench);
+  register_bench_encode_command(*bench);
 }
 
 }  // namespace dbsa::cli

@@ -1,5 +1,7 @@
 #include "store/results_schema.h"
 
+#include <sqlite3.h>
+
 #include <string>
 
 #include "store/run_aggregates.h"
@@ -105,7 +107,9 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kResultsSchemaVers
 
 }  // namespace
 
-int check_results_schema(SqliteConnection& db) {
+namespace {
+
+int check_schema_snapshot(SqliteConnection& db) {
   int64_t app_id = 0;
   try {
     app_id = db.query_int("PRAGMA application_id");
@@ -123,6 +127,19 @@ int check_results_schema(SqliteConnection& db) {
   if (version == 0 && db.query_int("SELECT count(*) FROM sqlite_master") > 0)
     db.fail_plain("is a SQLite database without a schema version, not a dbsa results database");
   return static_cast<int>(version);
+}
+
+}  // namespace
+
+int check_results_schema(SqliteConnection& db) {
+  // The version and the table list must come from one snapshot: between two separate reads another
+  // process may commit its creation of the schema, and a database being created would then look like a
+  // foreign one (seen as a flaky concurrent-writers test).
+  if (sqlite3_get_autocommit(db.handle()) == 0) return check_schema_snapshot(db);
+  SqliteTransaction tx(db, SqliteTransaction::Kind::Read);
+  const int version = check_schema_snapshot(db);
+  tx.commit();
+  return version;
 }
 
 void migrate_results_schema(SqliteConnection& db) {

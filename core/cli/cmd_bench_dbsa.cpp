@@ -1,0 +1,204 @@
+// `dbsa bench dbsa`: in one run, DBSA against its baselines on the same pool and test queries — setup
+// (pre-encoding, or a cache hit), per-query latency, KV bytes, peak RSS and the ratios of issue #4.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/fingerprint.h"
+#include "cli/cli.h"
+#include "cli/cmd_bench_method.h"
+#include "engine/cpu_backend.h"
+#include "icl/dataset_loaders.h"
+#include "icl/pool.h"
+#include "method/method_bench.h"
+#include "model/gguf_file.h"
+
+namespace dbsa::cli {
+namespace {
+
+struct BenchDbsaArgs {
+  std::string model, dataset = "trec", data_dir, cache_dir, sink = "1", prev = "2", select = "6";
+  std::string methods = "dbsa,cached-icl,retrieval-icl,zero-shot", grouping = "in-order";
+  int64_t blocks = 16;
+  int32_t block_demos = 50;
+  int queries = 10;
+  int threads = 0;
+  uint64_t seed = 0;
+  bool json = false;
+};
+
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  if (out.empty()) throw std::runtime_error("bench dbsa: --methods is empty");
+  return out;
+}
+
+double mb(uint64_t bytes) {
+  return static_cast<double>(bytes) / 1048576.0;
+}
+
+void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_s) {
+  std::printf(
+      "bench dbsa: %s, %s, %lld blocks x %d demos, select %s, S=%s P=%s, %d queries (model load %.2f s)\n",
+      a.model.c_str(), a.dataset.c_str(), static_cast<long long>(a.blocks), a.block_demos, a.select.c_str(),
+      a.sink.c_str(), a.prev.c_str(), r.n_queries, load_s);
+  std::printf("%-14s %10s %6s %11s %10s %10s %10s %9s %8s %10s\n", "method", "setup s", "hit", "KV MB",
+              "mean ms", "p50 ms", "p95 ms", "ctx tok", "correct", "RSS MB");
+  for (const auto& m : r.methods)
+    std::printf("%-14s %10.3f %6s %11.2f %10.2f %10.2f %10.2f %9.0f %5d/%-2d %10.1f\n", m.method.c_str(),
+                m.setup_s, m.setup_cache_hit ? "yes" : "no", mb(m.kv_bytes), 1e3 * m.latency.mean_s,
+                1e3 * m.latency.p50_s, 1e3 * m.latency.p95_s, m.mean_context_tokens, m.correct, r.n_queries,
+                mb(m.peak_rss_bytes));
+  std::printf("peak RSS %.1f MB\n", mb(r.peak_rss_bytes));
+  for (const auto& m : r.methods)
+    std::printf("%-14s mean ms: retrieval %.2f, assembly %.2f, forward %.2f, decode %.2f\n", m.method.c_str(),
+                1e3 * m.mean_stages.retrieval_s, 1e3 * m.mean_stages.assembly_s,
+                1e3 * m.mean_stages.forward_s, 1e3 * m.mean_stages.decode_s);
+  std::printf(
+      "ratios (mean per-query latency): dbsa/cached-icl %.3f (target <= 0.5), retrieval-icl/dbsa "
+      "%.2f (target >= 50), dbsa/zero-shot %.3f (target <= 2.5)\n",
+      r.dbsa_over_cached_icl, r.retrieval_icl_over_dbsa, r.dbsa_over_zero_shot);
+  std::printf(
+      "ratios (median per-query latency): dbsa/cached-icl %.3f, retrieval-icl/dbsa %.2f, dbsa/zero-shot "
+      "%.3f\n",
+      r.dbsa_over_cached_icl_p50, r.retrieval_icl_over_dbsa_p50, r.dbsa_over_zero_shot_p50);
+}
+
+void run_bench_dbsa(const BenchDbsaArgs& a) {
+  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.threads, a.seed);
+  if (static_cast<size_t>(a.queries) > s.dataset.test.size())
+    throw std::runtime_error("bench dbsa: --queries " + std::to_string(a.queries) + " exceeds the " +
+                             std::to_string(s.dataset.test.size()) + " test examples of " + a.dataset);
+  MethodInputs in;
+  in.model = s.model.get();
+  in.tok = s.tok.get();
+  in.manifest = s.manifest;
+  in.demos = draw_pool(s.dataset.train, static_cast<size_t>(a.blocks * a.block_demos), a.seed).demos;
+  GroupingInput gi;
+  gi.demos = &in.demos;
+  gi.prompt = s.manifest.prompt;
+  gi.block_demos = static_cast<size_t>(a.block_demos);
+  gi.seed = a.seed;
+  const Tokenizer& tok = *s.tok;
+  gi.token_count = [&tok](const std::string& t) {
+    EncodeOptions eo;
+    eo.add_bos = false;
+    return tok.encode(t, eo).size();
+  };
+  in.blocks = make_grouping(a.grouping)->group(gi);
+  in.layout.block_demos = a.block_demos;
+  in.layout.grouping = a.grouping;
+  in.layout.sink_blocks = parse_block_count(a.sink, "--sink");
+  in.layout.prev_blocks = parse_block_count(a.prev, "--prev");
+  // Without --cache-dir the store is a private temporary one: setup always pre-encodes.
+  const bool temp_store = a.cache_dir.empty();
+  in.cache_root =
+      temp_store ? std::filesystem::temp_directory_path() / ("dbsa-bench-dbsa-" + std::to_string(::getpid()))
+                 : std::filesystem::path(a.cache_dir);
+  const int32_t sel = parse_block_count(a.select, "--select");
+  if (sel == 0) throw std::runtime_error("bench dbsa: --select must be >= 1 or 'all'");
+  in.query.n_select = sel == kAllBlocks ? kSelectAll : sel;
+  const std::vector<Example> queries(s.dataset.test.begin(), s.dataset.test.begin() + a.queries);
+
+  MethodBenchConfig cfg;
+  cfg.methods = split_names(a.methods);
+  cfg.on_event = [](std::string_view m, std::string_view stage) {
+    if (stage == "setup")
+      std::fprintf(stderr, "bench dbsa: %.*s setup...\n", static_cast<int>(m.size()), m.data());
+  };
+  MethodBenchReport r;
+  try {
+    r = run_method_bench(in, queries, cfg);
+  } catch (...) {
+    if (temp_store) std::filesystem::remove_all(in.cache_root);
+    throw;
+  }
+  if (temp_store) std::filesystem::remove_all(in.cache_root);
+  if (!a.json) return print_text(r, a, s.load_s);
+  nlohmann::json extra = {{"model", a.model},
+                          {"dataset", a.dataset},
+                          {"blocks", a.blocks},
+                          {"block_demos", a.block_demos},
+                          {"pool_demos", in.demos.size()},
+                          {"select", a.select},
+                          {"sink", a.sink},
+                          {"prev", a.prev},
+                          {"grouping", a.grouping},
+                          {"seed", a.seed},
+                          {"threads", a.threads},
+                          {"model_load_s", s.load_s}};
+  std::cout << method_bench_json(r, extra.dump()) << "\n";
+}
+
+}  // namespace
+
+BenchSetup load_bench_setup(const std::string& model_path, const std::string& dataset,
+                            const std::string& data_dir, int threads, uint64_t seed) {
+  const auto t0 = std::chrono::steady_clock::now();
+  BenchSetup s;
+  std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
+  s.tok = Tokenizer::from_gguf(*file);
+  s.model = std::make_unique<LlamaModel>(ModelWeights::load(file, {}), std::make_shared<CpuBackend>(threads));
+  s.dataset = load_paper_dataset(dataset, data_dir);
+  s.manifest.model_path = std::filesystem::absolute(model_path).string();
+  s.manifest.model_fingerprint = fingerprint_file(model_path);
+  s.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*s.tok);
+  s.manifest.dataset = dataset;
+  s.manifest.prompt = s.dataset.prompt;
+  s.manifest.labels = s.dataset.labels;
+  s.manifest.seed = seed;
+  s.load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+int32_t parse_block_count(const std::string& v, const char* what) {
+  if (v == "all") return kAllBlocks;
+  size_t used = 0;
+  int32_t n = -1;
+  try {
+    n = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || n < 0)
+    throw std::runtime_error(std::string("bench: ") + what + " must be a block count >= 0 or 'all', got '" +
+                             v + "'");
+  return n;
+}
+
+void register_bench_dbsa_command(CLI::App& bench) {
+  auto a = std::make_shared<BenchDbsaArgs>();
+  auto* c = bench.add_subcommand(
+      "dbsa", "DBSA vs cached-icl / retrieval-icl / zero-shot: setup, per-query latency, KV bytes, peak RSS");
+  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data")->required();
+  c->add_option("--blocks", a->blocks, "Blocks in the pool (pool = blocks x block-demos)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--select", a->select, "Blocks a dbsa query attends, sink included, or 'all' (paper: 6)");
+  c->add_option("--sink", a->sink, "Sink blocks S, or 'all' (paper: 1)");
+  c->add_option("--prev", a->prev, "Previous blocks P, or 'all' (paper: 2)");
+  c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  c->add_option("--queries", a->queries, "Test queries timed per method (the first N of the test split)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--methods", a->methods, "Comma-separated methods, run in this order");
+  c->add_option("--seed", a->seed, "Pool draw and grouping seed");
+  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
+  c->add_option("--cache-dir", a->cache_dir,
+                "KV block store to use (a second run is a cache hit); default: a temporary one");
+  c->add_flag("--json", a->json, "Print one JSON object instead of a table");
+  c->callback([a] { run_bench_dbsa(*a); });
+}
+
+}  // namespace dbsa::cli

@@ -1,0 +1,141 @@
+#include "method/encode_bench.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/cache_store.h"
+#include "icl/grouping.h"
+#include "icl/pool.h"
+#include "method/cache_builder.h"
+#include "method/method_bench.h"
+
+namespace dbsa {
+namespace {
+
+// Removes the bench's private store folder however the bench ends.
+struct ScratchDir {
+  std::filesystem::path dir;
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+Blocks group(const std::vector<Example>& demos, const CacheManifest& manifest, const Tokenizer& tok,
+             const EncodeBenchConfig& c) {
+  GroupingInput in;
+  in.demos = &demos;
+  in.prompt = manifest.prompt;
+  in.block_demos = static_cast<size_t>(c.block_demos);
+  in.seed = c.seed;
+  in.token_count = [&tok](const std::string& s) {
+    EncodeOptions eo;
+    eo.add_bos = false;
+    return tok.encode(s, eo).size();
+  };
+  return make_grouping(c.grouping)->group(in);
+}
+
+EncodeBenchRun encode_once(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
+                           const CacheManifest& manifest, const std::vector<Example>& demos,
+                           const Blocks& blocks, const EncodeBenchConfig& c, bool dense) {
+  CacheLayoutSpec spec;
+  spec.block_demos = c.block_demos;
+  spec.grouping = c.grouping;
+  spec.sink_blocks = dense ? kAllBlocks : c.sink_blocks;
+  spec.prev_blocks = dense ? kAllBlocks : c.prev_blocks;
+  PreEncodeOptions o;
+  o.sink_blocks = spec.sink_blocks;
+  o.prev_blocks = spec.prev_blocks;
+  o.chunk_tokens = c.chunk_tokens;
+  const CacheKey key = block_cache_key(manifest, demos, spec);
+  const auto t0 = std::chrono::steady_clock::now();
+  const BuildResult r = build_block_cache(model, tok, store, key, manifest, demos, blocks, o, false);
+  EncodeBenchRun run;
+  run.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.layout = dense ? "dense" : "block-sparse";
+  run.blocks = r.n_blocks;
+  run.demos = static_cast<int64_t>(demos.size());
+  run.tokens = r.n_tokens;
+  run.visible_pairs = r.stats.visible_pairs;
+  run.encode_s = r.stats.seconds;
+  run.kv_bytes = BlockCache::open(r.dir, &key, VerifyMode::Lazy).kv_bytes();
+  store.remove(key);  // only the timing is wanted; large pools would otherwise fill the disk
+  return run;
+}
+
+}  // namespace
+
+EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, const CacheManifest& manifest,
+                                   const std::vector<Example>& train, const EncodeBenchConfig& c) {
+  if (c.block_counts.empty()) throw std::invalid_argument("bench encode: no pool sizes (--blocks) given");
+  if (c.block_demos < 1) throw std::invalid_argument("bench encode: --block-demos must be >= 1");
+  for (const int32_t b : c.block_counts) {
+    if (b < 1)
+      throw std::invalid_argument("bench encode: block counts must be >= 1, got " + std::to_string(b));
+    if (static_cast<size_t>(b) * static_cast<size_t>(c.block_demos) > train.size())
+      throw std::invalid_argument("bench encode: " + std::to_string(b) + " blocks x " +
+                                  std::to_string(c.block_demos) + " demos exceed the training split (" +
+                                  std::to_string(train.size()) + " examples)");
+  }
+  ScratchDir scratch{(c.scratch_root.empty() ? std::filesystem::temp_directory_path() : c.scratch_root) /
+                     ("dbsa-bench-encode-" + std::to_string(::getpid()))};
+  std::filesystem::remove_all(scratch.dir);
+  const CacheStore store(scratch.dir);
+
+  EncodeBenchReport report;
+  std::vector<bool> layouts = {false};
+  if (c.dense) layouts.push_back(true);
+  for (const bool dense : layouts) {
+    const size_t first = report.runs.size();
+    for (const int32_t b : c.block_counts) {
+      const auto demos =
+          draw_pool(train, static_cast<size_t>(b) * static_cast<size_t>(c.block_demos), c.seed).demos;
+      const Blocks blocks = group(demos, manifest, tok, c);
+      if (c.on_event) c.on_event(dense ? "dense" : "block-sparse", b);
+      report.runs.push_back(encode_once(model, tok, store, manifest, demos, blocks, c, dense));
+    }
+    for (size_t i = first + 1; i < report.runs.size(); ++i) {
+      const auto& a = report.runs[i - 1];
+      const auto& z = report.runs[i];
+      report.growth.push_back(
+          {z.layout, a.blocks, z.blocks, a.encode_s > 0 ? z.encode_s / a.encode_s : 0.0,
+           a.tokens > 0 ? static_cast<double>(z.tokens) / static_cast<double>(a.tokens) : 0.0});
+    }
+  }
+  report.peak_rss_bytes = peak_rss_bytes();
+  return report;
+}
+
+std::string encode_bench_json(const EncodeBenchReport& report, const std::string& extra) {
+  nlohmann::json j = extra.empty() ? nlohmann::json::object() : nlohmann::json::parse(extra);
+  if (!j.is_object()) throw std::invalid_argument("bench encode: extra fields must be a JSON object");
+  j["bench"] = "encode";
+  auto& runs = j["runs"] = nlohmann::json::array();
+  for (const auto& r : report.runs)
+    runs.push_back({{"layout", r.layout},
+                    {"blocks", r.blocks},
+                    {"demos", r.demos},
+                    {"tokens", r.tokens},
+                    {"visible_pairs", r.visible_pairs},
+                    {"encode_s", r.encode_s},
+                    {"total_s", r.total_s},
+                    {"tokens_per_s", r.encode_s > 0 ? static_cast<double>(r.tokens) / r.encode_s : 0.0},
+                    {"kv_bytes", r.kv_bytes}});
+  auto& growth = j["growth"] = nlohmann::json::array();
+  for (const auto& g : report.growth)
+    growth.push_back({{"layout", g.layout},
+                      {"from_blocks", g.from_blocks},
+                      {"to_blocks", g.to_blocks},
+                      {"time_ratio", g.time_ratio},
+                      {"tokens_ratio", g.tokens_ratio}});
+  j["target_block_sparse_time_ratio_for_2x_max"] = 2.1;
+  j["peak_rss_bytes"] = report.peak_rss_bytes;
+  return j.dump(2);
+}
+
+}  // namespace dbsa

@@ -1,0 +1,66 @@
+#pragma once
+// `dbsa bench encode` (DESIGN.md §4, issue #4): how pre-encoding time grows with the pool. For each
+// pool size (blocks x block_demos demonstrations drawn from the training split) the pool is grouped and
+// pre-encoded into a throwaway KV block store, block-sparsely (sink S, previous P) and, for comparison,
+// densely (S = P = all, what full-icl stores). Block-sparse cost is linear in the pool, so time(2B) /
+// time(B) should stay near 2 (target <= 2.1); dense attention makes it grow towards 4.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/llama_model.h"
+#include "icl/dataset.h"
+#include "method/cache_manifest.h"
+#include "text/tokenizer.h"
+
+namespace dbsa {
+
+struct EncodeBenchConfig {
+  std::vector<int32_t> block_counts;  // pool sizes in blocks, measured in this order
+  int32_t block_demos = 50;
+  int32_t sink_blocks = 1;  // kAllBlocks = all
+  int32_t prev_blocks = 2;
+  bool dense = true;  // also encode every pool with S = P = all
+  std::string grouping = "in-order";
+  uint64_t seed = 0;
+  int64_t chunk_tokens = 256;
+  // A private folder is made under it for the throwaway caches and removed afterwards.
+  std::filesystem::path scratch_root;
+  std::function<void(std::string_view layout, int32_t blocks)> on_event;  // before each encode
+};
+
+struct EncodeBenchRun {
+  std::string layout;  // "block-sparse" or "dense"
+  int32_t blocks = 0;
+  int64_t demos = 0;
+  int64_t tokens = 0;
+  int64_t visible_pairs = 0;  // attention work
+  double encode_s = 0.0;      // the pre-encoding pass (model forward + handing blocks to the writer)
+  double total_s = 0.0;       // wall clock of the whole build: tokenizing, encoding, commit, BM25 index
+  uint64_t kv_bytes = 0;      // stored K/V of the cache
+};
+
+struct EncodeGrowth {
+  std::string layout;
+  int32_t from_blocks = 0, to_blocks = 0;
+  double time_ratio = 0.0;    // encode_s(to) / encode_s(from)
+  double tokens_ratio = 0.0;  // tokens(to) / tokens(from): pools are drawn separately, so not exactly 2
+};
+
+struct EncodeBenchReport {
+  std::vector<EncodeBenchRun> runs;  // per layout, in block_counts order
+  std::vector<EncodeGrowth> growth;  // consecutive block counts, per layout
+  uint64_t peak_rss_bytes = 0;
+};
+
+// Throws std::invalid_argument for an empty or non-positive block list or a training split smaller
+// than the largest pool.
+EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, const CacheManifest& manifest,
+                                   const std::vector<Example>& train, const EncodeBenchConfig& config);
+
+std::string encode_bench_json(const EncodeBenchReport& report, const std::string& extra = {});
+
+}  // namespace dbsa

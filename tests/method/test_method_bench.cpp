@@ -1,0 +1,266 @@
+// `bench dbsa` / `bench encode` as functions (issue #4's benchmarks): every JSON field is present and
+// consistent with the run it reports — latencies, KV bytes against the cache itself, ratios against the
+// latencies, attention pairs against the causal count. Never a timing assertion: only signs and
+// identities that hold however fast the machine is.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/block_format.h"
+#include "cache/cache_store.h"
+#include "method/encode_bench.h"
+#include "method/method_bench.h"
+#include "method/method_fixture.h"
+
+namespace dbsa {
+namespace {
+
+using nlohmann::json;
+using test::tiny;
+
+MethodInputs bench_inputs(const test::SmallPool& pool, const std::filesystem::path& root) {
+  MethodInputs in;
+  in.model = tiny().model.get();
+  in.tok = tiny().tok.get();
+  in.manifest.model_path = test::tiny_model_path();
+  in.manifest.model_fingerprint = "tiny-spm-f32";
+  in.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  in.manifest.dataset = "trec";
+  in.manifest.prompt = test::trec().prompt;
+  in.manifest.labels = test::trec().labels;
+  in.manifest.seed = 5;
+  in.demos = pool.demos;
+  in.blocks = pool.blocks;
+  in.layout.block_demos = 5;
+  in.cache_root = root;
+  in.query.n_select = 2;
+  in.chunk_tokens = 64;
+  return in;
+}
+
+std::vector<Example> three_queries() {
+  return {test::trec().test.begin(), test::trec().test.begin() + 3};
+}
+
+void expect_latency(const json& l, size_t n) {
+  ASSERT_EQ(l.at("seconds").size(), n);
+  const auto s = l.at("seconds").get<std::vector<double>>();
+  for (const double x : s) EXPECT_GT(x, 0.0);
+  EXPECT_NEAR(l.at("mean_s").get<double>(), std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(n),
+              1e-12);
+  EXPECT_DOUBLE_EQ(l.at("min_s").get<double>(), *std::min_element(s.begin(), s.end()));
+  EXPECT_DOUBLE_EQ(l.at("max_s").get<double>(), *std::max_element(s.begin(), s.end()));
+  EXPECT_LE(l.at("min_s").get<double>(), l.at("p50_s").get<double>());
+  EXPECT_LE(l.at("p50_s").get<double>(), l.at("p95_s").get<double>());
+  EXPECT_LE(l.at("p95_s").get<double>(), l.at("max_s").get<double>());
+}
+
+TEST(MethodBench, LatencySummaryUsesTheStatedDefinitions) {
+  const LatencySummary s = summarize_latency({3.0, 1.0, 2.0, 4.0});
+  EXPECT_EQ(s.seconds, (std::vector<double>{3.0, 1.0, 2.0, 4.0}));  // kept in query order
+  EXPECT_DOUBLE_EQ(s.mean_s, 2.5);
+  EXPECT_DOUBLE_EQ(s.p50_s, 2.5);
+  EXPECT_DOUBLE_EQ(s.p95_s, 3.85);  // sorted 1 2 3 4, h = 3 x 0.95 = 2.85: 3 + 0.85 x (4 - 3)
+  EXPECT_DOUBLE_EQ(s.min_s, 1.0);
+  EXPECT_DOUBLE_EQ(s.max_s, 4.0);
+  EXPECT_EQ(summarize_latency({}).mean_s, 0.0);
+  EXPECT_GT(peak_rss_bytes(), 1u << 20);  // this process holds at least a megabyte
+}
+
+TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
+  const auto pool = test::small_pool(20, 5, 5);  // 4 blocks x 5 demos
+  const auto root = test::scratch_dir("method_bench_store");
+  const MethodInputs in = bench_inputs(pool, root);
+  const auto queries = three_queries();
+  std::vector<std::string> events;
+  MethodBenchConfig cfg;
+  cfg.on_event = [&](std::string_view m, std::string_view stage) {
+    events.push_back(std::string(m) + ":" + std::string(stage));
+  };
+  const MethodBenchReport r = run_method_bench(in, queries, cfg);
+  EXPECT_EQ(events.size(), 4u * 4u);  // per method: setup + 3 queries
+  EXPECT_EQ(events.front(), "dbsa:setup");
+
+  const json j = json::parse(method_bench_json(r, R"({"blocks": 4, "model": "tiny"})"));
+  EXPECT_EQ(j.at("bench"), "dbsa");
+  EXPECT_EQ(j.at("blocks"), 4);  // the caller's fields are kept
+  EXPECT_EQ(j.at("model"), "tiny");
+  EXPECT_EQ(j.at("n_queries"), 3);
+  const auto& ms = j.at("methods");
+  ASSERT_EQ(ms.size(), 4u);
+  std::map<std::string, json> by;
+  for (const auto& m : ms) by[m.at("method").get<std::string>()] = m;
+  ASSERT_EQ(by.size(), 4u);
+  uint64_t rss_before = 0;
+  for (const auto& m : ms) {
+    SCOPED_TRACE(m.at("method").get<std::string>());
+    EXPECT_GE(m.at("setup_s").get<double>(), 0.0);
+    expect_latency(m.at("latency"), 3);
+    expect_latency(m.at("wall"), 3);
+    // The wall clock around predict() contains the method's own timed stages.
+    EXPECT_GE(m.at("wall").at("mean_s").get<double>(), m.at("latency").at("mean_s").get<double>());
+    const int correct = m.at("correct");
+    EXPECT_GE(correct, 0);
+    EXPECT_LE(correct, 3);
+    EXPECT_DOUBLE_EQ(m.at("accuracy").get<double>(), correct / 3.0);
+    const auto rss = m.at("peak_rss_bytes").get<uint64_t>();
+    EXPECT_GE(rss, rss_before);  // a high-water mark never falls
+    rss_before = rss;
+  }
+  EXPECT_GE(j.at("peak_rss_bytes").get<uint64_t>(), rss_before);
+  EXPECT_GT(by["dbsa"].at("setup_s").get<double>(), 0.0);
+  EXPECT_FALSE(by["dbsa"].at("setup_cache_hit").get<bool>());  // a fresh store
+  EXPECT_FALSE(by["cached-icl"].at("setup_cache_hit").get<bool>());
+
+  // KV bytes: dbsa's are its block cache's; the prefix cache's are in memory; the others keep none.
+  const BlockCache cache = CacheStore(root).open(block_cache_key(in.manifest, in.demos, in.layout));
+  EXPECT_EQ(by["dbsa"].at("kv_bytes").get<uint64_t>(), cache.kv_bytes());
+  EXPECT_GT(by["cached-icl"].at("kv_bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(by["retrieval-icl"].at("kv_bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(by["zero-shot"].at("kv_bytes").get<uint64_t>(), 0u);
+
+  // Context: cached-icl attends the whole pool, dbsa 2 of its 4 blocks, zero-shot nothing.
+  int64_t pool_tokens = 0;
+  for (const auto& b : cache.blocks()) pool_tokens += b.n_tokens();
+  EXPECT_DOUBLE_EQ(by["cached-icl"].at("mean_context_tokens").get<double>(),
+                   static_cast<double>(pool_tokens));
+  EXPECT_GT(by["dbsa"].at("mean_context_tokens").get<double>(), 0.0);
+  EXPECT_LT(by["dbsa"].at("mean_context_tokens").get<double>(), static_cast<double>(pool_tokens));
+  EXPECT_EQ(by["zero-shot"].at("mean_context_tokens").get<double>(), 0.0);
+
+  const auto mean = [&](const char* m) { return by[m].at("latency").at("mean_s").get<double>(); };
+  const auto& ratios = j.at("ratios");
+  EXPECT_NEAR(ratios.at("dbsa_over_cached_icl").get<double>(), mean("dbsa") / mean("cached-icl"), 1e-12);
+  EXPECT_NEAR(ratios.at("retrieval_icl_over_dbsa").get<double>(), mean("retrieval-icl") / mean("dbsa"),
+              1e-12);
+  EXPECT_NEAR(ratios.at("dbsa_over_zero_shot").get<double>(), mean("dbsa") / mean("zero-shot"), 1e-12);
+  EXPECT_EQ(j.at("targets").at("retrieval_icl_over_dbsa_min"), 50.0);
+  const auto median = [&](const char* m) { return by[m].at("latency").at("p50_s").get<double>(); };
+  const auto& r50 = j.at("ratios_p50");
+  EXPECT_NEAR(r50.at("dbsa_over_cached_icl").get<double>(), median("dbsa") / median("cached-icl"), 1e-12);
+  EXPECT_NEAR(r50.at("retrieval_icl_over_dbsa").get<double>(), median("retrieval-icl") / median("dbsa"),
+              1e-12);
+  EXPECT_NEAR(r50.at("dbsa_over_zero_shot").get<double>(), median("dbsa") / median("zero-shot"), 1e-12);
+  // The stage means add up to the mean latency; only block methods spend time retrieving blocks.
+  for (const auto& [name, m] : by) {
+    SCOPED_TRACE(name);
+    const auto& st = m.at("mean_stages_s");
+    EXPECT_NEAR(st.at("retrieval").get<double>() + st.at("assembly").get<double>() +
+                    st.at("forward").get<double>() + st.at("decode").get<double>(),
+                m.at("latency").at("mean_s").get<double>(), 1e-9);
+    EXPECT_GT(st.at("forward").get<double>(), 0.0);
+  }
+  EXPECT_EQ(by["zero-shot"].at("mean_stages_s").at("retrieval").get<double>(), 0.0);
+
+  // A second run over the same store finds the cache: a hit, the same K/V.
+  MethodBenchConfig only_dbsa;
+  only_dbsa.methods = {"dbsa"};
+  const MethodBenchReport again = run_method_bench(in, queries, only_dbsa);
+  ASSERT_EQ(again.methods.size(), 1u);
+  EXPECT_TRUE(again.methods[0].setup_cache_hit);
+  EXPECT_EQ(again.methods[0].kv_bytes, cache.kv_bytes());
+  EXPECT_EQ(again.dbsa_over_cached_icl, 0.0);  // not run: no ratio rather than a made-up one
+  EXPECT_EQ(again.dbsa_over_zero_shot_p50, 0.0);
+}
+
+TEST(MethodBench, RefusesNoQueriesAndUnknownMethods) {
+  const auto pool = test::small_pool(10, 5, 5);
+  const MethodInputs in = bench_inputs(pool, test::scratch_dir("method_bench_refuse"));
+  EXPECT_THROW(run_method_bench(in, {}), std::invalid_argument);
+  MethodBenchConfig cfg;
+  cfg.methods = {"zero-shot", "prefix-tuning"};
+  EXPECT_THROW(run_method_bench(in, three_queries(), cfg), std::invalid_argument);
+  EXPECT_THROW(method_bench_json(MethodBenchReport{}, "[1]"), std::invalid_argument);
+}
+
+TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
+  CacheManifest man;
+  man.model_path = test::tiny_model_path();
+  man.model_fingerprint = "tiny-spm-f32";
+  man.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  man.dataset = "trec";
+  man.prompt = test::trec().prompt;
+  man.labels = test::trec().labels;
+  EncodeBenchConfig c;
+  c.block_counts = {2, 4};
+  c.block_demos = 3;
+  c.sink_blocks = 1;
+  c.prev_blocks = 0;
+  c.chunk_tokens = 64;
+  c.scratch_root = test::scratch_dir("encode_bench");
+  const EncodeBenchReport r = run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c);
+  EXPECT_TRUE(std::filesystem::is_empty(c.scratch_root));  // the throwaway caches are gone
+
+  const json j = json::parse(encode_bench_json(r, R"({"model": "tiny"})"));
+  EXPECT_EQ(j.at("bench"), "encode");
+  EXPECT_EQ(j.at("model"), "tiny");
+  EXPECT_GT(j.at("peak_rss_bytes").get<uint64_t>(), 0u);
+  const auto& runs = j.at("runs");
+  ASSERT_EQ(runs.size(), 4u);
+  const KvShape shape{static_cast<int32_t>(tiny().model->hparams().n_layer),
+                      static_cast<int32_t>(tiny().model->hparams().n_head_kv),
+                      static_cast<int32_t>(tiny().model->hparams().head_dim)};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& run = runs[i];
+    SCOPED_TRACE(i);
+    EXPECT_EQ(run.at("layout"), i < 2 ? "block-sparse" : "dense");
+    EXPECT_EQ(run.at("blocks"), c.block_counts[i % 2]);
+    EXPECT_EQ(run.at("demos"), 3 * c.block_counts[i % 2]);
+    const auto n = run.at("tokens").get<int64_t>();
+    EXPECT_GT(n, 0);
+    EXPECT_GT(run.at("encode_s").get<double>(), 0.0);
+    EXPECT_GE(run.at("total_s").get<double>(), run.at("encode_s").get<double>());
+    EXPECT_NEAR(run.at("tokens_per_s").get<double>(),
+                static_cast<double>(n) / run.at("encode_s").get<double>(),
+                1e-6 * static_cast<double>(n) / run.at("encode_s").get<double>());
+    // F16 K and V of every layer, head and token, plus one header per block file.
+    EXPECT_EQ(run.at("kv_bytes").get<uint64_t>(),
+              static_cast<uint64_t>(n) * 2u * 2u * shape.row() * static_cast<uint64_t>(shape.n_layer) +
+                  static_cast<uint64_t>(run.at("blocks").get<int>()) * kBlockHeaderBytes);
+    const auto pairs = run.at("visible_pairs").get<int64_t>();
+    if (i >= 2) {
+      EXPECT_EQ(pairs, n * (n + 1) / 2);  // dense: causal attention over the whole pool
+    }
+  }
+  // The same pools in both layouts; with S = 1, P = 0 and 4 blocks, block-sparse attends less.
+  EXPECT_EQ(runs[0].at("tokens"), runs[2].at("tokens"));
+  EXPECT_EQ(runs[1].at("tokens"), runs[3].at("tokens"));
+  EXPECT_LT(runs[1].at("visible_pairs").get<int64_t>(), runs[3].at("visible_pairs").get<int64_t>());
+
+  const auto& growth = j.at("growth");
+  ASSERT_EQ(growth.size(), 2u);
+  for (size_t g = 0; g < 2; ++g) {
+    const auto& from = runs[2 * g];
+    const auto& to = runs[2 * g + 1];
+    EXPECT_EQ(growth[g].at("layout"), from.at("layout"));
+    EXPECT_EQ(growth[g].at("from_blocks"), 2);
+    EXPECT_EQ(growth[g].at("to_blocks"), 4);
+    EXPECT_NEAR(growth[g].at("time_ratio").get<double>(),
+                to.at("encode_s").get<double>() / from.at("encode_s").get<double>(), 1e-9);
+    EXPECT_NEAR(growth[g].at("tokens_ratio").get<double>(),
+                to.at("tokens").get<double>() / from.at("tokens").get<double>(), 1e-12);
+  }
+}
+
+TEST(EncodeBench, RefusesBadPoolSizes) {
+  CacheManifest man;
+  man.prompt = test::trec().prompt;
+  man.labels = test::trec().labels;
+  EncodeBenchConfig c;
+  c.scratch_root = test::scratch_dir("encode_bench_refuse");
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+  c.block_counts = {0};
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+  c.block_counts = {static_cast<int32_t>(test::trec().train.size())};  // x 50 demos: more than the split
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dbsa
