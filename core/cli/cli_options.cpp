@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "cache/cache_key.h"
 #include "engine/cpu_backend.h"
 #include "util/atomic_file.h"
 #include "util/file_read.h"
@@ -38,6 +39,21 @@ std::string read_text_arg(const TextArgs& t, std::string_view cmd) {
   if (t.text_opt && t.text_opt->count() > 0) return t.text;
   const std::string name = t.text_opt ? t.text_opt->get_name() : "--text";
   throw std::runtime_error(std::string(cmd) + ": give " + name + " or " + name + "-file");
+}
+
+int32_t parse_block_count(const std::string& value, std::string_view option) {
+  if (value == "all") return kAllBlocks;
+  size_t used = 0;
+  int32_t n = -1;
+  try {
+    n = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || n < 0)
+    throw std::runtime_error(std::string(option) + " must be a block count >= 0 or 'all', got '" + value +
+                             "'");
+  return n;
 }
 
 void write_f32_file(const std::string& path, std::span<const float> values) {

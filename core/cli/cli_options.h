@@ -31,6 +31,9 @@ void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const
 // The text; throws "<cmd>: give --NAME or --NAME-file" when neither was given.
 std::string read_text_arg(const TextArgs& t, std::string_view cmd);
 
+// A block count for --sink/--prev/--select: an integer >= 0, or "all" (kAllBlocks); throws naming the option.
+int32_t parse_block_count(const std::string& value, std::string_view option);
+
 // Raw float32 little-endian values (logits), written atomically.
 void write_f32_file(const std::string& path, std::span<const float> values);
 

@@ -160,21 +160,6 @@ BenchSetup load_bench_setup(const std::string& model_path, const std::string& da
   return s;
 }
 
-int32_t parse_block_count(const std::string& v, const char* what) {
-  if (v == "all") return kAllBlocks;
-  size_t used = 0;
-  int32_t n = -1;
-  try {
-    n = std::stoi(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || n < 0)
-    throw std::runtime_error(std::string("bench: ") + what + " must be a block count >= 0 or 'all', got '" +
-                             v + "'");
-  return n;
-}
-
 void register_bench_dbsa_command(CLI::App& bench) {
   auto a = std::make_shared<BenchDbsaArgs>();
   auto* c = bench.add_subcommand(

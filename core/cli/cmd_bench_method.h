@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/cli_options.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "method/cache_manifest.h"
@@ -26,8 +27,5 @@ struct BenchSetup {
 // Loads the model (threads 0 = all cores), its tokenizer and a paper dataset.
 BenchSetup load_bench_setup(const std::string& model_path, const std::string& dataset,
                             const std::string& data_dir, int threads, uint64_t seed);
-
-// "all" -> kAllBlocks, else a count >= 0; `what` names the option in the error.
-int32_t parse_block_count(const std::string& v, const char* what);
 
 }  // namespace dbsa::cli

@@ -41,21 +41,6 @@ struct EncodeArgs {
   bool bos = false, append = false, quiet = false, skip_bad_rows = false;
 };
 
-int32_t parse_blocks_arg(const std::string& v, const char* what) {
-  if (v == "all") return kAllBlocks;
-  size_t used = 0;
-  int32_t n = -1;
-  try {
-    n = std::stoi(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || n < 0)
-    throw std::runtime_error(std::string("encode: ") + what + " must be a block count >= 0 or 'all', got '" +
-                             v + "'");
-  return n;
-}
-
 // Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C.
 std::function<bool(double)> progress_bar(bool quiet, const std::string& what) {
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
@@ -180,8 +165,8 @@ void run_encode(const EncodeArgs& a) {
     CacheLayoutSpec spec;
     spec.block_demos = a.block_demos;
     spec.grouping = a.grouping;
-    spec.sink_blocks = parse_blocks_arg(a.sink, "--sink");
-    spec.prev_blocks = parse_blocks_arg(a.prev, "--prev");
+    spec.sink_blocks = parse_block_count(a.sink, "--sink");
+    spec.prev_blocks = parse_block_count(a.prev, "--prev");
     spec.bos = a.bos;
     spec.dtype = parse_kv_dtype(a.kv_dtype);
     o.sink_blocks = spec.sink_blocks;
