@@ -222,4 +222,29 @@ void BlockView::decode(int32_t layer, bool is_v, float* out) const {
   }
 }
 
+void BlockView::read_head(int32_t layer, bool is_v, int32_t head, uint32_t first, uint32_t n,
+                          float* out) const {
+  if (layer < 0 || layer >= shape_.n_layer || head < 0 || head >= shape_.n_head_kv ||
+      static_cast<uint64_t>(first) + n > n_tokens_) {
+    throw CacheError("layer " + std::to_string(layer) + ", head " + std::to_string(head) + ", tokens [" +
+                     std::to_string(first) + ", " + std::to_string(static_cast<uint64_t>(first) + n) +
+                     ") outside the block's " + std::to_string(shape_.n_layer) + " layers, " +
+                     std::to_string(shape_.n_head_kv) + " heads and " + std::to_string(n_tokens_) +
+                     " tokens");
+  }
+  const std::size_t row = shape_.row();
+  const auto hd = static_cast<std::size_t>(shape_.head_dim);
+  const std::size_t elem = dtype_ == KvDtype::F16 ? 2 : 1;
+  const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
+                         (static_cast<std::size_t>(first) * row + static_cast<std::size_t>(head) * hd) * elem;
+  if (dtype_ == KvDtype::F16) {
+    for (uint32_t t = 0; t < n; ++t) f16_to_f32_n(src + t * row * elem, out + t * hd, hd);
+    return;
+  }
+  const float s = scale(layer, head, is_v);
+  for (uint32_t t = 0; t < n; ++t)
+    for (std::size_t d = 0; d < hd; ++d)
+      out[t * hd + d] = static_cast<float>(static_cast<int8_t>(src[t * row + d])) * s;
+}
+
 }  // namespace dbsa

@@ -21,7 +21,7 @@ constexpr int64_t kQueryBlock = 64;
 constexpr int64_t kKeyBlock = 256;
 
 struct Scratch {
-  std::vector<float> q, s, o, m, l, krot;
+  std::vector<float> q, s, o, m, l, krot, vbuf;
 };
 
 struct WorkItem {
@@ -46,6 +46,10 @@ void check_args(const AttentionArgs& a) {
     throw std::invalid_argument("attention: key_rope and key_table go together");
   if (a.key_table && a.key_table->size() < a.n_kv)
     throw std::invalid_argument("attention: the key RoPE table covers fewer rows than the KV view");
+  if (a.prefix_rows < 0 || a.prefix_rows > a.n_kv || (a.prefix_rows > 0) != (a.prefix != nullptr))
+    throw std::invalid_argument("attention: prefix rows need a prefix source and fit the KV view");
+  if (a.prefix && (!a.key_rope || a.prefix->rows() < a.prefix_rows))
+    throw std::invalid_argument("attention: a prefix source holds pre-RoPE keys for every prefix row");
   a.layout->validate(a.n_kv);
 }
 
@@ -72,19 +76,32 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
 
   for (const auto& range : w.tile->ranges) {
     const int64_t end = std::min({range.end, self_last + 1, w.kv_hi});
-    for (int64_t kb = std::max(range.begin, w.kv_lo); kb < end; kb += kKeyBlock) {
-      const int64_t nk = std::min(kKeyBlock, end - kb);
-      const float* kp = a.k + kb * a.kv_stride + head_off;
-      int64_t ldk = a.kv_stride;
-      if (a.key_rope) {
+    for (int64_t kb = std::max(range.begin, w.kv_lo), nk = 0; kb < end; kb += nk) {
+      nk = std::min(kKeyBlock, end - kb);
+      const bool from_prefix = kb < a.prefix_rows;
+      if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
+      const float* kp = from_prefix ? nullptr : a.k + (kb - a.prefix_rows) * a.kv_stride + head_off;
+      const float* vp = from_prefix ? nullptr : a.v + (kb - a.prefix_rows) * a.kv_stride + head_off;
+      int64_t ldk = a.kv_stride, ldv = a.kv_stride;
+      if (from_prefix || a.key_rope) {
         sc.krot.resize(static_cast<size_t>(kKeyBlock * d));
-        for (int64_t j = 0; j < nk; ++j) {
-          float* dst = sc.krot.data() + j * d;
-          std::memcpy(dst, kp + j * a.kv_stride, static_cast<size_t>(d) * sizeof(float));
-          rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
+        if (from_prefix) {
+          a.prefix->read(a.prefix_layer, false, w.kv_head, kb, nk, sc.krot.data());
+        } else {
+          for (int64_t j = 0; j < nk; ++j)
+            std::memcpy(sc.krot.data() + j * d, kp + j * a.kv_stride, static_cast<size_t>(d) * sizeof(float));
         }
+        for (int64_t j = 0; j < nk; ++j)
+          rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
+                           sc.krot.data() + j * d);
         kp = sc.krot.data();
         ldk = d;
+      }
+      if (from_prefix) {
+        sc.vbuf.resize(static_cast<size_t>(kKeyBlock * d));
+        a.prefix->read(a.prefix_layer, true, w.kv_head, kb, nk, sc.vbuf.data());
+        vp = sc.vbuf.data();
+        ldv = d;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(nk),
                   static_cast<int>(d), 1.0f, sc.q.data(), static_cast<int>(d), kp, static_cast<int>(ldk),
@@ -112,9 +129,8 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
         sc.m[static_cast<size_t>(r)] = m_new;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
-                  static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock),
-                  a.v + kb * a.kv_stride + head_off, static_cast<int>(a.kv_stride), 1.0f, sc.o.data(),
-                  static_cast<int>(d));
+                  static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock), vp,
+                  static_cast<int>(ldv), 1.0f, sc.o.data(), static_cast<int>(d));
     }
   }
   if (w.part >= 0) {
@@ -233,7 +249,11 @@ std::vector<float> attention_weights(const AttentionArgs& a, int64_t query, int3
   std::vector<char> vis(static_cast<size_t>(a.n_kv), 0);
   for (int64_t j = 0; j < a.n_kv; ++j) {
     if (!a.layout->allows(query, j)) continue;
-    std::memcpy(key.data(), a.k + j * a.kv_stride + head_off, static_cast<size_t>(d) * sizeof(float));
+    if (j < a.prefix_rows)
+      a.prefix->read(a.prefix_layer, false, head / g, j, 1, key.data());
+    else
+      std::memcpy(key.data(), a.k + (j - a.prefix_rows) * a.kv_stride + head_off,
+                  static_cast<size_t>(d) * sizeof(float));
     if (a.key_rope)
       rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j), key.data());
     float s = 0.0f;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/attention_layout.h"
+#include "engine/kv_row_source.h"
 #include "engine/rope.h"
 #include "engine/thread_pool.h"
 
@@ -14,7 +15,8 @@ namespace dbsa {
 
 struct AttentionArgs {
   const float* q = nullptr;  // [n_queries][n_head][head_dim], already rotated
-  const float* k = nullptr;  // key j of KV head h at k + j*kv_stride + h*head_dim
+  // Key j >= prefix_rows of KV head h at k + (j - prefix_rows)*kv_stride + h*head_dim.
+  const float* k = nullptr;
   const float* v = nullptr;  // same layout as k
   int64_t n_kv = 0;
   int64_t kv_stride = 0;  // floats between consecutive tokens (n_head_kv*head_dim for a packed cache)
@@ -26,6 +28,11 @@ struct AttentionArgs {
   // Pre-RoPE keys: when set, key j is rotated with row j of key_table before use.
   const RopeParams* key_rope = nullptr;
   const RopeTable* key_table = nullptr;
+  // Keys and values [0, prefix_rows) read from `prefix` (layer prefix_layer) tile by tile; its keys are
+  // pre-RoPE, so key_rope must be set.
+  const KvRowSource* prefix = nullptr;
+  int32_t prefix_layer = 0;
+  int64_t prefix_rows = 0;
   float* out = nullptr;  // [n_queries][n_head][head_dim]; a query that sees no key gets zeros
 };
 

@@ -21,13 +21,30 @@ void KvCache::reserve(int64_t capacity) {
     k_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
     v_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
   }
-  positions_.resize(static_cast<size_t>(capacity));
+  positions_.resize(static_cast<size_t>(prefix_rows_ + capacity));
   capacity_ = capacity;
+}
+
+void KvCache::set_prefix(std::shared_ptr<const KvRowSource> source, std::span<const int32_t> positions) {
+  if (storage_ != KeyStorage::PreRope)
+    throw std::invalid_argument("KvCache::set_prefix: a prefix source needs keys stored before RoPE");
+  if (!source) throw std::invalid_argument("KvCache::set_prefix: null source");
+  if (static_cast<int64_t>(positions.size()) != source->rows())
+    throw std::invalid_argument("KvCache::set_prefix: " + std::to_string(positions.size()) +
+                                " positions for " + std::to_string(source->rows()) + " rows");
+  clear();
+  prefix_ = std::move(source);
+  prefix_rows_ = static_cast<int64_t>(positions.size());
+  positions_.resize(static_cast<size_t>(prefix_rows_ + capacity_));
+  std::copy(positions.begin(), positions.end(), positions_.begin());
+  n_ = prefix_rows_;
+  table_valid_ = 0;
 }
 
 int64_t KvCache::append(std::span<const int32_t> positions) {
   const auto n = static_cast<int64_t>(positions.size());
-  if (n_ + n > capacity_) reserve(std::max(n_ + n, capacity_ + capacity_ / 2));
+  const int64_t stored_rows = n_ - prefix_rows_;
+  if (stored_rows + n > capacity_) reserve(std::max(stored_rows + n, capacity_ + capacity_ / 2));
   std::copy(positions.begin(), positions.end(), positions_.begin() + n_);
   const int64_t first = n_;
   n_ += n;
@@ -38,6 +55,14 @@ void KvCache::truncate(int64_t n) {
   if (n < 0 || n > n_)
     throw std::out_of_range("KvCache::truncate: " + std::to_string(n) + " outside [0, " + std::to_string(n_) +
                             "]");
+  if (n > 0 && n < prefix_rows_)
+    throw std::out_of_range("KvCache::truncate: " + std::to_string(n) + " would keep part of the " +
+                            std::to_string(prefix_rows_) + " rows of a prefix source");
+  if (n == 0 && prefix_) {
+    prefix_.reset();
+    prefix_rows_ = 0;
+    positions_.resize(static_cast<size_t>(capacity_));
+  }
   n_ = n;
   table_valid_ = std::min(table_valid_, n_);
 }

@@ -3,11 +3,14 @@
 // [n_head_kv][head_dim] floats. Each token also carries its RoPE position. Keys are stored either
 // after RoPE (rotated once when written) or before RoPE (rotated when attention reads them, with the
 // positions stored here) — the latter lets DBSA move cached blocks to new positions by rewriting
-// positions only.
+// positions only. A pre-RoPE cache may start with rows served by a KvRowSource (see set_prefix): the
+// rows after them are stored here.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "engine/kv_row_source.h"
 #include "engine/rope.h"
 
 namespace dbsa {
@@ -27,22 +30,28 @@ class KvCache {
   int64_t size() const { return n_; }
   int64_t capacity() const { return capacity_; }
 
-  // Grows the storage (existing rows kept); never shrinks.
+  // Grows the storage (existing rows kept); never shrinks. Counts stored rows (not prefix rows).
   void reserve(int64_t capacity);
+  // Empties the cache and makes rows [0, source->rows()) those of `source`, at `positions` (one per
+  // row). Only for pre-RoPE keys: the source's keys are rotated when attention reads them.
+  void set_prefix(std::shared_ptr<const KvRowSource> source, std::span<const int32_t> positions);
+  const KvRowSource* prefix() const { return prefix_.get(); }
+  int64_t prefix_rows() const { return prefix_rows_; }
   // Appends n rows with the given positions (K/V content to be written by the caller); returns the
   // index of the first new row. Grows capacity geometrically when needed.
   int64_t append(std::span<const int32_t> positions);
-  // Drops rows [n, size()).
+  // Drops rows [n, size()). n = 0 also drops a prefix; 0 < n < prefix_rows() throws.
   void truncate(int64_t n);
   void clear() { truncate(0); }
 
-  float* k(int32_t layer, int64_t row) { return k_[static_cast<size_t>(layer)].data() + row * row_floats(); }
-  float* v(int32_t layer, int64_t row) { return v_[static_cast<size_t>(layer)].data() + row * row_floats(); }
+  // Stored rows only: row >= prefix_rows() (rows up to size(), or one past for a base pointer).
+  float* k(int32_t layer, int64_t row) { return k_[static_cast<size_t>(layer)].data() + stored(row); }
+  float* v(int32_t layer, int64_t row) { return v_[static_cast<size_t>(layer)].data() + stored(row); }
   const float* k(int32_t layer, int64_t row) const {
-    return k_[static_cast<size_t>(layer)].data() + row * row_floats();
+    return k_[static_cast<size_t>(layer)].data() + stored(row);
   }
   const float* v(int32_t layer, int64_t row) const {
-    return v_[static_cast<size_t>(layer)].data() + row * row_floats();
+    return v_[static_cast<size_t>(layer)].data() + stored(row);
   }
 
   std::span<const int32_t> positions() const { return {positions_.data(), static_cast<size_t>(n_)}; }
@@ -53,12 +62,16 @@ class KvCache {
   // cos/sin rows for every stored position (kept up to date incrementally).
   const RopeTable& rope_table(const RopeParams& p);
 
-  // Bytes held by K and V.
+  // Bytes held by K and V (stored rows; a prefix source's bytes are its own).
   int64_t bytes() const;
 
  private:
+  int64_t stored(int64_t row) const { return (row - prefix_rows_) * row_floats(); }
+
   int32_t n_layer_ = 0, n_head_kv_ = 0, head_dim_ = 0;
-  int64_t n_ = 0, capacity_ = 0;
+  int64_t n_ = 0, capacity_ = 0;  // n_ counts prefix rows too, capacity_ only stored ones
+  std::shared_ptr<const KvRowSource> prefix_;
+  int64_t prefix_rows_ = 0;
   KeyStorage storage_ = KeyStorage::PostRope;
   std::vector<std::vector<float>> k_, v_;
   std::vector<int32_t> positions_;

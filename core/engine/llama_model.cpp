@@ -135,8 +135,11 @@ void LlamaModel::forward_chunk(KvCache& cache, const ForwardRequest& req, std::s
 
     AttentionArgs a;
     a.q = q_.data();
-    a.k = cache.k(l, 0);
-    a.v = cache.v(l, 0);
+    a.k = cache.k(l, cache.prefix_rows());
+    a.v = cache.v(l, cache.prefix_rows());
+    a.prefix = cache.prefix();
+    a.prefix_layer = l;
+    a.prefix_rows = cache.prefix_rows();
     a.n_kv = row0 + n;
     a.kv_stride = kv_dim;
     a.n_head = static_cast<int32_t>(hp.n_head);

@@ -13,13 +13,15 @@ TokenTrie label_trie(const LabelSet& labels) {
 }
 
 void answer_query(LlamaModel& model, KvCache& context, std::span<const int32_t> query_tokens,
-                  const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out) {
+                  const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out,
+                  AttentionCapture* capture) {
   using Clock = std::chrono::steady_clock;
   if (query_tokens.empty()) throw std::invalid_argument("query: the query has no tokens");
   const auto t0 = Clock::now();
   ForwardRequest req;
   req.tokens = query_tokens;
   req.logits = LogitsMode::Last;
+  req.capture = capture;
   const ForwardResult r = model.forward(context, req);
   const auto t1 = Clock::now();
   const ConstrainedResult c = constrained_greedy(model, context, trie, r.logits);

@@ -17,8 +17,10 @@ TokenTrie label_trie(const LabelSet& labels);
 
 // Appends the query tokens to `context` (positions continuing after its last row, or 0 when empty),
 // decodes, and fills label, label_tokens, query_tokens, forward_s and decode_s of `out` (and
-// last_logits when keep_logits). The context grows by the query and decoded tokens.
+// last_logits when keep_logits). The context grows by the query and decoded tokens. A capture, when
+// given, receives the query tokens' attention weights (its queries index the query tokens).
 void answer_query(LlamaModel& model, KvCache& context, std::span<const int32_t> query_tokens,
-                  const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out);
+                  const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out,
+                  AttentionCapture* capture = nullptr);
 
 }  // namespace dbsa

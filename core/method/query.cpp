@@ -7,6 +7,7 @@
 #include <string>
 
 #include "icl/block_tokens.h"
+#include "method/block_row_source.h"
 #include "method/label_decoding.h"
 
 namespace dbsa {
@@ -75,23 +76,6 @@ std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int
   return out;
 }
 
-void assemble_context(const BlockCache& cache, std::span<const int32_t> blocks, KvCache& out) {
-  if (out.storage() != KeyStorage::PreRope)
-    throw std::invalid_argument("assemble: the context cache must store keys before RoPE");
-  const KvShape& s = cache.shape();
-  if (out.n_layer() != s.n_layer || out.n_head_kv() != s.n_head_kv || out.head_dim() != s.head_dim)
-    throw std::invalid_argument("assemble: the cache in " + cache.dir().string() +
-                                " holds K/V of another model shape than the context");
-  const int64_t n = cache.total_tokens(blocks);
-  out.clear();
-  if (n == 0) return;
-  std::vector<int32_t> pos(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-  out.reserve(n);
-  out.append(pos);
-  for (int32_t l = 0; l < s.n_layer; ++l) cache.assemble(blocks, l, out.k(l, 0), out.v(l, 0));
-}
-
 BlockQuery::BlockQuery(LlamaModel& model, const BlockCache& cache, const Tokenizer& tok,
                        PromptTemplate prompt, LabelSet labels, std::shared_ptr<const Retriever> retriever)
     : model_(model),
@@ -123,12 +107,15 @@ Prediction BlockQuery::run_blocks(std::string_view text, std::vector<SelectedBlo
     ids.push_back(b.block);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  assemble_context(cache_, ids, context_);
+  auto source = std::make_shared<BlockRowSource>(cache_, ids);
+  std::vector<int32_t> pos(static_cast<size_t>(source->rows()));
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
+  context_.set_prefix(std::move(source), pos);
   p.timings.assembly_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.context_tokens = context_.size();
   p.blocks = std::move(blocks);
   const auto q = tokenize_query(tok_, prompt_, text);
-  answer_query(model_, context_, q, labels_, trie_, cfg.keep_logits, p);
+  answer_query(model_, context_, q, labels_, trie_, cfg.keep_logits, p, cfg.capture);
   return p;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // A DBSA query over a KV block cache (DESIGN.md §1 "Query time"): score every block against the query
 // text with a retriever, keep the sink (block 0) first plus the best n_select - 1 other blocks in the
-// chosen order, assemble their pre-RoPE K/V at contiguous positions 0..L-1, run the query tokens at
-// L.. over all of it and decode a label.
+// chosen order, place their pre-RoPE K/V at contiguous positions 0..L-1 (read from the mapped store as
+// attention streams over them: see block_row_source.h), run the query tokens at L.. over all of it and
+// decode a label.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -33,13 +34,13 @@ inline constexpr int32_t kSelectAll = -1;
 std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int32_t n_blocks,
                                          int32_t n_select, BlockOrder order);
 
-// Writes the K/V of `blocks` (in order) into `out` (pre-RoPE, emptied first) at positions 0..L-1.
-void assemble_context(const BlockCache& cache, std::span<const int32_t> blocks, KvCache& out);
-
 struct QueryConfig {
   int32_t n_select = kSelectAll;
   BlockOrder order = BlockOrder::InOrder;
   bool keep_logits = false;
+  // When set: the weights of its layer/head for its query rows (indices into the query's tokens) over
+  // the context rows then the query's own, for the attention view.
+  AttentionCapture* capture = nullptr;
 };
 
 class BlockQuery {
@@ -63,7 +64,7 @@ class BlockQuery {
   LabelSet labels_;
   TokenTrie trie_;
   std::shared_ptr<const Retriever> retriever_;
-  KvCache context_;  // reused across queries so its storage is allocated once
+  KvCache context_;  // reused across queries so the query rows' storage is allocated once
 };
 
 }  // namespace dbsa

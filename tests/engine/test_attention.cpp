@@ -2,6 +2,8 @@
 // (FlashInfer-style): random layouts, odd lengths, empty ranges and range lists, single tokens, GQA.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <random>
 
@@ -219,6 +221,119 @@ TEST(AttentionLayout, ValidateRejectsMalformedLayouts) {
   l.tiles[0].ranges = {{0, 5}};
   l.tiles[0].q_end = 9;
   EXPECT_THROW(l.validate(10), std::invalid_argument);
+}
+
+// Rows [0, rows) of K/V arrays laid out like a cache, served as a prefix source.
+class ArrayRowSource final : public KvRowSource {
+ public:
+  ArrayRowSource(const std::vector<float>& k, const std::vector<float>& v, int64_t rows, int32_t n_head_kv,
+                 int32_t d)
+      : k_(k), v_(v), rows_(rows), n_head_kv_(n_head_kv), d_(d) {}
+  int64_t rows() const override { return rows_; }
+  void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const override {
+    EXPECT_EQ(layer, 4);
+    EXPECT_LE(first + n, rows_);
+    const auto& src = is_v ? v_ : k_;
+    for (int64_t t = 0; t < n; ++t)
+      std::copy_n(src.data() + ((first + t) * n_head_kv_ + head) * d_, d_, out + t * d_);
+    reads_ += n;
+  }
+  mutable std::atomic<int64_t> reads_{0};
+
+ private:
+  const std::vector<float>& k_;
+  const std::vector<float>& v_;
+  int64_t rows_;
+  int32_t n_head_kv_, d_;
+};
+
+TEST(Attention, PrefixSourceRowsEqualStoredRows) {
+  // DBSA queries read their context from the block store through a prefix source: the same keys must
+  // give the same result whether stored or read, wherever the prefix ends relative to key blocks,
+  // range ends and the split of few-query work.
+  ThreadPool pool(2);
+  std::mt19937_64 rng(17);
+  const Shape s{6, 2, 32};
+  for (const int64_t n_q : {int64_t{1}, int64_t{5}, int64_t{70}})
+    for (const int64_t prefix : {int64_t{1}, int64_t{255}, int64_t{300}, int64_t{1200}}) {
+      const int64_t offset = 1200, n_kv = offset + n_q;
+      const auto layout = random_layout(rng, n_q, offset);
+      const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
+      const auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
+      const auto v = randn(k.size(), rng);
+      RopeParams rp;
+      rp.head_dim = rp.n_rot = s.d;
+      std::vector<int32_t> pos(static_cast<size_t>(n_kv));
+      for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
+      const RopeTable table(rp, pos);
+      AttentionArgs a;
+      a.q = q.data();
+      a.k = k.data();
+      a.v = v.data();
+      a.n_kv = n_kv;
+      a.kv_stride = s.n_head_kv * s.d;
+      a.n_head = s.n_head;
+      a.n_head_kv = s.n_head_kv;
+      a.head_dim = s.d;
+      a.scale = 0.17f;
+      a.layout = &layout;
+      a.key_rope = &rp;
+      a.key_table = &table;
+      std::vector<float> stored(q.size()), read(q.size());
+      a.out = stored.data();
+      attention(pool, a);
+      const ArrayRowSource src(k, v, prefix, s.n_head_kv, s.d);
+      a.prefix = &src;
+      a.prefix_layer = 4;
+      a.prefix_rows = prefix;
+      a.k = k.data() + prefix * a.kv_stride;
+      a.v = v.data() + prefix * a.kv_stride;
+      a.out = read.data();
+      attention(pool, a);
+      // Key blocks are cut at the prefix end, so the online softmax sums in other groups: equal up to
+      // float rounding.
+      for (size_t i = 0; i < read.size(); ++i)
+        ASSERT_NEAR(read[i], stored[i], 1e-6f) << "n_q " << n_q << " prefix " << prefix << " at " << i;
+      if (layout.allows(n_q - 1, 0)) {
+        EXPECT_GT(src.reads_.load(), 0);
+      }
+      AttentionArgs plain = a;
+      plain.prefix = nullptr;
+      plain.prefix_rows = 0;
+      plain.k = k.data();
+      plain.v = v.data();
+      const auto w_stored = attention_weights(plain, n_q - 1, 5);
+      EXPECT_EQ(attention_weights(a, n_q - 1, 5), w_stored);
+    }
+}
+
+TEST(Attention, PrefixSourceNeedsPreRopeKeysAndFits) {
+  ThreadPool pool(1);
+  const std::vector<float> k(64, 0.5f), q(16, 1.0f);
+  std::vector<float> out(16);
+  const auto layout = AttentionLayout::dense_causal(1, 3);
+  const ArrayRowSource src(k, k, 2, 1, 16);
+  AttentionArgs a;
+  a.q = q.data();
+  a.k = k.data() + 32;
+  a.v = k.data() + 32;
+  a.n_kv = 4;
+  a.kv_stride = 16;
+  a.n_head = a.n_head_kv = 1;
+  a.head_dim = 16;
+  a.layout = &layout;
+  a.out = out.data();
+  a.prefix = &src;
+  a.prefix_rows = 2;
+  EXPECT_THROW(attention(pool, a), std::invalid_argument);  // no key RoPE: prefix keys are pre-RoPE
+  RopeParams rp;
+  rp.head_dim = rp.n_rot = 16;
+  const std::vector<int32_t> pos = {0, 1, 2, 3};
+  const RopeTable table(rp, pos);
+  a.key_rope = &rp;
+  a.key_table = &table;
+  a.prefix_rows = 3;  // more rows than the source has
+  EXPECT_THROW(attention(pool, a), std::invalid_argument);
 }
 
 TEST(Attention, CapturedWeightsAreTheNaiveSoftmax) {

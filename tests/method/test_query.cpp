@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cache/cache_error.h"
 #include "cache/cache_store.h"
 #include "engine/sampling.h"
+#include "method/block_row_source.h"
 #include "method/cache_builder.h"
 #include "method/label_decoding.h"
 #include "method/method_fixture.h"
@@ -137,6 +139,47 @@ TEST(BlockQuery, DenseBlocksAllSelectedEqualADenseForwardOverTheText) {
   fr.tokens = all;
   const auto dl = m.forward(dense, fr).logits;
   EXPECT_EQ(constrained_greedy(m, dense, trie, dl).label, p.label_id);
+}
+
+TEST(BlockRowSource, ReadsTheRowsAssemblyWouldWrite) {
+  auto& m = *tiny().model;
+  const auto pool = test::small_pool(12, 4, 5);
+  PreEncodeOptions o;
+  o.chunk_tokens = 64;
+  CacheStore store(test::scratch_dir("method_query_rows"));
+  CacheLayoutSpec spec;
+  spec.block_demos = 4;
+  const auto man = manifest();
+  const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
+                                   pool.demos, pool.blocks, o);
+  const BlockCache cache = BlockCache::open(r.dir);
+  const std::vector<int32_t> blocks = {0, 2, 1, 2};  // out of order and repeated, as selections may be
+  const BlockRowSource src(cache, blocks);
+  ASSERT_EQ(src.rows(), cache.total_tokens(blocks));
+  const KvShape& s = cache.shape();
+  const auto n = static_cast<size_t>(src.rows());
+  std::vector<float> k(n * s.row()), v(n * s.row()), got(n * static_cast<size_t>(s.head_dim));
+  for (int32_t l = 0; l < s.n_layer; ++l) {
+    cache.assemble(blocks, l, k.data(), v.data());
+    for (int32_t h = 0; h < s.n_head_kv; ++h)
+      for (const bool is_v : {false, true}) {
+        // Slices that start and end inside blocks and span block boundaries.
+        for (const auto& [first, count] : {std::pair<int64_t, int64_t>{0, src.rows()}, {3, 11}, {7, 1}}) {
+          src.read(l, is_v, h, first, count, got.data());
+          const auto& want = is_v ? v : k;
+          for (int64_t t = 0; t < count; ++t)
+            for (int32_t d = 0; d < s.head_dim; ++d)
+              ASSERT_EQ(got[static_cast<size_t>(t * s.head_dim + d)],
+                        want[(static_cast<size_t>(first + t) * static_cast<size_t>(s.n_head_kv) +
+                              static_cast<size_t>(h)) *
+                                 static_cast<size_t>(s.head_dim) +
+                             static_cast<size_t>(d)])
+                  << "layer " << l << " head " << h << " row " << first + t;
+        }
+      }
+  }
+  EXPECT_THROW(src.read(0, false, 0, src.rows() - 1, 2, got.data()), std::out_of_range);
+  EXPECT_THROW(src.read(0, false, s.n_head_kv, 0, 1, got.data()), CacheError);
 }
 
 TEST(BlockQuery, SparseBlocksAreMovedToContiguousPositions) {

@@ -1,0 +1,29 @@
+#pragma once
+// The K/V rows of a query's selected blocks, concatenated in selection order, served straight from the
+// mapped block store: the query context as a KvRowSource (engine/kv_row_source.h). Attention converts
+// each tile it streams over, so assembling a context copies nothing and costs no memory.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "cache/block_cache.h"
+#include "engine/kv_row_source.h"
+
+namespace dbsa {
+
+class BlockRowSource final : public KvRowSource {
+ public:
+  // The views are validated (and the blocks' checksums verified) here, before any attention reads.
+  // `cache` must outlive the source.
+  BlockRowSource(const BlockCache& cache, std::span<const int32_t> blocks);
+
+  int64_t rows() const override { return starts_.back(); }
+  void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const override;
+
+ private:
+  std::vector<BlockView> views_;
+  std::vector<int64_t> starts_;  // first row of each view, then the total
+  int32_t head_dim_ = 0;
+};
+
+}  // namespace dbsa
