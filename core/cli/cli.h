@@ -25,5 +25,6 @@ void register_report_command(CLI::App& app);
 void register_merge_command(CLI::App& app);
 void register_eval_command(CLI::App& app);   // `eval` (cmd_eval.cpp)
 void register_sweep_command(CLI::App& app);  // `sweep` (cmd_eval.cpp)
+void register_data_commands(CLI::App& app);  // `data demo`
 
 }  // namespace dbsa::cli

@@ -59,6 +59,24 @@ struct Shape {
   int32_t n_head, n_head_kv, d;
 };
 
+// Arguments for packed q/k/v arrays ([token][head][d]) as a KvCache lays them out.
+AttentionArgs packed_args(const Shape& s, const float* q, const float* k, const float* v, int64_t n_kv,
+                          const AttentionLayout& layout, float scale, float* out) {
+  AttentionArgs a;
+  a.q = q;
+  a.k = k;
+  a.v = v;
+  a.n_kv = n_kv;
+  a.kv_stride = static_cast<int64_t>(s.n_head_kv) * s.d;
+  a.n_head = s.n_head;
+  a.n_head_kv = s.n_head_kv;
+  a.head_dim = s.d;
+  a.scale = scale;
+  a.layout = &layout;
+  a.out = out;
+  return a;
+}
+
 void run_case(ThreadPool& pool, std::mt19937_64& rng, const AttentionLayout& layout, const Shape& s,
               bool pre_rope) {
   const int64_t n_q = layout.n_queries, n_kv = layout.query_kv_offset + n_q;
@@ -66,18 +84,8 @@ void run_case(ThreadPool& pool, std::mt19937_64& rng, const AttentionLayout& lay
   auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
   const auto v = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
   std::vector<float> out(q.size(), 123.0f);
-  AttentionArgs a;
-  a.q = q.data();
-  a.k = k.data();
-  a.v = v.data();
-  a.n_kv = n_kv;
-  a.kv_stride = static_cast<int64_t>(s.n_head_kv) * s.d;
-  a.n_head = s.n_head;
-  a.n_head_kv = s.n_head_kv;
-  a.head_dim = s.d;
-  a.scale = 1.0f / std::sqrt(static_cast<float>(s.d));
-  a.layout = &layout;
-  a.out = out.data();
+  AttentionArgs a = packed_args(s, q.data(), k.data(), v.data(), n_kv, layout,
+                                1.0f / std::sqrt(static_cast<float>(s.d)), out.data());
   RopeParams rp;
   RopeTable table;
   std::vector<float> k_rot = k;
@@ -164,18 +172,7 @@ TEST(Attention, PreRopeKeysEqualPostRopeKeys) {
   rope_apply(rp, table, 0, k_post.data(), n, s.n_head_kv);
   const auto layout = AttentionLayout::dense_causal(n, 0);
   std::vector<float> out_pre(q.size()), out_post(q.size());
-  AttentionArgs a;
-  a.q = q.data();
-  a.v = v.data();
-  a.n_kv = n;
-  a.kv_stride = s.n_head_kv * s.d;
-  a.n_head = s.n_head;
-  a.n_head_kv = s.n_head_kv;
-  a.head_dim = s.d;
-  a.scale = 0.2f;
-  a.layout = &layout;
-  a.k = k_post.data();
-  a.out = out_post.data();
+  AttentionArgs a = packed_args(s, q.data(), k_post.data(), v.data(), n, layout, 0.2f, out_post.data());
   attention(pool, a);
   a.k = k.data();
   a.key_rope = &rp;
@@ -266,21 +263,10 @@ TEST(Attention, PrefixSourceRowsEqualStoredRows) {
       std::vector<int32_t> pos(static_cast<size_t>(n_kv));
       for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
       const RopeTable table(rp, pos);
-      AttentionArgs a;
-      a.q = q.data();
-      a.k = k.data();
-      a.v = v.data();
-      a.n_kv = n_kv;
-      a.kv_stride = s.n_head_kv * s.d;
-      a.n_head = s.n_head;
-      a.n_head_kv = s.n_head_kv;
-      a.head_dim = s.d;
-      a.scale = 0.17f;
-      a.layout = &layout;
+      std::vector<float> stored(q.size()), read(q.size());
+      AttentionArgs a = packed_args(s, q.data(), k.data(), v.data(), n_kv, layout, 0.17f, stored.data());
       a.key_rope = &rp;
       a.key_table = &table;
-      std::vector<float> stored(q.size()), read(q.size());
-      a.out = stored.data();
       attention(pool, a);
       const ArrayRowSource src(k, v, prefix, s.n_head_kv, s.d);
       a.prefix = &src;
@@ -344,20 +330,8 @@ TEST(Attention, CapturedWeightsAreTheNaiveSoftmax) {
   const auto k = randn(static_cast<size_t>(n * s.n_head_kv * s.d), rng);
   const std::vector<int64_t> starts = {0, 10, 20, 30, 40};
   const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
-  AttentionArgs a;
-  a.q = q.data();
-  a.k = k.data();
-  a.v = k.data();
-  a.out = nullptr;
-  a.n_kv = n;
-  a.kv_stride = s.n_head_kv * s.d;
-  a.n_head = s.n_head;
-  a.n_head_kv = s.n_head_kv;
-  a.head_dim = s.d;
-  a.scale = 0.25f;
-  a.layout = &layout;
   std::vector<float> dummy(1);
-  a.out = dummy.data();
+  const AttentionArgs a = packed_args(s, q.data(), k.data(), k.data(), n, layout, 0.25f, dummy.data());
   const auto w = attention_weights(a, 35, 3);
   double total = 0.0;
   for (int64_t j = 0; j < n; ++j) {

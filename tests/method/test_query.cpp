@@ -73,6 +73,19 @@ CacheManifest manifest() {
 }
 
 // The dense reference: the concatenated text tokenized in one go, one causal forward pass.
+// A block cache of `pool` (blocks of 4 demos) pre-encoded with the paper's S = 1, P = 2.
+BlockCache build_sparse_cache(const std::string& name, const test::SmallPool& pool) {
+  PreEncodeOptions o;
+  o.chunk_tokens = 64;
+  CacheStore store(test::scratch_dir(name));
+  CacheLayoutSpec spec;
+  spec.block_demos = 4;
+  const auto man = manifest();
+  const auto r = build_block_cache(*tiny().model, *tiny().tok, store, block_cache_key(man, pool.demos, spec),
+                                   man, pool.demos, pool.blocks, o);
+  return BlockCache::open(r.dir);
+}
+
 std::vector<float> dense_logits(const std::string& text, const std::vector<int32_t>& expect_tokens) {
   EncodeOptions eo;
   eo.add_bos = false;
@@ -142,17 +155,8 @@ TEST(BlockQuery, DenseBlocksAllSelectedEqualADenseForwardOverTheText) {
 }
 
 TEST(BlockRowSource, ReadsTheRowsAssemblyWouldWrite) {
-  auto& m = *tiny().model;
   const auto pool = test::small_pool(12, 4, 5);
-  PreEncodeOptions o;
-  o.chunk_tokens = 64;
-  CacheStore store(test::scratch_dir("method_query_rows"));
-  CacheLayoutSpec spec;
-  spec.block_demos = 4;
-  const auto man = manifest();
-  const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
-                                   pool.demos, pool.blocks, o);
-  const BlockCache cache = BlockCache::open(r.dir);
+  const BlockCache cache = build_sparse_cache("method_query_rows", pool);
   const std::vector<int32_t> blocks = {0, 2, 1, 2};  // out of order and repeated, as selections may be
   const BlockRowSource src(cache, blocks);
   ASSERT_EQ(src.rows(), cache.total_tokens(blocks));
@@ -186,15 +190,10 @@ TEST(BlockQuery, SparseBlocksAreMovedToContiguousPositions) {
   auto& m = *tiny().model;
   const auto pool = test::small_pool(16, 4, 9);
   const auto labels = make_label_set(*tiny().tok, test::trec().labels);
-  PreEncodeOptions o;  // the paper's S = 1, P = 2
-  o.chunk_tokens = 64;
-  CacheStore store(test::scratch_dir("method_query_sparse"));
-  CacheLayoutSpec spec;
-  spec.block_demos = 4;
   const auto man = manifest();
-  const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
-                                   pool.demos, pool.blocks, o);
-  const BlockCache cache = BlockCache::open(r.dir);
+  const BlockCache cache = build_sparse_cache("method_query_sparse", pool);
+  PreEncodeOptions o;  // the paper's S = 1, P = 2, as the cache was built
+  o.chunk_tokens = 64;
   BlockQuery bq(m, cache, *tiny().tok, man.prompt, labels, open_block_bm25(cache));
   // A question of block 3 itself: BM25 must rank block 3 first among the non-sink blocks.
   const std::string question = pool.demos[pool.blocks[3][1]].text;
