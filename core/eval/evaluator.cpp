@@ -99,6 +99,8 @@ PredictionRow store_row(const QueryRow& r, const TestQuery& q, int64_t index) {
   p.correct = r.prediction == q.gold;
   p.selected_blocks = r.selected_blocks;
   p.block_scores = r.block_scores;
+  p.retrieved_demos = r.demo_ids;
+  p.demo_scores = r.demo_scores;
   p.n_tokens_attended = r.n_tokens_attended;
   p.retrieval_seconds = r.retrieval_seconds;
   p.assembly_seconds = r.assembly_seconds;

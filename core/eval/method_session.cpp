@@ -54,6 +54,10 @@ QueryRow MethodSession::predict(const std::string& text) {
     r.selected_blocks.push_back(b.block);
     r.block_scores.push_back(b.score);
   }
+  for (const auto& d : p.demos) {
+    r.demo_ids.push_back(d.demo_id);
+    r.demo_scores.push_back(d.score);
+  }
   r.n_tokens_attended = p.context_tokens;
   r.retrieval_seconds = p.timings.retrieval_s;
   r.assembly_seconds = p.timings.assembly_s;

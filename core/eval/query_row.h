@@ -13,6 +13,7 @@ struct QueryRow {
   std::vector<int> selected_blocks;  // in attention order (block methods)
   std::vector<double> block_scores;  // retrieval score of each selected block
   std::vector<int64_t> demo_ids;     // retrieval-icl: the demonstrations in context order
+  std::vector<double> demo_scores;   // retrieval score of each of them
   int64_t n_tokens_attended = 0;
   double retrieval_seconds = 0;
   double assembly_seconds = 0;

@@ -62,10 +62,8 @@ SqliteConnection open_connection(const std::filesystem::path& file, OpenMode mod
   return c;
 }
 
-std::string json_ints(const std::vector<int>& v) {
-  return nlohmann::json(v).dump();
-}
-std::string json_doubles(const std::vector<double>& v) {
+template <typename T>
+std::string json_array(const std::vector<T>& v) {
   return nlohmann::json(v).dump();
 }
 
@@ -215,6 +213,9 @@ void ResultsDb::add_prediction(int64_t run_id, const PredictionRow& p) {
   if (!p.block_scores.empty() && p.block_scores.size() != p.selected_blocks.size())
     db_.fail_plain("query " + std::to_string(p.query_index) + ": " + std::to_string(p.block_scores.size()) +
                    " block scores for " + std::to_string(p.selected_blocks.size()) + " selected blocks");
+  if (!p.demo_scores.empty() && p.demo_scores.size() != p.retrieved_demos.size())
+    db_.fail_plain("query " + std::to_string(p.query_index) + ": " + std::to_string(p.demo_scores.size()) +
+                   " demo scores for " + std::to_string(p.retrieved_demos.size()) + " retrieved demos");
   pending_.emplace_back(run_id, p);
   if (pending_.size() >= kPredictionBatch) flush();
 }
@@ -233,8 +234,8 @@ void ResultsDb::write_pending() {
   SqliteStatement st(db_,
                      "INSERT INTO predictions (run_id, query_index, example_id, gold, prediction, correct, "
                      "selected_blocks, block_scores, n_tokens_attended, retrieval_seconds, assembly_seconds, "
-                     "forward_seconds, decode_seconds, total_seconds) VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+                     "forward_seconds, decode_seconds, total_seconds, retrieved_demos, demo_scores) VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   for (const auto& [run_id, p] : batch) {
     double total = p.total_seconds >= 0
                        ? p.total_seconds
@@ -245,14 +246,16 @@ void ResultsDb::write_pending() {
     st.bind(4, p.gold);
     st.bind(5, p.prediction);
     st.bind(6, int64_t{p.correct ? 1 : 0});
-    st.bind(7, json_ints(p.selected_blocks));
-    st.bind(8, json_doubles(p.block_scores));
+    st.bind(7, json_array(p.selected_blocks));
+    st.bind(8, json_array(p.block_scores));
     st.bind(9, p.n_tokens_attended);
     st.bind(10, p.retrieval_seconds);
     st.bind(11, p.assembly_seconds);
     st.bind(12, p.forward_seconds);
     st.bind(13, p.decode_seconds);
     st.bind(14, total);
+    st.bind(15, json_array(p.retrieved_demos));
+    st.bind(16, json_array(p.demo_scores));
     st.step();
     st.reset();
   }
@@ -338,7 +341,7 @@ std::vector<PredictionRow> ResultsDb::predictions(int64_t run_id) const {
       db_,
       "SELECT query_index, example_id, gold, prediction, correct, selected_blocks, block_scores, "
       "n_tokens_attended, retrieval_seconds, assembly_seconds, forward_seconds, decode_seconds, "
-      "total_seconds FROM predictions WHERE run_id = ?1 ORDER BY query_index");
+      "total_seconds, retrieved_demos, demo_scores FROM predictions WHERE run_id = ?1 ORDER BY query_index");
   st.bind(1, run_id);
   std::vector<PredictionRow> out;
   while (st.step()) {
@@ -356,6 +359,8 @@ std::vector<PredictionRow> ResultsDb::predictions(int64_t run_id) const {
     p.forward_seconds = st.column_double(10);
     p.decode_seconds = st.column_double(11);
     p.total_seconds = st.column_double(12);
+    p.retrieved_demos = parse_json_array<int64_t>(db_, st.column_text(13), "retrieved_demos");
+    p.demo_scores = parse_json_array<double>(db_, st.column_text(14), "demo_scores");
     out.push_back(std::move(p));
   }
   return out;

@@ -96,13 +96,20 @@ void migrate_to_v2(SqliteConnection& db) {
   db.exec("CREATE INDEX runs_by_dataset_method ON runs(dataset, method, status)");
 }
 
+// v3: retrieval-icl's per-query demonstrations (pool indices in context order) and their BM25 scores,
+// the counterpart of selected_blocks/block_scores for the block methods. Older rows had none recorded.
+void migrate_to_v3(SqliteConnection& db) {
+  db.exec("ALTER TABLE predictions ADD COLUMN retrieved_demos TEXT NOT NULL DEFAULT '[]'");
+  db.exec("ALTER TABLE predictions ADD COLUMN demo_scores TEXT NOT NULL DEFAULT '[]'");
+}
+
 struct Migration {
   int to_version;
   void (*apply)(SqliteConnection&);
 };
 
 // Append-only: a released step is never edited, a schema change is a new step.
-constexpr Migration kMigrations[] = {{1, migrate_to_v1}, {2, migrate_to_v2}};
+constexpr Migration kMigrations[] = {{1, migrate_to_v1}, {2, migrate_to_v2}, {3, migrate_to_v3}};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kResultsSchemaVersion);
 
 }  // namespace

@@ -60,8 +60,10 @@ struct PredictionRow {
   std::string gold;
   std::string prediction;
   bool correct = false;
-  std::vector<int> selected_blocks;  // in attention order
-  std::vector<double> block_scores;  // retrieval score of each selected block
+  std::vector<int> selected_blocks;      // in attention order
+  std::vector<double> block_scores;      // retrieval score of each selected block
+  std::vector<int64_t> retrieved_demos;  // retrieval-icl: pool indices of the demos, in context order
+  std::vector<double> demo_scores;       // retrieval score of each retrieved demo
   int64_t n_tokens_attended = 0;
   double retrieval_seconds = 0;
   double assembly_seconds = 0;

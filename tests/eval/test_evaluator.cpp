@@ -89,6 +89,12 @@ TEST(Evaluator, AcceptanceRunFillsTheDatabase) {
       if (r.info.method == "zero-shot") {
         EXPECT_EQ(p.n_tokens_attended, 0);
       }
+      if (r.info.method == "retrieval-icl") {
+        EXPECT_EQ(p.retrieved_demos.size(), 2u * 10u);  // select x block_demos
+        EXPECT_EQ(p.demo_scores.size(), p.retrieved_demos.size());
+      } else {
+        EXPECT_TRUE(p.retrieved_demos.empty());
+      }
     }
     const auto agg = db.aggregates(r.id);
     ASSERT_TRUE(agg);

@@ -62,6 +62,8 @@ TEST(ResultsDb, RunRoundTripsEveryField) {
   EXPECT_DOUBLE_EQ(preds[0].total_seconds, 3.75);
   EXPECT_EQ(preds[0].selected_blocks, (std::vector<int>{0, 2}));
   EXPECT_EQ(preds[0].block_scores, (std::vector<double>{0.0, 1.5}));
+  EXPECT_EQ(preds[0].retrieved_demos, (std::vector<int64_t>{41, 7, 1000000000007}));
+  EXPECT_EQ(preds[0].demo_scores, (std::vector<double>{3.5, 2.25, 0.0}));
   EXPECT_EQ(preds[1].prediction, "NUM");
   EXPECT_FALSE(preds[1].correct);
 }
@@ -120,6 +122,9 @@ TEST(ResultsDb, InvalidUseIsRefused) {
   EXPECT_EQ(db.find_run(info.uuid)->status, RunStatus::Running);
   PredictionRow p = make_prediction(0, true, 1);
   p.block_scores = {1.0};
+  EXPECT_THROW(db.add_prediction(id, p), StoreError);
+  p = make_prediction(0, true, 1);
+  p.demo_scores = {1.0};
   EXPECT_THROW(db.add_prediction(id, p), StoreError);
   RunInfo dup = make_run_info("trec", "dbsa");
   dup.uuid = info.uuid;

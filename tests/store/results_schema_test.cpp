@@ -100,6 +100,7 @@ TEST(ResultsSchema, V1FileIsMigratedInPlaceWithPercentilesBackfilled) {
     EXPECT_DOUBLE_EQ(a->query_p50_seconds, 2.5);
     EXPECT_DOUBLE_EQ(a->query_p95_seconds, 3.85);
     EXPECT_EQ(db.predictions(runs[0].id).at(0).block_scores, (std::vector<double>{0.0, 2.0}));
+    EXPECT_TRUE(db.predictions(runs[0].id).at(0).retrieved_demos.empty());  // v3: not recorded before
   }
   EXPECT_EQ(raw_int(file, "PRAGMA user_version"), kResultsSchemaVersion);
   EXPECT_EQ(raw_int(file, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_by_dataset_method'"), 1);

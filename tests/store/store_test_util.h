@@ -35,6 +35,8 @@ inline PredictionRow make_prediction(int64_t index, bool correct, double total_s
   p.correct = correct;
   p.selected_blocks = {0, 2};
   p.block_scores = {0.0, 1.5};
+  p.retrieved_demos = {41, 7, 1000000000007};  // pool indices are 64-bit
+  p.demo_scores = {3.5, 2.25, 0.0};
   p.n_tokens_attended = 300;
   p.total_seconds = total_seconds;
   return p;
