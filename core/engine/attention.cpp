@@ -168,6 +168,7 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   const auto target = static_cast<int64_t>(4 * pool.size());
   std::vector<WorkItem> split;
   std::vector<std::pair<size_t, size_t>> groups;  // [first, last) partial indices per original item
+  std::vector<WorkItem> group_items;              // the original item of each group
   if (pool.size() > 1 && static_cast<int64_t>(items.size()) < target) {
     const int64_t per_item =
         (target + static_cast<int64_t>(items.size()) - 1) / static_cast<int64_t>(items.size());
@@ -197,8 +198,16 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
         split.push_back(piece);
       }
       groups.emplace_back(first, first + n_parts);
+      group_items.push_back(w);
     }
     items.swap(split);
+    // The KV heads of one key piece run next to each other: they read the same cache lines (a token's
+    // heads are adjacent), so the threads share them in cache instead of each streaming the whole
+    // context from memory once per head.
+    std::stable_sort(items.begin(), items.end(), [](const WorkItem& x, const WorkItem& y) {
+      if (x.q0 != y.q0) return x.q0 > y.q0;
+      return x.kv_lo > y.kv_lo;
+    });
   }
   std::vector<Partial> partials(groups.empty() ? 0 : groups.back().second);
   pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t i, int) {
@@ -209,11 +218,9 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   // Merge: rescale every split to the common max, add, normalise.
   const int32_t g = a.n_head / a.n_head_kv;
   const int64_t d = a.head_dim, q_stride = static_cast<int64_t>(a.n_head) * d;
-  size_t gi = 0;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const WorkItem& w = items[i];
-    if (w.part < 0 || static_cast<size_t>(w.part) != groups[gi].first) continue;
-    const auto [first, last] = groups[gi++];
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const WorkItem& w = group_items[gi];
+    const auto [first, last] = groups[gi];
     const int64_t rows = (w.q1 - w.q0) * g;
     for (int64_t r = 0; r < rows; ++r) {
       float m = -std::numeric_limits<float>::infinity();
@@ -231,7 +238,6 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
       }
       simd::scale(1.0f / l, dst, d);
     }
-    if (gi == groups.size()) break;
   }
 }
 
