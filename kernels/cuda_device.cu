@@ -1,6 +1,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <stdexcept>
+
 #include "cuda_device.h"
 
 namespace dbsa::cuda {
@@ -21,6 +23,20 @@ std::vector<DeviceInfo> list_devices(std::string* why) {
   }
   if (out.empty() && why) *why = "no CUDA device";
   return out;
+}
+
+DeviceInfo use_device(int device, const std::string& who) {
+  std::string why;
+  const auto devices = list_devices(&why);
+  if (devices.empty()) throw std::runtime_error(who + ": no usable CUDA device (" + why + ")");
+  if (device < 0 || device >= static_cast<int>(devices.size()))
+    throw std::runtime_error(who + ": device " + std::to_string(device) + " does not exist (" +
+                             std::to_string(devices.size()) + " found)");
+  const cudaError_t err = cudaSetDevice(device);
+  if (err != cudaSuccess)
+    throw std::runtime_error(who + ": cudaSetDevice(" + std::to_string(device) +
+                             "): " + cudaGetErrorString(err));
+  return devices[static_cast<size_t>(device)];
 }
 
 bool cublas_smoke_test(std::string* why) {

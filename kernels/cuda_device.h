@@ -19,6 +19,11 @@ struct DeviceInfo {
 // driver", which for us simply means "no device".
 std::vector<DeviceInfo> list_devices(std::string* why = nullptr);
 
+// Makes `device` current for the calling thread and returns its description. Throws
+// std::runtime_error starting with `who` ("CUDA backend: no usable CUDA device (<runtime message>)")
+// when there is no such device.
+DeviceInfo use_device(int device, const std::string& who);
+
 // Creates and destroys a cuBLAS handle on device 0; returns false with the reason when it cannot.
 bool cublas_smoke_test(std::string* why = nullptr);
 

@@ -8,6 +8,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   qt6-base-dev qt6-svg-dev libqt6sql6-sqlite libqcustomplot-dev libgl1-mesa-dev libxkbcommon-dev
   xvfb xauth clang libclang-rt-14-dev
+  dpkg-dev file  # cpack -G DEB (dpkg-shlibdeps)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

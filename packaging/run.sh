@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the main job on the built-in default: a small random-weight
 # Llama model synthesized by the project itself, a short `dbsa eval` of DBSA and its four baselines on
-# TREC, then the report and every chart, all written into out/.
+# TREC, then the report and every chart, all written into out/. With a display (DISPLAY or
+# WAYLAND_DISPLAY set) it opens the desktop studio instead, filled by its --demo run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/packaging/deps-debian.sh"
@@ -9,8 +10,21 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DBSA_BUILD_DIR:-$root/build}"
 dbsa="$build/app/dbsa"
 shared="${DBSA_SHARED_DIR:-$root/../shared}"
+studio="$build/app/dbsa-studio"
 out="$root/out"
 mkdir -p "$out"
+
+# TREC from shared/data when present; otherwise the project's generated demo dataset in the same layout.
+data="$shared/data"
+if [ ! -d "$data/trec" ]; then
+  data="$out/demo-data"
+  echo "run.sh: no datasets at $shared/data (set DBSA_SHARED_DIR): using a generated demo dataset" >&2
+  [ -d "$data/trec" ] || "$dbsa" data demo --out "$data"
+fi
+
+if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ -x "$studio" ]; then
+  exec "$studio" --demo --data-dir "$data"
+fi
 
 # The model: random weights (it cannot answer questions, but exercises every code path at real speed).
 # With the shared fixtures present it gets the real Llama-2 tokenizer, otherwise the built-in one.
@@ -22,13 +36,9 @@ if [ ! -f "$model" ]; then
 fi
 "$dbsa" model info "$model"
 
-if [ ! -d "$shared/data/trec" ]; then
-  echo "run.sh: no datasets at $shared/data (set DBSA_SHARED_DIR): skipping the evaluation" >&2
-  exit 0
-fi
 # A fresh results database each time; the KV block store beside it is reused (cache hits).
 rm -f "$out/results.sqlite" "$out/results.sqlite-wal" "$out/results.sqlite-shm"
-"$dbsa" eval --model "$model" --dataset trec --data-dir "$shared/data" \
+"$dbsa" eval --model "$model" --dataset trec --data-dir "$data" \
   --methods dbsa,full-icl,cached-icl,retrieval-icl,zero-shot \
   --blocks 4 --block-demos 10 --select 2 --sink 1 --prev 2 --runs 2 --test 20 --db "$out/results.sqlite"
 "$dbsa" report --db "$out/results.sqlite" --markdown -o "$out/report.md"

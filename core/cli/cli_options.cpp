@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "cache/cache_key.h"
-#include "engine/cpu_backend.h"
+#include "engine/backend_registry.h"
 #include "util/atomic_file.h"
 #include "util/file_read.h"
 
@@ -13,6 +13,15 @@ void add_weight_options(CLI::App* cmd, WeightArgs& w) {
   cmd->add_option("--threads", w.threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--weights-f32", w.weights_f32,
                 "Keep all weights as F32 (dequantize/expand at load): plain sgemm, twice the memory of F16");
+  add_backend_option(cmd, w.backend);
+}
+
+void add_backend_option(CLI::App* cmd, std::string& backend) {
+  // Any name is accepted here: make_backend reports an unknown or unavailable one in a single line
+  // that says why (e.g. "cuda" in a build without CUDA, or on a machine without a GPU).
+  cmd->add_option("--backend", backend,
+                  "Compute backend: cpu, or cuda where built with CUDA and a GPU exists")
+      ->capture_default_str();
 }
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
@@ -21,8 +30,9 @@ std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, con
     wo.quantized_to = WeightType::F32;
     wo.expand_16bit = true;
   }
-  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo),
-                                      std::make_shared<CpuBackend>(w.threads));
+  // The backend first: a missing GPU should be reported before seconds of weight loading.
+  auto backend = make_backend(w.backend, w.threads);
+  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(backend));
 }
 
 void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag) {

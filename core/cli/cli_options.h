@@ -11,12 +11,15 @@
 
 namespace dbsa::cli {
 
-// --threads and --weights-f32: how a model is loaded for the CPU backend.
+// --threads, --weights-f32 and --backend: how a model is loaded and which backend runs it.
 struct WeightArgs {
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: all cores (CPU backend)
   bool weights_f32 = false;
+  std::string backend = "cpu";  // a name of engine/backend_registry.h ("cpu", "cuda" when built)
 };
 void add_weight_options(CLI::App* cmd, WeightArgs& w);
+// --backend NAME alone (commands that load models their own way).
+void add_backend_option(CLI::App* cmd, std::string& backend);
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w);
 
 // A text given inline or as a file (--text/--text-file, --prompt/--prompt-file), exactly one of them.

@@ -17,8 +17,9 @@
 #include <cblas.h>
 
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "cli/cmd_bench_method.h"
-#include "engine/cpu_backend.h"
+#include "engine/backend_registry.h"
 #include "engine/llama_model.h"
 #include "engine/matmul.h"
 
@@ -33,6 +34,7 @@ struct BenchArgs {
   int n_decode = 32;
   bool json = false;
   bool weights_f32 = false;
+  std::string backend = "cpu";
 };
 
 using Clock = std::chrono::steady_clock;
@@ -114,8 +116,9 @@ std::unique_ptr<LlamaModel> load_model(const BenchArgs& a) {
     wo.quantized_to = WeightType::F32;
     wo.expand_16bit = true;
   }
+  auto backend = make_backend(a.backend, a.threads);  // before loading: a missing GPU fails fast
   std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
-  return std::make_unique<LlamaModel>(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(a.threads));
+  return std::make_unique<LlamaModel>(ModelWeights::load(file, wo), std::move(backend));
 }
 
 std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
@@ -137,12 +140,96 @@ std::string weight_kind(const LlamaModel& m) {
   return "?";
 }
 
+// Device backends (--backend cuda) run whole passes in device memory (engine/forward_runner.h) and are
+// timed on the device clock (CUDA events) next to wall time. No sgemm-peak ratio: the CPU's peak says
+// nothing about a GPU.
+// One pass on the runner: (device seconds, wall seconds) appended to the two lists.
+void timed_pass(ForwardRunner& runner, DeviceTimer& timer, const ForwardRequest& req,
+                std::vector<double>& device, std::vector<double>& wall) {
+  timer.start();
+  const auto t0 = Clock::now();
+  runner.forward(req);
+  device.push_back(timer.stop_seconds());
+  wall.push_back(seconds_since(t0));
+}
+
+void run_prefill_device(const BenchArgs& a, const LlamaModel& model, ForwardRunner& runner) {
+  const auto& hp = model.hparams();
+  const auto timer = runner.device_timer();
+  std::ostringstream js;
+  js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(model)
+     << "\",\"backend\":\"" << a.backend << "\",\"runs\":[";
+  bool first = true;
+  for (int64_t n : parse_list(a.tokens)) {
+    const auto toks = random_tokens(n, hp.n_vocab);
+    const double flops = model.flops(n, AttentionLayout::dense_causal(n).visible_pairs(), false);
+    ForwardRequest req;
+    req.tokens = toks;
+    runner.truncate_cache(0);
+    runner.forward(req);  // warm-up: first-use allocations and cuBLAS heuristics are not the pass
+    std::vector<double> device, wall;
+    for (int r = 0; r < a.repeats; ++r) {
+      runner.truncate_cache(0);
+      timed_pass(runner, *timer, req, device, wall);
+    }
+    const double t = median(device);
+    if (!a.json)
+      std::printf(
+          "prefill %6lld tokens on %s: %9.1f tokens/s  %8.1f GFLOP/s  (median device time of %d runs, "
+          "CUDA events: %.4f s; wall %.4f s)\n",
+          static_cast<long long>(n), a.backend.c_str(), static_cast<double>(n) / t, flops / t / 1e9,
+          a.repeats, t, median(wall));
+    js << (first ? "" : ",") << "{\"tokens\":" << n << ",\"device_seconds\":[";
+    for (size_t i = 0; i < device.size(); ++i) js << (i ? "," : "") << device[i];
+    js << "],\"device_seconds_median\":" << t << ",\"wall_seconds_median\":" << median(wall)
+       << ",\"tokens_per_s\":" << static_cast<double>(n) / t << ",\"gflop\":" << flops / 1e9
+       << ",\"gflops\":" << flops / t / 1e9 << "}";
+    first = false;
+  }
+  js << "]}";
+  if (a.json) std::cout << js.str() << "\n";
+}
+
+void run_decode_device(const BenchArgs& a, const LlamaModel& model, ForwardRunner& runner) {
+  const auto& hp = model.hparams();
+  const auto timer = runner.device_timer();
+  std::ostringstream js;
+  js << "{\"bench\":\"decode\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(model)
+     << "\",\"backend\":\"" << a.backend << "\",\"n_decode\":" << a.n_decode << ",\"runs\":[";
+  bool first = true;
+  for (int64_t n : parse_list(a.tokens)) {
+    const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
+    runner.truncate_cache(0);
+    ForwardRequest req;
+    req.tokens = std::span<const int32_t>(toks).first(static_cast<size_t>(n));
+    runner.forward(req);
+    std::vector<double> device, wall;
+    for (int i = 0; i < a.n_decode; ++i) {
+      ForwardRequest step;
+      step.tokens = std::span<const int32_t>(toks).subspan(static_cast<size_t>(n + i), 1);
+      timed_pass(runner, *timer, step, device, wall);
+    }
+    const double t = median(device);
+    if (!a.json)
+      std::printf(
+          "decode after %6lld tokens on %s: %8.1f tokens/s (median device step %.3f ms, CUDA events; "
+          "wall %.3f ms; %d steps)\n",
+          static_cast<long long>(n), a.backend.c_str(), 1.0 / t, 1e3 * t, 1e3 * median(wall), a.n_decode);
+    js << (first ? "" : ",") << "{\"context_tokens\":" << n << ",\"device_step_seconds_median\":" << t
+       << ",\"wall_step_seconds_median\":" << median(wall) << ",\"tokens_per_s\":" << 1.0 / t << "}";
+    first = false;
+  }
+  js << "]}";
+  if (a.json) std::cout << js.str() << "\n";
+}
+
 void run_prefill(const BenchArgs& a) {
   auto model = load_model(a);
+  if (auto runner = make_forward_runner(a.backend, *model)) return run_prefill_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;
   js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
-     << "\",\"threads\":" << a.threads << ",\"runs\":[";
+     << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"runs\":[";
   bool first = true;
   for (int64_t n : parse_list(a.tokens)) {
     const auto toks = random_tokens(n, hp.n_vocab);
@@ -189,10 +276,12 @@ void run_prefill(const BenchArgs& a) {
 
 void run_decode(const BenchArgs& a) {
   auto model = load_model(a);
+  if (auto runner = make_forward_runner(a.backend, *model)) return run_decode_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;
   js << "{\"bench\":\"decode\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
-     << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode << ",\"runs\":[";
+     << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode
+     << ",\"runs\":[";
   bool first = true;
   for (int64_t n : parse_list(a.tokens)) {
     const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
@@ -226,6 +315,7 @@ void add_common(CLI::App* c, BenchArgs& a) {
   c->add_option("--threads,-t", a.threads, "Threads")->check(CLI::PositiveNumber);
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
   c->add_flag("--weights-f32", a.weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  add_backend_option(c, a.backend);
 }
 
 }  // namespace

@@ -16,10 +16,10 @@
 #include "cli/cli_options.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
-#include "icl/dataset_loaders.h"
-#include "icl/grouping.h"
 #include "icl/pool.h"
+#include "icl/pool_source.h"
 #include "method/cache_builder.h"
+#include "method/pool_encoding.h"
 #include "model/gguf_file.h"
 #include "text/tokenizer.h"
 
@@ -60,47 +60,19 @@ std::function<bool(double)> progress_bar(bool quiet, const std::string& what) {
 }
 
 // The pool's demonstrations, prompt template and labels from the dataset or a pool file.
-void load_pool(const EncodeArgs& a, const Tokenizer& tok, CacheManifest& man, std::vector<Example>& demos) {
-  LoadOptions lo;
-  lo.skip_bad_rows = a.skip_bad_rows;
-  if (!a.dataset.empty() && !a.data_dir.empty()) {
-    const Dataset ds = load_paper_dataset(a.dataset, a.data_dir, lo);
-    if (!ds.skipped.empty()) std::cerr << describe_skips(ds.skipped);
-    man.prompt = ds.prompt;
-    man.labels = ds.labels;
-    if (a.pool_file.empty()) {
-      const int64_t n = a.pool_size > 0 ? a.pool_size : a.blocks * a.block_demos;
-      if (n <= 0) throw std::runtime_error("encode: give --pool-size N or --blocks B (with --block-demos K)");
-      demos = draw_pool(ds.train, static_cast<size_t>(n), a.seed).demos;
-      return;
-    }
-  } else if (!a.dataset.empty()) {
-    man.prompt = paper_template(a.dataset);
-  }
-  if (a.pool_file.empty()) throw std::runtime_error("encode: give --dataset with --data-dir, or --pool-file");
-  if (!a.x_prefix.empty() || !a.y_prefix.empty()) man.prompt = PromptTemplate{a.x_prefix, a.y_prefix};
-  if (man.prompt.y_prefix.empty())
-    throw std::runtime_error(
-        "encode: a pool file needs --dataset (for its template) or --x-prefix/--y-prefix");
-  std::vector<SkippedRow> skipped;
-  demos = load_pool_jsonl(a.pool_file, man.labels, lo, skipped);
-  if (!skipped.empty()) std::cerr << describe_skips(skipped);
-  (void)tok;
-}
-
-Blocks group_pool(const EncodeArgs& a, const std::vector<Example>& demos, const PromptTemplate& prompt,
-                  const Tokenizer& tok, const std::string& grouping, int32_t block_demos) {
-  GroupingInput in;
-  in.demos = &demos;
-  in.prompt = prompt;
-  in.block_demos = static_cast<size_t>(block_demos);
-  in.seed = a.seed;
-  in.token_count = [&tok](const std::string& s) {
-    EncodeOptions eo;
-    eo.add_bos = false;
-    return tok.encode(s, eo).size();
-  };
-  return make_grouping(grouping)->group(in);
+LoadedPool load_pool(const EncodeArgs& a) {
+  PoolSource src;
+  src.dataset = a.dataset;
+  src.data_dir = a.data_dir;
+  src.pool_file = a.pool_file;
+  src.pool_size = a.pool_size > 0 ? a.pool_size : a.blocks * a.block_demos;
+  src.seed = a.seed;
+  src.x_prefix = a.x_prefix;
+  src.y_prefix = a.y_prefix;
+  src.skip_bad_rows = a.skip_bad_rows;
+  LoadedPool pool = load_pool_source(src);
+  if (!pool.skipped.empty()) std::cerr << describe_skips(pool.skipped);
+  return pool;
 }
 
 void print_result(const BuildResult& r, const CacheKey& key, double load_s) {
@@ -151,29 +123,26 @@ void run_encode(const EncodeArgs& a) {
     std::vector<SkippedRow> skipped;
     const auto demos = load_pool_jsonl(a.pool_file, labels, lo, skipped);
     if (!skipped.empty()) std::cerr << describe_skips(skipped);
-    const Blocks blocks = group_pool(a, demos, man.prompt, *tok, key.grouping, key.block_demos);
+    const Blocks blocks =
+        group_pool(demos, man.prompt, *tok, key.grouping, static_cast<size_t>(key.block_demos), a.seed);
     r = append_block_cache(model, *tok, dir, demos, blocks, o);
   } else {
-    CacheManifest man;
-    man.model_path = std::filesystem::absolute(a.model).string();
-    man.model_fingerprint = model_fp;
-    man.tokenizer_fingerprint = tokenizer_fingerprint(*tok);
-    man.dataset = a.dataset.empty() ? "pool-file" : a.dataset;
-    man.seed = a.seed;
-    std::vector<Example> demos;
-    load_pool(a, *tok, man, demos);
-    CacheLayoutSpec spec;
-    spec.block_demos = a.block_demos;
-    spec.grouping = a.grouping;
-    spec.sink_blocks = parse_block_count(a.sink, "--sink");
-    spec.prev_blocks = parse_block_count(a.prev, "--prev");
-    spec.bos = a.bos;
-    spec.dtype = parse_kv_dtype(a.kv_dtype);
-    o.sink_blocks = spec.sink_blocks;
-    o.prev_blocks = spec.prev_blocks;
-    const Blocks blocks = group_pool(a, demos, man.prompt, *tok, a.grouping, a.block_demos);
-    key = block_cache_key(man, demos, spec);
-    r = build_block_cache(model, *tok, CacheStore(a.cache_dir), key, man, demos, blocks, o);
+    const LoadedPool pool = load_pool(a);
+    PoolCacheSpec spec;
+    spec.model_path = a.model;
+    spec.model_fingerprint = model_fp;
+    spec.seed = a.seed;
+    spec.layout.block_demos = a.block_demos;
+    spec.layout.grouping = a.grouping;
+    spec.layout.sink_blocks = parse_block_count(a.sink, "--sink");
+    spec.layout.prev_blocks = parse_block_count(a.prev, "--prev");
+    spec.layout.bos = a.bos;
+    spec.layout.dtype = parse_kv_dtype(a.kv_dtype);
+    const Blocks blocks =
+        group_pool(pool.demos, pool.prompt, *tok, a.grouping, static_cast<size_t>(a.block_demos), a.seed);
+    PoolEncoding e = encode_pool(model, *tok, CacheStore(a.cache_dir), spec, pool, blocks, o);
+    r = std::move(e.build);
+    key = e.key;
   }
   if (r.cancelled) {
     std::cerr << "\ndbsa: encode cancelled; no cache was written\n";

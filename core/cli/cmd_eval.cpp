@@ -7,16 +7,15 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
-#include "eval/eval_inputs.h"
-#include "eval/evaluator.h"
+#include "eval/eval_run.h"
 #include "eval/paper_presets.h"
 #include "eval/sweep.h"
-#include "eval/work_units.h"
 
 namespace dbsa::cli {
 namespace {
@@ -75,6 +74,11 @@ EvalConfig resolve(EvalArgs& a) {
   c.test_indices = a.test_indices;
   c.threads = a.weights.threads;
   c.weights_f32 = a.weights.weights_f32;
+  // Evaluation runs load their models in core/eval, which has no backend choice yet: refuse rather
+  // than silently run on the CPU.
+  if (a.weights.backend != "cpu")
+    throw std::runtime_error("--backend " + a.weights.backend +
+                             ": evaluation runs support only the cpu backend so far");
   c.methods = parse_method_list(a.methods);
   c.sink = parse_count_or_all(a.sink, "--sink");
   c.prev = parse_count_or_all(a.prev, "--prev");
@@ -157,9 +161,6 @@ void print_summary(const EvalSummary& s, const std::vector<EvalConfig>& points, 
 }
 
 void run_points(const std::vector<EvalConfig>& points, const EvalArgs& a) {
-  EvalInputs in = prepare_eval(points);  // nothing is written before this returns
-  const auto units = shard_units(all_work_units(points), points.front().shard);
-
   g_cancel.store(false);
   auto* previous = std::signal(SIGINT, on_eval_sigint);
   struct Restore {
@@ -170,7 +171,7 @@ void run_points(const std::vector<EvalConfig>& points, const EvalArgs& a) {
   EvalCallbacks cb;
   cb.progress = progress_bar(a.quiet, points.size());
   cb.cancel = &g_cancel;
-  const EvalSummary s = run_evaluation(in, points, units, cb);
+  const EvalSummary s = evaluate_points(points, cb);
   if (!a.quiet) std::fprintf(stderr, "\n");
   print_summary(s, points, a.json);
   if (s.interrupted) {

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "engine/backend_registry.h"
 #include "engine/generation.h"
 #include "engine/llama_model.h"
 #include "text/tokenizer.h"
@@ -59,8 +60,14 @@ void run_generate(const GenerateArgs& a) {
     std::cout.flush();
     return true;
   };
-  KvCache cache = model.make_cache(static_cast<int64_t>(prompt.size()) + a.max_tokens);
-  const auto r = generate(model, cache, prompt, go);
+  // A device backend decodes in device memory when it can (engine/forward_runner.h).
+  GenerateResult r;
+  if (auto runner = make_forward_runner(a.weights.backend, model)) {
+    r = generate(*runner, prompt, go);
+  } else {
+    KvCache cache = model.make_cache(static_cast<int64_t>(prompt.size()) + a.max_tokens);
+    r = generate(model, cache, prompt, go);
+  }
   std::cout << "\n";
   std::cerr << "prompt " << prompt.size() << " tokens in " << r.prefill_seconds << " s, " << r.tokens.size()
             << " generated at "

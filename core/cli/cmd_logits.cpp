@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "engine/backend_registry.h"
 #include "engine/llama_model.h"
 #include "engine/sampling.h"
 #include "text/tokenizer.h"
@@ -38,6 +39,11 @@ void run_logits(const LogitsArgs& a) {
   }
   std::vector<float> last;
   KvCache cache = model.make_cache(static_cast<int64_t>(tokens.size()));
+  // A device backend runs the whole pass in device memory when it can (engine/forward_runner.h).
+  const auto runner = make_forward_runner(a.weights.backend, model);
+  const auto run = [&](const ForwardRequest& r) {
+    return runner ? runner->forward(r) : model.forward(cache, r);
+  };
   ForwardRequest req;
   req.tokens = tokens;
   if (pos_out.is_open()) {
@@ -50,9 +56,9 @@ void run_logits(const LogitsArgs& a) {
         if (first + i + 1 == static_cast<int64_t>(tokens.size())) last.assign(row.begin(), row.end());
       }
     };
-    model.forward(cache, req);
+    run(req);
   } else {
-    last = model.forward(cache, req).logits;
+    last = run(req).logits;
   }
   write_f32_file(a.out, last);
   std::cerr << tokens.size() << " tokens, " << vocab << " logits written to " << a.out << "\n";

@@ -1,7 +1,6 @@
 // `dbsa model info` and `dbsa model synth`.
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +8,7 @@
 #include "cli/cli.h"
 #include "model/gguf_file.h"
 #include "model/model_hparams.h"
+#include "model/model_summary.h"
 #include "model/model_synth.h"
 
 namespace dbsa::cli {
@@ -19,32 +19,12 @@ struct InfoArgs {
   bool json = false;
 };
 
-std::string rope_scaling_name(RopeScaling s) {
-  switch (s) {
-    case RopeScaling::None:
-      return "none";
-    case RopeScaling::Linear:
-      return "linear";
-    case RopeScaling::Llama3:
-      return "llama3";
-  }
-  return "?";
-}
-
 void run_info(const InfoArgs& a) {
   auto file = GgufFile::open(a.model);
-  ModelHParams hp = read_hparams(*file);
-  // Counting tensors and bytes per type tells at a glance how a file is quantized (e.g. a Q4_K_M mix).
-  std::map<std::string, std::pair<size_t, uint64_t>> by_type;
-  uint64_t n_params = 0;
-  for (const auto& t : file->tensors()) {
-    auto& e = by_type[std::string(ggml_type_name(t.type))];
-    e.first += 1;
-    e.second += t.n_bytes;
-    n_params += t.n_elements;
-  }
-  std::string tok_model = file->get_string_or("tokenizer.ggml.model", "");
-  std::string tok_pre = file->get_string_or("tokenizer.ggml.pre", "");
+  const ModelSummary sum = summarize_model(*file);
+  const ModelHParams& hp = sum.hparams;
+  const std::string& tok_model = sum.tokenizer_model;
+  const std::string& tok_pre = sum.tokenizer_pre;
   nlohmann::ordered_json j;
   j["file"] = a.model;
   j["file_size"] = file->file_size();
@@ -66,10 +46,11 @@ void run_info(const InfoArgs& a) {
   if (hp.rope_scaling != RopeScaling::None) j["rope_scale_factor"] = hp.rope_scale_factor;
   j["tied_output"] = hp.tied_output;
   j["qkv_bias"] = hp.has_qkv_bias;
-  j["n_params"] = n_params;
-  j["n_tensors"] = file->tensors().size();
+  j["n_params"] = sum.n_params;
+  j["n_tensors"] = sum.n_tensors;
   j["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}};
-  for (const auto& [name, e] : by_type) j["tensor_types"][name] = {{"tensors", e.first}, {"bytes", e.second}};
+  for (const auto& [name, e] : sum.tensor_types)
+    j["tensor_types"][name] = {{"tensors", e.tensors}, {"bytes", e.bytes}};
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return;
@@ -77,7 +58,7 @@ void run_info(const InfoArgs& a) {
   std::cout << "file          " << a.model << " (" << file->file_size() << " bytes, GGUF v" << file->version()
             << ")\n"
             << "architecture  " << hp.arch << (hp.name.empty() ? "" : "  (" + hp.name + ")") << "\n"
-            << "parameters    " << n_params << " in " << file->tensors().size() << " tensors\n"
+            << "parameters    " << sum.n_params << " in " << sum.n_tensors << " tensors\n"
             << "vocab         " << hp.n_vocab << "  tokenizer " << (tok_model.empty() ? "none" : tok_model)
             << (tok_pre.empty() ? "" : " / " + tok_pre) << "\n"
             << "dims          n_embd " << hp.n_embd << ", n_layer " << hp.n_layer << ", n_head " << hp.n_head
@@ -88,8 +69,8 @@ void run_info(const InfoArgs& a) {
             << "output        " << (hp.tied_output ? "tied to token_embd" : "separate output.weight")
             << (hp.has_qkv_bias ? ", q/k/v biases" : "") << "\n"
             << "tensor types ";
-  for (const auto& [name, e] : by_type)
-    std::cout << " " << name << "×" << e.first << " (" << e.second << " B)";
+  for (const auto& [name, e] : sum.tensor_types)
+    std::cout << " " << name << "×" << e.tensors << " (" << e.bytes << " B)";
   std::cout << "\n";
 }
 

@@ -1,28 +1,18 @@
 // `dbsa query`: one query against a KV block cache made by `dbsa encode`: retrieve blocks, assemble
 // their K/V, run the query, decode the label; prints the label, the selected blocks and the timings.
-#include <chrono>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cache/block_cache.h"
-#include "cache/fingerprint.h"
 #include "cli/cli.h"
 #include "cli/cli_options.h"
-#include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
-#include "icl/label_set.h"
-#include "method/cache_builder.h"
-#include "method/cache_manifest.h"
-#include "method/dense_block_retriever.h"
-#include "method/query.h"
+#include "method/cache_session.h"
 #include "model/gguf_file.h"
-#include "text/tokenizer.h"
 
 namespace dbsa::cli {
 namespace {
@@ -81,45 +71,25 @@ void print_json(const Prediction& p, const std::string& retriever, double setup_
 }
 
 void run_query(const QueryArgs& a) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::filesystem::path dir = a.cache;
-  const CacheManifest man = read_manifest(dir);
-  const BlockCache cache = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
-  const std::string model_path = a.model.empty() ? man.model_path : a.model;
-  const std::string fp = fingerprint_file(model_path);
-  if (fp != cache.meta().key.model_fingerprint)
-    throw std::runtime_error("query: " + model_path + " is not the model the cache in " + dir.string() +
-                             " was built with (fingerprint " + fp + ", cache has " +
-                             cache.meta().key.model_fingerprint + ")");
-  std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
-  const auto tok = Tokenizer::from_gguf(*file);
-  if (tokenizer_fingerprint(*tok) != man.tokenizer_fingerprint)
-    throw std::runtime_error("query: the tokenizer of " + model_path + " differs from the cache's (" +
-                             dir.string() + ")");
-  const auto model_ptr = load_llama(file, a.weights);
-  LlamaModel& model = *model_ptr;
-  std::shared_ptr<const Retriever> retriever;
-  if (a.retriever == "bm25")
-    retriever = open_block_bm25(cache);
-  else if (a.retriever == "dense")
-    retriever = open_block_dense(model, *tok, cache,
-                                 a.dense_layer >= 0 ? a.dense_layer : default_embedding_layer(model));
-  else
-    throw std::runtime_error("query: --retriever must be bm25 or dense, got '" + a.retriever + "'");
-  BlockQuery q(model, cache, *tok, man.prompt, make_label_set(*tok, man.labels), retriever);
-  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CacheSessionOptions so;
+  so.model = a.model;
+  so.retriever = a.retriever;
+  so.dense_layer = a.dense_layer;
+  CacheSession session(a.cache, so, [&a](std::shared_ptr<const GgufFile> file) {
+    return load_llama(std::move(file), a.weights);
+  });
 
   QueryConfig cfg;
   cfg.n_select = parse_select(a.select);
   cfg.order = parse_block_order(a.order);
   cfg.keep_logits = !a.logits_out.empty();
   const std::string text = read_text_arg(a.text, "query");
-  const Prediction p = q.run(text, cfg);
+  const Prediction p = session.query().run(text, cfg);
   if (!a.logits_out.empty()) write_f32_file(a.logits_out, p.last_logits);
   if (a.json)
-    print_json(p, a.retriever, setup_s);
+    print_json(p, a.retriever, session.setup_seconds());
   else
-    print_text(p, cache);
+    print_text(p, session.cache());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 namespace dbsa {
 
 class LlamaModel;
+class ForwardRunner;
 
 struct GenerateOptions {
   int32_t max_tokens = 16;
@@ -30,5 +31,7 @@ struct GenerateResult {
 // Appends prompt and continuation to cache (which may already hold context).
 GenerateResult generate(LlamaModel& model, KvCache& cache, std::span<const int32_t> prompt,
                         const GenerateOptions& opts);
+// The same on a device runner (engine/forward_runner.h), appending to the runner's own KV cache.
+GenerateResult generate(ForwardRunner& runner, std::span<const int32_t> prompt, const GenerateOptions& opts);
 
 }  // namespace dbsa

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "engine/cpu_backend.h"
+#include "engine/forward_request.h"
 #include "engine/ops.h"
 
 namespace dbsa {
@@ -49,25 +51,11 @@ ForwardResult LlamaModel::forward(KvCache& cache, const ForwardRequest& req) {
       cache.n_head_kv() != static_cast<int32_t>(w_.hp.n_head_kv))
     throw std::invalid_argument("forward: the KV cache is shaped for another model");
   std::vector<int32_t> default_pos;
-  std::span<const int32_t> positions = req.positions;
-  if (positions.empty()) {
-    const int32_t start = cache.size() ? cache.positions().back() + 1 : 0;
-    default_pos.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) default_pos[static_cast<size_t>(i)] = start + static_cast<int32_t>(i);
-    positions = default_pos;
-  } else if (static_cast<int64_t>(positions.size()) != n) {
-    throw std::invalid_argument("forward: " + std::to_string(positions.size()) + " positions for " +
-                                std::to_string(n) + " tokens");
-  }
+  const std::optional<int32_t> last =
+      cache.size() ? std::optional<int32_t>(cache.positions().back()) : std::nullopt;
+  const std::span<const int32_t> positions = request_positions(req, last, default_pos, "forward");
   const int64_t n_past = cache.size();
-  if (req.layout) {
-    if (req.layout->n_queries != n || req.layout->query_kv_offset != n_past)
-      throw std::invalid_argument("forward: the attention layout is for " +
-                                  std::to_string(req.layout->n_queries) + " queries at KV offset " +
-                                  std::to_string(req.layout->query_kv_offset) + ", the request has " +
-                                  std::to_string(n) + " tokens after " + std::to_string(n_past) + " cached");
-    req.layout->validate(n_past + n);
-  }
+  check_request_layout(req, n_past, "forward");
   if (req.capture) {
     if (req.capture->layer < 0 || req.capture->layer >= static_cast<int32_t>(w_.hp.n_layer) ||
         req.capture->head < 0 || req.capture->head >= static_cast<int32_t>(w_.hp.n_head))

@@ -9,6 +9,7 @@
 
 #include "eval/method_session.h"
 #include "icl/pool.h"
+#include "icl/pool_source.h"
 #include "store/machine_info.h"
 #include "store/results_db.h"
 
@@ -27,18 +28,8 @@ PoolDraw draw_and_group(const EvalInputs& in, const EvalConfig& c, uint64_t seed
   d.demos =
       draw_pool(in.dataset.train, static_cast<size_t>(c.blocks) * static_cast<size_t>(c.block_demos), seed)
           .demos;
-  GroupingInput g;
-  g.demos = &d.demos;
-  g.prompt = in.dataset.prompt;
-  g.block_demos = static_cast<size_t>(c.block_demos);
-  g.seed = seed;
-  const Tokenizer* tok = in.tok.get();
-  g.token_count = [tok](const std::string& s) {
-    EncodeOptions eo;
-    eo.add_bos = false;
-    return tok->encode(s, eo).size();
-  };
-  d.blocks = make_grouping(c.grouping)->group(g);
+  d.blocks =
+      group_pool(d.demos, in.dataset.prompt, *in.tok, c.grouping, static_cast<size_t>(c.block_demos), seed);
   return d;
 }
 

@@ -10,6 +10,7 @@
 #include "cache/cache_store.h"
 #include "icl/grouping.h"
 #include "icl/pool.h"
+#include "icl/pool_source.h"
 #include "method/cache_builder.h"
 #include "method/method_bench.h"
 
@@ -27,17 +28,7 @@ struct ScratchDir {
 
 Blocks group(const std::vector<Example>& demos, const CacheManifest& manifest, const Tokenizer& tok,
              const EncodeBenchConfig& c) {
-  GroupingInput in;
-  in.demos = &demos;
-  in.prompt = manifest.prompt;
-  in.block_demos = static_cast<size_t>(c.block_demos);
-  in.seed = c.seed;
-  in.token_count = [&tok](const std::string& s) {
-    EncodeOptions eo;
-    eo.add_bos = false;
-    return tok.encode(s, eo).size();
-  };
-  return make_grouping(c.grouping)->group(in);
+  return group_pool(demos, manifest.prompt, tok, c.grouping, static_cast<size_t>(c.block_demos), c.seed);
 }
 
 EncodeBenchRun encode_once(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,

@@ -97,10 +97,18 @@ inline std::vector<float> attention(const std::vector<float>& q, const std::vect
   return out;
 }
 
+// One layer's keys (before RoPE) and values, [n][n_head_kv][head_dim] each.
+struct LayerKv {
+  std::vector<float> k;
+  std::vector<float> v;
+};
+
 // Whole-model forward over tokens at positions with a dense mask [n][n] (causal inside it is the
-// caller's business); returns logits of every position [n][n_vocab].
+// caller's business); returns logits of every position [n][n_vocab] and, when kv is given, every
+// layer's K (before RoPE) and V.
 inline std::vector<float> forward(const ModelWeights& mw, const std::vector<int32_t>& tokens,
-                                  const std::vector<int32_t>& pos, const std::vector<char>& mask) {
+                                  const std::vector<int32_t>& pos, const std::vector<char>& mask,
+                                  std::vector<LayerKv>* kv = nullptr) {
   const auto& hp = mw.hp;
   const auto n = static_cast<int64_t>(tokens.size());
   const int64_t E = hp.n_embd, d = hp.head_dim, H = hp.n_head, Hk = hp.n_head_kv, F = hp.n_ff;
@@ -125,6 +133,7 @@ inline std::vector<float> forward(const ModelWeights& mw, const std::vector<int3
     add_bias(q, L.bq, n, H * d);
     add_bias(k, L.bk, n, Hk * d);
     add_bias(v, L.bv, n, Hk * d);
+    if (kv) kv->push_back({k, v});
     for (int64_t t = 0; t < n; ++t) {
       for (int64_t hh = 0; hh < H; ++hh)
         rope_head(q.data() + (t * H + hh) * d, pos[static_cast<size_t>(t)], rp);

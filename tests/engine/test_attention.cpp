@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "array_row_source.h"
 #include "engine/attention.h"
 #include "naive_reference.h"
 
@@ -220,29 +221,7 @@ TEST(AttentionLayout, ValidateRejectsMalformedLayouts) {
   EXPECT_THROW(l.validate(10), std::invalid_argument);
 }
 
-// Rows [0, rows) of K/V arrays laid out like a cache, served as a prefix source.
-class ArrayRowSource final : public KvRowSource {
- public:
-  ArrayRowSource(const std::vector<float>& k, const std::vector<float>& v, int64_t rows, int32_t n_head_kv,
-                 int32_t d)
-      : k_(k), v_(v), rows_(rows), n_head_kv_(n_head_kv), d_(d) {}
-  int64_t rows() const override { return rows_; }
-  void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const override {
-    EXPECT_EQ(layer, 4);
-    EXPECT_LE(first + n, rows_);
-    const auto& src = is_v ? v_ : k_;
-    for (int64_t t = 0; t < n; ++t)
-      std::copy_n(src.data() + ((first + t) * n_head_kv_ + head) * d_, d_, out + t * d_);
-    reads_ += n;
-  }
-  mutable std::atomic<int64_t> reads_{0};
-
- private:
-  const std::vector<float>& k_;
-  const std::vector<float>& v_;
-  int64_t rows_;
-  int32_t n_head_kv_, d_;
-};
+using test::ArrayRowSource;
 
 TEST(Attention, PrefixSourceRowsEqualStoredRows) {
   // DBSA queries read their context from the block store through a prefix source: the same keys must
@@ -268,7 +247,7 @@ TEST(Attention, PrefixSourceRowsEqualStoredRows) {
       a.key_rope = &rp;
       a.key_table = &table;
       attention(pool, a);
-      const ArrayRowSource src(k, v, prefix, s.n_head_kv, s.d);
+      const ArrayRowSource src(k, v, prefix, static_cast<int64_t>(s.n_head_kv) * s.d, s.d, 4);
       a.prefix = &src;
       a.prefix_layer = 4;
       a.prefix_rows = prefix;
@@ -281,7 +260,7 @@ TEST(Attention, PrefixSourceRowsEqualStoredRows) {
       for (size_t i = 0; i < read.size(); ++i)
         ASSERT_NEAR(read[i], stored[i], 1e-6f) << "n_q " << n_q << " prefix " << prefix << " at " << i;
       if (layout.allows(n_q - 1, 0)) {
-        EXPECT_GT(src.reads_.load(), 0);
+        EXPECT_GT(src.rows_read(), 0);
       }
       AttentionArgs plain = a;
       plain.prefix = nullptr;
@@ -298,7 +277,7 @@ TEST(Attention, PrefixSourceNeedsPreRopeKeysAndFits) {
   const std::vector<float> k(64, 0.5f), q(16, 1.0f);
   std::vector<float> out(16);
   const auto layout = AttentionLayout::dense_causal(1, 3);
-  const ArrayRowSource src(k, k, 2, 1, 16);
+  const ArrayRowSource src(k, k, 2, 16, 16, 0);
   AttentionArgs a;
   a.q = q.data();
   a.k = k.data() + 32;

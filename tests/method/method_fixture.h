@@ -1,6 +1,11 @@
 #pragma once
 // Shared inputs of the method tests: the tiny F32 SentencePiece model (random weights, real Llama-2
 // tokenizer), loaded once, and small TREC pools grouped into blocks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +17,7 @@
 #include "icl/grouping.h"
 #include "icl/label_set.h"
 #include "icl/pool.h"
+#include "method/method.h"
 #include "model/gguf_file.h"
 #include "support/test_paths.h"
 #include "text/tokenizer.h"
@@ -61,6 +67,41 @@ inline SmallPool small_pool(size_t n_demos, size_t block_demos, uint64_t seed) {
   p.texts = block_texts(p.demos, p.blocks, trec().prompt);
   p.tokens = tokenize_blocks(*tiny().tok, p.texts, false);
   return p;
+}
+
+// Method inputs over the tiny model and `pool` (TREC manifest, given seed), KV store under cache_root.
+inline MethodInputs method_inputs(const SmallPool& pool, int32_t block_demos, uint64_t seed,
+                                  const std::filesystem::path& cache_root) {
+  MethodInputs in;
+  in.model = tiny().model.get();
+  in.tok = tiny().tok.get();
+  in.manifest.model_path = tiny_model_path();
+  in.manifest.model_fingerprint = "tiny-spm-f32";
+  in.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  in.manifest.dataset = "trec";
+  in.manifest.prompt = trec().prompt;
+  in.manifest.labels = trec().labels;
+  in.manifest.seed = seed;
+  in.demos = pool.demos;
+  in.blocks = pool.blocks;
+  in.layout.block_demos = block_demos;
+  in.cache_root = cache_root;
+  in.chunk_tokens = 64;
+  return in;
+}
+
+inline double max_abs(const std::vector<float>& a) {
+  double m = 0.0;
+  for (const float x : a) m = std::max(m, static_cast<double>(std::fabs(x)));
+  return m;
+}
+
+inline double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0.0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
 }
 
 }  // namespace dbsa::test

@@ -23,22 +23,8 @@ using nlohmann::json;
 using test::tiny;
 
 MethodInputs bench_inputs(const test::SmallPool& pool, const std::filesystem::path& root) {
-  MethodInputs in;
-  in.model = tiny().model.get();
-  in.tok = tiny().tok.get();
-  in.manifest.model_path = test::tiny_model_path();
-  in.manifest.model_fingerprint = "tiny-spm-f32";
-  in.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  in.manifest.dataset = "trec";
-  in.manifest.prompt = test::trec().prompt;
-  in.manifest.labels = test::trec().labels;
-  in.manifest.seed = 5;
-  in.demos = pool.demos;
-  in.blocks = pool.blocks;
-  in.layout.block_demos = 5;
-  in.cache_root = root;
+  MethodInputs in = test::method_inputs(pool, 5, 5, root);
   in.query.n_select = 2;
-  in.chunk_tokens = 64;
   return in;
 }
 

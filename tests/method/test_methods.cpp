@@ -16,36 +16,13 @@ namespace {
 
 using test::tiny;
 
-double max_abs(const std::vector<float>& a) {
-  double m = 0.0;
-  for (const float x : a) m = std::max(m, static_cast<double>(std::fabs(x)));
-  return m;
-}
-double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double m = 0.0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
+using test::max_abs;
+using test::max_diff;
 
 MethodInputs inputs(const test::SmallPool& pool, size_t block_demos, const std::string& scratch) {
-  MethodInputs in;
-  in.model = tiny().model.get();
-  in.tok = tiny().tok.get();
-  in.manifest.model_path = test::tiny_model_path();
-  in.manifest.model_fingerprint = "tiny-spm-f32";
-  in.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  in.manifest.dataset = "trec";
-  in.manifest.prompt = test::trec().prompt;
-  in.manifest.labels = test::trec().labels;
-  in.manifest.seed = 21;
-  in.demos = pool.demos;
-  in.blocks = pool.blocks;
-  in.layout.block_demos = static_cast<int32_t>(block_demos);
-  in.cache_root = test::scratch_dir(scratch);
+  MethodInputs in =
+      test::method_inputs(pool, static_cast<int32_t>(block_demos), 21, test::scratch_dir(scratch));
   in.query.keep_logits = true;
-  in.chunk_tokens = 64;
   return in;
 }
 

@@ -20,18 +20,8 @@ namespace {
 
 using test::tiny;
 
-double max_abs(const std::vector<float>& a) {
-  double m = 0.0;
-  for (const float x : a) m = std::max(m, static_cast<double>(std::fabs(x)));
-  return m;
-}
-double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double m = 0.0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
+using test::max_abs;
+using test::max_diff;
 
 std::vector<int32_t> ids(const std::vector<SelectedBlock>& s) {
   std::vector<int32_t> v;

@@ -1,0 +1,5 @@
+#include "ui/studio_app.h"
+
+int main(int argc, char** argv) {
+  return dbsa::ui::run_studio(argc, argv);
+}

@@ -1,0 +1,76 @@
+#include "engine/backend_registry.h"
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine/cpu_backend.h"
+
+namespace dbsa {
+
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, BackendMaker> makers;
+  std::map<std::string, ForwardRunnerMaker> runners;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+void register_backend(const std::string& name, BackendMaker make) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.makers[name] = std::move(make);
+}
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> out{"cpu"};
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  for (const auto& [name, make] : r.makers)
+    if (name != "cpu") out.push_back(name);
+  return out;
+}
+
+std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads) {
+  BackendMaker make;
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    if (auto it = r.makers.find(name); it != r.makers.end()) make = it->second;
+  }
+  if (make) return make(n_threads);
+  if (name == "cpu") return std::make_shared<CpuBackend>(n_threads);
+  std::string known;
+  for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
+  if (name == "cuda")
+    throw std::runtime_error(
+        "backend 'cuda' is not in this build (configure with -DDBSA_WITH_CUDA=ON where nvcc is "
+        "installed); available: " +
+        known);
+  throw std::runtime_error("unknown backend '" + name + "'; available: " + known);
+}
+
+void register_forward_runner(const std::string& name, ForwardRunnerMaker make) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.runners[name] = std::move(make);
+}
+
+std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, const LlamaModel& model) {
+  ForwardRunnerMaker make;
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    if (auto it = r.runners.find(name); it != r.runners.end()) make = it->second;
+  }
+  return make ? make(model) : nullptr;
+}
+
+}  // namespace dbsa

@@ -1,0 +1,35 @@
+#pragma once
+// Backends by name, so that callers (the CLI's --backend, the GUI) choose one without depending on
+// it at compile time: "cpu" is always present; layers above core register theirs (kernels/ adds
+// "cuda" when the CUDA backend is built, see dbsa::cuda::register_cuda_backend).
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/forward_runner.h"
+
+namespace dbsa {
+
+// Creates a backend; n_threads is the CPU backend's pool size (0: all cores), ignored by others.
+using BackendMaker = std::function<std::shared_ptr<Backend>(int n_threads)>;
+
+// Adds (or replaces) the backend called name.
+void register_backend(const std::string& name, BackendMaker make);
+
+// The registered names, "cpu" first.
+std::vector<std::string> backend_names();
+
+// Creates the named backend. Throws std::runtime_error naming the backend and what is available when
+// it is unknown (for "cuda": that this build has no CUDA backend), and passes on the maker's error
+// when it cannot start (e.g. no device).
+std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads = 0);
+
+// Device-resident forward passes by backend name (see forward_runner.h); none for "cpu".
+using ForwardRunnerMaker = std::function<std::unique_ptr<ForwardRunner>(const LlamaModel& model)>;
+void register_forward_runner(const std::string& name, ForwardRunnerMaker make);
+// The named backend's runner over `model` (which must outlive it), or null when it has none.
+std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, const LlamaModel& model);
+
+}  // namespace dbsa

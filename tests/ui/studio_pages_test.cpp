@@ -1,0 +1,311 @@
+// Each page of the studio driven as a user would, headless: the fixture model, a 4×5 TREC pool, a
+// cache (S=1, P=1) in a fresh store, a test query, its attention map, an evaluation and chart export.
+#include <gtest/gtest.h>
+
+#include <QFile>
+#include <QImage>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTimer>
+#include <QXmlStreamReader>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+
+#include "chart_test_db.h"
+#include "studio_test_support.h"
+#include "ui/attention_page.h"
+#include "ui/block_table_model.h"
+#include "ui/cache_list_model.h"
+#include "ui/charts_page.h"
+#include "ui/demo_table_model.h"
+#include "ui/job_progress_widget.h"
+#include "ui/label_histogram_model.h"
+#include "ui/retrieved_demo_model.h"
+#include "ui/run_table_model.h"
+#include "ui/runs_page.h"
+#include "ui/selected_block_model.h"
+
+namespace dbsa::test {
+namespace {
+
+std::string head_bytes(const QString& file, qint64 n) {
+  QFile f(file);
+  return f.open(QIODevice::ReadOnly) ? f.read(n).toStdString() : std::string();
+}
+
+TEST(ModelPageTest, ShowsTheFixtureModelAndGenerates) {
+  Studio s("model-page", Step::Model);
+  ASSERT_TRUE(s.state().model().has_value());
+  const std::string info = s.window->model_page().info_text().toStdString();
+  EXPECT_NE(info.find("architecture: llama"), std::string::npos) << info;
+  EXPECT_NE(info.find("n_embd 64, n_layer 2, n_head 4, n_head_kv 2"), std::string::npos) << info;
+  EXPECT_NE(info.find("quantization: F32"), std::string::npos) << info;
+  EXPECT_NE(info.find("tokenizer: llama"), std::string::npos) << info;
+  EXPECT_NE(info.find("32000 tokens"), std::string::npos) << info;
+  s.window->model_page().generate("The capital of France is", 4);
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  const QString out = s.window->model_page().output_text();
+  EXPECT_TRUE(out.startsWith("The capital of France is")) << out.toStdString();
+  EXPECT_GT(out.size(), QString("The capital of France is").size());
+}
+
+TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {
+  need_studio_app();
+  const auto dir = scratch_dir("bad-model");
+  const auto bad = dir / "broken.gguf";
+  { std::ofstream(bad) << "GGUF but not really"; }
+  ui::MainWindow w;
+  w.model_page().open_model(QString::fromStdString(bad.string()));
+  const std::string error = wait_job(w.state().job());
+  EXPECT_NE(error.find("broken.gguf"), std::string::npos) << error;
+  EXPECT_FALSE(w.state().model().has_value());
+  auto* box = w.findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(box, nullptr);
+  EXPECT_EQ(box->text().toStdString(), error);
+}
+
+TEST(PoolPageTest, LoadsTrecWithHistogramAndBlockPreview) {
+  Studio s("pool-page", Step::Pool);
+  auto& page = s.window->pool_page();
+  ASSERT_TRUE(s.state().pool().has_value());
+  EXPECT_EQ(page.demos().rowCount(), 20);
+  EXPECT_EQ(page.histogram().rowCount(), 6);
+  int64_t total = 0;
+  for (int r = 0; r < page.histogram().rowCount(); ++r) total += page.histogram().count(r);
+  EXPECT_EQ(total, 20);
+  ASSERT_EQ(page.blocks().rowCount(), 4);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(page.blocks().row(r).demos, 5);
+    EXPECT_GT(page.blocks().row(r).tokens, 20);
+  }
+  EXPECT_EQ(s.state().pool()->tests.size(), 250u);  // the paper's TREC test subset
+
+  ui::PoolRequest r = page.request();
+  r.grouping = "balanced";
+  page.set_request(r);
+  page.regroup();
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  EXPECT_EQ(s.state().pool()->grouping, "balanced");
+  EXPECT_EQ(page.blocks().rowCount(), 4);
+  EXPECT_EQ(page.demos().rowCount(), 20);  // the same pool
+}
+
+TEST(PoolPageTest, AMissingDataFolderIsReported) {
+  Studio s("pool-missing", Step::Model);
+  ui::PoolRequest r;
+  r.data_dir = QString::fromStdString((s.scratch / "no-data").string());
+  s.window->pool_page().set_request(r);
+  s.window->pool_page().load_pool();
+  const std::string error = wait_job(s.state().job());
+  EXPECT_NE(error.find("no-data"), std::string::npos) << error;
+}
+
+TEST(CachePageTest, BuildsListsVerifiesAndDeletes) {
+  Studio s("cache-page", Step::Cache);
+  auto& page = s.window->cache_page();
+  ASSERT_FALSE(s.state().cache_dir().empty());
+  ASSERT_EQ(page.caches().rowCount(), 1);
+  EXPECT_EQ(page.caches().row(0).summary.dir, s.state().cache_dir());
+  EXPECT_EQ(page.caches().row(0).summary.n_blocks, 4);
+  EXPECT_EQ(page.caches().data(page.caches().index(0, ui::CacheListModel::Layout)).toString(),
+            "S=1 P=1, 5/block, in-order, f16");
+  EXPECT_EQ(page.progress().value(), 1000);
+  page.verify_cache(0);
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  EXPECT_TRUE(page.verify_text().contains("all 4 blocks intact")) << page.verify_text().toStdString();
+  const auto dir = s.state().cache_dir();
+  page.delete_cache(0);
+  EXPECT_EQ(page.caches().rowCount(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_TRUE(s.state().cache_dir().empty());
+}
+
+TEST(CachePageTest, CancelLeavesNoPartialCacheAndTheUiResponsive) {
+  Studio s("cache-cancel", Step::Pool);
+  auto& page = s.window->cache_page();
+  auto& job = s.state().job();
+  const auto root = s.scratch / "store";
+  page.set_store_root(QString::fromStdString(root.string()));
+  ui::CacheRequest r;
+  r.chunk = 16;  // many progress points, so the cancel lands mid-build
+  page.set_request(r);
+  QSignalSpy cancelled(&job, &ui::BackgroundJob::cancelled);
+  // The event loop keeps turning while the worker encodes: a timer armed now fires during the build.
+  int ticks = 0;
+  QTimer timer;
+  QObject::connect(&timer, &QTimer::timeout, [&ticks] { ++ticks; });
+  timer.start(0);
+  const auto t0 = std::chrono::steady_clock::now();
+  page.build_cache();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));  // returned at once
+  ASSERT_TRUE(job.running());
+  page.progress().cancel_button()->click();
+  EXPECT_EQ(wait_job(job), "");
+  EXPECT_EQ(cancelled.count(), 1);
+  EXPECT_GT(ticks, 0);
+  EXPECT_TRUE(s.state().cache_dir().empty());
+  EXPECT_EQ(page.caches().rowCount(), 0);
+  if (std::filesystem::exists(root))
+    for (const auto& e : std::filesystem::directory_iterator(root))
+      ADD_FAILURE() << "left behind: " << e.path();
+}
+
+TEST(QueryPageTest, TheRetrievalTableShowsTheSelectedBlocks) {
+  Studio s("query-page", Step::Query);
+  auto& page = s.window->query_page();
+  ASSERT_TRUE(s.state().query().has_value());
+  const auto& q = *s.state().query();
+  EXPECT_FALSE(q.gold.empty());
+  ASSERT_EQ(page.selected().rowCount(), 3);
+  EXPECT_EQ(page.selected().block(0).block, 0);  // the sink first
+  EXPECT_TRUE(page.selected().block(0).forced);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_EQ(page.selected().block(r).block, q.prediction.blocks[size_t(r)].block);
+    EXPECT_GT(page.selected().block(r).n_tokens, 0);
+  }
+  EXPECT_EQ(page.demos().rowCount(), 15);  // 3 blocks × 5 demonstrations
+  for (int r = 0; r < 15; ++r)
+    EXPECT_FALSE(page.demos().data(page.demos().index(r, ui::RetrievedDemoModel::Text)).toString().isEmpty());
+  const std::string text = page.result_text().toStdString();
+  EXPECT_NE(text.find("gold " + q.gold), std::string::npos) << text;
+  EXPECT_NE(text.find(q.prediction.label), std::string::npos) << text;
+  EXPECT_NE(text.find("retrieval "), std::string::npos) << text;
+}
+
+TEST(QueryPageTest, DenseRetrievalScoresTheBlocksWithTheModel) {
+  Studio s("query-dense", Step::Query);
+  auto& page = s.window->query_page();
+  const auto bm25_session = s.state().session();
+  page.set_retriever("dense");
+  page.run_query("Who wrote Hamlet ?");
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  ASSERT_NE(s.state().session(), bm25_session);  // a new session with the dense retriever
+  EXPECT_EQ(s.state().session()->retriever_name(), "dense");
+  EXPECT_EQ(page.selected().headerData(ui::SelectedBlockModel::Score, Qt::Horizontal).toString(),
+            "dense score");
+  ASSERT_EQ(page.selected().rowCount(), 3);
+  EXPECT_TRUE(s.state().query()->gold.empty());  // a typed query has no gold label
+  bool scored = false;
+  for (int r = 1; r < 3; ++r) scored = scored || page.selected().block(r).score != 0.0;
+  EXPECT_TRUE(scored);
+}
+
+TEST(AttentionPageTest, BlockLayoutAndANonEmptyAttentionMap) {
+  Studio s("attention-page", Step::Query);
+  auto& page = s.window->attention_page();
+  using L = ui::BlockLink;
+  ASSERT_EQ(page.layout_blocks(), 4);
+  // S=1, P=1: block 3 sees the sink, block 2 and itself; nothing above the diagonal.
+  EXPECT_EQ(page.layout_cell(0, 0), L::Self);
+  EXPECT_EQ(page.layout_cell(3, 0), L::Sink);
+  EXPECT_EQ(page.layout_cell(3, 1), L::None);
+  EXPECT_EQ(page.layout_cell(3, 2), L::Previous);
+  EXPECT_EQ(page.layout_cell(3, 3), L::Self);
+  EXPECT_EQ(page.layout_cell(1, 2), L::None);
+
+  const auto& q = *s.state().query();
+  ASSERT_GT(page.map_nonzero(), 0);
+  EXPECT_EQ(page.map_rows(), static_cast<int>(q.query_tokens.size()));
+  EXPECT_EQ(page.map_columns(), static_cast<int>(q.context_tokens.size() + q.query_tokens.size()));
+  // Softmax rows: every query token's weights sum to one over the keys it sees.
+  for (const auto& row : q.capture.weights) {
+    double sum = 0;
+    for (float w : row) sum += w;
+    EXPECT_NEAR(sum, 1.0, 1e-3);
+  }
+  EXPECT_TRUE(page.hover_text(0, 0).contains("block 0")) << page.hover_text(0, 0).toStdString();
+  EXPECT_TRUE(page.hover_text(-1, 0).isEmpty());
+
+  const auto first_weights = q.capture.weights;  // `q` is replaced by the next query
+  page.set_head(1, 3);  // asks the Query page to run the query again with another head
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  EXPECT_EQ(s.state().query()->capture.layer, 1);
+  EXPECT_EQ(s.state().query()->capture.head, 3);
+  EXPECT_NE(s.state().query()->capture.weights, first_weights);
+}
+
+TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
+  Studio s("runs-page", Step::Pool);
+  auto& page = s.window->runs_page();
+  const auto db = s.scratch / "results.sqlite";
+  page.set_db(QString::fromStdString(db.string()));
+  ui::RunRequest r;
+  r.methods = "dbsa,zero-shot";
+  r.blocks = 2;
+  r.block_demos = 4;
+  r.select = 2;
+  r.test = 3;
+  page.set_request(r);
+  page.start_eval();
+  EXPECT_EQ(wait_job(s.state().job(), 120000), "");
+  ASSERT_EQ(page.runs().rowCount(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(page.runs().row(i).record.status, RunStatus::Finished);
+    ASSERT_TRUE(page.runs().row(i).aggregates.has_value());
+    EXPECT_EQ(page.runs().row(i).aggregates->n, 3);
+  }
+  EXPECT_TRUE(page.summary_text().contains("2 runs")) << page.summary_text().toStdString();
+}
+
+TEST(ChartsPageTest, DrawsAndExportsPngPdfSvg) {
+  need_studio_app();
+  const auto db = write_chart_test_db("charts-page");
+  ui::ChartsPage page;
+  page.set_db(QString::fromStdString(db.string()));
+  page.set_kind("latency-query");
+  page.set_kind("accuracy");
+  EXPECT_EQ(page.redraw(), 3);  // dbsa, full-icl, zero-shot
+  const QString dir = QString::fromStdString(db.parent_path().string());
+  page.export_to(dir + "/a.png", 640, 400);
+  QImage img(dir + "/a.png");
+  ASSERT_FALSE(img.isNull());
+  EXPECT_EQ(img.size(), QSize(640, 400));
+  page.export_to(dir + "/a.pdf", 640, 400);
+  EXPECT_EQ(head_bytes(dir + "/a.pdf", 5), "%PDF-");
+  page.export_to(dir + "/a.svg", 640, 400);
+  QFile svg(dir + "/a.svg");
+  ASSERT_TRUE(svg.open(QIODevice::ReadOnly));
+  QXmlStreamReader xml(&svg);
+  ASSERT_TRUE(xml.readNextStartElement());
+  EXPECT_EQ(xml.name().toString(), "svg");
+  EXPECT_THROW(page.export_to(dir + "/a.gif", 640, 400), std::exception);
+
+  page.set_db(dir + "/absent.sqlite");
+  EXPECT_EQ(page.redraw(), 0);
+}
+
+TEST(MainWindowTest, PagesShortcutsAndPalettes) {
+  need_studio_app();
+  ui::MainWindow w;
+  for (const QString& name : ui::MainWindow::page_names()) {
+    EXPECT_TRUE(w.set_page(name));
+    EXPECT_EQ(w.page(), name);
+  }
+  EXPECT_FALSE(w.set_page("nope"));
+  w.set_dark(true);
+  EXPECT_LT(QApplication::palette().color(QPalette::Window).lightness(), 80);
+  w.set_dark(false);
+  EXPECT_GT(QApplication::palette().color(QPalette::Window).lightness(), 160);
+}
+
+TEST(MainWindowTest, SettingsPersistAcrossSessions) {
+  need_studio_app();  // QStandardPaths test mode: the settings file is a test one, not the user's
+  const QString root = QString::fromStdString((scratch_dir("settings") / "store").string());
+  {
+    ui::MainWindow w;
+    w.set_dark(true);
+    w.set_page("charts");
+    w.cache_page().set_store_root(root);
+    w.close();  // saves
+  }
+  ui::MainWindow again;
+  EXPECT_EQ(again.page(), "charts");
+  EXPECT_EQ(QString::fromStdString(again.state().store_root().string()), root);
+  EXPECT_LT(QApplication::palette().color(QPalette::Window).lightness(), 80);
+  again.set_dark(false);
+  again.close();
+}
+
+}  // namespace
+}  // namespace dbsa::test

@@ -1,0 +1,61 @@
+#pragma once
+// Attention page. Left: the block layout of pre-encoding as a matrix of blocks (row = a block's
+// tokens, column = the block they may attend to: sink, previous or self, each in its colour) from the
+// chosen cache's S and P. Right: for the last query, the real softmax weights of a chosen layer/head,
+// every query token (rows) over the tokens of the selected blocks and the query (columns), with block
+// boundaries marked; wheel zooms, drag pans, hovering names the token and its weight.
+// QCustomPlot lives only in attention_page.cpp (slow to compile).
+#include <QString>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPColorScale;
+class QLabel;
+class QSpinBox;
+
+namespace dbsa::ui {
+
+class StudioState;
+
+// What a cell of the block layout matrix holds.
+enum class BlockLink { None = 0, Previous = 1, Sink = 2, Self = 3 };
+
+class AttentionPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionPage(StudioState& state, QWidget* parent = nullptr);
+
+  // The layout matrix shown (row-major, n × n) and its size.
+  int layout_blocks() const { return layout_n_; }
+  BlockLink layout_cell(int row, int col) const;
+  // Cells of the attention map with a non-zero weight, and the map's size.
+  int64_t map_nonzero() const { return map_nonzero_; }
+  int map_rows() const { return map_rows_; }
+  int map_columns() const { return map_cols_; }
+  // The tooltip text of map cell (query row, key column), empty outside the map.
+  QString hover_text(int row, int column) const;
+  void set_head(int layer, int head);  // and asks for the query again
+
+ signals:
+  void recapture_requested();
+
+ private:
+  void show_layout();
+  void show_map();
+
+  StudioState& state_;
+  QSpinBox* layer_;
+  QSpinBox* head_;
+  QLabel* caption_;
+  QCustomPlot* layout_plot_;
+  QCustomPlot* map_plot_;
+  QCPColorScale* scale_ = nullptr;
+  std::vector<BlockLink> layout_;
+  int layout_n_ = 0;
+  int64_t map_nonzero_ = 0;
+  int map_rows_ = 0, map_cols_ = 0;
+  std::vector<QString> token_text_;  // per map column
+  std::vector<int> token_block_;     // per map column: selected block index, -1 for query tokens
+};
+
+}  // namespace dbsa::ui

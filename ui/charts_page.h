@@ -1,0 +1,41 @@
+#pragma once
+// Charts page: the five chart kinds of `dbsa chart` drawn live from the results database (wheel zooms,
+// drag pans), exported as PNG, PDF or SVG at a chosen size through the same export code as the CLI.
+// QCustomPlot lives only in charts_page.cpp (slow to compile).
+#include <QWidget>
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QVBoxLayout;
+
+namespace dbsa::ui {
+
+class ChartsPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ChartsPage(QWidget* parent = nullptr);
+
+  void set_db(const QString& file);  // and redraws
+  void set_kind(const QString& kind);
+  // Draws the chosen kind; returns the number of method series (0 and the reason in note_text() when
+  // the database has nothing to draw).
+  int redraw();
+  // Throws (naming the file) like `dbsa chart` when the file cannot be written.
+  void export_to(const QString& file, int width, int height);
+  QString note_text() const;
+
+ private:
+  QString db_;
+  QComboBox* kind_;
+  QLineEdit* dataset_;
+  QSpinBox* width_;
+  QSpinBox* height_;
+  QLabel* note_;
+  QVBoxLayout* plot_box_;
+  QCustomPlot* plot_ = nullptr;
+};
+
+}  // namespace dbsa::ui

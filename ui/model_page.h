@@ -1,0 +1,46 @@
+#pragma once
+// Model page: open a GGUF file (architecture, dimensions, tensor types/quantization, size, tokenizer)
+// and try it with a prompt: generation streams into the page as tokens come, and can be cancelled.
+#include <QWidget>
+
+class QFormLayout;
+class QLabel;
+class QPlainTextEdit;
+class QSpinBox;
+class QCheckBox;
+class QPushButton;
+
+namespace dbsa::ui {
+
+class StudioState;
+
+class ModelPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ModelPage(StudioState& state, QWidget* parent = nullptr);
+
+  // Loads in the background; the state's model_changed() (or the job's failed()) follows.
+  void open_model(const QString& path);
+  void generate(const QString& prompt, int max_tokens);
+  QString info_text() const;  // the fields shown, one "name: value" per line
+  QString output_text() const;
+
+ signals:
+  void model_opened(const QString& path);  // for the recent-files list
+
+ private:
+  void show_model();
+  void set_field(int row, const QString& value);
+
+  StudioState& state_;
+  QFormLayout* form_;
+  QList<QLabel*> values_;
+  QPlainTextEdit* prompt_;
+  QSpinBox* max_tokens_;
+  QCheckBox* greedy_;
+  QPushButton* generate_;
+  QPlainTextEdit* output_;
+  QLabel* stats_;
+};
+
+}  // namespace dbsa::ui

@@ -1,0 +1,51 @@
+#pragma once
+// Runs page: start a `dbsa eval` of the open model on the pool's dataset (a paper preset fills the pool
+// knobs, or set them by hand), watch its progress with ETA (cancel marks the current run interrupted
+// and keeps the finished ones), and browse the runs of the results database.
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace dbsa::ui {
+
+class StudioState;
+class RunTableModel;
+
+struct RunRequest {
+  QString methods = QStringLiteral("dbsa,full-icl,cached-icl,retrieval-icl,zero-shot");
+  int blocks = 4, block_demos = 5, select = 2, sink = 1, prev = 2, runs = 1, test = 20;
+};
+
+class RunsPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunsPage(StudioState& state, QWidget* parent = nullptr);
+
+  void set_db(const QString& file);
+  QString db() const;
+  void set_request(const RunRequest& r);
+  void apply_preset(const QString& name);  // fills the knobs for the pool's dataset
+  void start_eval();
+  void refresh();
+
+  RunTableModel& runs() { return *runs_; }
+  QString summary_text() const;
+
+ signals:
+  void db_changed(const QString& file);
+  void eval_finished(const QString& file);
+
+ private:
+  StudioState& state_;
+  QComboBox* preset_;
+  QLineEdit* methods_;
+  QSpinBox *blocks_, *block_demos_, *select_, *sink_, *prev_, *runs_n_, *test_;
+  QLineEdit* db_;
+  QLabel* summary_;
+  RunTableModel* runs_;
+};
+
+}  // namespace dbsa::ui

@@ -1,0 +1,61 @@
+#include "ui/studio_state.h"
+
+#include "engine/cpu_backend.h"
+
+namespace dbsa::ui {
+
+StudioState::StudioState(QObject* parent) : QObject(parent) {}
+
+void StudioState::set_model(OpenModel m) {
+  model_ = std::move(m);
+  Q_EMIT model_changed();
+}
+
+void StudioState::set_pool(PoolBlocks p) {
+  pool_ = std::move(p);
+  Q_EMIT pool_changed();
+  Q_EMIT blocks_changed();
+}
+
+void StudioState::set_blocks(PoolBlocks p) {
+  if (!pool_) return;
+  p.pool = pool_->pool;
+  p.tests = std::move(pool_->tests);
+  p.data_dir = pool_->data_dir;
+  pool_ = std::move(p);
+  Q_EMIT blocks_changed();
+}
+
+void StudioState::set_store_root(std::filesystem::path root) {
+  store_root_ = std::move(root);
+  Q_EMIT store_changed();
+}
+
+void StudioState::set_cache_dir(std::filesystem::path dir) {
+  if (dir == cache_dir_) return;
+  cache_dir_ = std::move(dir);
+  session_.reset();
+  Q_EMIT cache_changed();
+}
+
+void StudioState::set_session(std::shared_ptr<CacheSession> s) {
+  session_ = std::move(s);
+}
+
+void StudioState::set_query(QueryOutcome q) {
+  query_ = std::move(q);
+  Q_EMIT query_changed();
+}
+
+void StudioState::set_capture_head(int32_t layer, int32_t head) {
+  capture_layer_ = layer;
+  capture_head_ = head;
+  Q_EMIT capture_head_changed();
+}
+
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file) {
+  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), {}),
+                                      std::make_shared<CpuBackend>(0));
+}
+
+}  // namespace dbsa::ui

@@ -1,0 +1,105 @@
+#pragma once
+// What the studio's pages share: the open model, the pool and its blocks, the KV store and the chosen
+// cache with an open query session, the last query's result, and the one background job (the engine's
+// forward pass is not thread-safe, so heavy work runs one job at a time). Pages read it and react to
+// its signals; only the publish step of a job (on the GUI thread) changes it.
+#include <QObject>
+#include <QString>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "engine/llama_model.h"
+#include "icl/dataset.h"
+#include "icl/grouping.h"
+#include "icl/pool_source.h"
+#include "method/cache_session.h"
+#include "method/prediction.h"
+#include "model/gguf_file.h"
+#include "model/model_summary.h"
+#include "text/tokenizer.h"
+#include "ui/background_job.h"
+
+namespace dbsa::ui {
+
+struct OpenModel {
+  std::filesystem::path path;
+  std::shared_ptr<const GgufFile> file;
+  std::shared_ptr<const Tokenizer> tok;
+  std::shared_ptr<LlamaModel> model;
+  ModelSummary summary;
+};
+
+struct PoolBlocks {
+  std::shared_ptr<const LoadedPool> pool;
+  Blocks blocks;
+  std::vector<std::string> block_texts;  // as pre-encoding sees them
+  std::vector<size_t> block_tokens;      // tokens of each block's segment
+  std::string grouping = "in-order";
+  int32_t block_demos = 5;
+  uint64_t seed = 0;
+  std::filesystem::path data_dir;  // the dataset's folder (empty for a pool file)
+  std::vector<Example> tests;      // test queries of the pool's dataset (empty for a pool file)
+};
+
+struct QueryOutcome {
+  std::string text;
+  std::string gold;  // empty when the query was typed
+  Prediction prediction;
+  std::vector<int32_t> context_tokens;  // of the selected blocks, in context order
+  std::vector<int32_t> query_tokens;
+  AttentionCapture capture;  // layer/head chosen on the Attention page, every query token
+};
+
+class StudioState : public QObject {
+  Q_OBJECT
+ public:
+  explicit StudioState(QObject* parent = nullptr);
+
+  BackgroundJob& job() { return job_; }
+  const std::optional<OpenModel>& model() const { return model_; }
+  const std::optional<PoolBlocks>& pool() const { return pool_; }
+  const std::filesystem::path& store_root() const { return store_root_; }
+  const std::filesystem::path& cache_dir() const { return cache_dir_; }
+  std::shared_ptr<CacheSession> session() const { return session_; }
+  const std::optional<QueryOutcome>& query() const { return query_; }
+  // Layer and query head whose weights the next query captures.
+  int32_t capture_layer() const { return capture_layer_; }
+  int32_t capture_head() const { return capture_head_; }
+
+  void set_model(OpenModel m);
+  void set_pool(PoolBlocks p);
+  // A new grouping of the same pool (blocks, texts and token counts of `p`; its pool, data folder and
+  // tests are kept).
+  void set_blocks(PoolBlocks p);
+  void set_store_root(std::filesystem::path root);
+  // Selecting another cache drops the open session (the next query opens one).
+  void set_cache_dir(std::filesystem::path dir);
+  void set_session(std::shared_ptr<CacheSession> s);
+  void set_query(QueryOutcome q);
+  void set_capture_head(int32_t layer, int32_t head);
+
+ signals:
+  void model_changed();
+  void pool_changed();
+  void blocks_changed();
+  void store_changed();
+  void cache_changed();
+  void query_changed();
+  void capture_head_changed();
+
+ private:
+  BackgroundJob job_;
+  std::optional<OpenModel> model_;
+  std::optional<PoolBlocks> pool_;
+  std::filesystem::path store_root_, cache_dir_;
+  std::shared_ptr<CacheSession> session_;
+  std::optional<QueryOutcome> query_;
+  int32_t capture_layer_ = 0, capture_head_ = 0;
+};
+
+// The model loader the studio uses everywhere (CPU backend, all cores, weights as stored).
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file);
+
+}  // namespace dbsa::ui
