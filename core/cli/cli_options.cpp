@@ -25,14 +25,7 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 }
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
-  WeightLoadOptions wo;
-  if (w.weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  // The backend first: a missing GPU should be reported before seconds of weight loading.
-  auto backend = make_backend(w.backend, w.threads);
-  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(backend));
+  return load_model(std::move(file), w.backend, w.threads, w.weights_f32);
 }
 
 void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag) {

@@ -13,7 +13,6 @@
 #include "cache/fingerprint.h"
 #include "cli/cli.h"
 #include "cli/cmd_bench_method.h"
-#include "engine/cpu_backend.h"
 #include "icl/dataset_loaders.h"
 #include "icl/pool.h"
 #include "method/method_bench.h"
@@ -28,7 +27,7 @@ struct BenchDbsaArgs {
   int64_t blocks = 16;
   int32_t block_demos = 50;
   int queries = 10;
-  int threads = 0;
+  WeightArgs weights;
   uint64_t seed = 0;
   bool json = false;
 };
@@ -74,7 +73,7 @@ void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_
 }
 
 void run_bench_dbsa(const BenchDbsaArgs& a) {
-  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.threads, a.seed);
+  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.weights, a.seed);
   if (static_cast<size_t>(a.queries) > s.dataset.test.size())
     throw std::runtime_error("bench dbsa: --queries " + std::to_string(a.queries) + " exceeds the " +
                              std::to_string(s.dataset.test.size()) + " test examples of " + a.dataset);
@@ -134,7 +133,9 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
                           {"prev", a.prev},
                           {"grouping", a.grouping},
                           {"seed", a.seed},
-                          {"threads", a.threads},
+                          {"threads", a.weights.threads},
+                          {"backend", a.weights.backend},
+                          {"weights_f32", a.weights.weights_f32},
                           {"model_load_s", s.load_s}};
   std::cout << method_bench_json(r, extra.dump()) << "\n";
 }
@@ -142,12 +143,12 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
 }  // namespace
 
 BenchSetup load_bench_setup(const std::string& model_path, const std::string& dataset,
-                            const std::string& data_dir, int threads, uint64_t seed) {
+                            const std::string& data_dir, const WeightArgs& weights, uint64_t seed) {
   const auto t0 = std::chrono::steady_clock::now();
   BenchSetup s;
   std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
   s.tok = Tokenizer::from_gguf(*file);
-  s.model = std::make_unique<LlamaModel>(ModelWeights::load(file, {}), std::make_shared<CpuBackend>(threads));
+  s.model = load_llama(file, weights);
   s.dataset = load_paper_dataset(dataset, data_dir);
   s.manifest.model_path = std::filesystem::absolute(model_path).string();
   s.manifest.model_fingerprint = fingerprint_file(model_path);
@@ -179,7 +180,7 @@ void register_bench_dbsa_command(CLI::App& bench) {
       ->check(CLI::PositiveNumber);
   c->add_option("--methods", a->methods, "Comma-separated methods, run in this order");
   c->add_option("--seed", a->seed, "Pool draw and grouping seed");
-  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
+  add_weight_options(c, a->weights);
   c->add_option("--cache-dir", a->cache_dir,
                 "KV block store to use (a second run is a cache hit); default: a temporary one");
   c->add_flag("--json", a->json, "Print one JSON object instead of a table");

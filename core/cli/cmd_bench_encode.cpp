@@ -18,7 +18,7 @@ struct BenchEncodeArgs {
   std::string grouping = "in-order", scratch_dir;
   int32_t block_demos = 50;
   int64_t chunk = 256;
-  int threads = 0;
+  WeightArgs weights;
   uint64_t seed = 0;
   bool dense = false, json = false;
 };
@@ -52,7 +52,7 @@ void print_text(const EncodeBenchReport& r, const BenchEncodeArgs& a, double loa
 }
 
 void run_bench_encode(const BenchEncodeArgs& a) {
-  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.threads, a.seed);
+  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.weights, a.seed);
   EncodeBenchConfig c;
   c.block_counts = parse_counts(a.blocks);
   c.block_demos = a.block_demos;
@@ -69,11 +69,17 @@ void run_bench_encode(const BenchEncodeArgs& a) {
   };
   const EncodeBenchReport r = run_encode_bench(*s.model, *s.tok, s.manifest, s.dataset.train, c);
   if (!a.json) return print_text(r, a, s.load_s);
-  const nlohmann::json extra = {
-      {"model", a.model},        {"dataset", a.dataset}, {"block_demos", a.block_demos},
-      {"sink", a.sink},          {"prev", a.prev},       {"grouping", a.grouping},
-      {"seed", a.seed},          {"threads", a.threads}, {"chunk_tokens", a.chunk},
-      {"model_load_s", s.load_s}};
+  const nlohmann::json extra = {{"model", a.model},
+                                {"dataset", a.dataset},
+                                {"block_demos", a.block_demos},
+                                {"sink", a.sink},
+                                {"prev", a.prev},
+                                {"grouping", a.grouping},
+                                {"seed", a.seed},
+                                {"threads", a.weights.threads},
+                                {"backend", a.weights.backend},
+                                {"chunk_tokens", a.chunk},
+                                {"model_load_s", s.load_s}};
   std::cout << encode_bench_json(r, extra.dump()) << "\n";
 }
 
@@ -95,7 +101,7 @@ void register_bench_encode_command(CLI::App& bench) {
   c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
   c->add_option("--seed", a->seed, "Pool draw and grouping seed");
   c->add_option("--chunk", a->chunk, "Tokens per forward chunk")->check(CLI::PositiveNumber);
-  c->add_option("--threads,-t", a->threads, "Threads (default: all cores)");
+  add_weight_options(c, a->weights);
   c->add_option("--scratch-dir", a->scratch_dir,
                 "Where the throwaway caches go (removed afterwards; default: the temp folder)");
   c->add_flag("--json", a->json, "Print one JSON object instead of a table");

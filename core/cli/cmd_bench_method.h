@@ -24,8 +24,8 @@ struct BenchSetup {
   double load_s = 0.0;
 };
 
-// Loads the model (threads 0 = all cores), its tokenizer and a paper dataset.
+// Loads the model (on the chosen backend and weight precision), its tokenizer and a paper dataset.
 BenchSetup load_bench_setup(const std::string& model_path, const std::string& dataset,
-                            const std::string& data_dir, int threads, uint64_t seed);
+                            const std::string& data_dir, const WeightArgs& weights, uint64_t seed);
 
 }  // namespace dbsa::cli

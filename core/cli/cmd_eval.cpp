@@ -74,11 +74,7 @@ EvalConfig resolve(EvalArgs& a) {
   c.test_indices = a.test_indices;
   c.threads = a.weights.threads;
   c.weights_f32 = a.weights.weights_f32;
-  // Evaluation runs load their models in core/eval, which has no backend choice yet: refuse rather
-  // than silently run on the CPU.
-  if (a.weights.backend != "cpu")
-    throw std::runtime_error("--backend " + a.weights.backend +
-                             ": evaluation runs support only the cpu backend so far");
+  c.backend = a.weights.backend;
   c.methods = parse_method_list(a.methods);
   c.sink = parse_count_or_all(a.sink, "--sink");
   c.prev = parse_count_or_all(a.prev, "--prev");

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "engine/cpu_backend.h"
+#include "engine/llama_model.h"
 
 namespace dbsa {
 
@@ -71,6 +72,17 @@ std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, cons
     if (auto it = r.runners.find(name); it != r.runners.end()) make = it->second;
   }
   return make ? make(model) : nullptr;
+}
+
+std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
+                                       int n_threads, bool weights_f32) {
+  WeightLoadOptions wo;
+  if (weights_f32) {
+    wo.quantized_to = WeightType::F32;
+    wo.expand_16bit = true;
+  }
+  auto be = make_backend(backend, n_threads);
+  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));
 }
 
 }  // namespace dbsa

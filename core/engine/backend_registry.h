@@ -9,6 +9,7 @@
 
 #include "engine/backend.h"
 #include "engine/forward_runner.h"
+#include "model/gguf_file.h"
 
 namespace dbsa {
 
@@ -25,6 +26,12 @@ std::vector<std::string> backend_names();
 // it is unknown (for "cuda": that this build has no CUDA backend), and passes on the maker's error
 // when it cannot start (e.g. no device).
 std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads = 0);
+
+// A model on the named backend: weights kept as the file has them (quantized ones as F16), or all as F32
+// with weights_f32. The backend is made first, so a missing device is reported before seconds of
+// weight loading.
+std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
+                                       int n_threads, bool weights_f32);
 
 // Device-resident forward passes by backend name (see forward_runner.h); none for "cpu".
 using ForwardRunnerMaker = std::function<std::unique_ptr<ForwardRunner>(const LlamaModel& model)>;

@@ -44,6 +44,7 @@ struct EvalConfig {
   std::filesystem::path cache_dir;  // empty: default_cache_dir(db)
   int threads = 0;                  // 0 = every core
   bool weights_f32 = false;         // keep every matrix as F32 (faster sgemm, more memory)
+  std::string backend = "cpu";      // engine/backend_registry.h name
   int64_t chunk_tokens = 256;
   ShardSpec shard;
 };

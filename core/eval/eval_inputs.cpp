@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cache/fingerprint.h"
+#include "engine/backend_registry.h"
 #include "eval/path_checks.h"
 #include "icl/dataset_loaders.h"
 #include "icl/label_set.h"
@@ -73,12 +74,7 @@ EvalInputs prepare_eval(const std::vector<EvalConfig>& points) {
     in.tok = Tokenizer::from_gguf(*file);
   }
   (void)make_label_set(*in.tok, in.dataset.labels);  // labels the tokenizer cannot tell apart fail here
-  WeightLoadOptions wo;
-  if (c.weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  in.model = LlamaModel::load(c.model.string(), c.threads, wo);
+  in.model = load_model(GgufFile::open(c.model.string()), c.backend, c.threads, c.weights_f32);
   in.model_path = std::filesystem::absolute(c.model).string();
   in.model_fingerprint = fingerprint_file(c.model);
   in.tokenizer_fingerprint = tokenizer_fingerprint(*in.tok);
