@@ -238,7 +238,7 @@ void BlockView::read_head(int32_t layer, bool is_v, int32_t head, uint32_t first
   const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
                          (static_cast<std::size_t>(first) * row + static_cast<std::size_t>(head) * hd) * elem;
   if (dtype_ == KvDtype::F16) {
-    for (uint32_t t = 0; t < n; ++t) f16_to_f32_n(src + t * row * elem, out + t * hd, hd);
+    f16_to_f32_rows(src, row, out, n, hd);
     return;
   }
   const float s = scale(layer, head, is_v);

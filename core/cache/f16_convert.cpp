@@ -33,6 +33,11 @@ __attribute__((target("avx,f16c"))) void convert_f16c(const unsigned char* src, 
   if (i < n) f16_to_f32_n_table(src + 2 * i, dst + i, n - i);
 }
 
+__attribute__((target("avx,f16c"))) void convert_rows_f16c(const unsigned char* src, std::size_t stride,
+                                                           float* dst, std::size_t n_rows, std::size_t cols) {
+  for (std::size_t r = 0; r < n_rows; ++r) convert_f16c(src + 2 * r * stride, dst + r * cols, cols);
+}
+
 bool cpu_has_f16c() {
   static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
   return has;
@@ -59,6 +64,19 @@ void f16_to_f32_n(const void* src, float* dst, std::size_t n) {
   }
 #endif
   f16_to_f32_n_table(src, dst, n);
+}
+
+void f16_to_f32_rows(const void* src, std::size_t src_row_stride, float* dst, std::size_t n_rows,
+                     std::size_t cols) {
+  const auto* p = static_cast<const unsigned char*>(src);
+#ifdef DBSA_HAVE_F16C_PATH
+  if (cpu_has_f16c()) {
+    convert_rows_f16c(p, src_row_stride, dst, n_rows, cols);
+    return;
+  }
+#endif
+  for (std::size_t r = 0; r < n_rows; ++r)
+    f16_to_f32_n_table(p + 2 * r * src_row_stride, dst + r * cols, cols);
 }
 
 const char* f16_convert_path() {

@@ -11,6 +11,12 @@ namespace dbsa {
 // src may be unaligned (it points into mapped block files).
 void f16_to_f32_n(const void* src, float* dst, std::size_t n);
 
+// n_rows rows of cols values each, row r read at src + r * src_row_stride (in F16 values) and written
+// contiguously to dst + r * cols: one head's slice of a block's K/V rows, the tile a query's attention
+// reads. One call per tile, so the dispatch and loop set-up are not paid per 64-value row.
+void f16_to_f32_rows(const void* src, std::size_t src_row_stride, float* dst, std::size_t n_rows,
+                     std::size_t cols);
+
 // Which path f16_to_f32_n takes on this machine: "f16c" or "table".
 const char* f16_convert_path();
 

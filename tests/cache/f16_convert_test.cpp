@@ -40,5 +40,22 @@ TEST(F16Convert, EveryHalfValueMatchesTheReferenceConversion) {
   expect_all_inputs_match(&f16_to_f32_n_table, "table path");
 }
 
+TEST(F16Convert, StridedRowsEqualRowByRowConversion) {
+  // Rows of 64 and 70 values (a tail that is not a multiple of 8) taken every 200 values, as one head's
+  // slice of K rows is taken from a block.
+  for (const std::size_t cols : {std::size_t{64}, std::size_t{70}}) {
+    const std::size_t n_rows = 37, stride = 200;
+    std::vector<uint16_t> src(n_rows * stride);
+    for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint16_t>((i * 2654435761u) >> 7);
+    std::vector<float> got(n_rows * cols, -1.0f), want(n_rows * cols, -2.0f);
+    f16_to_f32_rows(src.data(), stride, got.data(), n_rows, cols);
+    for (std::size_t r = 0; r < n_rows; ++r)
+      f16_to_f32_n(src.data() + r * stride, want.data() + r * cols, cols);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+          << "cols " << cols << " at " << i;
+  }
+}
+
 }  // namespace
 }  // namespace dbsa
