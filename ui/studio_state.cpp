@@ -1,6 +1,6 @@
 #include "ui/studio_state.h"
 
-#include "engine/cpu_backend.h"
+#include "engine/backend_registry.h"
 
 namespace dbsa::ui {
 
@@ -54,8 +54,7 @@ void StudioState::set_capture_head(int32_t layer, int32_t head) {
 }
 
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file) {
-  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), {}),
-                                      std::make_shared<CpuBackend>(0));
+  return load_model(std::move(file), "cpu", 0, false);
 }
 
 }  // namespace dbsa::ui

@@ -110,15 +110,8 @@ double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m, in
   return best;
 }
 
-std::unique_ptr<LlamaModel> load_model(const BenchArgs& a) {
-  WeightLoadOptions wo;
-  if (a.weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
-  auto backend = make_backend(a.backend, a.threads);  // before loading: a missing GPU fails fast
-  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
-  return std::make_unique<LlamaModel>(ModelWeights::load(file, wo), std::move(backend));
+std::unique_ptr<LlamaModel> load_bench_model(const BenchArgs& a) {
+  return load_model(GgufFile::open(a.model), a.backend, a.threads, a.weights_f32);
 }
 
 std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
@@ -224,7 +217,7 @@ void run_decode_device(const BenchArgs& a, const LlamaModel& model, ForwardRunne
 }
 
 void run_prefill(const BenchArgs& a) {
-  auto model = load_model(a);
+  auto model = load_bench_model(a);
   if (auto runner = make_forward_runner(a.backend, *model)) return run_prefill_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;
@@ -275,7 +268,7 @@ void run_prefill(const BenchArgs& a) {
 }
 
 void run_decode(const BenchArgs& a) {
-  auto model = load_model(a);
+  auto model = load_bench_model(a);
   if (auto runner = make_forward_runner(a.backend, *model)) return run_decode_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;

@@ -278,16 +278,9 @@ TEST(Attention, PrefixSourceNeedsPreRopeKeysAndFits) {
   std::vector<float> out(16);
   const auto layout = AttentionLayout::dense_causal(1, 3);
   const ArrayRowSource src(k, k, 2, 16, 16, 0);
-  AttentionArgs a;
-  a.q = q.data();
-  a.k = k.data() + 32;
-  a.v = k.data() + 32;
-  a.n_kv = 4;
-  a.kv_stride = 16;
-  a.n_head = a.n_head_kv = 1;
-  a.head_dim = 16;
-  a.layout = &layout;
-  a.out = out.data();
+  // Rows 0..1 from the source, rows 2..3 stored.
+  AttentionArgs a =
+      packed_args({1, 1, 16}, q.data(), k.data() + 32, k.data() + 32, 4, layout, 1.0f, out.data());
   a.prefix = &src;
   a.prefix_rows = 2;
   EXPECT_THROW(attention(pool, a), std::invalid_argument);  // no key RoPE: prefix keys are pre-RoPE
