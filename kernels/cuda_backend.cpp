@@ -15,6 +15,7 @@
 #include "device_weights.h"
 #include "engine/activation_rounding.h"
 #include "engine/backend_registry.h"
+#include "event_timer.h"
 #include "flash_attention_plan.h"
 #include "gemm.h"
 #include "rms_norm.cuh"
@@ -37,6 +38,8 @@ class CudaBackend final : public Backend {
   void rope(const RopeParams& p, const RopeTable& table, int64_t first_row, float* x, int64_t n_tokens,
             int32_t n_heads) override;
   void attention(const AttentionArgs& args) override;
+  // Every op runs on stream_, so events on it bracket exactly the work of what is being timed.
+  std::unique_ptr<DeviceTimer> device_timer() override { return std::make_unique<EventTimer>(stream_); }
 
  private:
   float* upload(DeviceBuffer<float>& dst, const float* src, int64_t n);

@@ -3,10 +3,12 @@
 // reference, the CUDA backend (kernels/) implements the same calls and is tested against it op by op.
 // Buffers are host float arrays laid out as documented per call.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "engine/attention.h"
+#include "engine/device_timer.h"
 #include "engine/rope.h"
 #include "engine/weight_matrix.h"
 
@@ -28,6 +30,9 @@ class Backend {
                     int64_t n_tokens, int32_t n_heads) = 0;
   // Multi-head attention over the layout's KV ranges (see attention.h).
   virtual void attention(const AttentionArgs& args) = 0;
+  // The device clock of the work this backend issues, for benchmarks; null for host backends, whose
+  // time is the host clock's.
+  virtual std::unique_ptr<DeviceTimer> device_timer() { return nullptr; }
 };
 
 }  // namespace dbsa

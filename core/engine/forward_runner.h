@@ -5,19 +5,10 @@
 #include <cstdint>
 #include <memory>
 
+#include "engine/device_timer.h"
 #include "engine/llama_model.h"
 
 namespace dbsa {
-
-// Elapsed time on a device's own clock (CUDA events): the host clock would include launch latency and
-// miss work still running asynchronously.
-class DeviceTimer {
- public:
-  virtual ~DeviceTimer() = default;
-  virtual void start() = 0;
-  // Waits for the work issued since start() and returns its device time in seconds.
-  virtual double stop_seconds() = 0;
-};
 
 class ForwardRunner {
  public:

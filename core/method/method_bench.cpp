@@ -89,12 +89,15 @@ MethodBenchReport run_method_bench(const MethodInputs& inputs, const std::vector
     if (!method->setup()) throw std::runtime_error("bench: setup of " + name + " was cancelled");
     r.setup_s = method->setup_seconds();
     r.kv_bytes = method->kv_bytes();
-    std::vector<double> totals, walls;
+    std::vector<double> totals, walls, device;
     double context = 0.0;
+    const auto timer = inputs.model->backend().device_timer();
     for (const auto& q : queries) {
+      if (timer) timer->start();
       const auto t0 = std::chrono::steady_clock::now();
       const Prediction p = method->predict(q.text);
       walls.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (timer) device.push_back(timer->stop_seconds());
       totals.push_back(p.timings.total());
       r.mean_stages.retrieval_s += p.timings.retrieval_s / static_cast<double>(queries.size());
       r.mean_stages.assembly_s += p.timings.assembly_s / static_cast<double>(queries.size());
@@ -106,6 +109,7 @@ MethodBenchReport run_method_bench(const MethodInputs& inputs, const std::vector
     }
     r.latency = summarize_latency(std::move(totals));
     r.wall = summarize_latency(std::move(walls));
+    r.device = summarize_latency(std::move(device));
     r.mean_context_tokens = context / static_cast<double>(queries.size());
     method.reset();
     r.peak_rss_bytes = peak_rss_bytes();
@@ -130,7 +134,7 @@ std::string method_bench_json(const MethodBenchReport& report, const std::string
   j["n_queries"] = report.n_queries;
   j["peak_rss_bytes"] = report.peak_rss_bytes;
   auto& methods = j["methods"] = nlohmann::json::array();
-  for (const auto& m : report.methods)
+  for (const auto& m : report.methods) {
     methods.push_back({{"method", m.method},
                        {"setup_s", m.setup_s},
                        {"setup_cache_hit", m.setup_cache_hit},
@@ -146,6 +150,8 @@ std::string method_bench_json(const MethodBenchReport& report, const std::string
                        {"correct", m.correct},
                        {"accuracy", static_cast<double>(m.correct) / std::max(1, report.n_queries)},
                        {"peak_rss_bytes", m.peak_rss_bytes}});
+    if (!m.device.seconds.empty()) methods.back()["device"] = latency_json(m.device);
+  }
   j["ratios"] = {{"basis", "mean per-query latency"},
                  {"dbsa_over_cached_icl", report.dbsa_over_cached_icl},
                  {"retrieval_icl_over_dbsa", report.retrieval_icl_over_dbsa},

@@ -33,8 +33,10 @@ struct MethodBenchResult {
   // Always false for methods without a persistent cache.
   bool setup_cache_hit = false;
   uint64_t kv_bytes = 0;
-  LatencySummary latency;            // Prediction::timings.total() of each query
-  LatencySummary wall;               // wall clock around predict() (includes tokenizing the query)
+  LatencySummary latency;  // Prediction::timings.total() of each query
+  LatencySummary wall;     // wall clock around predict() (includes tokenizing the query)
+  // Device clock around predict() (CUDA events) when the model's backend has one; empty otherwise.
+  LatencySummary device;
   QueryTimings mean_stages;          // where the time went, averaged over the queries
   double mean_context_tokens = 0.0;  // tokens attended before the query
   int correct = 0;                   // predictions equal to the query's label

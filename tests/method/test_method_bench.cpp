@@ -12,6 +12,7 @@
 
 #include "cache/block_format.h"
 #include "cache/cache_store.h"
+#include "engine/cpu_backend.h"
 #include "method/encode_bench.h"
 #include "method/method_bench.h"
 #include "method/method_fixture.h"
@@ -87,6 +88,7 @@ TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
     EXPECT_GE(m.at("setup_s").get<double>(), 0.0);
     expect_latency(m.at("latency"), 3);
     expect_latency(m.at("wall"), 3);
+    EXPECT_FALSE(m.contains("device"));  // the CPU backend has no device clock
     // The wall clock around predict() contains the method's own timed stages.
     EXPECT_GE(m.at("wall").at("mean_s").get<double>(), m.at("latency").at("mean_s").get<double>());
     const int correct = m.at("correct");
@@ -151,6 +153,68 @@ TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
   EXPECT_EQ(again.methods[0].kv_bytes, cache.kv_bytes());
   EXPECT_EQ(again.dbsa_over_cached_icl, 0.0);  // not run: no ratio rather than a made-up one
   EXPECT_EQ(again.dbsa_over_zero_shot_p50, 0.0);
+}
+
+// The CPU backend with a device clock of its own, standing in for CUDA's events (no GPU here): the
+// bench must bracket every query with it and report what it measured.
+class ClockedBackend final : public Backend {
+ public:
+  struct Clock {
+    int starts = 0, stops = 0;
+  };
+  explicit ClockedBackend(std::shared_ptr<Clock> clock) : clock_(std::move(clock)) {}
+  std::string_view name() const override { return "clocked-cpu"; }
+  void matmul(const float* x, int64_t n, const WeightMatrix& w, float* y) override {
+    cpu_.matmul(x, n, w, y);
+  }
+  void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) override {
+    cpu_.rms_norm(x, w, y, n_rows, dim, eps);
+  }
+  void swiglu(const float* gate, const float* up, float* out, int64_t n) override {
+    cpu_.swiglu(gate, up, out, n);
+  }
+  void rope(const RopeParams& p, const RopeTable& table, int64_t first_row, float* x, int64_t n_tokens,
+            int32_t n_heads) override {
+    cpu_.rope(p, table, first_row, x, n_tokens, n_heads);
+  }
+  void attention(const AttentionArgs& args) override { cpu_.attention(args); }
+  std::unique_ptr<DeviceTimer> device_timer() override {
+    class Timer final : public DeviceTimer {
+     public:
+      explicit Timer(std::shared_ptr<Clock> c) : c_(std::move(c)) {}
+      void start() override { ++c_->starts; }
+      // Query k (from 1) "took" k milliseconds on the device.
+      double stop_seconds() override { return 1e-3 * ++c_->stops; }
+
+     private:
+      std::shared_ptr<Clock> c_;
+    };
+    return std::make_unique<Timer>(clock_);
+  }
+
+ private:
+  CpuBackend cpu_{2};
+  std::shared_ptr<Clock> clock_;
+};
+
+TEST(MethodBench, ReportsTheBackendsDeviceClockPerQuery) {
+  const auto pool = test::small_pool(10, 5, 5);
+  MethodInputs in = bench_inputs(pool, test::scratch_dir("method_bench_device"));
+  auto clock = std::make_shared<ClockedBackend::Clock>();
+  LlamaModel clocked(ModelWeights::load(GgufFile::open(test::tiny_model_path())),
+                     std::make_shared<ClockedBackend>(clock));
+  in.model = &clocked;
+  MethodBenchConfig cfg;
+  cfg.methods = {"zero-shot", "dbsa"};
+  const MethodBenchReport r = run_method_bench(in, three_queries(), cfg);
+  EXPECT_EQ(clock->starts, 6);
+  EXPECT_EQ(clock->stops, 6);
+  ASSERT_EQ(r.methods.size(), 2u);
+  EXPECT_EQ(r.methods[0].device.seconds, (std::vector<double>{1e-3, 2e-3, 3e-3}));
+  EXPECT_EQ(r.methods[1].device.seconds, (std::vector<double>{4e-3, 5e-3, 6e-3}));
+  const json j = json::parse(method_bench_json(r, ""));
+  expect_latency(j.at("methods").at(1).at("device"), 3);
+  EXPECT_DOUBLE_EQ(j.at("methods").at(1).at("device").at("p50_s").get<double>(), 5e-3);
 }
 
 TEST(MethodBench, RefusesNoQueriesAndUnknownMethods) {
