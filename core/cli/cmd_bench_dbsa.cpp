@@ -16,6 +16,7 @@
 #include "icl/dataset_loaders.h"
 #include "icl/pool.h"
 #include "method/method_bench.h"
+#include "method/model_identity.h"
 #include "model/gguf_file.h"
 
 namespace dbsa::cli {
@@ -62,6 +63,10 @@ void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_
     std::printf("%-14s mean ms: retrieval %.2f, assembly %.2f, forward %.2f, decode %.2f\n", m.method.c_str(),
                 1e3 * m.mean_stages.retrieval_s, 1e3 * m.mean_stages.assembly_s,
                 1e3 * m.mean_stages.forward_s, 1e3 * m.mean_stages.decode_s);
+  for (const auto& m : r.methods)
+    if (!m.device.seconds.empty())
+      std::printf("%-14s device ms (CUDA events around each query): mean %.2f, p50 %.2f, p95 %.2f\n",
+                  m.method.c_str(), 1e3 * m.device.mean_s, 1e3 * m.device.p50_s, 1e3 * m.device.p95_s);
   std::printf(
       "ratios (mean per-query latency): dbsa/cached-icl %.3f (target <= 0.5), retrieval-icl/dbsa "
       "%.2f (target >= 50), dbsa/zero-shot %.3f (target <= 2.5)\n",
@@ -151,7 +156,7 @@ BenchSetup load_bench_setup(const std::string& model_path, const std::string& da
   s.model = load_llama(file, weights);
   s.dataset = load_paper_dataset(dataset, data_dir);
   s.manifest.model_path = std::filesystem::absolute(model_path).string();
-  s.manifest.model_fingerprint = fingerprint_file(model_path);
+  s.manifest.model_fingerprint = cache_model_fingerprint(fingerprint_file(model_path), s.model->weights());
   s.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*s.tok);
   s.manifest.dataset = dataset;
   s.manifest.prompt = s.dataset.prompt;

@@ -19,6 +19,7 @@
 #include "icl/pool.h"
 #include "icl/pool_source.h"
 #include "method/cache_builder.h"
+#include "method/model_identity.h"
 #include "method/pool_encoding.h"
 #include "model/gguf_file.h"
 #include "text/tokenizer.h"
@@ -114,9 +115,14 @@ void run_encode(const EncodeArgs& a) {
     const std::filesystem::path dir = a.cache_dir;
     const CacheManifest man = read_manifest(dir);
     key = BlockCache::open(dir, nullptr, VerifyMode::Lazy).meta().key;
-    if (key.model_fingerprint != model_fp)
+    if (file_part_of_fingerprint(key.model_fingerprint) != model_fp)
       throw std::runtime_error("encode --append: " + dir.string() + " was built with another model (" +
                                man.model_path + ")");
+    if (key.model_fingerprint != cache_model_fingerprint(model_fp, model.weights()))
+      throw std::runtime_error("encode --append: " + dir.string() +
+                               " was built with the quantized weights dequantized " +
+                               (a.weights.weights_f32 ? "to F16 (the default); drop --weights-f32"
+                                                      : "to F32; pass --weights-f32 as its build did"));
     std::vector<std::string> labels = man.labels;
     LoadOptions lo;
     lo.skip_bad_rows = a.skip_bad_rows;

@@ -70,9 +70,11 @@ WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, 
     return w;
   }
   std::vector<float> values = dequantize_tensor(t);
-  if (!is16 && opts.quantized_to != WeightType::F32)
-    return make_16bit_matrix(name, opts.quantized_to, rows, cols, values);
-  return make_f32_matrix(name, rows, cols, std::move(values));
+  WeightMatrix out = !is16 && opts.quantized_to != WeightType::F32
+                         ? make_16bit_matrix(name, opts.quantized_to, rows, cols, values)
+                         : make_f32_matrix(name, rows, cols, std::move(values));
+  out.dequantized = !is16;
+  return out;
 }
 
 std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n) {
@@ -132,6 +134,16 @@ int64_t ModelWeights::bytes() const {
   for (const auto& L : layers)
     total += mb(L.wq) + mb(L.wk) + mb(L.wv) + mb(L.wo) + mb(L.w_gate) + mb(L.w_up) + mb(L.w_down);
   return total;
+}
+
+std::optional<WeightType> ModelWeights::dequantized_type() const {
+  std::vector<const WeightMatrix*> all = {&token_embd, &output};
+  for (const auto& L : layers)
+    for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      all.push_back(w);
+  for (const WeightMatrix* w : all)
+    if (w->dequantized) return w->type;
+  return std::nullopt;
 }
 
 }  // namespace dbsa

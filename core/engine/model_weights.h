@@ -3,6 +3,7 @@
 // point into the memory-mapped file), F16/BF16 stay 16-bit (widened in the matmul) or are expanded to
 // F32, and quantized matrices are dequantized once at load to F16 or F32.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct ModelWeights {
 
   // Bytes of weight storage held (mapped or owned).
   int64_t bytes() const;
+  // The storage type of the matrices dequantized from quantized tensors; none when the file has no
+  // quantized matrices (then no load option changes any value the model computes).
+  std::optional<WeightType> dequantized_type() const;
 };
 
 }  // namespace dbsa

@@ -24,6 +24,8 @@ struct WeightMatrix {
   const void* data = nullptr;         // rows*cols elements of `type`; may point into a memory-mapped file
   std::shared_ptr<const void> owner;  // keeps `data` alive (an owned buffer or the mapped file)
   ActivationRounding act_rounding = ActivationRounding::None;
+  // Dequantized at load from a quantized block format (Q8_0, Q4_K, ...) into `type`.
+  bool dequantized = false;
 
   int64_t element_bytes() const { return type == WeightType::F32 ? 4 : 2; }
   const float* f32() const { return static_cast<const float*>(data); }

@@ -10,6 +10,7 @@
 #include "eval/method_session.h"
 #include "icl/pool.h"
 #include "icl/pool_source.h"
+#include "method/model_identity.h"
 #include "store/machine_info.h"
 #include "store/results_db.h"
 
@@ -62,7 +63,7 @@ SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const Po
   si.model = in.model.get();
   si.tok = in.tok.get();
   si.manifest.model_path = in.model_path;
-  si.manifest.model_fingerprint = in.model_fingerprint;
+  si.manifest.model_fingerprint = cache_model_fingerprint(in.model_fingerprint, in.model->weights());
   si.manifest.tokenizer_fingerprint = in.tokenizer_fingerprint;
   si.manifest.dataset = c.dataset;
   si.manifest.prompt = in.dataset.prompt;

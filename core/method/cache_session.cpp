@@ -6,6 +6,7 @@
 #include "icl/label_set.h"
 #include "method/cache_builder.h"
 #include "method/dense_block_retriever.h"
+#include "method/model_identity.h"
 
 namespace dbsa {
 
@@ -15,7 +16,7 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
   const auto t0 = std::chrono::steady_clock::now();
   model_path_ = opts.model.empty() ? manifest_.model_path : opts.model.string();
   const std::string fp = fingerprint_file(model_path_);
-  if (fp != cache_.meta().key.model_fingerprint)
+  if (fp != file_part_of_fingerprint(cache_.meta().key.model_fingerprint))
     throw std::runtime_error("query: " + model_path_ + " is not the model the cache in " + dir.string() +
                              " was built with (fingerprint " + fp + ", cache has " +
                              cache_.meta().key.model_fingerprint + ")");
@@ -25,6 +26,12 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
     throw std::runtime_error("query: the tokenizer of " + model_path_ + " differs from the cache's (" +
                              dir.string() + ")");
   model_ = load(file);
+  if (cache_model_fingerprint(fp, model_->weights()) != cache_.meta().key.model_fingerprint)
+    throw std::runtime_error("query: the cache in " + dir.string() + " was computed with " + model_path_ +
+                             "'s quantized weights dequantized to " +
+                             (cache_model_fingerprint(fp, model_->weights()) == fp
+                                  ? "F32; load them the same way (--weights-f32)"
+                                  : "F16 (the default); load them without --weights-f32"));
   std::shared_ptr<const Retriever> retriever;
   if (opts.retriever == "bm25")
     retriever = open_block_bm25(cache_);

@@ -1,6 +1,7 @@
 #include "method/pool_encoding.h"
 
 #include "cache/fingerprint.h"
+#include "method/model_identity.h"
 
 namespace dbsa {
 
@@ -9,8 +10,9 @@ PoolEncoding encode_pool(LlamaModel& model, const Tokenizer& tok, const CacheSto
                          PreEncodeOptions opts) {
   CacheManifest man;
   man.model_path = std::filesystem::absolute(spec.model_path).string();
-  man.model_fingerprint =
-      spec.model_fingerprint.empty() ? fingerprint_file(spec.model_path) : spec.model_fingerprint;
+  man.model_fingerprint = cache_model_fingerprint(
+      spec.model_fingerprint.empty() ? fingerprint_file(spec.model_path) : spec.model_fingerprint,
+      model.weights());
   man.tokenizer_fingerprint = tokenizer_fingerprint(tok);
   man.dataset = pool.dataset;
   man.seed = spec.seed;

@@ -1,0 +1,19 @@
+#include "method/model_identity.h"
+
+namespace dbsa {
+
+namespace {
+constexpr char kSeparator = '+';
+}
+
+std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights) {
+  const auto t = weights.dequantized_type();
+  if (!t || *t == WeightType::F16) return file_fingerprint;
+  return file_fingerprint + kSeparator + (*t == WeightType::F32 ? "dequant-f32" : "dequant-bf16");
+}
+
+std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {
+  return cache_model_fingerprint.substr(0, cache_model_fingerprint.find(kSeparator));
+}
+
+}  // namespace dbsa

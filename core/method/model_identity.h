@@ -1,0 +1,18 @@
+#pragma once
+// The model identity a KV block cache is keyed by. The same GGUF file computes different K/V when its
+// quantized matrices are dequantized to F32 (`--weights-f32`) instead of the default F16, so those
+// caches must not be reused for each other: the precision is appended to the file's fingerprint. The
+// default keeps the plain fingerprint (caches built before this distinction keep their names), and so
+// do files without quantized matrices, for which the option changes no value.
+#include <string>
+
+#include "engine/model_weights.h"
+
+namespace dbsa {
+
+std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights);
+
+// The file part of such an identity (what fingerprint_file gives for the model file).
+std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint);
+
+}  // namespace dbsa
