@@ -12,9 +12,11 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t 
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* xr = x + r * dim;
     float* yr = y + r * dim;
-    // Double accumulation like the reference implementation: rows can hold large activations.
+    // Like the reference implementation: each square rounded to float, accumulated in double (rows
+    // can hold large activations). Quantized models round the result to 8 bits, where even a last-bit
+    // difference here can flip a rounding step.
     double ss = 0.0;
-    for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+    for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i] * xr[i]);
     const float scale = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(dim)) + eps);
     for (int64_t i = 0; i < dim; ++i) yr[i] = xr[i] * scale * w[i];
   }
