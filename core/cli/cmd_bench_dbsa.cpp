@@ -28,6 +28,7 @@ struct BenchDbsaArgs {
   int64_t blocks = 16;
   int32_t block_demos = 50;
   int queries = 10;
+  int warmup = 1;
   WeightArgs weights;
   uint64_t seed = 0;
   bool json = false;
@@ -59,10 +60,14 @@ void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_
                 1e3 * m.latency.p50_s, 1e3 * m.latency.p95_s, m.mean_context_tokens, m.correct, r.n_queries,
                 mb(m.peak_rss_bytes));
   std::printf("peak RSS %.1f MB\n", mb(r.peak_rss_bytes));
-  for (const auto& m : r.methods)
-    std::printf("%-14s mean ms: retrieval %.2f, assembly %.2f, forward %.2f, decode %.2f\n", m.method.c_str(),
+  for (const auto& m : r.methods) {
+    std::printf("%-14s mean ms: retrieval %.2f, assembly %.2f, forward %.2f, decode %.2f", m.method.c_str(),
                 1e3 * m.mean_stages.retrieval_s, 1e3 * m.mean_stages.assembly_s,
                 1e3 * m.mean_stages.forward_s, 1e3 * m.mean_stages.decode_s);
+    for (size_t i = 0; i < m.warmup_seconds.size(); ++i)
+      std::printf("%s%.1f", i ? ", " : "; untimed warm-up ms ", 1e3 * m.warmup_seconds[i]);
+    std::printf("\n");
+  }
   for (const auto& m : r.methods)
     if (!m.device.seconds.empty())
       std::printf("%-14s device ms (CUDA events around each query): mean %.2f, p50 %.2f, p95 %.2f\n",
@@ -115,6 +120,10 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
 
   MethodBenchConfig cfg;
   cfg.methods = split_names(a.methods);
+  // Warm-up queries follow the timed ones in the test split (as many as it still has).
+  const auto n_warm = std::min(static_cast<size_t>(a.warmup), s.dataset.test.size() - queries.size());
+  cfg.warmup.assign(s.dataset.test.begin() + a.queries,
+                    s.dataset.test.begin() + a.queries + static_cast<std::ptrdiff_t>(n_warm));
   cfg.on_event = [](std::string_view m, std::string_view stage) {
     if (stage == "setup")
       std::fprintf(stderr, "bench dbsa: %.*s setup...\n", static_cast<int>(m.size()), m.data());
@@ -181,6 +190,9 @@ void register_bench_dbsa_command(CLI::App& bench) {
   c->add_option("--sink", a->sink, "Sink blocks S, or 'all' (paper: 1)");
   c->add_option("--prev", a->prev, "Previous blocks P, or 'all' (paper: 2)");
   c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  c->add_option("--warmup", a->warmup,
+                "Untimed queries per method after its setup (the test queries after the timed ones)")
+      ->check(CLI::NonNegativeNumber);
   c->add_option("--queries", a->queries, "Test queries timed per method (the first N of the test split)")
       ->check(CLI::PositiveNumber);
   c->add_option("--methods", a->methods, "Comma-separated methods, run in this order");

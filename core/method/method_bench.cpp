@@ -92,6 +92,12 @@ MethodBenchReport run_method_bench(const MethodInputs& inputs, const std::vector
     std::vector<double> totals, walls, device;
     double context = 0.0;
     const auto timer = inputs.model->backend().device_timer();
+    for (const auto& w : config.warmup) {
+      const auto t0 = std::chrono::steady_clock::now();
+      method->predict(w.text);
+      r.warmup_seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     for (const auto& q : queries) {
       if (timer) timer->start();
       const auto t0 = std::chrono::steady_clock::now();
@@ -151,6 +157,7 @@ std::string method_bench_json(const MethodBenchReport& report, const std::string
                        {"accuracy", static_cast<double>(m.correct) / std::max(1, report.n_queries)},
                        {"peak_rss_bytes", m.peak_rss_bytes}});
     if (!m.device.seconds.empty()) methods.back()["device"] = latency_json(m.device);
+    methods.back()["warmup_seconds"] = m.warmup_seconds;
   }
   j["ratios"] = {{"basis", "mean per-query latency"},
                  {"dbsa_over_cached_icl", report.dbsa_over_cached_icl},

@@ -68,6 +68,7 @@ TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
   cfg.on_event = [&](std::string_view m, std::string_view stage) {
     events.push_back(std::string(m) + ":" + std::string(stage));
   };
+  cfg.warmup = {test::trec().test.at(3)};  // untimed, not scored, no event
   const MethodBenchReport r = run_method_bench(in, queries, cfg);
   EXPECT_EQ(events.size(), 4u * 4u);  // per method: setup + 3 queries
   EXPECT_EQ(events.front(), "dbsa:setup");
@@ -89,6 +90,8 @@ TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
     expect_latency(m.at("latency"), 3);
     expect_latency(m.at("wall"), 3);
     EXPECT_FALSE(m.contains("device"));  // the CPU backend has no device clock
+    ASSERT_EQ(m.at("warmup_seconds").size(), 1u);
+    EXPECT_GT(m.at("warmup_seconds").at(0).get<double>(), 0.0);
     // The wall clock around predict() contains the method's own timed stages.
     EXPECT_GE(m.at("wall").at("mean_s").get<double>(), m.at("latency").at("mean_s").get<double>());
     const int correct = m.at("correct");
