@@ -1,6 +1,7 @@
 #include "ui/model_page.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -8,9 +9,11 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "engine/backend_registry.h"
 #include "engine/generation.h"
 #include "ui/cache_list_model.h"
 #include "ui/error_dialog.h"
@@ -21,7 +24,7 @@ namespace dbsa::ui {
 namespace {
 
 const char* const kFields[] = {"file", "architecture", "parameters", "dimensions", "context",
-                               "rope", "quantization", "size",       "tokenizer"};
+                               "rope", "quantization", "size",       "tokenizer",  "backend"};
 const QString kOpenJob = QStringLiteral("Open model");
 const QString kGenerateJob = QStringLiteral("Generate");
 
@@ -33,6 +36,15 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   auto* open = new QPushButton(tr("Open model…"), this);
   top->addWidget(open);
   top->addStretch(1);
+  // Every backend of this build (the CUDA one where compiled in); a model opens on the chosen one and
+  // an open model is reloaded when the choice changes.
+  auto* backend_label = new QLabel(tr("Backend:"), this);
+  backend_ = new QComboBox(this);
+  backend_->setObjectName(QStringLiteral("backendBox"));
+  for (const auto& name : backend_names()) backend_->addItem(QString::fromStdString(name));
+  backend_label->setBuddy(backend_);
+  top->addWidget(backend_label);
+  top->addWidget(backend_);
   layout->addLayout(top);
 
   auto* info = new QGroupBox(tr("Model"), this);
@@ -82,6 +94,10 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   connect(generate_, &QPushButton::clicked, this,
           [this] { generate(prompt_->toPlainText(), max_tokens_->value()); });
   connect(&state_, &StudioState::model_changed, this, &ModelPage::show_model);
+  connect(backend_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+    const auto& m = state_.model();
+    if (m && name.toStdString() != m->backend) open_model(QString::fromStdString(m->path.string()));
+  });
   // The text so far arrives with each progress report of a generation, decoded from the whole
   // sequence so multi-token characters stay whole (as `dbsa generate` prints them).
   connect(&state_.job(), &BackgroundJob::progressed, this, [this](double, double, const QString& text) {
@@ -90,19 +106,26 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
     const QString& t = state_.job().title();
     if (t == kOpenJob || t == kGenerateJob) show_error(this, t, message);
+    // A model that failed to open on the chosen backend leaves the open one: show where that runs.
+    if (t == kOpenJob && state_.model()) {
+      const QSignalBlocker block(backend_);
+      backend_->setCurrentText(QString::fromStdString(state_.model()->backend));
+    }
   });
 }
 
 void ModelPage::open_model(const QString& path) {
-  state_.job().start(kOpenJob, [this, path](JobControl& c) -> BackgroundJob::Publish {
+  const std::string backend = backend_->currentText().toStdString();
+  state_.job().start(kOpenJob, [this, path, backend](JobControl& c) -> BackgroundJob::Publish {
     OpenModel m;
     m.path = path.toStdString();
+    m.backend = backend;
     c.report(0.1, tr("reading"));
     m.file = GgufFile::open(m.path);
     m.summary = summarize_model(*m.file);
     m.tok = Tokenizer::from_gguf(*m.file);
     c.report(0.4, tr("loading weights"));
-    m.model = load_studio_model(m.file);
+    m.model = load_studio_model(m.file, backend);
     return [this, m = std::move(m), path]() mutable {
       state_.set_model(std::move(m));
       Q_EMIT model_opened(path);
@@ -145,6 +168,7 @@ void ModelPage::show_model() {
       8, tr("%1%2, %3 tokens")
              .arg(tok, s.tokenizer_pre.empty() ? QString() : " / " + QString::fromStdString(s.tokenizer_pre))
              .arg(hp.n_vocab));
+  set_field(9, QString::fromStdString(m->backend));
 }
 
 void ModelPage::set_field(int row, const QString& value) {

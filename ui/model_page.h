@@ -8,6 +8,7 @@ class QLabel;
 class QPlainTextEdit;
 class QSpinBox;
 class QCheckBox;
+class QComboBox;
 class QPushButton;
 
 namespace dbsa::ui {
@@ -41,6 +42,7 @@ class ModelPage : public QWidget {
   QPushButton* generate_;
   QPlainTextEdit* output_;
   QLabel* stats_;
+  QComboBox* backend_;
 };
 
 }  // namespace dbsa::ui

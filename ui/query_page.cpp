@@ -141,6 +141,8 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
   std::shared_ptr<CacheSession> session = state_.session();
   const std::string retriever = retriever_->currentText().toStdString();
   if (session && session->retriever_name() != retriever) session.reset();
+  // The cache's model runs where the open model does (CPU when none is open).
+  const std::string backend = state_.model() ? state_.model()->backend : std::string("cpu");
   QueryConfig cfg;
   cfg.n_select = select_->value();
   cfg.order = parse_block_order(order_->currentText().toStdString());
@@ -150,7 +152,9 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
       c.report(0.1, tr("opening the cache and its model"));
       CacheSessionOptions so;
       so.retriever = retriever;
-      session = std::make_shared<CacheSession>(dir, so, &load_studio_model);
+      session = std::make_shared<CacheSession>(dir, so, [backend](std::shared_ptr<const GgufFile> f) {
+        return load_studio_model(std::move(f), backend);
+      });
     }
     c.report(0.6, tr("querying"));
     QueryOutcome q;

@@ -8,6 +8,7 @@ StudioState::StudioState(QObject* parent) : QObject(parent) {}
 
 void StudioState::set_model(OpenModel m) {
   model_ = std::move(m);
+  session_.reset();  // a query session loads its model on the open model's backend: make it anew
   Q_EMIT model_changed();
 }
 
@@ -53,8 +54,9 @@ void StudioState::set_capture_head(int32_t layer, int32_t head) {
   Q_EMIT capture_head_changed();
 }
 
-std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file) {
-  return load_model(std::move(file), "cpu", 0, false);
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
+                                              const std::string& backend) {
+  return load_model(std::move(file), backend, 0, false);
 }
 
 }  // namespace dbsa::ui

@@ -29,6 +29,7 @@ struct OpenModel {
   std::shared_ptr<const Tokenizer> tok;
   std::shared_ptr<LlamaModel> model;
   ModelSummary summary;
+  std::string backend = "cpu";  // the registry name the model was loaded on (engine/backend_registry.h)
 };
 
 struct PoolBlocks {
@@ -99,7 +100,9 @@ class StudioState : public QObject {
   int32_t capture_layer_ = 0, capture_head_ = 0;
 };
 
-// The model loader the studio uses everywhere (CPU backend, all cores, weights as stored).
-std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file);
+// The model loader the studio uses everywhere: the named backend (all cores for "cpu"), weights as
+// stored.
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
+                                              const std::string& backend = "cpu");
 
 }  // namespace dbsa::ui

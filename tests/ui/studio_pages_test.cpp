@@ -2,6 +2,7 @@
 // cache (S=1, P=1) in a fresh store, a test query, its attention map, an evaluation and chart export.
 #include <gtest/gtest.h>
 
+#include <QComboBox>
 #include <QFile>
 #include <QImage>
 #include <QMessageBox>
@@ -13,6 +14,8 @@
 #include <fstream>
 
 #include "chart_test_db.h"
+#include "engine/backend_registry.h"
+#include "engine/cpu_backend.h"
 #include "studio_test_support.h"
 #include "ui/attention_page.h"
 #include "ui/block_table_model.h"
@@ -48,6 +51,45 @@ TEST(ModelPageTest, ShowsTheFixtureModelAndGenerates) {
   const QString out = s.window->model_page().output_text();
   EXPECT_TRUE(out.startsWith("The capital of France is")) << out.toStdString();
   EXPECT_GT(out.size(), QString("The capital of France is").size());
+}
+
+// Two backends besides "cpu" stand in for CUDA (no GPU here): one that runs, one whose device is
+// missing. Registered before the window is made, as the studio's main registers CUDA.
+void register_test_backends() {
+  register_backend("cpu-again", [](int n) { return std::make_shared<CpuBackend>(n); });
+  register_backend("no-device", [](int) -> std::shared_ptr<Backend> {
+    throw std::runtime_error("no-device backend: no usable device (test)");
+  });
+}
+
+TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
+  register_test_backends();
+  Studio s("model-backend", Step::Model);
+  auto* box = s.window->findChild<QComboBox*>("backendBox");
+  ASSERT_NE(box, nullptr);
+  std::vector<std::string> listed;
+  for (int i = 0; i < box->count(); ++i) listed.push_back(box->itemText(i).toStdString());
+  EXPECT_EQ(listed, backend_names());  // every registered backend, "cpu" first
+  EXPECT_EQ(listed.front(), "cpu");
+  EXPECT_EQ(s.state().model()->backend, "cpu");
+  const auto* first = s.state().model()->model.get();
+
+  box->setCurrentText("cpu-again");  // reloads on the chosen backend
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  ASSERT_TRUE(s.state().model().has_value());
+  EXPECT_EQ(s.state().model()->backend, "cpu-again");
+  EXPECT_NE(s.state().model()->model.get(), first);
+  EXPECT_NE(s.window->model_page().info_text().toStdString().find("backend: cpu-again"), std::string::npos);
+
+  box->setCurrentText("no-device");  // fails: the error is shown, the open model and its backend stay
+  const std::string error = wait_job(s.state().job());
+  EXPECT_NE(error.find("no usable device"), std::string::npos) << error;
+  ASSERT_TRUE(s.state().model().has_value());
+  EXPECT_EQ(s.state().model()->backend, "cpu-again");
+  EXPECT_EQ(box->currentText().toStdString(), "cpu-again");
+  auto* dialog = s.window->findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(dialog, nullptr);
+  EXPECT_EQ(dialog->text().toStdString(), error);
 }
 
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {
