@@ -44,6 +44,19 @@ std::string read_text_arg(const TextArgs& t, std::string_view cmd) {
   throw std::runtime_error(std::string(cmd) + ": give " + name + " or " + name + "-file");
 }
 
+PromptedModel load_prompted_model(const std::string& model_path, const WeightArgs& w, const TextArgs& prompt,
+                                  bool no_bos, std::string_view cmd) {
+  std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
+  PromptedModel p;
+  p.tok = Tokenizer::from_gguf(*file);
+  p.model = load_llama(file, w);
+  EncodeOptions eo;
+  eo.add_bos = !no_bos;
+  p.tokens = p.tok->encode(read_text_arg(prompt, cmd), eo);
+  if (p.tokens.empty()) throw std::runtime_error(std::string(cmd) + ": the prompt has no tokens");
+  return p;
+}
+
 int32_t parse_block_count(const std::string& value, std::string_view option) {
   if (value == "all") return kAllBlocks;
   size_t used = 0;

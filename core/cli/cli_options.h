@@ -5,9 +5,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/llama_model.h"
 #include "model/gguf_file.h"
+#include "text/tokenizer.h"
 
 namespace dbsa::cli {
 
@@ -33,6 +35,16 @@ struct TextArgs {
 void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag);
 // The text; throws "<cmd>: give --NAME or --NAME-file" when neither was given.
 std::string read_text_arg(const TextArgs& t, std::string_view cmd);
+
+// A model, its tokenizer and a prompt's tokens (BOS first unless no_bos): where `logits` and `generate`
+// start. Throws "<cmd>: the prompt has no tokens" when the prompt encodes to nothing.
+struct PromptedModel {
+  std::unique_ptr<Tokenizer> tok;
+  std::unique_ptr<LlamaModel> model;
+  std::vector<int32_t> tokens;
+};
+PromptedModel load_prompted_model(const std::string& model_path, const WeightArgs& w, const TextArgs& prompt,
+                                  bool no_bos, std::string_view cmd);
 
 // A block count for --sink/--prev/--select: an integer >= 0, or "all" (kAllBlocks); throws naming the option.
 int32_t parse_block_count(const std::string& value, std::string_view option);

@@ -25,14 +25,10 @@ struct GenerateArgs {
 };
 
 void run_generate(const GenerateArgs& a) {
-  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
-  const auto tok = Tokenizer::from_gguf(*file);
-  const auto model_ptr = load_llama(file, a.weights);
-  LlamaModel& model = *model_ptr;
-  EncodeOptions eo;
-  eo.add_bos = !a.no_bos;
-  const auto prompt = tok->encode(read_text_arg(a.prompt, "generate"), eo);
-  if (prompt.empty()) throw std::runtime_error("generate: the prompt has no tokens");
+  const PromptedModel pm = load_prompted_model(a.model, a.weights, a.prompt, a.no_bos, "generate");
+  const Tokenizer* tok = pm.tok.get();
+  LlamaModel& model = *pm.model;
+  const std::vector<int32_t>& prompt = pm.tokens;
   GenerateOptions go;
   go.max_tokens = a.max_tokens;
   if (!a.greedy) go.sampler = {a.temperature, a.top_k, a.top_p, a.seed};

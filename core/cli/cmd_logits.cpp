@@ -23,14 +23,9 @@ struct LogitsArgs {
 };
 
 void run_logits(const LogitsArgs& a) {
-  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
-  const auto tok = Tokenizer::from_gguf(*file);
-  const auto model_ptr = load_llama(file, a.weights);
-  LlamaModel& model = *model_ptr;
-  EncodeOptions eo;
-  eo.add_bos = !a.no_bos;
-  const auto tokens = tok->encode(read_text_arg(a.prompt, "logits"), eo);
-  if (tokens.empty()) throw std::runtime_error("logits: the prompt has no tokens");
+  const PromptedModel pm = load_prompted_model(a.model, a.weights, a.prompt, a.no_bos, "logits");
+  LlamaModel& model = *pm.model;
+  const std::vector<int32_t>& tokens = pm.tokens;
   const auto vocab = static_cast<int64_t>(model.hparams().n_vocab);
   std::ofstream pos_out;
   if (!a.all_positions.empty()) {
