@@ -196,6 +196,18 @@ float BlockView::scale(int32_t layer, int32_t head, bool is_v) const {
   return get<float>(bytes_, scale_offset(shape_, layer, head, is_v));
 }
 
+namespace {
+
+// n rows of cols int8 values (rows src_stride bytes apart) times scale, into rows out_stride floats apart.
+void int8_rows_to_f32(const std::byte* src, std::size_t src_stride, float scale, float* out,
+                      std::size_t out_stride, std::size_t n, std::size_t cols) {
+  for (std::size_t t = 0; t < n; ++t)
+    for (std::size_t d = 0; d < cols; ++d)
+      out[t * out_stride + d] = static_cast<float>(static_cast<int8_t>(src[t * src_stride + d])) * scale;
+}
+
+}  // namespace
+
 void BlockView::decode(int32_t layer, bool is_v, float* out) const {
   if (layer < 0 || layer >= shape_.n_layer) {
     throw CacheError("layer " + std::to_string(layer) + " out of range [0, " +
@@ -209,16 +221,9 @@ void BlockView::decode(int32_t layer, bool is_v, float* out) const {
     f16_to_f32_n(src, out, n);
     return;
   }
-  std::vector<float> scales(static_cast<std::size_t>(shape_.n_head_kv));
-  for (int32_t head = 0; head < shape_.n_head_kv; ++head)
-    scales[static_cast<std::size_t>(head)] = scale(layer, head, is_v);
-  for (uint32_t t = 0; t < n_tokens_; ++t) {
-    for (std::size_t head = 0; head < scales.size(); ++head) {
-      const std::size_t base = t * row + head * hd;
-      const float s = scales[head];
-      for (std::size_t d = 0; d < hd; ++d)
-        out[base + d] = static_cast<float>(static_cast<int8_t>(src[base + d])) * s;
-    }
+  for (int32_t head = 0; head < shape_.n_head_kv; ++head) {
+    const std::size_t off = static_cast<std::size_t>(head) * hd;
+    int8_rows_to_f32(src + off, row, scale(layer, head, is_v), out + off, row, n_tokens_, hd);
   }
 }
 
@@ -241,10 +246,7 @@ void BlockView::read_head(int32_t layer, bool is_v, int32_t head, uint32_t first
     f16_to_f32_rows(src, row, out, n, hd);
     return;
   }
-  const float s = scale(layer, head, is_v);
-  for (uint32_t t = 0; t < n; ++t)
-    for (std::size_t d = 0; d < hd; ++d)
-      out[t * hd + d] = static_cast<float>(static_cast<int8_t>(src[t * row + d])) * s;
+  int8_rows_to_f32(src, row, scale(layer, head, is_v), out, hd, n, hd);
 }
 
 }  // namespace dbsa
