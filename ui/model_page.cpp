@@ -107,30 +107,35 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
     const QString& t = state_.job().title();
     if (t == kOpenJob || t == kGenerateJob) show_error(this, t, message);
     // A model that failed to open on the chosen backend leaves the open one: show where that runs.
-    if (t == kOpenJob && state_.model()) {
-      const QSignalBlocker block(backend_);
-      backend_->setCurrentText(QString::fromStdString(state_.model()->backend));
-    }
+    if (t == kOpenJob) show_open_backend();
   });
 }
 
 void ModelPage::open_model(const QString& path) {
   const std::string backend = backend_->currentText().toStdString();
-  state_.job().start(kOpenJob, [this, path, backend](JobControl& c) -> BackgroundJob::Publish {
-    OpenModel m;
-    m.path = path.toStdString();
-    m.backend = backend;
-    c.report(0.1, tr("reading"));
-    m.file = GgufFile::open(m.path);
-    m.summary = summarize_model(*m.file);
-    m.tok = Tokenizer::from_gguf(*m.file);
-    c.report(0.4, tr("loading weights"));
-    m.model = load_studio_model(m.file, backend);
-    return [this, m = std::move(m), path]() mutable {
-      state_.set_model(std::move(m));
-      Q_EMIT model_opened(path);
-    };
-  });
+  const bool started =
+      state_.job().start(kOpenJob, [this, path, backend](JobControl& c) -> BackgroundJob::Publish {
+        OpenModel m;
+        m.path = path.toStdString();
+        m.backend = backend;
+        c.report(0.1, tr("reading"));
+        m.file = GgufFile::open(m.path);
+        m.summary = summarize_model(*m.file);
+        m.tok = Tokenizer::from_gguf(*m.file);
+        c.report(0.4, tr("loading weights"));
+        m.model = load_studio_model(m.file, backend);
+        return [this, m = std::move(m), path]() mutable {
+          state_.set_model(std::move(m));
+          Q_EMIT model_opened(path);
+        };
+      });
+  if (!started) show_open_backend();  // another job runs: nothing reloads, so the choice stays as it was
+}
+
+void ModelPage::show_open_backend() {
+  if (!state_.model()) return;
+  const QSignalBlocker block(backend_);
+  backend_->setCurrentText(QString::fromStdString(state_.model()->backend));
 }
 
 void ModelPage::show_model() {

@@ -18,6 +18,7 @@ struct BenchEncodeArgs {
   std::string grouping = "in-order", scratch_dir;
   int32_t block_demos = 50;
   int64_t chunk = 256;
+  int repeats = 1;
   WeightArgs weights;
   uint64_t seed = 0;
   bool dense = false, json = false;
@@ -35,8 +36,9 @@ std::vector<int32_t> parse_counts(const std::string& s) {
 }
 
 void print_text(const EncodeBenchReport& r, const BenchEncodeArgs& a, double load_s) {
-  std::printf("bench encode: %s, %s, %d demos per block, S=%s P=%s (model load %.2f s)\n", a.model.c_str(),
-              a.dataset.c_str(), a.block_demos, a.sink.c_str(), a.prev.c_str(), load_s);
+  std::printf("bench encode: %s, %s, %d demos per block, S=%s P=%s, median of %d (model load %.2f s)\n",
+              a.model.c_str(), a.dataset.c_str(), a.block_demos, a.sink.c_str(), a.prev.c_str(), a.repeats,
+              load_s);
   std::printf("%-13s %7s %8s %12s %10s %10s %10s %10s\n", "layout", "blocks", "tokens", "pairs", "encode s",
               "total s", "tok/s", "KV MB");
   for (const auto& run : r.runs)
@@ -62,6 +64,7 @@ void run_bench_encode(const BenchEncodeArgs& a) {
   c.grouping = a.grouping;
   c.seed = a.seed;
   c.chunk_tokens = a.chunk;
+  c.repeats = a.repeats;
   c.scratch_root = a.scratch_dir;
   c.on_event = [](std::string_view layout, int32_t blocks) {
     std::fprintf(stderr, "bench encode: %.*s, %d blocks...\n", static_cast<int>(layout.size()), layout.data(),
@@ -79,6 +82,7 @@ void run_bench_encode(const BenchEncodeArgs& a) {
                                 {"threads", a.weights.threads},
                                 {"backend", a.weights.backend},
                                 {"chunk_tokens", a.chunk},
+                                {"repeats", a.repeats},
                                 {"model_load_s", s.load_s}};
   std::cout << encode_bench_json(r, extra.dump()) << "\n";
 }
@@ -101,6 +105,9 @@ void register_bench_encode_command(CLI::App& bench) {
   c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
   c->add_option("--seed", a->seed, "Pool draw and grouping seed");
   c->add_option("--chunk", a->chunk, "Tokens per forward chunk")->check(CLI::PositiveNumber);
+  c->add_option("--repeats", a->repeats,
+                "Encodes per pool size, round-robin over the sizes; times are their medians")
+      ->check(CLI::PositiveNumber);
   add_weight_options(c, a->weights);
   c->add_option("--scratch-dir", a->scratch_dir,
                 "Where the throwaway caches go (removed afterwards; default: the temp folder)");

@@ -65,6 +65,7 @@ EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, cons
                                    const std::vector<Example>& train, const EncodeBenchConfig& c) {
   if (c.block_counts.empty()) throw std::invalid_argument("bench encode: no pool sizes (--blocks) given");
   if (c.block_demos < 1) throw std::invalid_argument("bench encode: --block-demos must be >= 1");
+  if (c.repeats < 1) throw std::invalid_argument("bench encode: --repeats must be >= 1");
   for (const int32_t b : c.block_counts) {
     if (b < 1)
       throw std::invalid_argument("bench encode: block counts must be >= 1, got " + std::to_string(b));
@@ -83,12 +84,30 @@ EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, cons
   if (c.dense) layouts.push_back(true);
   for (const bool dense : layouts) {
     const size_t first = report.runs.size();
+    std::vector<std::pair<std::vector<Example>, Blocks>> pools;
     for (const int32_t b : c.block_counts) {
-      const auto demos =
+      auto demos =
           draw_pool(train, static_cast<size_t>(b) * static_cast<size_t>(c.block_demos), c.seed).demos;
-      const Blocks blocks = group(demos, manifest, tok, c);
-      if (c.on_event) c.on_event(dense ? "dense" : "block-sparse", b);
-      report.runs.push_back(encode_once(model, tok, store, manifest, demos, blocks, c, dense));
+      Blocks blocks = group(demos, manifest, tok, c);
+      pools.emplace_back(std::move(demos), std::move(blocks));
+    }
+    report.runs.resize(first + pools.size());
+    for (int32_t rep = 0; rep < c.repeats; ++rep)
+      for (size_t i = 0; i < pools.size(); ++i) {
+        if (c.on_event) c.on_event(dense ? "dense" : "block-sparse", c.block_counts[i]);
+        EncodeBenchRun one =
+            encode_once(model, tok, store, manifest, pools[i].first, pools[i].second, c, dense);
+        EncodeBenchRun& run = report.runs[first + i];
+        one.encode_samples = std::move(run.encode_samples);
+        one.total_samples = std::move(run.total_samples);
+        one.encode_samples.push_back(one.encode_s);
+        one.total_samples.push_back(one.total_s);
+        run = std::move(one);
+      }
+    for (size_t i = first; i < report.runs.size(); ++i) {
+      EncodeBenchRun& run = report.runs[i];
+      run.encode_s = summarize_latency(run.encode_samples).p50_s;
+      run.total_s = summarize_latency(run.total_samples).p50_s;
     }
     for (size_t i = first + 1; i < report.runs.size(); ++i) {
       const auto& a = report.runs[i - 1];
@@ -106,6 +125,7 @@ std::string encode_bench_json(const EncodeBenchReport& report, const std::string
   nlohmann::json j = extra.empty() ? nlohmann::json::object() : nlohmann::json::parse(extra);
   if (!j.is_object()) throw std::invalid_argument("bench encode: extra fields must be a JSON object");
   j["bench"] = "encode";
+  j["statistic"] = "median of the repeats";
   auto& runs = j["runs"] = nlohmann::json::array();
   for (const auto& r : report.runs)
     runs.push_back({{"layout", r.layout},
@@ -115,6 +135,7 @@ std::string encode_bench_json(const EncodeBenchReport& report, const std::string
                     {"visible_pairs", r.visible_pairs},
                     {"encode_s", r.encode_s},
                     {"total_s", r.total_s},
+                    {"encode_s_repeats", r.encode_samples},
                     {"tokens_per_s", r.encode_s > 0 ? static_cast<double>(r.tokens) / r.encode_s : 0.0},
                     {"kv_bytes", r.kv_bytes}});
   auto& growth = j["growth"] = nlohmann::json::array();

@@ -27,6 +27,9 @@ struct EncodeBenchConfig {
   std::string grouping = "in-order";
   uint64_t seed = 0;
   int64_t chunk_tokens = 256;
+  // Encodes of every pool (>= 1). They go round-robin over the pool sizes, so a slow spell of a shared
+  // machine lands on all sizes alike, and each size reports the median.
+  int32_t repeats = 1;
   // A private folder is made under it for the throwaway caches and removed afterwards.
   std::filesystem::path scratch_root;
   std::function<void(std::string_view layout, int32_t blocks)> on_event;  // before each encode
@@ -40,13 +43,14 @@ struct EncodeBenchRun {
   int64_t visible_pairs = 0;  // attention work
   double encode_s = 0.0;      // the pre-encoding pass (model forward + handing blocks to the writer)
   double total_s = 0.0;       // wall clock of the whole build: tokenizing, encoding, commit, BM25 index
-  uint64_t kv_bytes = 0;      // stored K/V of the cache
+  std::vector<double> encode_samples, total_samples;  // every repeat; encode_s/total_s are their medians
+  uint64_t kv_bytes = 0;                              // stored K/V of the cache
 };
 
 struct EncodeGrowth {
   std::string layout;
   int32_t from_blocks = 0, to_blocks = 0;
-  double time_ratio = 0.0;    // encode_s(to) / encode_s(from)
+  double time_ratio = 0.0;    // encode_s(to) / encode_s(from) (medians of the repeats)
   double tokens_ratio = 0.0;  // tokens(to) / tokens(from): pools are drawn separately, so not exactly 2
 };
 

@@ -244,8 +244,13 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
   c.sink_blocks = 1;
   c.prev_blocks = 0;
   c.chunk_tokens = 64;
+  c.repeats = 3;
   c.scratch_root = test::scratch_dir("encode_bench");
+  std::vector<int32_t> encoded;  // pool sizes in the order they were encoded
+  c.on_event = [&](std::string_view, int32_t blocks) { encoded.push_back(blocks); };
   const EncodeBenchReport r = run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c);
+  // Round-robin over the sizes, per layout.
+  EXPECT_EQ(encoded, (std::vector<int32_t>{2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4}));
   EXPECT_TRUE(std::filesystem::is_empty(c.scratch_root));  // the throwaway caches are gone
 
   const json j = json::parse(encode_bench_json(r, R"({"model": "tiny"})"));
@@ -266,6 +271,10 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
     const auto n = run.at("tokens").get<int64_t>();
     EXPECT_GT(n, 0);
     EXPECT_GT(run.at("encode_s").get<double>(), 0.0);
+    auto samples = run.at("encode_s_repeats").get<std::vector<double>>();
+    ASSERT_EQ(samples.size(), 3u);
+    std::sort(samples.begin(), samples.end());
+    EXPECT_DOUBLE_EQ(run.at("encode_s").get<double>(), samples[1]);  // the median
     EXPECT_GE(run.at("total_s").get<double>(), run.at("encode_s").get<double>());
     EXPECT_NEAR(run.at("tokens_per_s").get<double>(),
                 static_cast<double>(n) / run.at("encode_s").get<double>(),
@@ -310,6 +319,11 @@ TEST(EncodeBench, RefusesBadPoolSizes) {
   c.block_counts = {0};
   EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
                std::invalid_argument);
+  c.block_counts = {1};
+  c.repeats = 0;
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+  c.repeats = 1;
   c.block_counts = {static_cast<int32_t>(test::trec().train.size())};  // x 50 demos: more than the split
   EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
                std::invalid_argument);

@@ -90,6 +90,15 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
   auto* dialog = s.window->findChild<QMessageBox*>("errorDialog");
   ASSERT_NE(dialog, nullptr);
   EXPECT_EQ(dialog->text().toStdString(), error);
+
+  // While another job runs a reload is refused: the box goes back to where the model runs.
+  s.window->model_page().generate("Once upon a time", 4096);
+  ASSERT_TRUE(s.state().job().running());
+  box->setCurrentText("cpu");
+  EXPECT_EQ(box->currentText().toStdString(), "cpu-again");
+  s.state().job().cancel();
+  wait_job(s.state().job());
+  EXPECT_EQ(s.state().model()->backend, "cpu-again");
 }
 
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {
