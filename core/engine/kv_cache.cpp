@@ -51,6 +51,20 @@ int64_t KvCache::append(std::span<const int32_t> positions) {
   return first;
 }
 
+void KvCache::erase_rows(int64_t begin, int64_t end) {
+  if (begin < prefix_rows_ || begin > end || end > n_)
+    throw std::out_of_range("KvCache::erase_rows: rows [" + std::to_string(begin) + ", " +
+                            std::to_string(end) + ") outside the stored rows [" +
+                            std::to_string(prefix_rows_) + ", " + std::to_string(n_) + ")");
+  if (begin == end) return;
+  for (int32_t l = 0; l < n_layer_; ++l)
+    for (auto* store : {&k_[static_cast<size_t>(l)], &v_[static_cast<size_t>(l)]})
+      std::copy(store->begin() + stored(end), store->begin() + stored(n_), store->begin() + stored(begin));
+  std::copy(positions_.begin() + end, positions_.begin() + n_, positions_.begin() + begin);
+  n_ -= end - begin;
+  table_valid_ = std::min(table_valid_, begin);
+}
+
 void KvCache::truncate(int64_t n) {
   if (n < 0 || n > n_)
     throw std::out_of_range("KvCache::truncate: " + std::to_string(n) + " outside [0, " + std::to_string(n_) +

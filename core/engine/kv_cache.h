@@ -42,6 +42,9 @@ class KvCache {
   int64_t append(std::span<const int32_t> positions);
   // Drops rows [n, size()). n = 0 also drops a prefix; 0 < n < prefix_rows() throws.
   void truncate(int64_t n);
+  // Removes stored rows [begin, end): later rows (K, V, positions) move down by end - begin. Lets a
+  // block-sparse pre-encoding keep only the blocks later tokens still see.
+  void erase_rows(int64_t begin, int64_t end);
   void clear() { truncate(0); }
 
   // Stored rows only: row >= prefix_rows() (rows up to size(), or one past for a base pointer).

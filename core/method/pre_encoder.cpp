@@ -124,6 +124,105 @@ KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> b
   return cache;
 }
 
+PreEncodeStats pre_encode_windowed(
+    LlamaModel& model, std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts,
+    const std::function<void(int32_t block, const KvCache& cache, int64_t first_row)>& on_block) {
+  check_blocks_nonempty(blocks, 0);
+  const auto t0 = Clock::now();
+  const auto starts = block_starts_of(blocks);
+  const auto nb = static_cast<int64_t>(blocks.size());
+  const int64_t n = starts.back();
+  const auto tokens = flatten(blocks);
+  const auto positions = iota_positions(0, n);
+  const int64_t n_sink = opts.sink_blocks < 0 ? nb : opts.sink_blocks;
+  const int64_t n_prev = opts.prev_blocks < 0 ? nb : opts.prev_blocks;
+  const int64_t step = std::max<int64_t>(1, opts.chunk_tokens);
+  // The largest span the cache ever holds: the sinks, P + 1 blocks and a chunk (blocks are ragged).
+  std::vector<int64_t> sizes(static_cast<size_t>(nb));
+  for (int64_t b = 0; b < nb; ++b)
+    sizes[static_cast<size_t>(b)] = starts[static_cast<size_t>(b) + 1] - starts[static_cast<size_t>(b)];
+  std::vector<int64_t> by_size = sizes;
+  std::sort(by_size.rbegin(), by_size.rend());
+  int64_t window = step;
+  for (int64_t i = 0; i < std::min<int64_t>(nb, n_sink + n_prev + 1); ++i)
+    window += by_size[static_cast<size_t>(i)];
+  KvCache cache = model.make_cache(std::min(n, window), KeyStorage::PreRope);
+
+  // Blocks whose rows are in the cache, in block order, and the first row of each (-1: not there).
+  std::vector<int64_t> row_of(static_cast<size_t>(nb), -1);
+  std::vector<int32_t> resident;
+  int64_t next_flush = 0;
+  PreEncodeStats st;
+  const auto block_of = [&](int64_t token) {
+    return static_cast<int64_t>(std::upper_bound(starts.begin(), starts.end(), token) - starts.begin()) - 1;
+  };
+  for (int64_t q0 = 0; q0 < n; q0 += step) {
+    const int64_t q1 = std::min(n, q0 + step);
+    const int64_t b0 = block_of(q0), b1 = block_of(q1 - 1);
+    // A block no token of b0 sees is seen by no later token either (the sinks stay, the previous-block
+    // window only moves forward): drop it.
+    for (size_t i = resident.size(); i-- > 0;) {
+      const int32_t c = resident[i];
+      if (c >= b0 || block_visible(b0, c, opts.sink_blocks, opts.prev_blocks)) continue;
+      const int64_t first = row_of[static_cast<size_t>(c)], len = sizes[static_cast<size_t>(c)];
+      cache.erase_rows(first, first + len);
+      row_of[static_cast<size_t>(c)] = -1;
+      for (size_t j = i + 1; j < resident.size(); ++j) row_of[static_cast<size_t>(resident[j])] -= len;
+      resident.erase(resident.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    // Blocks from b0 on sit contiguously from b0's first row (b0 may have begun in an earlier chunk).
+    const int64_t base = cache.size() - (q0 - starts[static_cast<size_t>(b0)]);
+    for (int64_t b = b0; b <= b1; ++b)
+      if (row_of[static_cast<size_t>(b)] < 0) {
+        row_of[static_cast<size_t>(b)] =
+            base + starts[static_cast<size_t>(b)] - starts[static_cast<size_t>(b0)];
+        resident.push_back(static_cast<int32_t>(b));
+      }
+    // The whole-pool layout's ranges (AttentionLayout::block_sparse) in cache rows, clipped to the chunk.
+    AttentionLayout layout;
+    layout.n_queries = q1 - q0;
+    layout.query_kv_offset = cache.size();
+    const int64_t kv_end = cache.size() + (q1 - q0);
+    const auto row_end = [&](int64_t b) {
+      return row_of[static_cast<size_t>(b)] + sizes[static_cast<size_t>(b)];
+    };
+    for (int64_t b = b0; b <= b1; ++b) {
+      AttentionTile t{std::max(q0, starts[static_cast<size_t>(b)]) - q0,
+                      std::min(q1, starts[static_cast<size_t>(b) + 1]) - q0,
+                      {}};
+      const int64_t sink_end_block = std::min(n_sink, b);
+      const int64_t local_first = std::max<int64_t>(0, b - n_prev);
+      if (sink_end_block >= local_first) {
+        t.ranges.push_back({row_of[0], std::min(row_end(b), kv_end)});
+      } else {
+        if (sink_end_block > 0) t.ranges.push_back({row_of[0], row_end(sink_end_block - 1)});
+        t.ranges.push_back({row_of[static_cast<size_t>(local_first)], std::min(row_end(b), kv_end)});
+      }
+      layout.tiles.push_back(std::move(t));
+    }
+    ForwardRequest req;
+    req.tokens =
+        std::span<const int32_t>(tokens).subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
+    req.positions =
+        std::span<const int32_t>(positions).subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
+    req.layout = &layout;
+    req.logits = LogitsMode::None;
+    req.ubatch = step;
+    model.forward(cache, req);
+    for (; next_flush < nb && starts[static_cast<size_t>(next_flush) + 1] <= q1; ++next_flush)
+      on_block(static_cast<int32_t>(next_flush), cache, row_of[static_cast<size_t>(next_flush)]);
+    st.tokens_computed = q1;
+    if (opts.progress && !opts.progress(static_cast<double>(q1) / static_cast<double>(n))) {
+      st.cancelled = true;
+      break;
+    }
+  }
+  st.visible_pairs =
+      AttentionLayout::block_sparse(starts, opts.sink_blocks, opts.prev_blocks).visible_pairs();
+  st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return st;
+}
+
 PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
                           std::vector<BlockContent> contents, CacheWriter& writer,
                           const PreEncodeOptions& opts) {
@@ -132,19 +231,11 @@ PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t
     throw std::invalid_argument("pre-encode: the cache writer must be a fresh create(), not an append");
   const auto t0 = Clock::now();
   declare_blocks(writer, blocks, contents, 0);
-  const auto starts = block_starts_of(blocks);
-  const int64_t n = starts.back();
-  const auto tokens = flatten(blocks);
-  const auto positions = iota_positions(0, n);
-  const AttentionLayout layout = AttentionLayout::block_sparse(starts, opts.sink_blocks, opts.prev_blocks);
-  KvCache cache = model.make_cache(n, KeyStorage::PreRope);
-  size_t next_block = 0;
-  const auto flush = [&](int64_t q_end) { flush_blocks(writer, cache, starts, 0, 0, q_end, next_block); };
-  PreEncodeStats st;
-  st.cancelled = !run_chunks(model, cache, tokens, positions, layout, opts.chunk_tokens,
-                             progress_adapter(opts, n, flush));
-  st.tokens_computed = cache.size();
-  st.visible_pairs = layout.visible_pairs();
+  PreEncodeStats st =
+      pre_encode_windowed(model, blocks, opts, [&](int32_t b, const KvCache& cache, int64_t row) {
+        for (int32_t l = 0; l < cache.n_layer(); ++l)
+          writer.put_layer(b, l, cache.k(l, row), cache.v(l, row));
+      });
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }

@@ -44,7 +44,16 @@ std::vector<int64_t> block_starts_of(std::span<const std::vector<int32_t>> block
 KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
                       const PreEncodeOptions& opts, PreEncodeStats* stats = nullptr);
 
-// pre_encode_kv, writing each block's K/V of every layer to `writer` (whose next block index must be 0)
+// The same block-sparse encoding keeping in memory only what later tokens still see: the sink blocks,
+// the P blocks before the current one and the current one, so memory is O((S + P + 1) blocks) however
+// large the pool (pre_encode_kv holds it all). Each block, once computed, is handed to
+// on_block(b, cache, first_row) while its rows [first_row, first_row + size) are in `cache`. Every
+// block sees the same keys in the same ranges as with pre_encode_kv.
+PreEncodeStats pre_encode_windowed(
+    LlamaModel& model, std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts,
+    const std::function<void(int32_t block, const KvCache& cache, int64_t first_row)>& on_block);
+
+// pre_encode_windowed, writing each block's K/V of every layer to `writer` (whose next block index must be 0)
 // as soon as the block is computed; contents[b] is what the catalog records for block b (its token_ids
 // must equal blocks[b]). The caller commits the writer unless stats.cancelled.
 PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,

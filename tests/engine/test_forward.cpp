@@ -241,3 +241,49 @@ TEST(Forward, RejectsMismatchedInputs) {
 
 }  // namespace
 }  // namespace dbsa
+
+namespace dbsa {
+namespace {
+
+TEST(KvCacheRows, EraseMovesLaterRowsDownWithTheirPositions) {
+  KvCache c(2, 1, 4, 8, KeyStorage::PreRope);
+  const int32_t pos[] = {10, 11, 12, 13, 14, 15};
+  c.append(pos);
+  for (int32_t l = 0; l < 2; ++l)
+    for (int64_t r = 0; r < 6; ++r)
+      for (int x = 0; x < 4; ++x) {
+        c.k(l, r)[x] = static_cast<float>(100 * l + 10 * r + x);
+        c.v(l, r)[x] = -c.k(l, r)[x];
+      }
+  RopeParams rp;
+  rp.head_dim = 4;
+  rp.n_rot = 4;
+  rp.freq_base = 10000.0f;
+  c.rope_table(rp);  // built for the old rows: must follow the move
+  c.erase_rows(1, 3);
+  ASSERT_EQ(c.size(), 4);
+  const std::vector<int32_t> kept(c.positions().begin(), c.positions().end());
+  EXPECT_EQ(kept, (std::vector<int32_t>{10, 13, 14, 15}));
+  const int64_t was[] = {0, 3, 4, 5};
+  for (int32_t l = 0; l < 2; ++l)
+    for (int64_t r = 0; r < 4; ++r)
+      for (int x = 0; x < 4; ++x) {
+        EXPECT_EQ(c.k(l, r)[x], static_cast<float>(100 * l + 10 * was[r] + x));
+        EXPECT_EQ(c.v(l, r)[x], -static_cast<float>(100 * l + 10 * was[r] + x));
+      }
+  const RopeTable fresh(rp, kept);
+  const RopeTable& t = c.rope_table(rp);
+  ASSERT_EQ(t.size(), 4);
+  for (int64_t r = 0; r < 4; ++r)
+    for (int32_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(t.cos_row(r)[i], fresh.cos_row(r)[i]);
+      EXPECT_EQ(t.sin_row(r)[i], fresh.sin_row(r)[i]);
+    }
+  c.erase_rows(2, 2);  // empty: nothing moves
+  EXPECT_EQ(c.size(), 4);
+  EXPECT_THROW(c.erase_rows(3, 5), std::out_of_range);
+  EXPECT_THROW(c.erase_rows(2, 1), std::out_of_range);
+}
+
+}  // namespace
+}  // namespace dbsa

@@ -186,6 +186,55 @@ TEST(PreEncoder, AppendEqualsEncodingTheWholePool) {
   }
 }
 
+// The windowed encoding (what `dbsa encode` runs) against the whole-pool one: the same K/V for every
+// block, while the cache holds no more than the sinks, P + 1 blocks and a chunk.
+TEST(PreEncoder, WindowedEncodingMatchesTheWholePoolWithBoundedMemory) {
+  auto& m = *tiny().model;
+  std::mt19937 rng(99);
+  const int32_t SP[] = {0, 1, 2, kAllBlocks};
+  for (int trial = 0; trial < 10; ++trial) {
+    const int n_blocks = 3 + static_cast<int>(rng() % 6);
+    std::vector<std::vector<int32_t>> blocks(static_cast<size_t>(n_blocks));
+    for (auto& b : blocks) {
+      b.resize(1 + rng() % 17);  // ragged, single-token blocks included
+      for (auto& t : b) t = static_cast<int32_t>(3 + rng() % 31000);
+    }
+    PreEncodeOptions o;
+    o.sink_blocks = SP[rng() % 4];
+    o.prev_blocks = SP[rng() % 4];
+    o.chunk_tokens = 1 + static_cast<int64_t>(rng() % 40);  // inside one block up to several blocks
+    SCOPED_TRACE("trial " + std::to_string(trial) + " S=" + std::to_string(o.sink_blocks) +
+                 " P=" + std::to_string(o.prev_blocks) + " chunk=" + std::to_string(o.chunk_tokens));
+    const KvCache whole = pre_encode_kv(m, blocks, o);
+    const auto starts = block_starts_of(blocks);
+    int64_t largest = 0;
+    for (const auto& b : blocks) largest = std::max<int64_t>(largest, static_cast<int64_t>(b.size()));
+    const int64_t kept =
+        (o.sink_blocks < 0 || o.prev_blocks < 0)
+            ? starts.back()
+            : std::min<int64_t>(starts.back(),
+                                (o.sink_blocks + o.prev_blocks + 1) * largest + o.chunk_tokens);
+    std::vector<int32_t> seen;
+    const PreEncodeStats st =
+        pre_encode_windowed(m, blocks, o, [&](int32_t b, const KvCache& cache, int64_t row) {
+          seen.push_back(b);
+          EXPECT_LE(cache.size(), kept) << "block " << b;
+          const auto n = blocks[static_cast<size_t>(b)].size() * static_cast<size_t>(cache.row_floats());
+          for (int32_t l = 0; l < cache.n_layer(); ++l) {
+            const int64_t at = starts[static_cast<size_t>(b)];
+            EXPECT_LE(rel_diff(cache.k(l, row), whole.k(l, at), n), 1e-6) << "block " << b << " layer " << l;
+            EXPECT_LE(rel_diff(cache.v(l, row), whole.v(l, at), n), 1e-6) << "block " << b << " layer " << l;
+            for (size_t i = 0; i < blocks[static_cast<size_t>(b)].size(); ++i)
+              ASSERT_EQ(cache.positions()[static_cast<size_t>(row) + i], at + static_cast<int64_t>(i));
+          }
+        });
+    EXPECT_FALSE(st.cancelled);
+    std::vector<int32_t> all(static_cast<size_t>(n_blocks));
+    for (int32_t b = 0; b < n_blocks; ++b) all[static_cast<size_t>(b)] = b;
+    EXPECT_EQ(seen, all);  // every block once, in order
+  }
+}
+
 TEST(PreEncoder, CancelledAppendLeavesTheCacheAsItWas) {
   auto& m = *tiny().model;
   const auto pool = test::small_pool(20, 5, 13);
