@@ -75,17 +75,6 @@ void declare_blocks(CacheWriter& writer, std::span<const std::vector<int32_t>> b
   }
 }
 
-// Writes every block that ends at or before q_end and was not written yet (rows offset by row0).
-void flush_blocks(CacheWriter& writer, const KvCache& cache, std::span<const int64_t> starts, int64_t row0,
-                  int32_t first_index, int64_t q_end, size_t& next_block) {
-  while (next_block + 1 < starts.size() && starts[next_block + 1] <= q_end) {
-    const int64_t r = row0 + starts[next_block];
-    for (int32_t l = 0; l < cache.n_layer(); ++l)
-      writer.put_layer(first_index + static_cast<int32_t>(next_block), l, cache.k(l, r), cache.v(l, r));
-    ++next_block;
-  }
-}
-
 std::function<bool(int64_t)> progress_adapter(const PreEncodeOptions& opts, int64_t n,
                                               const std::function<void(int64_t)>& also) {
   return [&opts, n, also](int64_t q_end) {
@@ -124,82 +113,88 @@ KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> b
   return cache;
 }
 
-PreEncodeStats pre_encode_windowed(
-    LlamaModel& model, std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts,
-    const std::function<void(int32_t block, const KvCache& cache, int64_t first_row)>& on_block) {
-  check_blocks_nonempty(blocks, 0);
-  const auto t0 = Clock::now();
+namespace {
+
+using BlockSink = std::function<void(int32_t block, const KvCache& cache, int64_t first_row)>;
+
+// Encodes `blocks` as pool blocks first_block, first_block + 1, ... at positions from first_position,
+// after the context blocks whose rows fill `cache` (ctx: their pool indices, ascending; ctx_sizes: their
+// token counts). A block's rows leave the cache once no later token sees them (the sinks stay, the
+// P-block window moves forward). Each block's keys are the ranges of the whole-pool layout
+// (AttentionLayout::block_sparse: visible blocks, neighbours in the pool merged into one range) in cache
+// rows, so a fresh pool encodes exactly as in one whole-pool pass.
+PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const int32_t> ctx,
+                             std::span<const int64_t> ctx_sizes, int32_t first_block, int64_t first_position,
+                             std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts,
+                             const BlockSink& on_block) {
   const auto starts = block_starts_of(blocks);
-  const auto nb = static_cast<int64_t>(blocks.size());
+  const auto n_new = static_cast<int64_t>(blocks.size());
+  const int64_t n_all = first_block + n_new;
   const int64_t n = starts.back();
   const auto tokens = flatten(blocks);
-  const auto positions = iota_positions(0, n);
-  const int64_t n_sink = opts.sink_blocks < 0 ? nb : opts.sink_blocks;
-  const int64_t n_prev = opts.prev_blocks < 0 ? nb : opts.prev_blocks;
+  const auto positions = iota_positions(first_position, n);
   const int64_t step = std::max<int64_t>(1, opts.chunk_tokens);
-  // The largest span the cache ever holds: the sinks, P + 1 blocks and a chunk (blocks are ragged).
-  std::vector<int64_t> sizes(static_cast<size_t>(nb));
-  for (int64_t b = 0; b < nb; ++b)
-    sizes[static_cast<size_t>(b)] = starts[static_cast<size_t>(b) + 1] - starts[static_cast<size_t>(b)];
-  std::vector<int64_t> by_size = sizes;
-  std::sort(by_size.rbegin(), by_size.rend());
-  int64_t window = step;
-  for (int64_t i = 0; i < std::min<int64_t>(nb, n_sink + n_prev + 1); ++i)
-    window += by_size[static_cast<size_t>(i)];
-  KvCache cache = model.make_cache(std::min(n, window), KeyStorage::PreRope);
-
-  // Blocks whose rows are in the cache, in block order, and the first row of each (-1: not there).
-  std::vector<int64_t> row_of(static_cast<size_t>(nb), -1);
-  std::vector<int32_t> resident;
-  int64_t next_flush = 0;
-  PreEncodeStats st;
-  const auto block_of = [&](int64_t token) {
-    return static_cast<int64_t>(std::upper_bound(starts.begin(), starts.end(), token) - starts.begin()) - 1;
+  std::vector<int64_t> row_of(static_cast<size_t>(n_all), -1), size_of(static_cast<size_t>(n_all), 0);
+  std::vector<int32_t> resident(ctx.begin(), ctx.end());  // blocks with rows in the cache, ascending
+  int64_t row = 0;
+  for (size_t j = 0; j < ctx.size(); ++j) {
+    row_of[static_cast<size_t>(ctx[j])] = row;
+    size_of[static_cast<size_t>(ctx[j])] = ctx_sizes[j];
+    row += ctx_sizes[j];
+  }
+  if (row != cache.size()) throw std::logic_error("pre-encode: the context rows do not fill the cache");
+  for (int64_t i = 0; i < n_new; ++i)
+    size_of[static_cast<size_t>(first_block + i)] =
+        static_cast<int64_t>(blocks[static_cast<size_t>(i)].size());
+  const auto new_block_of = [&](int64_t token) {  // pool index of the new block holding a new token
+    return first_block +
+           static_cast<int64_t>(std::upper_bound(starts.begin(), starts.end(), token) - starts.begin()) - 1;
   };
+  PreEncodeStats st;
+  st.context_tokens = cache.size();
+  int64_t next_done = first_block;
   for (int64_t q0 = 0; q0 < n; q0 += step) {
     const int64_t q1 = std::min(n, q0 + step);
-    const int64_t b0 = block_of(q0), b1 = block_of(q1 - 1);
-    // A block no token of b0 sees is seen by no later token either (the sinks stay, the previous-block
-    // window only moves forward): drop it.
+    const int64_t g0 = new_block_of(q0), g1 = new_block_of(q1 - 1);
+    // A block no token of g0 sees is seen by no later token either: drop its rows.
     for (size_t i = resident.size(); i-- > 0;) {
       const int32_t c = resident[i];
-      if (c >= b0 || block_visible(b0, c, opts.sink_blocks, opts.prev_blocks)) continue;
-      const int64_t first = row_of[static_cast<size_t>(c)], len = sizes[static_cast<size_t>(c)];
+      if (c >= g0 || block_visible(g0, c, opts.sink_blocks, opts.prev_blocks)) continue;
+      const int64_t first = row_of[static_cast<size_t>(c)], len = size_of[static_cast<size_t>(c)];
       cache.erase_rows(first, first + len);
       row_of[static_cast<size_t>(c)] = -1;
-      for (size_t j = i + 1; j < resident.size(); ++j) row_of[static_cast<size_t>(resident[j])] -= len;
+      for (size_t k = i + 1; k < resident.size(); ++k) row_of[static_cast<size_t>(resident[k])] -= len;
       resident.erase(resident.begin() + static_cast<std::ptrdiff_t>(i));
     }
-    // Blocks from b0 on sit contiguously from b0's first row (b0 may have begun in an earlier chunk).
-    const int64_t base = cache.size() - (q0 - starts[static_cast<size_t>(b0)]);
-    for (int64_t b = b0; b <= b1; ++b)
-      if (row_of[static_cast<size_t>(b)] < 0) {
-        row_of[static_cast<size_t>(b)] =
-            base + starts[static_cast<size_t>(b)] - starts[static_cast<size_t>(b0)];
-        resident.push_back(static_cast<int32_t>(b));
+    // New blocks sit contiguously from g0's first row (g0 may have begun in an earlier chunk).
+    const int64_t g0_start = starts[static_cast<size_t>(g0 - first_block)];
+    const int64_t base = cache.size() - (q0 - g0_start);
+    for (int64_t g = g0; g <= g1; ++g)
+      if (row_of[static_cast<size_t>(g)] < 0) {
+        row_of[static_cast<size_t>(g)] = base + starts[static_cast<size_t>(g - first_block)] - g0_start;
+        resident.push_back(static_cast<int32_t>(g));
       }
-    // The whole-pool layout's ranges (AttentionLayout::block_sparse) in cache rows, clipped to the chunk.
     AttentionLayout layout;
     layout.n_queries = q1 - q0;
     layout.query_kv_offset = cache.size();
     const int64_t kv_end = cache.size() + (q1 - q0);
-    const auto row_end = [&](int64_t b) {
-      return row_of[static_cast<size_t>(b)] + sizes[static_cast<size_t>(b)];
-    };
-    for (int64_t b = b0; b <= b1; ++b) {
-      AttentionTile t{std::max(q0, starts[static_cast<size_t>(b)]) - q0,
-                      std::min(q1, starts[static_cast<size_t>(b) + 1]) - q0,
-                      {}};
-      const int64_t sink_end_block = std::min(n_sink, b);
-      const int64_t local_first = std::max<int64_t>(0, b - n_prev);
-      if (sink_end_block >= local_first) {
-        t.ranges.push_back({row_of[0], std::min(row_end(b), kv_end)});
-      } else {
-        if (sink_end_block > 0) t.ranges.push_back({row_of[0], row_end(sink_end_block - 1)});
-        t.ranges.push_back({row_of[static_cast<size_t>(local_first)], std::min(row_end(b), kv_end)});
+    for (int64_t g = g0; g <= g1; ++g) {
+      const auto i = static_cast<size_t>(g - first_block);
+      AttentionTile t{std::max(q0, starts[i]) - q0, std::min(q1, starts[i + 1]) - q0, {}};
+      int64_t prev_c = -2;
+      for (const int32_t c : resident) {
+        if (c > g || !block_visible(g, c, opts.sink_blocks, opts.prev_blocks)) continue;
+        const int64_t b = row_of[static_cast<size_t>(c)];
+        const int64_t e = std::min(b + size_of[static_cast<size_t>(c)], kv_end);
+        if (c == prev_c + 1 && !t.ranges.empty() && t.ranges.back().end == b)
+          t.ranges.back().end = e;
+        else
+          t.ranges.push_back({b, e});
+        prev_c = c;
       }
       layout.tiles.push_back(std::move(t));
     }
+    st.visible_pairs += layout.visible_pairs();
     ForwardRequest req;
     req.tokens =
         std::span<const int32_t>(tokens).subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
@@ -209,16 +204,42 @@ PreEncodeStats pre_encode_windowed(
     req.logits = LogitsMode::None;
     req.ubatch = step;
     model.forward(cache, req);
-    for (; next_flush < nb && starts[static_cast<size_t>(next_flush) + 1] <= q1; ++next_flush)
-      on_block(static_cast<int32_t>(next_flush), cache, row_of[static_cast<size_t>(next_flush)]);
     st.tokens_computed = q1;
+    for (; next_done < n_all && starts[static_cast<size_t>(next_done - first_block) + 1] <= q1; ++next_done)
+      on_block(static_cast<int32_t>(next_done), cache, row_of[static_cast<size_t>(next_done)]);
     if (opts.progress && !opts.progress(static_cast<double>(q1) / static_cast<double>(n))) {
       st.cancelled = true;
       break;
     }
   }
-  st.visible_pairs =
-      AttentionLayout::block_sparse(starts, opts.sink_blocks, opts.prev_blocks).visible_pairs();
+  return st;
+}
+
+// Rows a window holds at most: the context, the S + P + 1 largest blocks and a chunk (blocks are ragged).
+int64_t window_rows(std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts) {
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
+  for (const auto& b : blocks) {
+    sizes.push_back(static_cast<int64_t>(b.size()));
+    total += static_cast<int64_t>(b.size());
+  }
+  if (opts.sink_blocks < 0 || opts.prev_blocks < 0) return total;
+  std::sort(sizes.rbegin(), sizes.rend());
+  int64_t rows = std::max<int64_t>(1, opts.chunk_tokens);
+  const auto keep =
+      std::min<int64_t>(static_cast<int64_t>(sizes.size()), opts.sink_blocks + opts.prev_blocks + 1);
+  for (int64_t i = 0; i < keep; ++i) rows += sizes[static_cast<size_t>(i)];
+  return std::min(total, rows);
+}
+
+}  // namespace
+
+PreEncodeStats pre_encode_windowed(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
+                                   const PreEncodeOptions& opts, const BlockSink& on_block) {
+  check_blocks_nonempty(blocks, 0);
+  const auto t0 = Clock::now();
+  KvCache cache = model.make_cache(window_rows(blocks, opts), KeyStorage::PreRope);
+  PreEncodeStats st = encode_window(model, cache, {}, {}, 0, 0, blocks, opts, on_block);
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }
@@ -250,40 +271,6 @@ std::vector<int32_t> append_context_blocks(int32_t n_existing, int32_t n_new, in
     if (needed) ctx.push_back(c);
   }
   return ctx;
-}
-
-AttentionLayout append_layout(int32_t n_existing, std::span<const int32_t> context,
-                              std::span<const int64_t> context_tokens, std::span<const int64_t> new_starts,
-                              int32_t sink_blocks, int32_t prev_blocks) {
-  if (context.size() != context_tokens.size())
-    throw std::invalid_argument("append layout: one token count per context block");
-  if (new_starts.size() < 2 || new_starts.front() != 0)
-    throw std::invalid_argument(
-        "append layout: new block starts must begin at 0 and hold at least one block");
-  std::vector<int64_t> ctx_start{0};
-  for (const int64_t t : context_tokens) ctx_start.push_back(ctx_start.back() + t);
-  const int64_t n_ctx = ctx_start.back();
-  AttentionLayout L;
-  L.n_queries = new_starts.back();
-  L.query_kv_offset = n_ctx;
-  const auto add = [](std::vector<KvRange>& rs, int64_t b, int64_t e) {
-    if (!rs.empty() && rs.back().end == b)
-      rs.back().end = e;
-    else
-      rs.push_back({b, e});
-  };
-  for (size_t i = 0; i + 1 < new_starts.size(); ++i) {
-    const int64_t b = n_existing + static_cast<int64_t>(i);
-    AttentionTile t{new_starts[i], new_starts[i + 1], {}};
-    for (size_t j = 0; j < context.size(); ++j)
-      if (block_visible(b, context[j], sink_blocks, prev_blocks))
-        add(t.ranges, ctx_start[j], ctx_start[j + 1]);
-    for (size_t j = 0; j <= i; ++j)
-      if (block_visible(b, n_existing + static_cast<int64_t>(j), sink_blocks, prev_blocks))
-        add(t.ranges, n_ctx + new_starts[j], n_ctx + new_starts[j + 1]);
-    L.tiles.push_back(std::move(t));
-  }
-  return L;
 }
 
 PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
@@ -331,23 +318,12 @@ PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
     for (int32_t l = 0; l < cache.n_layer(); ++l) existing.assemble(ctx, l, cache.k(l, 0), cache.v(l, 0));
   }
 
-  const auto starts = block_starts_of(new_blocks);
-  const int64_t n = starts.back();
-  const auto tokens = flatten(new_blocks);
-  const auto new_pos = iota_positions(old_start.back(), n);
-  const AttentionLayout layout =
-      append_layout(n_old, ctx, ctx_tokens, starts, opts.sink_blocks, opts.prev_blocks);
-  cache.reserve(n_ctx + n);
-  size_t next_block = 0;
-  const auto flush = [&](int64_t q_end) {
-    flush_blocks(writer, cache, starts, n_ctx, n_old, q_end, next_block);
-  };
-  PreEncodeStats st;
-  st.cancelled =
-      !run_chunks(model, cache, tokens, new_pos, layout, opts.chunk_tokens, progress_adapter(opts, n, flush));
-  st.tokens_computed = cache.size() - n_ctx;
-  st.context_tokens = n_ctx;
-  st.visible_pairs = layout.visible_pairs();
+  cache.reserve(n_ctx + window_rows(new_blocks, opts));
+  PreEncodeStats st = encode_window(model, cache, ctx, ctx_tokens, n_old, old_start.back(), new_blocks, opts,
+                                    [&](int32_t b, const KvCache& c, int64_t row) {
+                                      for (int32_t l = 0; l < c.n_layer(); ++l)
+                                        writer.put_layer(b, l, c.k(l, row), c.v(l, row));
+                                    });
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }

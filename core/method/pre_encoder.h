@@ -64,13 +64,6 @@ PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t
 std::vector<int32_t> append_context_blocks(int32_t n_existing, int32_t n_new, int32_t sink_blocks,
                                            int32_t prev_blocks);
 
-// The attention layout of appended blocks: queries = the new tokens (block starts new_starts, relative
-// to the first new token), keys = the context blocks (`context`, ascending, with token counts
-// context_tokens, stored first in the KV cache) followed by the new tokens.
-AttentionLayout append_layout(int32_t n_existing, std::span<const int32_t> context,
-                              std::span<const int64_t> context_tokens, std::span<const int64_t> new_starts,
-                              int32_t sink_blocks, int32_t prev_blocks);
-
 // Encodes new blocks after the blocks of `existing` (which `writer` appends to, built with the same S
 // and P): the context blocks are assembled from the store at their original positions, only the new
 // tokens are computed, positions continue after the existing pool.
