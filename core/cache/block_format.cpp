@@ -209,21 +209,27 @@ void int8_rows_to_f32(const std::byte* src, std::size_t src_stride, float scale,
 }  // namespace
 
 void BlockView::decode(int32_t layer, bool is_v, float* out) const {
-  if (layer < 0 || layer >= shape_.n_layer) {
-    throw CacheError("layer " + std::to_string(layer) + " out of range [0, " +
-                     std::to_string(shape_.n_layer) + ")");
+  read_rows(layer, is_v, 0, n_tokens_, out);
+}
+
+void BlockView::read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, float* out) const {
+  if (layer < 0 || layer >= shape_.n_layer || static_cast<uint64_t>(first) + n > n_tokens_) {
+    throw CacheError("layer " + std::to_string(layer) + ", tokens [" + std::to_string(first) + ", " +
+                     std::to_string(static_cast<uint64_t>(first) + n) + ") outside the block's " +
+                     std::to_string(shape_.n_layer) + " layers and " + std::to_string(n_tokens_) + " tokens");
   }
   const std::size_t row = shape_.row();
   const auto hd = static_cast<std::size_t>(shape_.head_dim);
-  const std::size_t n = static_cast<std::size_t>(n_tokens_) * row;
-  const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v);
+  const std::size_t elem = dtype_ == KvDtype::F16 ? 2 : 1;
+  const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
+                         static_cast<std::size_t>(first) * row * elem;
   if (dtype_ == KvDtype::F16) {
-    f16_to_f32_n(src, out, n);
+    f16_to_f32_n(src, out, static_cast<std::size_t>(n) * row);
     return;
   }
   for (int32_t head = 0; head < shape_.n_head_kv; ++head) {
     const std::size_t off = static_cast<std::size_t>(head) * hd;
-    int8_rows_to_f32(src + off, row, scale(layer, head, is_v), out + off, row, n_tokens_, hd);
+    int8_rows_to_f32(src + off, row, scale(layer, head, is_v), out + off, row, n, hd);
   }
 }
 

@@ -76,6 +76,9 @@ class BlockView {
   // Tokens [first, first + n) of one KV head of layer's K (or V) as floats out[n][head_dim]: the tile
   // a streaming attention reads. Throws CacheError for a layer, head or token range out of bounds.
   void read_head(int32_t layer, bool is_v, int32_t head, uint32_t first, uint32_t n, float* out) const;
+  // Tokens [first, first + n) of every KV head: out[n][n_head_kv][head_dim], one contiguous run of the
+  // file (the fastest read when attention wants all heads of a key tile).
+  void read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, float* out) const;
   // The int8 scale of (layer, head) for K or V; 0 for F16 blocks.
   float scale(int32_t layer, int32_t head, bool is_v) const;
 

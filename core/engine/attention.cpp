@@ -27,7 +27,7 @@ struct Scratch {
 struct WorkItem {
   int64_t q0, q1;  // queries
   const AttentionTile* tile;
-  int32_t kv_head;
+  int32_t kv_head;    // -1: every KV head (a DBSA query: its stored key tiles are staged whole)
   int64_t kv_lo = 0;  // only keys in [kv_lo, kv_hi) (a split of the item's keys)
   int64_t kv_hi = std::numeric_limits<int64_t>::max();
   int64_t part = -1;  // >= 0: unnormalised partial result for merging; -1: write the output directly
@@ -53,26 +53,44 @@ void check_args(const AttentionArgs& a) {
   a.layout->validate(a.n_kv);
 }
 
+int32_t first_head(const WorkItem& w) {
+  return w.kv_head < 0 ? 0 : w.kv_head;
+}
+int32_t head_count(const AttentionArgs& a, const WorkItem& w) {
+  return w.kv_head < 0 ? a.n_head_kv : 1;
+}
+
+// Output row of item row r: rows run head by head, then query by query, then GQA group member.
+float* out_row(const AttentionArgs& a, const WorkItem& w, int64_t r) {
+  const int32_t g = a.n_head / a.n_head_kv;
+  const int64_t per_head = (w.q1 - w.q0) * g;
+  const int64_t h = first_head(w) + r / per_head, i = (r % per_head) / g, j = r % g;
+  return a.out + (w.q0 + i) * static_cast<int64_t>(a.n_head) * a.head_dim + (h * g + j) * a.head_dim;
+}
+
 void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vector<Partial>& partials) {
   const int32_t g = a.n_head / a.n_head_kv;
   const int64_t d = a.head_dim;
   const int64_t nq = w.q1 - w.q0;
-  const int64_t rows = nq * g;
+  const int64_t rows = nq * g;  // per KV head
+  const int32_t h0 = first_head(w), nh = head_count(a, w);
+  const int64_t all_rows = rows * nh;
   const int64_t q_stride = static_cast<int64_t>(a.n_head) * d;
-  sc.q.resize(static_cast<size_t>(rows * d));
-  sc.o.assign(static_cast<size_t>(rows * d), 0.0f);
+  sc.q.resize(static_cast<size_t>(all_rows * d));
+  sc.o.assign(static_cast<size_t>(all_rows * d), 0.0f);
   sc.s.resize(static_cast<size_t>(rows * kKeyBlock));
-  sc.m.assign(static_cast<size_t>(rows), -std::numeric_limits<float>::infinity());
-  sc.l.assign(static_cast<size_t>(rows), 0.0f);
-  for (int64_t i = 0; i < nq; ++i)
-    for (int32_t j = 0; j < g; ++j) {
-      const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(w.kv_head) * g + j) * d;
-      float* dst = sc.q.data() + (i * g + j) * d;
-      for (int64_t x = 0; x < d; ++x) dst[x] = src[x] * a.scale;
-    }
+  sc.m.assign(static_cast<size_t>(all_rows), -std::numeric_limits<float>::infinity());
+  sc.l.assign(static_cast<size_t>(all_rows), 0.0f);
+  for (int32_t hi = 0; hi < nh; ++hi)
+    for (int64_t i = 0; i < nq; ++i)
+      for (int32_t j = 0; j < g; ++j) {
+        const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(h0 + hi) * g + j) * d;
+        float* dst = sc.q.data() + (hi * rows + i * g + j) * d;
+        for (int64_t x = 0; x < d; ++x) dst[x] = src[x] * a.scale;
+      }
   const int64_t self_first = a.layout->query_kv_offset + w.q0;
   const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
-  const int64_t head_off = static_cast<int64_t>(w.kv_head) * d;
+  const int64_t hkv_d = static_cast<int64_t>(a.n_head_kv) * d;
 
   for (const auto& range : w.tile->ranges) {
     const int64_t end = std::min({range.end, self_last + 1, w.kv_hi});
@@ -80,57 +98,79 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       nk = std::min(kKeyBlock, end - kb);
       const bool from_prefix = kb < a.prefix_rows;
       if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
-      const float* kp = from_prefix ? nullptr : a.k + (kb - a.prefix_rows) * a.kv_stride + head_off;
-      const float* vp = from_prefix ? nullptr : a.v + (kb - a.prefix_rows) * a.kv_stride + head_off;
-      int64_t ldk = a.kv_stride, ldv = a.kv_stride;
-      if (from_prefix || a.key_rope) {
-        sc.krot.resize(static_cast<size_t>(kKeyBlock * d));
-        if (from_prefix) {
-          a.prefix->read(a.prefix_layer, false, w.kv_head, kb, nk, sc.krot.data());
+      // Stage the key/value tile of the item's heads: key of head h0+hi at kp + hi*khs + j*ldk.
+      const float* kp = nullptr;
+      const float* vp = nullptr;
+      int64_t ldk = a.kv_stride, ldv = a.kv_stride, khs = d, vhs = d;
+      if (from_prefix) {
+        sc.krot.resize(static_cast<size_t>(kKeyBlock * hkv_d));
+        sc.vbuf.resize(static_cast<size_t>(kKeyBlock * hkv_d));
+        if (nh == a.n_head_kv) {  // whole rows: one contiguous read of the store each
+          a.prefix->read_rows(a.prefix_layer, false, kb, nk, sc.krot.data());
+          a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
+          ldk = ldv = hkv_d;
         } else {
-          for (int64_t j = 0; j < nk; ++j)
-            std::memcpy(sc.krot.data() + j * d, kp + j * a.kv_stride, static_cast<size_t>(d) * sizeof(float));
+          a.prefix->read(a.prefix_layer, false, h0, kb, nk, sc.krot.data());
+          a.prefix->read(a.prefix_layer, true, h0, kb, nk, sc.vbuf.data());
+          ldk = ldv = d;
         }
         for (int64_t j = 0; j < nk; ++j)
-          rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
-                           sc.krot.data() + j * d);
+          for (int32_t hi = 0; hi < nh; ++hi)
+            rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
+                             sc.krot.data() + j * ldk + hi * d);
         kp = sc.krot.data();
-        ldk = d;
-      }
-      if (from_prefix) {
-        sc.vbuf.resize(static_cast<size_t>(kKeyBlock * d));
-        a.prefix->read(a.prefix_layer, true, w.kv_head, kb, nk, sc.vbuf.data());
         vp = sc.vbuf.data();
-        ldv = d;
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(nk),
-                  static_cast<int>(d), 1.0f, sc.q.data(), static_cast<int>(d), kp, static_cast<int>(ldk),
-                  0.0f, sc.s.data(), static_cast<int>(kKeyBlock));
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t self = self_first + r / g;
-        const int64_t visible = std::min(nk, self - kb + 1);
-        float* srow = sc.s.data() + r * kKeyBlock;
-        if (visible <= 0) {
-          std::fill(srow, srow + nk, 0.0f);
-          continue;
+      } else {
+        const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(h0) * d;
+        kp = a.k + row0;
+        vp = a.v + row0;
+        if (a.key_rope) {  // pre-RoPE keys in the cache: rotated copies, head by head
+          sc.krot.resize(static_cast<size_t>(kKeyBlock * d * nh));
+          for (int32_t hi = 0; hi < nh; ++hi)
+            for (int64_t j = 0; j < nk; ++j) {
+              float* dst = sc.krot.data() + (hi * kKeyBlock + j) * d;
+              std::memcpy(dst, kp + j * a.kv_stride + hi * d, static_cast<size_t>(d) * sizeof(float));
+              rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
+            }
+          kp = sc.krot.data();
+          ldk = d;
+          khs = kKeyBlock * d;
         }
-        const float mx = simd::max_f32(srow, visible);
-        const float m_old = sc.m[static_cast<size_t>(r)];
-        const float m_new = std::max(m_old, mx);
-        const float sum = simd::exp_shift_sum(srow, visible, m_new);
-        std::fill(srow + visible, srow + nk, 0.0f);
-        if (m_old != m_new) {
-          const float corr = std::exp(m_old - m_new);  // 0 on the first visible block (m_old = -inf)
-          float* orow = sc.o.data() + r * d;
-          for (int64_t x = 0; x < d; ++x) orow[x] *= corr;
-          sc.l[static_cast<size_t>(r)] *= corr;
-        }
-        sc.l[static_cast<size_t>(r)] += sum;
-        sc.m[static_cast<size_t>(r)] = m_new;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
-                  static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock), vp,
-                  static_cast<int>(ldv), 1.0f, sc.o.data(), static_cast<int>(d));
+      for (int32_t hi = 0; hi < nh; ++hi) {
+        const float* qh = sc.q.data() + hi * rows * d;
+        float* oh = sc.o.data() + hi * rows * d;
+        float* mh = sc.m.data() + hi * rows;
+        float* lh = sc.l.data() + hi * rows;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(nk),
+                    static_cast<int>(d), 1.0f, qh, static_cast<int>(d), kp + hi * khs, static_cast<int>(ldk),
+                    0.0f, sc.s.data(), static_cast<int>(kKeyBlock));
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t self = self_first + r / g;
+          const int64_t visible = std::min(nk, self - kb + 1);
+          float* srow = sc.s.data() + r * kKeyBlock;
+          if (visible <= 0) {
+            std::fill(srow, srow + nk, 0.0f);
+            continue;
+          }
+          const float mx = simd::max_f32(srow, visible);
+          const float m_old = mh[r];
+          const float m_new = std::max(m_old, mx);
+          const float sum = simd::exp_shift_sum(srow, visible, m_new);
+          std::fill(srow + visible, srow + nk, 0.0f);
+          if (m_old != m_new) {
+            const float corr = std::exp(m_old - m_new);  // 0 on the first visible block (m_old = -inf)
+            float* orow = oh + r * d;
+            for (int64_t x = 0; x < d; ++x) orow[x] *= corr;
+            lh[r] *= corr;
+          }
+          lh[r] += sum;
+          mh[r] = m_new;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
+                    static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock), vp + hi * vhs,
+                    static_cast<int>(ldv), 1.0f, oh, static_cast<int>(d));
+      }
     }
   }
   if (w.part >= 0) {
@@ -140,15 +180,13 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
     p.l = sc.l;
     return;
   }
-  for (int64_t i = 0; i < nq; ++i)
-    for (int32_t j = 0; j < g; ++j) {
-      const int64_t r = i * g + j;
-      const float l = sc.l[static_cast<size_t>(r)];
-      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-      const float* orow = sc.o.data() + r * d;
-      float* dst = a.out + (w.q0 + i) * q_stride + (static_cast<int64_t>(w.kv_head) * g + j) * d;
-      for (int64_t x = 0; x < d; ++x) dst[x] = orow[x] * inv;
-    }
+  for (int64_t r = 0; r < all_rows; ++r) {
+    const float l = sc.l[static_cast<size_t>(r)];
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    const float* orow = sc.o.data() + r * d;
+    float* dst = out_row(a, w, r);
+    for (int64_t x = 0; x < d; ++x) dst[x] = orow[x] * inv;
+  }
 }
 
 }  // namespace
@@ -157,10 +195,13 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   check_args(a);
   blas_use_single_thread();
   std::vector<WorkItem> items;
+  // With stored blocks as the prefix (a DBSA query) an item takes every KV head: its key tiles are then
+  // read from the store as whole rows, one contiguous run, instead of once per head with a stride.
+  const bool all_heads = a.prefix != nullptr;
   for (const auto& t : a.layout->tiles)
     for (int64_t q0 = t.q_begin; q0 < t.q_end; q0 += kQueryBlock)
-      for (int32_t h = 0; h < a.n_head_kv; ++h)
-        items.push_back({q0, std::min(t.q_end, q0 + kQueryBlock), &t, h});
+      for (int32_t h = 0; h < (all_heads ? 1 : a.n_head_kv); ++h)
+        items.push_back({q0, std::min(t.q_end, q0 + kQueryBlock), &t, all_heads ? -1 : h});
   // Later query blocks see more keys under causal masking: start them first for better balance.
   std::reverse(items.begin(), items.end());
   // Few items (decode, short queries over a long cached context) would leave threads idle: split
@@ -217,15 +258,15 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   if (groups.empty()) return;
   // Merge: rescale every split to the common max, add, normalise.
   const int32_t g = a.n_head / a.n_head_kv;
-  const int64_t d = a.head_dim, q_stride = static_cast<int64_t>(a.n_head) * d;
+  const int64_t d = a.head_dim;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const WorkItem& w = group_items[gi];
     const auto [first, last] = groups[gi];
-    const int64_t rows = (w.q1 - w.q0) * g;
+    const int64_t rows = (w.q1 - w.q0) * g * head_count(a, w);
     for (int64_t r = 0; r < rows; ++r) {
       float m = -std::numeric_limits<float>::infinity();
       for (size_t p = first; p < last; ++p) m = std::max(m, partials[p].m[static_cast<size_t>(r)]);
-      float* dst = a.out + (w.q0 + r / g) * q_stride + (static_cast<int64_t>(w.kv_head) * g + r % g) * d;
+      float* dst = out_row(a, w, r);
       std::fill(dst, dst + d, 0.0f);
       if (m == -std::numeric_limits<float>::infinity()) continue;  // no visible key in any split
       float l = 0.0f;

@@ -14,6 +14,9 @@ class KvRowSource {
   // Keys (before RoPE) or values of `layer` and KV head `head` for rows [first, first + n), written as
   // out[n][head_dim]. Called from several threads at once.
   virtual void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const = 0;
+  // The same rows for every KV head at once, out[n][n_head_kv][head_dim]: a DBSA query's attention
+  // stages whole key tiles this way, one contiguous run of the store instead of a strided one per head.
+  virtual void read_rows(int32_t layer, bool is_v, int64_t first, int64_t n, float* out) const = 0;
 };
 
 }  // namespace dbsa

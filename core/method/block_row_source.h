@@ -3,6 +3,7 @@
 // mapped block store: the query context as a KvRowSource (engine/kv_row_source.h). Attention converts
 // each tile it streams over, so assembling a context copies nothing and costs no memory.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -19,11 +20,17 @@ class BlockRowSource final : public KvRowSource {
 
   int64_t rows() const override { return starts_.back(); }
   void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const override;
+  void read_rows(int32_t layer, bool is_v, int64_t first, int64_t n, float* out) const override;
 
  private:
+  // Calls fn(view, first row in it, rows) for the views covering rows [first, first + n), in order.
+  void for_each_view(int64_t first, int64_t n,
+                     const std::function<void(const BlockView&, uint32_t, uint32_t)>& fn) const;
+
   std::vector<BlockView> views_;
   std::vector<int64_t> starts_;  // first row of each view, then the total
   int32_t head_dim_ = 0;
+  int64_t row_floats_ = 0;
 };
 
 }  // namespace dbsa

@@ -27,6 +27,13 @@ class ArrayRowSource final : public KvRowSource {
       std::copy_n(src.data() + (first + t) * stride_ + static_cast<int64_t>(head) * d_, d_, out + t * d_);
     reads_ += n;
   }
+  void read_rows(int32_t layer, bool is_v, int64_t first, int64_t n, float* out) const override {
+    for (int32_t h = 0; h < static_cast<int32_t>(stride_ / d_); ++h) {
+      std::vector<float> head(static_cast<size_t>(n * d_));
+      read(layer, is_v, h, first, n, head.data());
+      for (int64_t t = 0; t < n; ++t) std::copy_n(head.data() + t * d_, d_, out + t * stride_ + h * d_);
+    }
+  }
   int64_t rows_read() const { return reads_.load(); }
 
  private:

@@ -172,6 +172,20 @@ TEST(BlockRowSource, ReadsTheRowsAssemblyWouldWrite) {
         }
       }
   }
+  // Every head at once: the rows exactly as assembly lays them out.
+  std::vector<float> rows(n * s.row());
+  for (int32_t l = 0; l < s.n_layer; ++l) {
+    cache.assemble(blocks, l, k.data(), v.data());
+    for (const bool is_v : {false, true})
+      for (const auto& [first, count] : {std::pair<int64_t, int64_t>{0, src.rows()}, {3, 11}, {7, 1}}) {
+        src.read_rows(l, is_v, first, count, rows.data());
+        const auto& want = is_v ? v : k;
+        for (size_t i = 0; i < static_cast<size_t>(count) * s.row(); ++i)
+          ASSERT_EQ(rows[i], want[static_cast<size_t>(first) * s.row() + i])
+              << "layer " << l << " value " << i;
+      }
+  }
+  EXPECT_THROW(src.read_rows(0, false, src.rows() - 1, 2, rows.data()), std::out_of_range);
   EXPECT_THROW(src.read(0, false, 0, src.rows() - 1, 2, got.data()), std::out_of_range);
   EXPECT_THROW(src.read(0, false, s.n_head_kv, 0, 1, got.data()), CacheError);
 }
