@@ -28,22 +28,35 @@ double rel_diff(const float* a, const float* b, size_t n) {
   return d / m;
 }
 
+// min_blocks + [0, spread) blocks of 1..max_len random token ids (ragged; single-token blocks too).
+std::vector<std::vector<int32_t>> random_blocks(std::mt19937& rng, int min_blocks, int spread, int max_len) {
+  std::vector<std::vector<int32_t>> blocks(
+      static_cast<size_t>(min_blocks + static_cast<int>(rng() % static_cast<unsigned>(spread))));
+  for (auto& b : blocks) {
+    b.resize(1 + rng() % static_cast<unsigned>(max_len));
+    for (auto& t : b) t = static_cast<int32_t>(3 + rng() % 31000);
+  }
+  return blocks;
+}
+
+// S and P from {0, 1, 2, all}, chunks of 1..max_chunk tokens.
+PreEncodeOptions random_options(std::mt19937& rng, unsigned max_chunk) {
+  const int32_t SP[] = {0, 1, 2, kAllBlocks};
+  PreEncodeOptions o;
+  o.sink_blocks = SP[rng() % 4];
+  o.prev_blocks = SP[rng() % 4];
+  o.chunk_tokens = 1 + static_cast<int64_t>(rng() % max_chunk);
+  return o;
+}
+
 TEST(PreEncoder, RandomLayoutsMatchNaiveMaskedReference) {
   auto& m = *tiny().model;
   ASSERT_TRUE(m.weights().layers[0].bk.empty());  // naive_kv leaves out biases
   std::mt19937 rng(1234);
-  const int32_t SP[] = {0, 1, 2, kAllBlocks};
   for (int trial = 0; trial < 8; ++trial) {
-    const int n_blocks = 2 + static_cast<int>(rng() % 4);
-    std::vector<std::vector<int32_t>> blocks(static_cast<size_t>(n_blocks));
-    for (auto& b : blocks) {
-      b.resize(1 + rng() % 13);
-      for (auto& t : b) t = static_cast<int32_t>(3 + rng() % 31000);
-    }
-    PreEncodeOptions o;
-    o.sink_blocks = SP[rng() % 4];
-    o.prev_blocks = SP[rng() % 4];
-    o.chunk_tokens = 1 + static_cast<int64_t>(rng() % 9);  // chunks cut through blocks
+    const auto blocks = random_blocks(rng, 2, 4, 13);
+    const auto n_blocks = static_cast<int>(blocks.size());
+    const PreEncodeOptions o = random_options(rng, 9);  // chunks cut through blocks
     SCOPED_TRACE("trial " + std::to_string(trial) + " S=" + std::to_string(o.sink_blocks) +
                  " P=" + std::to_string(o.prev_blocks) + " chunk=" + std::to_string(o.chunk_tokens));
     PreEncodeStats st;
@@ -191,18 +204,10 @@ TEST(PreEncoder, AppendEqualsEncodingTheWholePool) {
 TEST(PreEncoder, WindowedEncodingMatchesTheWholePoolWithBoundedMemory) {
   auto& m = *tiny().model;
   std::mt19937 rng(99);
-  const int32_t SP[] = {0, 1, 2, kAllBlocks};
   for (int trial = 0; trial < 10; ++trial) {
-    const int n_blocks = 3 + static_cast<int>(rng() % 6);
-    std::vector<std::vector<int32_t>> blocks(static_cast<size_t>(n_blocks));
-    for (auto& b : blocks) {
-      b.resize(1 + rng() % 17);  // ragged, single-token blocks included
-      for (auto& t : b) t = static_cast<int32_t>(3 + rng() % 31000);
-    }
-    PreEncodeOptions o;
-    o.sink_blocks = SP[rng() % 4];
-    o.prev_blocks = SP[rng() % 4];
-    o.chunk_tokens = 1 + static_cast<int64_t>(rng() % 40);  // inside one block up to several blocks
+    const auto blocks = random_blocks(rng, 3, 6, 17);
+    const auto n_blocks = static_cast<int32_t>(blocks.size());
+    const PreEncodeOptions o = random_options(rng, 40);  // inside one block up to several blocks
     SCOPED_TRACE("trial " + std::to_string(trial) + " S=" + std::to_string(o.sink_blocks) +
                  " P=" + std::to_string(o.prev_blocks) + " chunk=" + std::to_string(o.chunk_tokens));
     const KvCache whole = pre_encode_kv(m, blocks, o);
