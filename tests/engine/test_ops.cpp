@@ -138,3 +138,47 @@ TEST(Rope, TableUpdateKeepsPrefixAndMatchesFresh) {
 
 }  // namespace
 }  // namespace dbsa
+
+namespace dbsa {
+namespace {
+
+// The vector rotation must give the scalar formula's exact bits (pre-RoPE keys are rotated on every
+// read, and results are compared with the reference engine to the last bit on short prompts).
+TEST(Rope, RotationIsBitIdenticalToTheScalarFormula) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (const bool neox : {false, true})
+    for (const int32_t n_rot : {2, 6, 8, 14, 16, 30, 64, 96, 128}) {
+      SCOPED_TRACE(std::string(neox ? "neox" : "normal") + " n_rot " + std::to_string(n_rot));
+      RopeParams p;
+      p.head_dim = n_rot + 4;  // unrotated tail dims stay as they are
+      p.n_rot = n_rot;
+      p.neox = neox;
+      const int32_t half = n_rot / 2;
+      std::vector<float> c(static_cast<size_t>(half)), s(static_cast<size_t>(half));
+      std::vector<float> x(static_cast<size_t>(p.head_dim));
+      for (int trial = 0; trial < 20; ++trial) {
+        for (int32_t i = 0; i < half; ++i) {
+          const float angle = nd(rng) * 100.0f;
+          c[static_cast<size_t>(i)] = std::cos(angle);
+          s[static_cast<size_t>(i)] = std::sin(angle);
+        }
+        for (auto& v : x) v = nd(rng);
+        std::vector<float> want = x;
+        for (int32_t i = 0; i < half; ++i) {
+          const size_t a = neox ? static_cast<size_t>(i) : static_cast<size_t>(2 * i);
+          const size_t b = neox ? static_cast<size_t>(i + half) : static_cast<size_t>(2 * i + 1);
+          const float x0 = x[a], x1 = x[b];
+          volatile float p0 = x0 * c[static_cast<size_t>(i)], p1 = x1 * s[static_cast<size_t>(i)];
+          volatile float p2 = x0 * s[static_cast<size_t>(i)], p3 = x1 * c[static_cast<size_t>(i)];
+          want[a] = p0 - p1;
+          want[b] = p2 + p3;
+        }
+        rope_rotate_head(p, c.data(), s.data(), x.data());
+        for (size_t k = 0; k < x.size(); ++k) ASSERT_EQ(x[k], want[k]) << "value " << k;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace dbsa
