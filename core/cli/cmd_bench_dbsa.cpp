@@ -23,14 +23,11 @@ namespace dbsa::cli {
 namespace {
 
 struct BenchDbsaArgs {
-  std::string model, dataset = "trec", data_dir, cache_dir, sink = "1", prev = "2", select = "6";
-  std::string methods = "dbsa,cached-icl,retrieval-icl,zero-shot", grouping = "in-order";
+  PoolBenchArgs pool;
+  std::string cache_dir, select = "6", methods = "dbsa,cached-icl,retrieval-icl,zero-shot";
   int64_t blocks = 16;
-  int32_t block_demos = 50;
   int queries = 10;
   int warmup = 1;
-  WeightArgs weights;
-  uint64_t seed = 0;
   bool json = false;
 };
 
@@ -50,8 +47,8 @@ double mb(uint64_t bytes) {
 void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_s) {
   std::printf(
       "bench dbsa: %s, %s, %lld blocks x %d demos, select %s, S=%s P=%s, %d queries (model load %.2f s)\n",
-      a.model.c_str(), a.dataset.c_str(), static_cast<long long>(a.blocks), a.block_demos, a.select.c_str(),
-      a.sink.c_str(), a.prev.c_str(), r.n_queries, load_s);
+      a.pool.model.c_str(), a.pool.dataset.c_str(), static_cast<long long>(a.blocks), a.pool.block_demos,
+      a.select.c_str(), a.pool.sink.c_str(), a.pool.prev.c_str(), r.n_queries, load_s);
   std::printf("%-14s %10s %6s %11s %10s %10s %10s %9s %8s %10s\n", "method", "setup s", "hit", "KV MB",
               "mean ms", "p50 ms", "p95 ms", "ctx tok", "correct", "RSS MB");
   for (const auto& m : r.methods)
@@ -83,31 +80,32 @@ void print_text(const MethodBenchReport& r, const BenchDbsaArgs& a, double load_
 }
 
 void run_bench_dbsa(const BenchDbsaArgs& a) {
-  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.weights, a.seed);
+  BenchSetup s = load_bench_setup(a.pool);
   if (static_cast<size_t>(a.queries) > s.dataset.test.size())
     throw std::runtime_error("bench dbsa: --queries " + std::to_string(a.queries) + " exceeds the " +
-                             std::to_string(s.dataset.test.size()) + " test examples of " + a.dataset);
+                             std::to_string(s.dataset.test.size()) + " test examples of " + a.pool.dataset);
   MethodInputs in;
   in.model = s.model.get();
   in.tok = s.tok.get();
   in.manifest = s.manifest;
-  in.demos = draw_pool(s.dataset.train, static_cast<size_t>(a.blocks * a.block_demos), a.seed).demos;
+  in.demos =
+      draw_pool(s.dataset.train, static_cast<size_t>(a.blocks * a.pool.block_demos), a.pool.seed).demos;
   GroupingInput gi;
   gi.demos = &in.demos;
   gi.prompt = s.manifest.prompt;
-  gi.block_demos = static_cast<size_t>(a.block_demos);
-  gi.seed = a.seed;
+  gi.block_demos = static_cast<size_t>(a.pool.block_demos);
+  gi.seed = a.pool.seed;
   const Tokenizer& tok = *s.tok;
   gi.token_count = [&tok](const std::string& t) {
     EncodeOptions eo;
     eo.add_bos = false;
     return tok.encode(t, eo).size();
   };
-  in.blocks = make_grouping(a.grouping)->group(gi);
-  in.layout.block_demos = a.block_demos;
-  in.layout.grouping = a.grouping;
-  in.layout.sink_blocks = parse_block_count(a.sink, "--sink");
-  in.layout.prev_blocks = parse_block_count(a.prev, "--prev");
+  in.blocks = make_grouping(a.pool.grouping)->group(gi);
+  in.layout.block_demos = a.pool.block_demos;
+  in.layout.grouping = a.pool.grouping;
+  in.layout.sink_blocks = parse_block_count(a.pool.sink, "--sink");
+  in.layout.prev_blocks = parse_block_count(a.pool.prev, "--prev");
   // Without --cache-dir the store is a private temporary one: setup always pre-encodes.
   const bool temp_store = a.cache_dir.empty();
   in.cache_root =
@@ -137,40 +135,56 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
   }
   if (temp_store) std::filesystem::remove_all(in.cache_root);
   if (!a.json) return print_text(r, a, s.load_s);
-  nlohmann::json extra = {{"model", a.model},
-                          {"dataset", a.dataset},
-                          {"blocks", a.blocks},
-                          {"block_demos", a.block_demos},
-                          {"pool_demos", in.demos.size()},
-                          {"select", a.select},
-                          {"sink", a.sink},
-                          {"prev", a.prev},
-                          {"grouping", a.grouping},
-                          {"seed", a.seed},
-                          {"threads", a.weights.threads},
-                          {"backend", a.weights.backend},
-                          {"weights_f32", a.weights.weights_f32},
-                          {"model_load_s", s.load_s}};
+  nlohmann::json extra = pool_bench_fields(a.pool, s.load_s);
+  extra["blocks"] = a.blocks;
+  extra["pool_demos"] = in.demos.size();
+  extra["select"] = a.select;
   std::cout << method_bench_json(r, extra.dump()) << "\n";
 }
 
 }  // namespace
 
-BenchSetup load_bench_setup(const std::string& model_path, const std::string& dataset,
-                            const std::string& data_dir, const WeightArgs& weights, uint64_t seed) {
+void add_pool_bench_options(CLI::App* c, PoolBenchArgs& p) {
+  c->add_option("--model,-m", p.model, "GGUF model")->required();
+  c->add_option("--dataset", p.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--data-dir", p.data_dir, "Folder laid out like shared/data")->required();
+  c->add_option("--block-demos", p.block_demos, "Demonstrations per block (paper: 50)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--sink", p.sink, "Sink blocks S, or 'all' (paper: 1)");
+  c->add_option("--prev", p.prev, "Previous blocks P, or 'all' (paper: 2)");
+  c->add_option("--grouping", p.grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  c->add_option("--seed", p.seed, "Pool draw and grouping seed");
+  add_weight_options(c, p.weights);
+}
+
+nlohmann::json pool_bench_fields(const PoolBenchArgs& p, double load_s) {
+  return {{"model", p.model},
+          {"dataset", p.dataset},
+          {"block_demos", p.block_demos},
+          {"sink", p.sink},
+          {"prev", p.prev},
+          {"grouping", p.grouping},
+          {"seed", p.seed},
+          {"threads", p.weights.threads},
+          {"backend", p.weights.backend},
+          {"weights_f32", p.weights.weights_f32},
+          {"model_load_s", load_s}};
+}
+
+BenchSetup load_bench_setup(const PoolBenchArgs& p) {
   const auto t0 = std::chrono::steady_clock::now();
   BenchSetup s;
-  std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
+  std::shared_ptr<const GgufFile> file = GgufFile::open(p.model);
   s.tok = Tokenizer::from_gguf(*file);
-  s.model = load_llama(file, weights);
-  s.dataset = load_paper_dataset(dataset, data_dir);
-  s.manifest.model_path = std::filesystem::absolute(model_path).string();
-  s.manifest.model_fingerprint = cache_model_fingerprint(fingerprint_file(model_path), s.model->weights());
+  s.model = load_llama(file, p.weights);
+  s.dataset = load_paper_dataset(p.dataset, p.data_dir);
+  s.manifest.model_path = std::filesystem::absolute(p.model).string();
+  s.manifest.model_fingerprint = cache_model_fingerprint(fingerprint_file(p.model), s.model->weights());
   s.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*s.tok);
-  s.manifest.dataset = dataset;
+  s.manifest.dataset = p.dataset;
   s.manifest.prompt = s.dataset.prompt;
   s.manifest.labels = s.dataset.labels;
-  s.manifest.seed = seed;
+  s.manifest.seed = p.seed;
   s.load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }
@@ -179,25 +193,16 @@ void register_bench_dbsa_command(CLI::App& bench) {
   auto a = std::make_shared<BenchDbsaArgs>();
   auto* c = bench.add_subcommand(
       "dbsa", "DBSA vs cached-icl / retrieval-icl / zero-shot: setup, per-query latency, KV bytes, peak RSS");
-  c->add_option("--model,-m", a->model, "GGUF model")->required();
-  c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
-  c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data")->required();
+  add_pool_bench_options(c, a->pool);
   c->add_option("--blocks", a->blocks, "Blocks in the pool (pool = blocks x block-demos)")
       ->check(CLI::PositiveNumber);
-  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
-      ->check(CLI::PositiveNumber);
   c->add_option("--select", a->select, "Blocks a dbsa query attends, sink included, or 'all' (paper: 6)");
-  c->add_option("--sink", a->sink, "Sink blocks S, or 'all' (paper: 1)");
-  c->add_option("--prev", a->prev, "Previous blocks P, or 'all' (paper: 2)");
-  c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
   c->add_option("--warmup", a->warmup,
                 "Untimed queries per method after its setup (the test queries after the timed ones)")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--queries", a->queries, "Test queries timed per method (the first N of the test split)")
       ->check(CLI::PositiveNumber);
   c->add_option("--methods", a->methods, "Comma-separated methods, run in this order");
-  c->add_option("--seed", a->seed, "Pool draw and grouping seed");
-  add_weight_options(c, a->weights);
   c->add_option("--cache-dir", a->cache_dir,
                 "KV block store to use (a second run is a cache hit); default: a temporary one");
   c->add_flag("--json", a->json, "Print one JSON object instead of a table");

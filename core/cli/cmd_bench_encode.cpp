@@ -14,13 +14,10 @@ namespace dbsa::cli {
 namespace {
 
 struct BenchEncodeArgs {
-  std::string model, dataset = "trec", data_dir, blocks = "8,16,32", sink = "1", prev = "2";
-  std::string grouping = "in-order", scratch_dir;
-  int32_t block_demos = 50;
+  PoolBenchArgs pool;
+  std::string blocks = "8,16,32", scratch_dir;
   int64_t chunk = 256;
   int repeats = 1;
-  WeightArgs weights;
-  uint64_t seed = 0;
   bool dense = false, json = false;
 };
 
@@ -37,8 +34,8 @@ std::vector<int32_t> parse_counts(const std::string& s) {
 
 void print_text(const EncodeBenchReport& r, const BenchEncodeArgs& a, double load_s) {
   std::printf("bench encode: %s, %s, %d demos per block, S=%s P=%s, median of %d (model load %.2f s)\n",
-              a.model.c_str(), a.dataset.c_str(), a.block_demos, a.sink.c_str(), a.prev.c_str(), a.repeats,
-              load_s);
+              a.pool.model.c_str(), a.pool.dataset.c_str(), a.pool.block_demos, a.pool.sink.c_str(),
+              a.pool.prev.c_str(), a.repeats, load_s);
   std::printf("%-13s %7s %8s %12s %10s %10s %10s %10s\n", "layout", "blocks", "tokens", "pairs", "encode s",
               "total s", "tok/s", "KV MB");
   for (const auto& run : r.runs)
@@ -54,15 +51,15 @@ void print_text(const EncodeBenchReport& r, const BenchEncodeArgs& a, double loa
 }
 
 void run_bench_encode(const BenchEncodeArgs& a) {
-  BenchSetup s = load_bench_setup(a.model, a.dataset, a.data_dir, a.weights, a.seed);
+  BenchSetup s = load_bench_setup(a.pool);
   EncodeBenchConfig c;
   c.block_counts = parse_counts(a.blocks);
-  c.block_demos = a.block_demos;
-  c.sink_blocks = parse_block_count(a.sink, "--sink");
-  c.prev_blocks = parse_block_count(a.prev, "--prev");
+  c.block_demos = a.pool.block_demos;
+  c.sink_blocks = parse_block_count(a.pool.sink, "--sink");
+  c.prev_blocks = parse_block_count(a.pool.prev, "--prev");
   c.dense = a.dense;
-  c.grouping = a.grouping;
-  c.seed = a.seed;
+  c.grouping = a.pool.grouping;
+  c.seed = a.pool.seed;
   c.chunk_tokens = a.chunk;
   c.repeats = a.repeats;
   c.scratch_root = a.scratch_dir;
@@ -72,18 +69,9 @@ void run_bench_encode(const BenchEncodeArgs& a) {
   };
   const EncodeBenchReport r = run_encode_bench(*s.model, *s.tok, s.manifest, s.dataset.train, c);
   if (!a.json) return print_text(r, a, s.load_s);
-  const nlohmann::json extra = {{"model", a.model},
-                                {"dataset", a.dataset},
-                                {"block_demos", a.block_demos},
-                                {"sink", a.sink},
-                                {"prev", a.prev},
-                                {"grouping", a.grouping},
-                                {"seed", a.seed},
-                                {"threads", a.weights.threads},
-                                {"backend", a.weights.backend},
-                                {"chunk_tokens", a.chunk},
-                                {"repeats", a.repeats},
-                                {"model_load_s", s.load_s}};
+  nlohmann::json extra = pool_bench_fields(a.pool, s.load_s);
+  extra["chunk_tokens"] = a.chunk;
+  extra["repeats"] = a.repeats;
   std::cout << encode_bench_json(r, extra.dump()) << "\n";
 }
 
@@ -93,22 +81,13 @@ void register_bench_encode_command(CLI::App& bench) {
   auto a = std::make_shared<BenchEncodeArgs>();
   auto* c =
       bench.add_subcommand("encode", "Pre-encoding time per pool size (block-sparse, optionally dense)");
-  c->add_option("--model,-m", a->model, "GGUF model")->required();
-  c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
-  c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data")->required();
+  add_pool_bench_options(c, a->pool);
   c->add_option("--blocks", a->blocks, "Comma-separated pool sizes in blocks (default 8,16,32)");
-  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
-      ->check(CLI::PositiveNumber);
-  c->add_option("--sink", a->sink, "Sink blocks S, or 'all' (paper: 1)");
-  c->add_option("--prev", a->prev, "Previous blocks P, or 'all' (paper: 2)");
   c->add_flag("--dense", a->dense, "Also encode every pool densely (S = P = all), as full-icl stores it");
-  c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
-  c->add_option("--seed", a->seed, "Pool draw and grouping seed");
   c->add_option("--chunk", a->chunk, "Tokens per forward chunk")->check(CLI::PositiveNumber);
   c->add_option("--repeats", a->repeats,
                 "Encodes per pool size, round-robin over the sizes; times are their medians")
       ->check(CLI::PositiveNumber);
-  add_weight_options(c, a->weights);
   c->add_option("--scratch-dir", a->scratch_dir,
                 "Where the throwaway caches go (removed afterwards; default: the temp folder)");
   c->add_flag("--json", a->json, "Print one JSON object instead of a table");
