@@ -98,22 +98,17 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       nk = std::min(kKeyBlock, end - kb);
       const bool from_prefix = kb < a.prefix_rows;
       if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
-      // Stage the key/value tile of the item's heads: key of head h0+hi at kp + hi*khs + j*ldk.
+      // Stage the key/value tile of the item's heads: key of head h0+hi at kp + hi*khs + j*ldk, value
+      // at vp + hi*d + j*ldv.
       const float* kp = nullptr;
       const float* vp = nullptr;
-      int64_t ldk = a.kv_stride, ldv = a.kv_stride, khs = d, vhs = d;
-      if (from_prefix) {
+      int64_t ldk = a.kv_stride, ldv = a.kv_stride, khs = d;
+      if (from_prefix) {  // items with a prefix cover every head: whole rows, one contiguous read each
         sc.krot.resize(static_cast<size_t>(kKeyBlock * hkv_d));
         sc.vbuf.resize(static_cast<size_t>(kKeyBlock * hkv_d));
-        if (nh == a.n_head_kv) {  // whole rows: one contiguous read of the store each
-          a.prefix->read_rows(a.prefix_layer, false, kb, nk, sc.krot.data());
-          a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
-          ldk = ldv = hkv_d;
-        } else {
-          a.prefix->read(a.prefix_layer, false, h0, kb, nk, sc.krot.data());
-          a.prefix->read(a.prefix_layer, true, h0, kb, nk, sc.vbuf.data());
-          ldk = ldv = d;
-        }
+        a.prefix->read_rows(a.prefix_layer, false, kb, nk, sc.krot.data());
+        a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
+        ldk = ldv = hkv_d;
         for (int64_t j = 0; j < nk; ++j)
           for (int32_t hi = 0; hi < nh; ++hi)
             rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
@@ -168,7 +163,7 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
           mh[r] = m_new;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
-                    static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock), vp + hi * vhs,
+                    static_cast<int>(nk), 1.0f, sc.s.data(), static_cast<int>(kKeyBlock), vp + hi * d,
                     static_cast<int>(ldv), 1.0f, oh, static_cast<int>(d));
       }
     }
