@@ -118,11 +118,9 @@ void run_encode(const EncodeArgs& a) {
     if (file_part_of_fingerprint(key.model_fingerprint) != model_fp)
       throw std::runtime_error("encode --append: " + dir.string() + " was built with another model (" +
                                man.model_path + ")");
-    if (key.model_fingerprint != cache_model_fingerprint(model_fp, model.weights()))
-      throw std::runtime_error("encode --append: " + dir.string() +
-                               " was built with the quantized weights dequantized " +
-                               (a.weights.weights_f32 ? "to F16 (the default); drop --weights-f32"
-                                                      : "to F32; pass --weights-f32 as its build did"));
+    if (const std::string why = precision_mismatch(key.model_fingerprint, model_fp, model.weights());
+        !why.empty())
+      throw std::runtime_error("encode --append: " + dir.string() + " was " + why);
     std::vector<std::string> labels = man.labels;
     LoadOptions lo;
     lo.skip_bad_rows = a.skip_bad_rows;

@@ -26,12 +26,10 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
     throw std::runtime_error("query: the tokenizer of " + model_path_ + " differs from the cache's (" +
                              dir.string() + ")");
   model_ = load(file);
-  if (cache_model_fingerprint(fp, model_->weights()) != cache_.meta().key.model_fingerprint)
-    throw std::runtime_error("query: the cache in " + dir.string() + " was computed with " + model_path_ +
-                             "'s quantized weights dequantized to " +
-                             (cache_model_fingerprint(fp, model_->weights()) == fp
-                                  ? "F32; load them the same way (--weights-f32)"
-                                  : "F16 (the default); load them without --weights-f32"));
+  if (const std::string why = precision_mismatch(cache_.meta().key.model_fingerprint, fp, model_->weights());
+      !why.empty())
+    throw std::runtime_error("query: the cache in " + dir.string() + " was " + why + " (" + model_path_ +
+                             ")");
   std::shared_ptr<const Retriever> retriever;
   if (opts.retriever == "bm25")
     retriever = open_block_bm25(cache_);

@@ -12,6 +12,17 @@ std::string cache_model_fingerprint(const std::string& file_fingerprint, const M
   return file_fingerprint + kSeparator + (*t == WeightType::F32 ? "dequant-f32" : "dequant-bf16");
 }
 
+std::string precision_mismatch(const std::string& cache_fingerprint, const std::string& file_fingerprint,
+                               const ModelWeights& weights) {
+  const std::string ours = cache_model_fingerprint(file_fingerprint, weights);
+  if (ours == cache_fingerprint) return {};
+  return ours == file_fingerprint
+             ? "computed with the quantized weights dequantized to F32; load them the same way "
+               "(--weights-f32)"
+             : "computed with the quantized weights dequantized to F16 (the default); load them without "
+               "--weights-f32";
+}
+
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {
   return cache_model_fingerprint.substr(0, cache_model_fingerprint.find(kSeparator));
 }

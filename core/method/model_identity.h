@@ -15,4 +15,9 @@ std::string cache_model_fingerprint(const std::string& file_fingerprint, const M
 // The file part of such an identity (what fingerprint_file gives for the model file).
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint);
 
+// For a cache of this model file (file parts equal): empty when `weights` were loaded at the cache's
+// precision, otherwise the precision the cache was computed with and the flag that matches it.
+std::string precision_mismatch(const std::string& cache_fingerprint, const std::string& file_fingerprint,
+                               const ModelWeights& weights);
+
 }  // namespace dbsa
