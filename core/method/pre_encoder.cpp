@@ -23,6 +23,19 @@ void check_blocks_nonempty(std::span<const std::vector<int32_t>> blocks, int32_t
                                   std::to_string(first_index + static_cast<int64_t>(b)) + " has no tokens");
 }
 
+// Runs new tokens [q0, q1) through the model into `cache` with the chunk's layout (no logits).
+void forward_chunk(LlamaModel& model, KvCache& cache, std::span<const int32_t> tokens,
+                   std::span<const int32_t> positions, int64_t q0, int64_t q1, const AttentionLayout& layout,
+                   int64_t ubatch) {
+  ForwardRequest req;
+  req.tokens = tokens.subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
+  req.positions = positions.subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
+  req.layout = &layout;
+  req.logits = LogitsMode::None;
+  req.ubatch = ubatch;
+  model.forward(cache, req);
+}
+
 // Feeds tokens [0, n) through the model in chunks of the layout, calling after_chunk(q_end) after each;
 // stops (returns false) when after_chunk says so.
 bool run_chunks(LlamaModel& model, KvCache& cache, std::span<const int32_t> tokens,
@@ -32,14 +45,7 @@ bool run_chunks(LlamaModel& model, KvCache& cache, std::span<const int32_t> toke
   const int64_t step = std::max<int64_t>(1, chunk_tokens);
   for (int64_t q0 = 0; q0 < n; q0 += step) {
     const int64_t q1 = std::min(n, q0 + step);
-    const AttentionLayout chunk = layout.slice(q0, q1);
-    ForwardRequest req;
-    req.tokens = tokens.subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
-    req.positions = positions.subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
-    req.layout = &chunk;
-    req.logits = LogitsMode::None;
-    req.ubatch = step;
-    model.forward(cache, req);
+    forward_chunk(model, cache, tokens, positions, q0, q1, layout.slice(q0, q1), step);
     if (!after_chunk(q1)) return false;
   }
   return true;
@@ -116,6 +122,13 @@ KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> b
 namespace {
 
 using BlockSink = std::function<void(int32_t block, const KvCache& cache, int64_t first_row)>;
+
+// Hands each finished block's K/V of every layer to the cache writer.
+BlockSink write_to(CacheWriter& writer) {
+  return [&writer](int32_t b, const KvCache& cache, int64_t row) {
+    for (int32_t l = 0; l < cache.n_layer(); ++l) writer.put_layer(b, l, cache.k(l, row), cache.v(l, row));
+  };
+}
 
 // Encodes `blocks` as pool blocks first_block, first_block + 1, ... at positions from first_position,
 // after the context blocks whose rows fill `cache` (ctx: their pool indices, ascending; ctx_sizes: their
@@ -195,15 +208,7 @@ PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const 
       layout.tiles.push_back(std::move(t));
     }
     st.visible_pairs += layout.visible_pairs();
-    ForwardRequest req;
-    req.tokens =
-        std::span<const int32_t>(tokens).subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
-    req.positions =
-        std::span<const int32_t>(positions).subspan(static_cast<size_t>(q0), static_cast<size_t>(q1 - q0));
-    req.layout = &layout;
-    req.logits = LogitsMode::None;
-    req.ubatch = step;
-    model.forward(cache, req);
+    forward_chunk(model, cache, tokens, positions, q0, q1, layout, step);
     st.tokens_computed = q1;
     for (; next_done < n_all && starts[static_cast<size_t>(next_done - first_block) + 1] <= q1; ++next_done)
       on_block(static_cast<int32_t>(next_done), cache, row_of[static_cast<size_t>(next_done)]);
@@ -252,11 +257,7 @@ PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t
     throw std::invalid_argument("pre-encode: the cache writer must be a fresh create(), not an append");
   const auto t0 = Clock::now();
   declare_blocks(writer, blocks, contents, 0);
-  PreEncodeStats st =
-      pre_encode_windowed(model, blocks, opts, [&](int32_t b, const KvCache& cache, int64_t row) {
-        for (int32_t l = 0; l < cache.n_layer(); ++l)
-          writer.put_layer(b, l, cache.k(l, row), cache.v(l, row));
-      });
+  PreEncodeStats st = pre_encode_windowed(model, blocks, opts, write_to(writer));
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }
@@ -320,10 +321,7 @@ PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
 
   cache.reserve(n_ctx + window_rows(new_blocks, opts));
   PreEncodeStats st = encode_window(model, cache, ctx, ctx_tokens, n_old, old_start.back(), new_blocks, opts,
-                                    [&](int32_t b, const KvCache& c, int64_t row) {
-                                      for (int32_t l = 0; l < c.n_layer(); ++l)
-                                        writer.put_layer(b, l, c.k(l, row), c.v(l, row));
-                                    });
+                                    write_to(writer));
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }
