@@ -95,14 +95,12 @@ EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, cons
     for (int32_t rep = 0; rep < c.repeats; ++rep)
       for (size_t i = 0; i < pools.size(); ++i) {
         if (c.on_event) c.on_event(dense ? "dense" : "block-sparse", c.block_counts[i]);
-        EncodeBenchRun one =
+        const EncodeBenchRun one =
             encode_once(model, tok, store, manifest, pools[i].first, pools[i].second, c, dense);
         EncodeBenchRun& run = report.runs[first + i];
-        one.encode_samples = std::move(run.encode_samples);
-        one.total_samples = std::move(run.total_samples);
-        one.encode_samples.push_back(one.encode_s);
-        one.total_samples.push_back(one.total_s);
-        run = std::move(one);
+        if (rep == 0) run = one;  // tokens, pairs and KV bytes are the same every repeat
+        run.encode_samples.push_back(one.encode_s);
+        run.total_samples.push_back(one.total_s);
       }
     for (size_t i = first; i < report.runs.size(); ++i) {
       EncodeBenchRun& run = report.runs[i];
