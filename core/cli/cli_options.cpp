@@ -11,8 +11,7 @@ namespace dbsa::cli {
 
 void add_weight_options(CLI::App* cmd, WeightArgs& w) {
   cmd->add_option("--threads", w.threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--weights-f32", w.weights_f32,
-                "Keep all weights as F32 (dequantize/expand at load): plain sgemm, twice the memory of F16");
+  cmd->add_flag("--weights-f32", w.weights_f32, kWeightsF32Help);
   add_backend_option(cmd, w.backend);
 }
 

@@ -20,6 +20,10 @@ struct WeightArgs {
   std::string backend = "cpu";  // a name of engine/backend_registry.h ("cpu", "cuda" when built)
 };
 void add_weight_options(CLI::App* cmd, WeightArgs& w);
+// Help of --weights-f32 (the weight options and the benches share it).
+inline constexpr const char* kWeightsF32Help =
+    "Keep all weights as F32 (dequantize/expand at load): twice the memory of F16; quantized weights then "
+    "sum exactly like the reference's integer kernels (closest agreement, ~1.9x slower prefill)";
 // --backend NAME alone (commands that load models their own way).
 void add_backend_option(CLI::App* cmd, std::string& backend);
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w);

@@ -307,7 +307,7 @@ void add_common(CLI::App* c, BenchArgs& a) {
   c->add_option("--tokens", a.tokens, "Comma-separated token counts (prefill lengths / decode contexts)");
   c->add_option("--threads,-t", a.threads, "Threads")->check(CLI::PositiveNumber);
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
-  c->add_flag("--weights-f32", a.weights_f32, "Keep all weights as F32 (dequantize/expand at load)");
+  c->add_flag("--weights-f32", a.weights_f32, kWeightsF32Help);
   add_backend_option(c, a.backend);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include "engine/activation_rounding.h"
@@ -45,6 +46,40 @@ void sgemm_slice(const float* x, int64_t n, const float* wrows, int64_t n_rows, 
               static_cast<int>(ldy));
 }
 
+// The exact_sums path (see WeightMatrix): double dot products for decode, dgemm over per-task slices
+// widened to double for batches (no double copy of the whole matrix is kept).
+void matmul_exact(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  if (n <= kMatvecMaxTokens) {
+    constexpr int64_t kRowsPerTask = 64;
+    const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+    pool.parallel_for(n_tasks, [&](int64_t task, int) {
+      const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t r = r0; r < r1; ++r)
+          y[t * w.rows + r] =
+              static_cast<float>(simd::dot_f32_f64(w.f32() + r * w.cols, x + t * w.cols, w.cols));
+    });
+    return;
+  }
+  blas_use_single_thread();
+  const std::vector<double> xd(x, x + n * w.cols);
+  const int64_t rows_per_task =
+      std::max<int64_t>(16, kWidenFloats / 2 / std::max<int64_t>(1, w.cols)) / 16 * 16;
+  const int64_t n_tasks = (w.rows + rows_per_task - 1) / rows_per_task;
+  pool.parallel_for(n_tasks, [&](int64_t task, int) {
+    thread_local std::vector<double> wd, yd;
+    const int64_t r0 = task * rows_per_task, r1 = std::min(w.rows, r0 + rows_per_task), m = r1 - r0;
+    wd.assign(w.f32() + r0 * w.cols, w.f32() + r1 * w.cols);
+    yd.resize(static_cast<size_t>(n * m));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(m),
+                static_cast<int>(w.cols), 1.0, xd.data(), static_cast<int>(w.cols), wd.data(),
+                static_cast<int>(w.cols), 0.0, yd.data(), static_cast<int>(m));
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < m; ++r)
+        y[t * w.rows + r0 + r] = static_cast<float>(yd[static_cast<size_t>(t * m + r)]);
+  });
+}
+
 }  // namespace
 
 void blas_use_single_thread() {
@@ -63,6 +98,11 @@ void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, 
     rounded.resize(static_cast<size_t>(n * w.cols));
     round_activations(w.act_rounding, x, rounded.data(), n, w.cols);
     x = rounded.data();
+  }
+  if (w.exact_sums) {
+    if (w.type != WeightType::F32)
+      throw std::invalid_argument("matmul: exact sums need F32 weights (" + w.name + ")");
+    return matmul_exact(pool, x, n, w, y);
   }
   if (n <= kMatvecMaxTokens) return matvec(pool, x, n, w, y);
   blas_use_single_thread();

@@ -45,7 +45,11 @@ WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, 
 WeightMatrix load_matrix(const std::shared_ptr<const GgufFile>& file, const std::string& name, int64_t rows,
                          int64_t cols, const WeightLoadOptions& opts) {
   WeightMatrix w = load_matrix_as_stored(file, name, rows, cols, opts);
-  if (opts.reference_activations) w.act_rounding = reference_rounding(file->tensor(name).type);
+  if (opts.reference_activations) {
+    w.act_rounding = reference_rounding(file->tensor(name).type);
+    // F16 storage already rounds the dequantized values, so exact sums would buy nothing there.
+    w.exact_sums = w.dequantized && w.type == WeightType::F32;
+  }
   return w;
 }
 

@@ -45,6 +45,23 @@ __attribute__((target("avx2,fma"))) float dot_f32_avx2(const float* a, const flo
   return s;
 }
 
+__attribute__((target("avx2,fma"))) double dot_f32_f64_avx2(const float* a, const float* b, int64_t n) {
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+    acc0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)),
+                           _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), acc0);
+    acc1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)),
+                           _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), acc1);
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
+  double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
 __attribute__((target("avx2,fma,f16c"))) float dot_f16_avx2(const uint16_t* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
@@ -178,6 +195,13 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   if (has_avx2()) return dot_f32_avx2(a, b, n);
   float s = 0.0f;
   for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+double dot_f32_f64(const float* a, const float* b, int64_t n) {
+  if (has_avx2()) return dot_f32_f64_avx2(a, b, n);
+  double s = 0.0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
   return s;
 }
 

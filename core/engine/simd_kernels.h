@@ -12,6 +12,9 @@ bool has_avx2();
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values
 float dot_bf16(const uint16_t* a, const float* b, int64_t n);  // a holds bfloat16 values
+// Sum of the products in double (each float product is exact in double), for dot products whose
+// reference value is an exact integer sum.
+double dot_f32_f64(const float* a, const float* b, int64_t n);
 
 // Widening conversions of a contiguous run.
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);

@@ -92,5 +92,21 @@ TEST(ModelWeights, QuantizedToF16OrF32StayWithinRoundingOfEachOther) {
   EXPECT_THROW(last_logits("tiny-spm-q8_0.gguf", bad), std::invalid_argument);
 }
 
+TEST(ModelWeights, OnlyDequantizedF32MatricesSumExactly) {
+  const std::shared_ptr<const GgufFile> file =
+      GgufFile::open(test::fixture("models/k256-q4_k_m.gguf").string());
+  WeightLoadOptions f32;
+  f32.quantized_to = WeightType::F32;
+  const ModelWeights a = ModelWeights::load(file, f32), b = ModelWeights::load(file);
+  EXPECT_TRUE(a.layers[0].wq.exact_sums);
+  EXPECT_TRUE(a.output.exact_sums);
+  EXPECT_FALSE(b.layers[0].wq.exact_sums);  // F16 storage has rounded the values already
+  f32.reference_activations = false;
+  EXPECT_FALSE(ModelWeights::load(file, f32).layers[0].wq.exact_sums);
+  const std::shared_ptr<const GgufFile> plain =
+      GgufFile::open(test::fixture("models/tiny-spm-f32.gguf").string());
+  EXPECT_FALSE(ModelWeights::load(plain, f32).layers[0].wq.exact_sums);
+}
+
 }  // namespace
 }  // namespace dbsa

@@ -57,6 +57,45 @@ TEST(Matmul, AllTypesAndShapesMatchNaive) {
   }
 }
 
+// Rows whose products cancel to a small sum: float accumulation keeps an error of the size of the
+// products, double accumulation must give the correctly rounded sum (to an ulp) on both paths.
+TEST(Matmul, ExactSumsLandWithinAnUlpOfTheExactSum) {
+  ThreadPool pool(2);
+  for (const int64_t n : {int64_t{3}, int64_t{40}}) {
+    const int64_t rows = 70, cols = 512;
+    auto x = randn(static_cast<size_t>(n * cols), 30 + n);
+    auto wv = randn(static_cast<size_t>(rows * cols), 40);
+    // Each row is a pair-wise cancelling sequence plus a small remainder: x·w is ~1e-4 of the terms.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 1; c < cols; c += 2)
+        wv[static_cast<size_t>(r * cols + c)] = -wv[static_cast<size_t>(r * cols + c - 1)];
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t c = 1; c < cols; c += 2)
+        x[static_cast<size_t>(t * cols + c)] = x[static_cast<size_t>(t * cols + c - 1)] * (1.0f + 1e-4f);
+    WeightMatrix w = make_f32_matrix("w", rows, cols, wv);
+    std::vector<float> fast(static_cast<size_t>(n * rows)), exact(fast.size());
+    matmul(pool, x.data(), n, w, fast.data());
+    w.exact_sums = true;
+    matmul(pool, x.data(), n, w, exact.data());
+    int64_t fast_off = 0;
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < rows; ++r) {
+        long double s = 0.0L;
+        for (int64_t c = 0; c < cols; ++c)
+          s += static_cast<long double>(x[static_cast<size_t>(t * cols + c)]) *
+               wv[static_cast<size_t>(r * cols + c)];
+        const float want = static_cast<float>(s);
+        const size_t i = static_cast<size_t>(t * rows + r);
+        EXPECT_LE(std::fabs(exact[i] - want), std::nextafter(std::fabs(want), INFINITY) - std::fabs(want))
+            << "n=" << n << " t=" << t << " r=" << r;
+        if (std::fabs(fast[i] - want) > 4.0f * (std::nextafter(std::fabs(want), INFINITY) - std::fabs(want)))
+          ++fast_off;
+      }
+    // The case is hard enough that float accumulation misses (otherwise this test proves nothing).
+    EXPECT_GT(fast_off, n * rows / 4) << "n=" << n;
+  }
+}
+
 TEST(Ops, RmsNormMatchesNaive) {
   const int64_t n = 7, dim = 93;
   auto x = randn(static_cast<size_t>(n * dim), 3, 5.0f);
