@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -138,32 +139,41 @@ __attribute__((target("avx2,fma"))) __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(n, 23)));
 }
 
-__attribute__((target("avx2,fma"))) float max_avx2(const float* x, int64_t n) {
-  int64_t i = 0;
-  float m = x[0];
-  if (n >= 8) {
-    __m256 vm = _mm256_loadu_ps(x);
-    for (i = 8; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + i));
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, vm);
-    for (float l : lanes) m = l > m ? l : m;
+// Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
+// rows to whole vectors: AMD's masked stores are slow) in scalar code.
+// Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
+// rows to whole vectors: AMD's masked stores are slow) in scalar code.
+__attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n_rows, int64_t cols,
+                                                       float* m) {
+  int64_t c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 vm = _mm256_loadu_ps(m + c);
+    for (int64_t j = 0; j < n_rows; ++j) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + j * cols + c));
+    _mm256_storeu_ps(m + c, vm);
   }
-  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
-  return m;
+  for (; c < cols; ++c)
+    for (int64_t j = 0; j < n_rows; ++j) m[c] = x[j * cols + c] > m[c] ? x[j * cols + c] : m[c];
 }
 
-__attribute__((target("avx2,fma"))) float exp_shift_sum_avx2(float* x, int64_t n, float shift) {
-  const __m256 vs = _mm256_set1_ps(shift);
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
-    _mm256_storeu_ps(x + i, e);
-    acc = _mm256_add_ps(acc, e);
+__attribute__((target("avx2,fma"))) void exp_shift_rows_avx2(float* x, int64_t n_rows, int64_t cols,
+                                                             const float* shift, float* sums) {
+  int64_t c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    const __m256 vs = _mm256_loadu_ps(shift + c);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_rows; ++j) {
+      float* p = x + j * cols + c;
+      const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(p), vs));
+      _mm256_storeu_ps(p, e);
+      acc = _mm256_add_ps(acc, e);
+    }
+    if (sums) _mm256_storeu_ps(sums + c, _mm256_add_ps(_mm256_loadu_ps(sums + c), acc));
   }
-  float s = hsum256(acc);
-  for (; i < n; ++i) s += (x[i] = std::exp(x[i] - shift));
-  return s;
+  for (; c < cols; ++c)
+    for (int64_t j = 0; j < n_rows; ++j) {
+      const float e = x[j * cols + c] = std::exp(x[j * cols + c] - shift[c]);
+      if (sums) sums[c] += e;
+    }
 }
 
 __attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* g, const float* u, float* out,
@@ -229,18 +239,19 @@ void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_scalar(src[i]);
 }
 
-float max_f32(const float* x, int64_t n) {
-  if (has_avx2()) return max_avx2(x, n);
-  float m = x[0];
-  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
-  return m;
+void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m) {
+  if (has_avx2()) return max_rows_avx2(x, n_rows, cols, m);
+  for (int64_t j = 0; j < n_rows; ++j)
+    for (int64_t c = 0; c < cols; ++c) m[c] = x[j * cols + c] > m[c] ? x[j * cols + c] : m[c];
 }
 
-float exp_shift_sum(float* x, int64_t n, float shift) {
-  if (has_avx2()) return exp_shift_sum_avx2(x, n, shift);
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += (x[i] = std::exp(x[i] - shift));
-  return s;
+void exp_shift_rows(float* x, int64_t n_rows, int64_t cols, const float* shift, float* sums) {
+  if (has_avx2()) return exp_shift_rows_avx2(x, n_rows, cols, shift, sums);
+  for (int64_t j = 0; j < n_rows; ++j)
+    for (int64_t c = 0; c < cols; ++c) {
+      const float e = x[j * cols + c] = std::exp(x[j * cols + c] - shift[c]);
+      if (sums) sums[c] += e;
+    }
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {

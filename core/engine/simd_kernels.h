@@ -20,11 +20,12 @@ double dot_f32_f64(const float* a, const float* b, int64_t n);
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 
-// Largest of x[0..n) (n >= 1).
-float max_f32(const float* x, int64_t n);
-// x[i] = exp(x[i] - shift) for i < n; returns the sum of the results. The vector exp is a degree-6
-// polynomial after range reduction (relative error ~2e-7), the softmax's hot loop.
-float exp_shift_sum(float* x, int64_t n, float shift);
+// Column-wise forms over n_rows rows of cols values (row j at x + j*cols), for attention scores laid
+// out key by key with the query rows across: m[c] = max(m[c], x[j][c]) over all rows j; and
+// x[j][c] = exp(x[j][c] - shift[c]) with sums[c] += the results (sums may be null). The vector exp is
+// a degree-6 polynomial after range reduction (relative error ~2e-7): the softmax's hot loop.
+void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m);
+void exp_shift_rows(float* x, int64_t n_rows, int64_t cols, const float* shift, float* sums);
 // out[i] = silu(gate[i]) * up[i] (out may alias gate).
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 

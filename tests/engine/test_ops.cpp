@@ -8,6 +8,7 @@
 #include "engine/matmul.h"
 #include "engine/ops.h"
 #include "engine/rope.h"
+#include "engine/simd_kernels.h"
 #include "naive_reference.h"
 
 namespace dbsa {
@@ -93,6 +94,36 @@ TEST(Matmul, ExactSumsLandWithinAnUlpOfTheExactSum) {
       }
     // The case is hard enough that float accumulation misses (otherwise this test proves nothing).
     EXPECT_GT(fast_off, n * rows / 4) << "n=" << n;
+  }
+}
+
+// The softmax's column-wise kernels, with column counts that leave vector tails.
+TEST(SimdKernels, RowWiseMaxAndExpMatchTheFormulas) {
+  for (const int64_t cols : {int64_t{5}, int64_t{8}, int64_t{60}, int64_t{67}}) {
+    const int64_t n_rows = 37;
+    const auto x = randn(static_cast<size_t>(n_rows * cols), 50 + cols, 3.0f);
+    std::vector<float> m(static_cast<size_t>(cols), -INFINITY);
+    m[0] = 100.0f;  // a running max above every value stays
+    simd::max_rows(x.data(), n_rows, cols, m.data());
+    std::vector<float> shift(static_cast<size_t>(cols)), sums(static_cast<size_t>(cols), 1.0f);
+    for (int64_t c = 0; c < cols; ++c) {
+      float want = c == 0 ? 100.0f : -INFINITY;
+      for (int64_t j = 0; j < n_rows; ++j) want = std::max(want, x[static_cast<size_t>(j * cols + c)]);
+      EXPECT_EQ(m[static_cast<size_t>(c)], want) << "cols " << cols << " column " << c;
+      shift[static_cast<size_t>(c)] = want;
+    }
+    auto e = x;
+    simd::exp_shift_rows(e.data(), n_rows, cols, shift.data(), sums.data());
+    for (int64_t c = 0; c < cols; ++c) {
+      double sum = 1.0;
+      for (int64_t j = 0; j < n_rows; ++j) {
+        const size_t i = static_cast<size_t>(j * cols + c);
+        const double want = std::exp(static_cast<double>(x[i]) - shift[static_cast<size_t>(c)]);
+        EXPECT_NEAR(e[i], want, 1e-6 * want + 1e-38) << "cols " << cols << " at " << j << "," << c;
+        sum += want;
+      }
+      EXPECT_NEAR(sums[static_cast<size_t>(c)], sum, 1e-5 * sum);
+    }
   }
 }
 
