@@ -79,6 +79,9 @@ class BlockView {
   // Tokens [first, first + n) of every KV head: out[n][n_head_kv][head_dim], one contiguous run of the
   // file (the fastest read when attention wants all heads of a key tile).
   void read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, float* out) const;
+  // Asks the CPU to load the K and V bytes of those rows into its caches (a hint: out-of-range rows are
+  // ignored, results never change).
+  void prefetch_rows(int32_t layer, uint32_t first, uint32_t n) const;
   // The int8 scale of (layer, head) for K or V; 0 for F16 blocks.
   float scale(int32_t layer, int32_t head, bool is_v) const;
 

@@ -21,6 +21,8 @@ constexpr int64_t kKeyBlock = 256;
 // Split pieces are rounded to this many keys only: pieces of nearly equal size keep the threads
 // finishing together (rounding to whole 256-key tiles left one thread ~6% more keys).
 constexpr int64_t kPieceAlign = 16;
+// Rows of exponentials between two prefetch requests for the next stored tile.
+constexpr int64_t kPrefetchEvery = 4;
 
 // Keys per streamed tile for `rows` query rows of width d: scores are computed as S^T = K·Q^T and the
 // output as O += (S^T)^T·V, the two products OpenBLAS runs through its unpacked small-matrix kernels
@@ -158,6 +160,9 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       // Causal masking inside the tile: query row r (token self_first + r/g) sees keys up to its own
       // position. Only tiles reaching past the first query's position have masked entries.
       const bool masked = kb + nk - 1 > self_first;
+      int64_t next_kb = kb + nk, next_nk = 0;
+      if (from_prefix && next_kb < end && next_kb < a.prefix_rows)
+        next_nk = std::min({tile, end - next_kb, a.prefix_rows - next_kb});
       float* st = sc.s.data();
       for (int32_t hi = 0; hi < nh; ++hi) {
         float* oh = sc.o.data() + hi * rows * d;
@@ -189,7 +194,20 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
         std::fill(sc.sums.begin(), sc.sums.end(), 0.0f);
         // Masked entries must weigh exactly 0 (the polynomial exp of -inf is only tiny): zero them after
         // the exponential and sum afterwards.
-        simd::exp_shift_rows(st, nk, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+        if (next_nk > 0) {
+          // The next stored tile is requested a few rows at a time between rows of exponentials: a burst
+          // of requests for a whole tile stalls the core until they arrive, so it has to be spread out
+          // (measured: 4 exp rows per request ~3% faster per query, bursts per head no faster than none).
+          for (int64_t j = 0; j < nk; j += kPrefetchEvery) {
+            const int64_t jn = std::min(kPrefetchEvery, nk - j);
+            simd::exp_shift_rows(st + j * ld, jn, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+            const int64_t slot = hi * nk + j, slots = nh * nk;
+            const int64_t p0 = next_nk * slot / slots, p1 = next_nk * std::min(slots, slot + jn) / slots;
+            if (p1 > p0) a.prefix->prefetch_rows(a.prefix_layer, next_kb + p0, p1 - p0);
+          }
+        } else {
+          simd::exp_shift_rows(st, nk, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+        }
         if (masked) {
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = std::max<int64_t>(0, self_first + r / g - kb + 1); j < nk; ++j)

@@ -17,6 +17,14 @@ class KvRowSource {
   // The same rows for every KV head at once, out[n][n_head_kv][head_dim]: a DBSA query's attention
   // stages whole key tiles this way, one contiguous run of the store instead of a strided one per head.
   virtual void read_rows(int32_t layer, bool is_v, int64_t first, int64_t n, float* out) const = 0;
+  // Rows [first, first + n) of `layer` (keys and values) will be read soon: a source in memory asks the
+  // CPU to start loading them. Attention names the next tile's rows a few at a time while it computes
+  // on the current one, so the store's memory traffic overlaps the arithmetic.
+  virtual void prefetch_rows(int32_t layer, int64_t first, int64_t n) const {
+    (void)layer;
+    (void)first;
+    (void)n;
+  }
 };
 
 }  // namespace dbsa

@@ -30,6 +30,13 @@ void BlockRowSource::read_rows(int32_t layer, bool is_v, int64_t first, int64_t 
   });
 }
 
+void BlockRowSource::prefetch_rows(int32_t layer, int64_t first, int64_t n) const {
+  if (first < 0 || n <= 0 || first + n > rows()) return;  // a hint: never an error
+  for_each_view(first, n, [&](const BlockView& v, uint32_t in_block, uint32_t take) {
+    v.prefetch_rows(layer, in_block, take);
+  });
+}
+
 void BlockRowSource::for_each_view(
     int64_t first, int64_t n, const std::function<void(const BlockView&, uint32_t, uint32_t)>& fn) const {
   if (first < 0 || n < 0 || first + n > rows())

@@ -21,6 +21,7 @@ class BlockRowSource final : public KvRowSource {
   int64_t rows() const override { return starts_.back(); }
   void read(int32_t layer, bool is_v, int32_t head, int64_t first, int64_t n, float* out) const override;
   void read_rows(int32_t layer, bool is_v, int64_t first, int64_t n, float* out) const override;
+  void prefetch_rows(int32_t layer, int64_t first, int64_t n) const override;
 
  private:
   // Calls fn(view, first row in it, rows) for the views covering rows [first, first + n), in order.
