@@ -212,6 +212,15 @@ void BlockView::decode(int32_t layer, bool is_v, float* out) const {
   read_rows(layer, is_v, 0, n_tokens_, out);
 }
 
+std::size_t BlockView::elem_bytes() const {
+  return dtype_ == KvDtype::F16 ? 2 : 1;
+}
+
+const std::byte* BlockView::row_at(int32_t layer, bool is_v, uint32_t first) const {
+  return bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
+         static_cast<std::size_t>(first) * shape_.row() * elem_bytes();
+}
+
 void BlockView::read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, float* out) const {
   if (layer < 0 || layer >= shape_.n_layer || static_cast<uint64_t>(first) + n > n_tokens_) {
     throw CacheError("layer " + std::to_string(layer) + ", tokens [" + std::to_string(first) + ", " +
@@ -220,9 +229,7 @@ void BlockView::read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, 
   }
   const std::size_t row = shape_.row();
   const auto hd = static_cast<std::size_t>(shape_.head_dim);
-  const std::size_t elem = dtype_ == KvDtype::F16 ? 2 : 1;
-  const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
-                         static_cast<std::size_t>(first) * row * elem;
+  const std::byte* src = row_at(layer, is_v, first);
   if (dtype_ == KvDtype::F16) {
     f16_to_f32_n(src, out, static_cast<std::size_t>(n) * row);
     return;
@@ -235,10 +242,9 @@ void BlockView::read_rows(int32_t layer, bool is_v, uint32_t first, uint32_t n, 
 
 void BlockView::prefetch_rows(int32_t layer, uint32_t first, uint32_t n) const {
   if (layer < 0 || layer >= shape_.n_layer || static_cast<uint64_t>(first) + n > n_tokens_) return;
-  const std::size_t row_bytes = shape_.row() * (dtype_ == KvDtype::F16 ? 2 : 1);
+  const std::size_t row_bytes = shape_.row() * elem_bytes();
   for (const bool is_v : {false, true}) {
-    const std::byte* src =
-        bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) + first * row_bytes;
+    const std::byte* src = row_at(layer, is_v, first);
     // Into L2 (locality 2): the rows are converted only after the current tile's products.
     for (std::size_t off = 0; off < n * row_bytes; off += 64) __builtin_prefetch(src + off, 0, 2);
   }
@@ -256,9 +262,7 @@ void BlockView::read_head(int32_t layer, bool is_v, int32_t head, uint32_t first
   }
   const std::size_t row = shape_.row();
   const auto hd = static_cast<std::size_t>(shape_.head_dim);
-  const std::size_t elem = dtype_ == KvDtype::F16 ? 2 : 1;
-  const std::byte* src = bytes_.data() + data_offset(shape_, dtype_, n_tokens_, layer, is_v) +
-                         (static_cast<std::size_t>(first) * row + static_cast<std::size_t>(head) * hd) * elem;
+  const std::byte* src = row_at(layer, is_v, first) + static_cast<std::size_t>(head) * hd * elem_bytes();
   if (dtype_ == KvDtype::F16) {
     f16_to_f32_rows(src, row, out, n, hd);
     return;

@@ -87,6 +87,9 @@ class BlockView {
 
  private:
   void decode(int32_t layer, bool is_v, float* out) const;
+  // Bytes of one stored value, and where token `first` of (layer, K or V) begins (no range checks).
+  std::size_t elem_bytes() const;
+  const std::byte* row_at(int32_t layer, bool is_v, uint32_t first) const;
 
   std::span<const std::byte> bytes_;
   KvShape shape_;

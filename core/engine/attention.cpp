@@ -194,19 +194,17 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
           mh[r] = m_new;
         }
         std::fill(sc.sums.begin(), sc.sums.end(), 0.0f);
-        if (next_nk > 0) {
-          // The next stored tile is requested a few rows at a time between rows of exponentials: a burst
-          // of requests for a whole tile stalls the core until they arrive, so it has to be spread out
-          // (measured: 4 exp rows per request ~3% faster per query, bursts per head no faster than none).
-          for (int64_t j = 0; j < nk; j += kPrefetchEvery) {
-            const int64_t jn = std::min(kPrefetchEvery, nk - j);
-            simd::exp_shift_rows(st + j * ld, jn, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
-            const int64_t slot = hi * nk + j, slots = nh * nk;
-            const int64_t p0 = next_nk * slot / slots, p1 = next_nk * std::min(slots, slot + jn) / slots;
-            if (p1 > p0) a.prefix->prefetch_rows(a.prefix_layer, next_kb + p0, p1 - p0);
-          }
-        } else {
-          simd::exp_shift_rows(st, nk, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+        // The next stored tile (if any) is requested a few rows at a time between rows of exponentials: a
+        // burst of requests for a whole tile stalls the core until they arrive, so it has to be spread out
+        // (measured: 4 exp rows per request ~3% faster per query, bursts per head no faster than none).
+        const int64_t exp_rows = next_nk > 0 ? kPrefetchEvery : nk;
+        for (int64_t j = 0; j < nk; j += exp_rows) {
+          const int64_t jn = std::min(exp_rows, nk - j);
+          simd::exp_shift_rows(st + j * ld, jn, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+          if (next_nk == 0) continue;
+          const int64_t slot = hi * nk + j, slots = nh * nk;
+          const int64_t p0 = next_nk * slot / slots, p1 = next_nk * std::min(slots, slot + jn) / slots;
+          if (p1 > p0) a.prefix->prefetch_rows(a.prefix_layer, next_kb + p0, p1 - p0);
         }
         if (masked) {
           // Masked entries must weigh exactly 0 (the polynomial exp of -inf is only tiny): zeroed after the

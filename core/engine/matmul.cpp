@@ -20,7 +20,8 @@ constexpr int64_t kWidenFloats = 64 * 1024;
 float dot_row(const WeightMatrix& w, int64_t r, const float* x) {
   switch (w.type) {
     case WeightType::F32:
-      return simd::dot_f32(w.f32() + r * w.cols, x, w.cols);
+      return w.exact_sums ? static_cast<float>(simd::dot_f32_f64(w.f32() + r * w.cols, x, w.cols))
+                          : simd::dot_f32(w.f32() + r * w.cols, x, w.cols);
     case WeightType::F16:
       return simd::dot_f16(w.u16() + r * w.cols, x, w.cols);
     case WeightType::BF16:
@@ -46,21 +47,9 @@ void sgemm_slice(const float* x, int64_t n, const float* wrows, int64_t n_rows, 
               static_cast<int>(ldy));
 }
 
-// The exact_sums path (see WeightMatrix): double dot products for decode, dgemm over per-task slices
-// widened to double for batches (no double copy of the whole matrix is kept).
+// Batches of an exact_sums matrix (see WeightMatrix): dgemm over per-task slices widened to double (no
+// double copy of the whole matrix is kept). Decode goes through matvec's double dot products.
 void matmul_exact(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
-  if (n <= kMatvecMaxTokens) {
-    constexpr int64_t kRowsPerTask = 64;
-    const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
-    pool.parallel_for(n_tasks, [&](int64_t task, int) {
-      const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
-      for (int64_t t = 0; t < n; ++t)
-        for (int64_t r = r0; r < r1; ++r)
-          y[t * w.rows + r] =
-              static_cast<float>(simd::dot_f32_f64(w.f32() + r * w.cols, x + t * w.cols, w.cols));
-    });
-    return;
-  }
   blas_use_single_thread();
   const std::vector<double> xd(x, x + n * w.cols);
   const int64_t rows_per_task =
@@ -99,12 +88,10 @@ void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, 
     round_activations(w.act_rounding, x, rounded.data(), n, w.cols);
     x = rounded.data();
   }
-  if (w.exact_sums) {
-    if (w.type != WeightType::F32)
-      throw std::invalid_argument("matmul: exact sums need F32 weights (" + w.name + ")");
-    return matmul_exact(pool, x, n, w, y);
-  }
+  if (w.exact_sums && w.type != WeightType::F32)
+    throw std::invalid_argument("matmul: exact sums need F32 weights (" + w.name + ")");
   if (n <= kMatvecMaxTokens) return matvec(pool, x, n, w, y);
+  if (w.exact_sums) return matmul_exact(pool, x, n, w, y);
   blas_use_single_thread();
   if (w.type == WeightType::F32) {
     // A few slices per thread (>= 64 rows, still large panels for sgemm) so that a thread the shared

@@ -141,8 +141,6 @@ __attribute__((target("avx2,fma"))) __m256 exp256(__m256 x) {
 
 // Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
 // rows to whole vectors: AMD's masked stores are slow) in scalar code.
-// Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
-// rows to whole vectors: AMD's masked stores are slow) in scalar code.
 __attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n_rows, int64_t cols,
                                                        float* m) {
   int64_t c = 0;
