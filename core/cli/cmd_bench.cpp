@@ -155,7 +155,7 @@ void run_prefill_device(const BenchArgs& a, const LlamaModel& model, ForwardRunn
   bool first = true;
   for (int64_t n : parse_list(a.tokens)) {
     const auto toks = random_tokens(n, hp.n_vocab);
-    const double flops = model.flops(n, AttentionLayout::dense_causal(n).visible_pairs(), false);
+    const double flops = model.flops(n, AttentionLayout::dense_causal(n).visible_pairs(), LogitsMode::Last);
     ForwardRequest req;
     req.tokens = toks;
     runner.truncate_cache(0);
@@ -226,7 +226,7 @@ void run_prefill(const BenchArgs& a) {
   bool first = true;
   for (int64_t n : parse_list(a.tokens)) {
     const auto toks = random_tokens(n, hp.n_vocab);
-    const double flops = model->flops(n, AttentionLayout::dense_causal(n).visible_pairs(), false);
+    const double flops = model->flops(n, AttentionLayout::dense_causal(n).visible_pairs(), LogitsMode::Last);
     // Each run is paired with an sgemm measurement right after it, so load changes on a shared
     // machine move both sides of the ratio together; the median ratio is reported.
     std::vector<double> times, peaks, fractions;

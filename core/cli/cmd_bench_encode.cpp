@@ -36,16 +36,18 @@ void print_text(const EncodeBenchReport& r, const BenchEncodeArgs& a, double loa
   std::printf("bench encode: %s, %s, %d demos per block, S=%s P=%s, median of %d (model load %.2f s)\n",
               a.pool.model.c_str(), a.pool.dataset.c_str(), a.pool.block_demos, a.pool.sink.c_str(),
               a.pool.prev.c_str(), a.repeats, load_s);
-  std::printf("%-13s %7s %8s %12s %10s %10s %10s %10s\n", "layout", "blocks", "tokens", "pairs", "encode s",
-              "total s", "tok/s", "KV MB");
+  std::printf("%-13s %7s %8s %12s %9s %7s %10s %10s %10s %9s %10s\n", "layout", "blocks", "tokens", "pairs",
+              "GFLOP", "attn %", "encode s", "total s", "tok/s", "GFLOP/s", "KV MB");
   for (const auto& run : r.runs)
-    std::printf("%-13s %7d %8lld %12lld %10.3f %10.3f %10.1f %10.2f\n", run.layout.c_str(), run.blocks,
-                static_cast<long long>(run.tokens), static_cast<long long>(run.visible_pairs), run.encode_s,
+    std::printf("%-13s %7d %8lld %12lld %9.0f %7.1f %10.3f %10.3f %10.1f %9.1f %10.2f\n", run.layout.c_str(),
+                run.blocks, static_cast<long long>(run.tokens), static_cast<long long>(run.visible_pairs),
+                run.gflop, run.gflop > 0 ? 100.0 * run.attention_gflop / run.gflop : 0.0, run.encode_s,
                 run.total_s, run.encode_s > 0 ? static_cast<double>(run.tokens) / run.encode_s : 0.0,
+                run.encode_s > 0 ? run.gflop / run.encode_s : 0.0,
                 static_cast<double>(run.kv_bytes) / 1048576.0);
   for (const auto& g : r.growth)
-    std::printf("growth %-13s %d -> %d blocks: time x%.3f (tokens x%.3f)%s\n", g.layout.c_str(),
-                g.from_blocks, g.to_blocks, g.time_ratio, g.tokens_ratio,
+    std::printf("growth %-13s %d -> %d blocks: time x%.3f (tokens x%.3f, work x%.3f)%s\n", g.layout.c_str(),
+                g.from_blocks, g.to_blocks, g.time_ratio, g.tokens_ratio, g.work_ratio,
                 g.layout == "block-sparse" && g.to_blocks == 2 * g.from_blocks ? "  (target <= 2.1)" : "");
   std::printf("peak RSS %.1f MB\n", static_cast<double>(r.peak_rss_bytes) / 1048576.0);
 }

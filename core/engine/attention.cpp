@@ -57,6 +57,7 @@ void check_args(const AttentionArgs& a) {
     throw std::invalid_argument("attention: n_head must be a multiple of n_head_kv");
   if ((a.key_rope == nullptr) != (a.key_table == nullptr))
     throw std::invalid_argument("attention: key_rope and key_table go together");
+  if (a.k_rotated && !a.key_rope) throw std::invalid_argument("attention: rotated keys need key_rope");
   if (a.key_table && a.key_table->size() < a.n_kv)
     throw std::invalid_argument("attention: the key RoPE table covers fewer rows than the KV view");
   if (a.prefix_rows < 0 || a.prefix_rows > a.n_kv || (a.prefix_rows > 0) != (a.prefix != nullptr))
@@ -142,9 +143,9 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
         vp = sc.vbuf.data();
       } else {
         const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(h0) * d;
-        kp = a.k + row0;
+        kp = (a.k_rotated ? a.k_rotated : a.k) + row0;
         vp = a.v + row0;
-        if (a.key_rope) {  // pre-RoPE keys in the cache: rotated copies, head by head
+        if (a.key_rope && !a.k_rotated) {  // pre-RoPE keys in the cache: rotated copies, head by head
           sc.krot.resize(static_cast<size_t>(tile * d * nh));
           for (int32_t hi = 0; hi < nh; ++hi)
             for (int64_t j = 0; j < nk; ++j) {

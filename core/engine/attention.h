@@ -28,6 +28,9 @@ struct AttentionArgs {
   // Pre-RoPE keys: when set, key j is rotated with row j of key_table before use.
   const RopeParams* key_rope = nullptr;
   const RopeTable* key_table = nullptr;
+  // Optional, with key_rope: the keys from k on already rotated with key_table (same layout as k), so the
+  // attention reads them as they are. A backend may ignore it and rotate k itself: the results agree.
+  const float* k_rotated = nullptr;
   // Keys and values [0, prefix_rows) read from `prefix` (layer prefix_layer) tile by tile; its keys are
   // pre-RoPE, so key_rope must be set.
   const KvRowSource* prefix = nullptr;

@@ -21,6 +21,7 @@ void KvCache::reserve(int64_t capacity) {
     k_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
     v_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
   }
+  for (auto& k : kr_) k.resize(static_cast<size_t>(capacity * row_floats()));
   positions_.resize(static_cast<size_t>(prefix_rows_ + capacity));
   capacity_ = capacity;
 }
@@ -39,6 +40,7 @@ void KvCache::set_prefix(std::shared_ptr<const KvRowSource> source, std::span<co
   std::copy(positions.begin(), positions.end(), positions_.begin());
   n_ = prefix_rows_;
   table_valid_ = 0;
+  std::fill(kr_valid_.begin(), kr_valid_.end(), prefix_rows_);
 }
 
 int64_t KvCache::append(std::span<const int32_t> positions) {
@@ -60,6 +62,17 @@ void KvCache::erase_rows(int64_t begin, int64_t end) {
   for (int32_t l = 0; l < n_layer_; ++l)
     for (auto* store : {&k_[static_cast<size_t>(l)], &v_[static_cast<size_t>(l)]})
       std::copy(store->begin() + stored(end), store->begin() + stored(n_), store->begin() + stored(begin));
+  // Rotated keys move with their rows (the positions move too, so the rotation stays right).
+  for (size_t l = 0; l < kr_.size(); ++l) {
+    int64_t& valid = kr_valid_[l];
+    if (valid <= begin) continue;
+    if (valid < end) {
+      valid = begin;
+      continue;
+    }
+    std::copy(kr_[l].begin() + stored(end), kr_[l].begin() + stored(valid), kr_[l].begin() + stored(begin));
+    valid -= end - begin;
+  }
   std::copy(positions_.begin() + end, positions_.begin() + n_, positions_.begin() + begin);
   n_ -= end - begin;
   table_valid_ = std::min(table_valid_, begin);
@@ -79,6 +92,7 @@ void KvCache::truncate(int64_t n) {
   }
   n_ = n;
   table_valid_ = std::min(table_valid_, n_);
+  for (auto& valid : kr_valid_) valid = std::clamp(valid, prefix_rows_, std::max(prefix_rows_, n_));
 }
 
 void KvCache::set_positions(int64_t first, std::span<const int32_t> p) {
@@ -88,6 +102,8 @@ void KvCache::set_positions(int64_t first, std::span<const int32_t> p) {
                             ") outside the cache of " + std::to_string(n_));
   std::copy(p.begin(), p.end(), positions_.begin() + first);
   table_valid_ = std::min(table_valid_, first);
+  if (first + static_cast<int64_t>(p.size()) > prefix_rows_)
+    for (auto& valid : kr_valid_) valid = std::min(valid, std::max(first, prefix_rows_));
 }
 
 const RopeTable& KvCache::rope_table(const RopeParams& p) {
@@ -99,8 +115,32 @@ const RopeTable& KvCache::rope_table(const RopeParams& p) {
   return table_;
 }
 
+const float* KvCache::rotated_k(int32_t layer, const RopeParams& p) {
+  if (storage_ != KeyStorage::PreRope)
+    throw std::logic_error("KvCache::rotated_k: the keys are stored after RoPE already");
+  if (layer < 0 || layer >= n_layer_)
+    throw std::out_of_range("KvCache::rotated_k: layer " + std::to_string(layer) + " of " +
+                            std::to_string(n_layer_));
+  if (kr_.empty()) {
+    kr_.resize(static_cast<size_t>(n_layer_));
+    for (auto& k : kr_) k.resize(static_cast<size_t>(capacity_ * row_floats()));
+    kr_valid_.assign(static_cast<size_t>(n_layer_), prefix_rows_);
+  }
+  int64_t& valid = kr_valid_[static_cast<size_t>(layer)];
+  float* base = kr_[static_cast<size_t>(layer)].data();
+  if (valid < n_) {
+    const RopeTable& table = rope_table(p);
+    const float* src = k_[static_cast<size_t>(layer)].data();
+    std::copy(src + stored(valid), src + stored(n_), base + stored(valid));
+    rope_apply(p, table, valid, base + stored(valid), n_ - valid, n_head_kv_);
+    valid = n_;
+  }
+  return base;
+}
+
 int64_t KvCache::bytes() const {
-  return 2 * static_cast<int64_t>(n_layer_) * capacity_ * row_floats() * 4;
+  const int64_t copies = kr_.empty() ? 2 : 3;
+  return copies * static_cast<int64_t>(n_layer_) * capacity_ * row_floats() * 4;
 }
 
 }  // namespace dbsa

@@ -64,8 +64,14 @@ class KvCache {
 
   // cos/sin rows for every stored position (kept up to date incrementally).
   const RopeTable& rope_table(const RopeParams& p);
+  // Pre-RoPE caches: the stored rows' keys of `layer` rotated to their positions, laid out as k(layer,
+  // prefix_rows()). A block-sparse encode reads every cached key once per query tile and chunk (~16
+  // times); rotating it once here spares the attention a copy and a rotation each time. Rows are rotated
+  // when first asked for after they were appended or their positions changed; keys rewritten in place
+  // through k() after that are not seen (only freshly appended rows are written through k()).
+  const float* rotated_k(int32_t layer, const RopeParams& p);
 
-  // Bytes held by K and V (stored rows; a prefix source's bytes are its own).
+  // Bytes held by K and V and the rotated keys if any (stored rows; a prefix source's bytes are its own).
   int64_t bytes() const;
 
  private:
@@ -77,6 +83,8 @@ class KvCache {
   int64_t prefix_rows_ = 0;
   KeyStorage storage_ = KeyStorage::PostRope;
   std::vector<std::vector<float>> k_, v_;
+  std::vector<std::vector<float>> kr_;  // rotated_k(): allocated on first use
+  std::vector<int64_t> kr_valid_;       // per layer: rows [prefix_rows_, kr_valid_) of kr_ are current
   std::vector<int32_t> positions_;
   RopeTable table_;
   int64_t table_valid_ = 0;  // rows of table_ that match positions_

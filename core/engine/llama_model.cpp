@@ -32,12 +32,13 @@ KvCache LlamaModel::make_cache(int64_t capacity, KeyStorage storage) const {
                  static_cast<int32_t>(w_.hp.head_dim), capacity, storage);
 }
 
-double LlamaModel::flops(int64_t n_tokens, int64_t visible_pairs, bool all_logits) const {
+double LlamaModel::flops(int64_t n_tokens, int64_t visible_pairs, LogitsMode logits) const {
   const auto& hp = w_.hp;
   const double hd = hp.head_dim, embd = hp.n_embd;
   const double per_layer =
       2.0 * embd * hd * (2.0 * hp.n_head + 2.0 * hp.n_head_kv) + 2.0 * 3.0 * embd * hp.n_ff;
-  const double head = 2.0 * embd * hp.n_vocab * static_cast<double>(all_logits ? n_tokens : 1);
+  const int64_t head_rows = logits == LogitsMode::All ? n_tokens : logits == LogitsMode::Last ? 1 : 0;
+  const double head = 2.0 * embd * hp.n_vocab * static_cast<double>(head_rows);
   const double attn = 4.0 * hd * hp.n_head * static_cast<double>(visible_pairs) * hp.n_layer;
   return per_layer * hp.n_layer * static_cast<double>(n_tokens) + head + attn;
 }
@@ -138,6 +139,7 @@ void LlamaModel::forward_chunk(KvCache& cache, const ForwardRequest& req, std::s
     if (pre_rope) {
       a.key_rope = &rope_;
       a.key_table = key_table;
+      a.k_rotated = cache.rotated_k(l, rope_);
     }
     a.out = attn_.data();
     be.attention(a);

@@ -75,8 +75,9 @@ class LlamaModel {
   ForwardResult forward(KvCache& cache, const ForwardRequest& req);
 
   // Floating-point operations of a pass over n tokens whose attention sees `visible_pairs` (query, key)
-  // pairs in total (matmuls 2·rows·cols per token, attention 4·head_dim per pair and head).
-  double flops(int64_t n_tokens, int64_t visible_pairs, bool all_logits) const;
+  // pairs in total (matmuls 2·rows·cols per token, attention 4·head_dim per pair and head), with the
+  // output head over the rows `logits` asks for.
+  double flops(int64_t n_tokens, int64_t visible_pairs, LogitsMode logits) const;
 
  private:
   void forward_chunk(KvCache& cache, const ForwardRequest& req, std::span<const int32_t> positions,

@@ -53,6 +53,9 @@ EncodeBenchRun encode_once(LlamaModel& model, const Tokenizer& tok, const CacheS
   run.demos = static_cast<int64_t>(demos.size());
   run.tokens = r.n_tokens;
   run.visible_pairs = r.stats.visible_pairs;
+  const double total_flop = model.flops(r.n_tokens, r.stats.visible_pairs, LogitsMode::None);
+  run.gflop = total_flop * 1e-9;
+  run.attention_gflop = (total_flop - model.flops(r.n_tokens, 0, LogitsMode::None)) * 1e-9;
   run.encode_s = r.stats.seconds;
   run.kv_bytes = BlockCache::open(r.dir, &key, VerifyMode::Lazy).kv_bytes();
   store.remove(key);  // only the timing is wanted; large pools would otherwise fill the disk
@@ -112,7 +115,8 @@ EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, cons
       const auto& z = report.runs[i];
       report.growth.push_back(
           {z.layout, a.blocks, z.blocks, a.encode_s > 0 ? z.encode_s / a.encode_s : 0.0,
-           a.tokens > 0 ? static_cast<double>(z.tokens) / static_cast<double>(a.tokens) : 0.0});
+           a.tokens > 0 ? static_cast<double>(z.tokens) / static_cast<double>(a.tokens) : 0.0,
+           a.gflop > 0 ? z.gflop / a.gflop : 0.0});
     }
   }
   report.peak_rss_bytes = peak_rss_bytes();
@@ -131,6 +135,9 @@ std::string encode_bench_json(const EncodeBenchReport& report, const std::string
                     {"demos", r.demos},
                     {"tokens", r.tokens},
                     {"visible_pairs", r.visible_pairs},
+                    {"gflop", r.gflop},
+                    {"attention_gflop", r.attention_gflop},
+                    {"gflop_per_s", r.encode_s > 0 ? r.gflop / r.encode_s : 0.0},
                     {"encode_s", r.encode_s},
                     {"total_s", r.total_s},
                     {"encode_s_repeats", r.encode_samples},
@@ -142,7 +149,8 @@ std::string encode_bench_json(const EncodeBenchReport& report, const std::string
                       {"from_blocks", g.from_blocks},
                       {"to_blocks", g.to_blocks},
                       {"time_ratio", g.time_ratio},
-                      {"tokens_ratio", g.tokens_ratio}});
+                      {"tokens_ratio", g.tokens_ratio},
+                      {"work_ratio", g.work_ratio}});
   j["target_block_sparse_time_ratio_for_2x_max"] = 2.1;
   j["peak_rss_bytes"] = report.peak_rss_bytes;
   return j.dump(2);

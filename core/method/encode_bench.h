@@ -41,8 +41,10 @@ struct EncodeBenchRun {
   int64_t demos = 0;
   int64_t tokens = 0;
   int64_t visible_pairs = 0;  // attention work
-  double encode_s = 0.0;      // the pre-encoding pass (model forward + handing blocks to the writer)
-  double total_s = 0.0;       // wall clock of the whole build: tokenizing, encoding, commit, BM25 index
+  // Arithmetic of the pass (LlamaModel::flops, no output head): all of it, and the attention's part.
+  double gflop = 0.0, attention_gflop = 0.0;
+  double encode_s = 0.0;  // the pre-encoding pass (model forward + handing blocks to the writer)
+  double total_s = 0.0;   // wall clock of the whole build: tokenizing, encoding, commit, BM25 index
   std::vector<double> encode_samples, total_samples;  // every repeat; encode_s/total_s are their medians
   uint64_t kv_bytes = 0;                              // stored K/V of the cache
 };
@@ -52,6 +54,9 @@ struct EncodeGrowth {
   int32_t from_blocks = 0, to_blocks = 0;
   double time_ratio = 0.0;    // encode_s(to) / encode_s(from) (medians of the repeats)
   double tokens_ratio = 0.0;  // tokens(to) / tokens(from): pools are drawn separately, so not exactly 2
+  // gflop(to) / gflop(from): the time ratio of an encode running at one FLOP rate throughout. With S, P
+  // finite the first blocks see fewer predecessors, so it exceeds the tokens ratio for small pools.
+  double work_ratio = 0.0;
 };
 
 struct EncodeBenchReport {

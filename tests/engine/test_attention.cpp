@@ -182,6 +182,15 @@ TEST(Attention, PreRopeKeysEqualPostRopeKeys) {
   attention(pool, a);
   // Same rotation code on the same values: identical bits.
   EXPECT_EQ(out_pre, out_post);
+  // Keys rotated ahead of time (a pre-RoPE cache's rotated copy) are read as they are.
+  std::vector<float> out_ahead(q.size());
+  a.k_rotated = k_post.data();
+  a.out = out_ahead.data();
+  attention(pool, a);
+  EXPECT_EQ(out_ahead, out_post);
+  a.key_rope = nullptr;
+  a.key_table = nullptr;
+  EXPECT_THROW(attention(pool, a), std::invalid_argument);
 }
 
 TEST(AttentionLayout, BlockSparseFollowsTheDbsaRule) {

@@ -285,5 +285,51 @@ TEST(KvCacheRows, EraseMovesLaterRowsDownWithTheirPositions) {
   EXPECT_THROW(c.erase_rows(2, 1), std::out_of_range);
 }
 
+// The rotated keys must always be k() rotated at the row's current position, whatever happened to the
+// rows since: checked against a fresh rotation after appends, an erase, moved positions and a truncate.
+TEST(KvCacheRows, RotatedKeysFollowAppendsErasesAndMovedPositions) {
+  const int32_t n_head_kv = 2, d = 8;
+  KvCache c(3, n_head_kv, d, 4, KeyStorage::PreRope);
+  RopeParams rp;
+  rp.head_dim = rp.n_rot = d;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> nd;
+  const auto fill_new = [&](int64_t from) {
+    for (int32_t l = 0; l < c.n_layer(); ++l)
+      for (int64_t r = from; r < c.size(); ++r)
+        for (int64_t x = 0; x < c.row_floats(); ++x) c.k(l, r)[x] = nd(rng);
+  };
+  const auto expect_rotated = [&](const char* when) {
+    const std::vector<int32_t> pos(c.positions().begin(), c.positions().end());
+    const RopeTable fresh(rp, pos);
+    for (int32_t l = 0; l < c.n_layer(); ++l) {
+      std::vector<float> want(c.k(l, 0), c.k(l, 0) + c.size() * c.row_floats());
+      rope_apply(rp, fresh, 0, want.data(), c.size(), n_head_kv);
+      const float* got = c.rotated_k(l, rp);
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << when << " layer " << l << " float " << i;
+    }
+  };
+  std::vector<int32_t> pos(6);
+  for (int32_t i = 0; i < 6; ++i) pos[static_cast<size_t>(i)] = 7 * i;
+  c.append(pos);
+  fill_new(0);
+  expect_rotated("first rows");
+  c.append(std::vector<int32_t>{50, 51, 52});  // grows past the first capacity
+  fill_new(6);
+  expect_rotated("appended rows");
+  c.erase_rows(2, 5);
+  expect_rotated("erase");
+  c.set_positions(1, std::vector<int32_t>{90, 91});
+  expect_rotated("moved positions");
+  c.truncate(3);
+  c.append(std::vector<int32_t>{4, 5});
+  fill_new(3);
+  expect_rotated("truncate and refill");
+  KvCache post(1, 1, d, 2, KeyStorage::PostRope);
+  EXPECT_THROW(post.rotated_k(0, rp), std::logic_error);
+  EXPECT_THROW(c.rotated_k(3, rp), std::out_of_range);
+}
+
 }  // namespace
 }  // namespace dbsa

@@ -284,6 +284,20 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
               static_cast<uint64_t>(n) * 2u * 2u * shape.row() * static_cast<uint64_t>(shape.n_layer) +
                   static_cast<uint64_t>(run.at("blocks").get<int>()) * kBlockHeaderBytes);
     const auto pairs = run.at("visible_pairs").get<int64_t>();
+    // The arithmetic, counted here from the shapes: q, k, v, o and the three FFN matrices per token and
+    // layer, q·k and p·v per visible pair, head and layer; no output head (an encode computes no logits).
+    const auto& hp = tiny().model->hparams();
+    const double q_dim = static_cast<double>(hp.n_head) * hp.head_dim;
+    const double kv_dim = static_cast<double>(hp.n_head_kv) * hp.head_dim;
+    const double matmul_per_token =
+        2.0 * hp.n_embd * (2.0 * q_dim + 2.0 * kv_dim + 3.0 * hp.n_ff) * hp.n_layer;
+    const double attention = 2.0 * 2.0 * q_dim * static_cast<double>(pairs) * hp.n_layer;
+    EXPECT_NEAR(run.at("gflop").get<double>(), (matmul_per_token * static_cast<double>(n) + attention) * 1e-9,
+                1e-9 * run.at("gflop").get<double>());
+    EXPECT_NEAR(run.at("attention_gflop").get<double>(), attention * 1e-9, 1e-6 * attention * 1e-9);
+    EXPECT_NEAR(run.at("gflop_per_s").get<double>(),
+                run.at("gflop").get<double>() / run.at("encode_s").get<double>(),
+                1e-9 * run.at("gflop_per_s").get<double>());
     if (i >= 2) {
       EXPECT_EQ(pairs, n * (n + 1) / 2);  // dense: causal attention over the whole pool
     }
@@ -305,6 +319,8 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
                 to.at("encode_s").get<double>() / from.at("encode_s").get<double>(), 1e-9);
     EXPECT_NEAR(growth[g].at("tokens_ratio").get<double>(),
                 to.at("tokens").get<double>() / from.at("tokens").get<double>(), 1e-12);
+    EXPECT_NEAR(growth[g].at("work_ratio").get<double>(),
+                to.at("gflop").get<double>() / from.at("gflop").get<double>(), 1e-12);
   }
 }
 
