@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cache/fingerprint.h"
 #include "cli/cli.h"
 #include "cli/cmd_bench_method.h"
 #include "icl/dataset_loaders.h"
@@ -178,9 +177,7 @@ BenchSetup load_bench_setup(const PoolBenchArgs& p) {
   s.tok = Tokenizer::from_gguf(*file);
   s.model = load_llama(file, p.weights);
   s.dataset = load_paper_dataset(p.dataset, p.data_dir);
-  s.manifest.model_path = std::filesystem::absolute(p.model).string();
-  s.manifest.model_fingerprint = cache_model_fingerprint(fingerprint_file(p.model), s.model->weights());
-  s.manifest.tokenizer_fingerprint = tokenizer_fingerprint(*s.tok);
+  s.manifest = model_manifest(p.model, {}, s.model->weights(), *s.tok);
   s.manifest.dataset = p.dataset;
   s.manifest.prompt = s.dataset.prompt;
   s.manifest.labels = s.dataset.labels;

@@ -62,9 +62,7 @@ SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const Po
   SessionInputs si;
   si.model = in.model.get();
   si.tok = in.tok.get();
-  si.manifest.model_path = in.model_path;
-  si.manifest.model_fingerprint = cache_model_fingerprint(in.model_fingerprint, in.model->weights());
-  si.manifest.tokenizer_fingerprint = in.tokenizer_fingerprint;
+  si.manifest = model_manifest(in.model_path, in.model_fingerprint, in.model->weights(), *in.tok);
   si.manifest.dataset = c.dataset;
   si.manifest.prompt = in.dataset.prompt;
   si.manifest.labels = in.dataset.labels;

@@ -1,5 +1,7 @@
 #include "method/model_identity.h"
 
+#include "cache/fingerprint.h"
+
 namespace dbsa {
 
 namespace {
@@ -10,6 +12,16 @@ std::string cache_model_fingerprint(const std::string& file_fingerprint, const M
   const auto t = weights.dequantized_type();
   if (!t || *t == WeightType::F16) return file_fingerprint;
   return file_fingerprint + kSeparator + (*t == WeightType::F32 ? "dequant-f32" : "dequant-bf16");
+}
+
+CacheManifest model_manifest(const std::filesystem::path& model_path, const std::string& file_fingerprint,
+                             const ModelWeights& weights, const Tokenizer& tok) {
+  CacheManifest m;
+  m.model_path = std::filesystem::absolute(model_path).string();
+  m.model_fingerprint = cache_model_fingerprint(
+      file_fingerprint.empty() ? fingerprint_file(model_path) : file_fingerprint, weights);
+  m.tokenizer_fingerprint = tokenizer_fingerprint(tok);
+  return m;
 }
 
 std::string precision_mismatch(const std::string& cache_fingerprint, const std::string& file_fingerprint,

@@ -4,13 +4,22 @@
 // caches must not be reused for each other: the precision is appended to the file's fingerprint. The
 // default keeps the plain fingerprint (caches built before this distinction keep their names), and so
 // do files without quantized matrices, for which the option changes no value.
+#include <filesystem>
 #include <string>
 
 #include "engine/model_weights.h"
+#include "method/cache_manifest.h"
 
 namespace dbsa {
 
 std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights);
+
+// A manifest naming the model of a cache: the file's absolute path (so the cache finds it from any
+// folder), cache_model_fingerprint() of it as loaded in `weights`, and the tokenizer's fingerprint. The
+// caller adds the dataset, template, labels and seed. file_fingerprint: fingerprint_file(model_path) if
+// already computed, or empty to compute it here.
+CacheManifest model_manifest(const std::filesystem::path& model_path, const std::string& file_fingerprint,
+                             const ModelWeights& weights, const Tokenizer& tok);
 
 // The file part of such an identity (what fingerprint_file gives for the model file).
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint);

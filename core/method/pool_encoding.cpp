@@ -1,6 +1,5 @@
 #include "method/pool_encoding.h"
 
-#include "cache/fingerprint.h"
 #include "method/model_identity.h"
 
 namespace dbsa {
@@ -8,12 +7,7 @@ namespace dbsa {
 PoolEncoding encode_pool(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
                          const PoolCacheSpec& spec, const LoadedPool& pool, const Blocks& blocks,
                          PreEncodeOptions opts) {
-  CacheManifest man;
-  man.model_path = std::filesystem::absolute(spec.model_path).string();
-  man.model_fingerprint = cache_model_fingerprint(
-      spec.model_fingerprint.empty() ? fingerprint_file(spec.model_path) : spec.model_fingerprint,
-      model.weights());
-  man.tokenizer_fingerprint = tokenizer_fingerprint(tok);
+  CacheManifest man = model_manifest(spec.model_path, spec.model_fingerprint, model.weights(), tok);
   man.dataset = pool.dataset;
   man.seed = spec.seed;
   man.prompt = pool.prompt;
