@@ -1,5 +1,6 @@
 #include "cli/cli_options.h"
 
+#include <sstream>
 #include <stdexcept>
 
 #include "cache/cache_key.h"
@@ -69,6 +70,26 @@ int32_t parse_block_count(const std::string& value, std::string_view option) {
     throw std::runtime_error(std::string(option) + " must be a block count >= 0 or 'all', got '" + value +
                              "'");
   return n;
+}
+
+std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option) {
+  std::vector<int64_t> out;
+  std::stringstream ss(value);
+  for (std::string item; std::getline(ss, item, ',');) {
+    size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || n < 1)
+      throw std::runtime_error(std::string(option) + " expects comma-separated integers >= 1, got '" + item +
+                               "'");
+    out.push_back(n);
+  }
+  if (out.empty()) throw std::runtime_error(std::string(option) + " is empty");
+  return out;
 }
 
 void write_f32_file(const std::string& path, std::span<const float> values) {

@@ -53,6 +53,9 @@ PromptedModel load_prompted_model(const std::string& model_path, const WeightArg
 // A block count for --sink/--prev/--select: an integer >= 0, or "all" (kAllBlocks); throws naming the option.
 int32_t parse_block_count(const std::string& value, std::string_view option);
 
+// A comma-separated list of integers >= 1 (--tokens of the benches); throws naming the option and item.
+std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option);
+
 // Raw float32 little-endian values (logits), written atomically.
 void write_f32_file(const std::string& path, std::span<const float> values);
 

@@ -42,20 +42,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::vector<int64_t> parse_list(const std::string& s) {
-  std::vector<int64_t> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) {
-    size_t used = 0;
-    const long long v = std::stoll(item, &used);
-    if (used != item.size() || v <= 0)
-      throw std::runtime_error("bench: --tokens expects positive integers, got '" + item + "'");
-    out.push_back(v);
-  }
-  if (out.empty()) throw std::runtime_error("bench: --tokens is empty");
-  return out;
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
@@ -153,7 +139,7 @@ void run_prefill_device(const BenchArgs& a, const LlamaModel& model, ForwardRunn
   js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(model)
      << "\",\"backend\":\"" << a.backend << "\",\"runs\":[";
   bool first = true;
-  for (int64_t n : parse_list(a.tokens)) {
+  for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n, hp.n_vocab);
     const double flops = model.flops(n, AttentionLayout::dense_causal(n).visible_pairs(), LogitsMode::Last);
     ForwardRequest req;
@@ -190,7 +176,7 @@ void run_decode_device(const BenchArgs& a, const LlamaModel& model, ForwardRunne
   js << "{\"bench\":\"decode\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(model)
      << "\",\"backend\":\"" << a.backend << "\",\"n_decode\":" << a.n_decode << ",\"runs\":[";
   bool first = true;
-  for (int64_t n : parse_list(a.tokens)) {
+  for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
     runner.truncate_cache(0);
     ForwardRequest req;
@@ -224,7 +210,7 @@ void run_prefill(const BenchArgs& a) {
   js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
      << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"runs\":[";
   bool first = true;
-  for (int64_t n : parse_list(a.tokens)) {
+  for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n, hp.n_vocab);
     const double flops = model->flops(n, AttentionLayout::dense_causal(n).visible_pairs(), LogitsMode::Last);
     // Each run is paired with an sgemm measurement right after it, so load changes on a shared
@@ -276,7 +262,7 @@ void run_decode(const BenchArgs& a) {
      << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode
      << ",\"runs\":[";
   bool first = true;
-  for (int64_t n : parse_list(a.tokens)) {
+  for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
     KvCache cache = model->make_cache(n + a.n_decode);
     ForwardRequest req;

@@ -20,6 +20,9 @@ namespace dbsa {
 
 struct EncodeBenchConfig {
   std::vector<int32_t> block_counts;  // pool sizes in blocks, measured in this order
+  // Or pool sizes in tokens (DESIGN.md §4: N, 2N, 4N): each pool is the shortest prefix of the seeded draw
+  // whose formatted demonstrations hold at least that many tokens. Exactly one of the two is given.
+  std::vector<int64_t> token_counts;
   int32_t block_demos = 50;
   int32_t sink_blocks = 1;  // kAllBlocks = all
   int32_t prev_blocks = 2;
@@ -39,8 +42,9 @@ struct EncodeBenchRun {
   std::string layout;  // "block-sparse" or "dense"
   int32_t blocks = 0;
   int64_t demos = 0;
-  int64_t tokens = 0;
-  int64_t visible_pairs = 0;  // attention work
+  int64_t requested_tokens = 0;  // the size asked for with token_counts (0: sizes in blocks)
+  int64_t tokens = 0;            // tokens encoded (block texts)
+  int64_t visible_pairs = 0;     // attention work
   // Arithmetic of the pass (LlamaModel::flops, no output head): all of it, and the attention's part.
   double gflop = 0.0, attention_gflop = 0.0;
   double encode_s = 0.0;  // the pre-encoding pass (model forward + handing blocks to the writer)
@@ -52,6 +56,7 @@ struct EncodeBenchRun {
 struct EncodeGrowth {
   std::string layout;
   int32_t from_blocks = 0, to_blocks = 0;
+  bool doubled = false;       // the requested size (blocks or tokens) doubled: the ratio the target is for
   double time_ratio = 0.0;    // encode_s(to) / encode_s(from) (medians of the repeats)
   double tokens_ratio = 0.0;  // tokens(to) / tokens(from): pools are drawn separately, so not exactly 2
   // gflop(to) / gflop(from): the time ratio of an encode running at one FLOP rate throughout. With S, P
@@ -65,8 +70,8 @@ struct EncodeBenchReport {
   uint64_t peak_rss_bytes = 0;
 };
 
-// Throws std::invalid_argument for an empty or non-positive block list or a training split smaller
-// than the largest pool.
+// Throws std::invalid_argument for no sizes or both kinds, a non-positive size or a training split
+// smaller than the largest pool.
 EncodeBenchReport run_encode_bench(LlamaModel& model, const Tokenizer& tok, const CacheManifest& manifest,
                                    const std::vector<Example>& train, const EncodeBenchConfig& config);
 

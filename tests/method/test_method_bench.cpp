@@ -13,6 +13,8 @@
 #include "cache/block_format.h"
 #include "cache/cache_store.h"
 #include "engine/cpu_backend.h"
+#include "icl/pool.h"
+#include "icl/template.h"
 #include "method/encode_bench.h"
 #include "method/method_bench.h"
 #include "method/method_fixture.h"
@@ -324,6 +326,54 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
   }
 }
 
+// DESIGN.md §4 sizes pools in tokens (N, 2N, 4N): each pool is the shortest prefix of the seeded draw
+// holding N tokens of formatted demonstrations (no BOS), counted here independently.
+TEST(EncodeBench, PoolSizesInTokensAreTheShortestDrawsHoldingThem) {
+  CacheManifest man;
+  man.model_path = test::tiny_model_path();
+  man.model_fingerprint = "tiny-spm-f32";
+  man.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  man.dataset = "trec";
+  man.prompt = test::trec().prompt;
+  man.labels = test::trec().labels;
+  EncodeBenchConfig c;
+  c.token_counts = {150, 300};
+  c.block_demos = 4;
+  c.chunk_tokens = 64;
+  c.dense = false;
+  c.scratch_root = test::scratch_dir("encode_bench_tokens");
+  const EncodeBenchReport r = run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c);
+  const auto demo_tokens = [&](size_t n) {
+    EncodeOptions eo;
+    eo.add_bos = false;
+    int64_t sum = 0;
+    for (const auto& d : draw_pool(test::trec().train, n, c.seed).demos)
+      sum += static_cast<int64_t>(tiny().tok->encode(format_demo(man.prompt, d.text, d.label), eo).size());
+    return sum;
+  };
+  ASSERT_EQ(r.runs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    const auto& run = r.runs[i];
+    EXPECT_EQ(run.requested_tokens, c.token_counts[i]);
+    const auto n = static_cast<size_t>(run.demos);
+    ASSERT_GT(n, 1u);
+    EXPECT_GE(demo_tokens(n), c.token_counts[i]);
+    EXPECT_LT(demo_tokens(n - 1), c.token_counts[i]);
+    EXPECT_EQ(run.blocks, static_cast<int32_t>((n + 3) / 4));
+  }
+  ASSERT_EQ(r.growth.size(), 1u);
+  EXPECT_TRUE(r.growth[0].doubled);
+  EXPECT_EQ(r.growth[0].from_blocks, r.runs[0].blocks);
+  const auto j = json::parse(encode_bench_json(r));
+  EXPECT_EQ(j.at("runs")[1].at("requested_tokens"), 300);
+  EXPECT_EQ(j.at("growth")[0].at("doubled"), true);
+
+  c.token_counts = {150, 301};  // not a doubling: no target applies
+  c.repeats = 1;
+  EXPECT_FALSE(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c).growth[0].doubled);
+}
+
 TEST(EncodeBench, RefusesBadPoolSizes) {
   CacheManifest man;
   man.prompt = test::trec().prompt;
@@ -343,6 +393,21 @@ TEST(EncodeBench, RefusesBadPoolSizes) {
   c.block_counts = {static_cast<int32_t>(test::trec().train.size())};  // x 50 demos: more than the split
   EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
                std::invalid_argument);
+  c.block_counts = {1};
+  c.token_counts = {100};  // both kinds of size
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+  c.block_counts.clear();
+  c.token_counts = {0};
+  EXPECT_THROW(run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c),
+               std::invalid_argument);
+  c.token_counts = {int64_t{1} << 40};  // more tokens than the whole split holds
+  try {
+    run_encode_bench(*tiny().model, *tiny().tok, man, test::trec().train, c);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the training split"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
