@@ -17,6 +17,7 @@
 #include "icl/grouping.h"
 #include "icl/label_set.h"
 #include "icl/pool.h"
+#include "method/cache_manifest.h"
 #include "method/method.h"
 #include "model/gguf_file.h"
 #include "support/test_paths.h"
@@ -46,6 +47,19 @@ inline TinyModel& tiny() {
 inline const Dataset& trec() {
   static const Dataset ds = load_paper_dataset("trec", data(""));
   return ds;
+}
+
+// The manifest of a TREC cache built with the tiny model (a fixed stand-in for its file fingerprint).
+inline CacheManifest tiny_trec_manifest(uint64_t seed) {
+  CacheManifest m;
+  m.model_path = tiny_model_path();
+  m.model_fingerprint = "tiny-spm-f32";
+  m.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
+  m.dataset = "trec";
+  m.prompt = trec().prompt;
+  m.labels = trec().labels;
+  m.seed = seed;
+  return m;
 }
 
 struct SmallPool {

@@ -233,13 +233,7 @@ TEST(MethodBench, RefusesNoQueriesAndUnknownMethods) {
 }
 
 TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
-  CacheManifest man;
-  man.model_path = test::tiny_model_path();
-  man.model_fingerprint = "tiny-spm-f32";
-  man.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  man.dataset = "trec";
-  man.prompt = test::trec().prompt;
-  man.labels = test::trec().labels;
+  const CacheManifest man = test::tiny_trec_manifest(0);
   EncodeBenchConfig c;
   c.block_counts = {2, 4};
   c.block_demos = 3;
@@ -329,13 +323,7 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
 // DESIGN.md §4 sizes pools in tokens (N, 2N, 4N): each pool is the shortest prefix of the seeded draw
 // holding N tokens of formatted demonstrations (no BOS), counted here independently.
 TEST(EncodeBench, PoolSizesInTokensAreTheShortestDrawsHoldingThem) {
-  CacheManifest man;
-  man.model_path = test::tiny_model_path();
-  man.model_fingerprint = "tiny-spm-f32";
-  man.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  man.dataset = "trec";
-  man.prompt = test::trec().prompt;
-  man.labels = test::trec().labels;
+  const CacheManifest man = test::tiny_trec_manifest(0);
   EncodeBenchConfig c;
   c.token_counts = {150, 300};
   c.block_demos = 4;

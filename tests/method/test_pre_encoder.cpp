@@ -95,15 +95,7 @@ struct Built {
 };
 
 CacheManifest tiny_manifest() {
-  CacheManifest man;
-  man.model_path = test::tiny_model_path();
-  man.model_fingerprint = "tiny-spm-f32";
-  man.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  man.dataset = "trec";
-  man.prompt = test::trec().prompt;
-  man.labels = test::trec().labels;
-  man.seed = 7;
-  return man;
+  return test::tiny_trec_manifest(7);
 }
 
 TEST(PreEncoder, StoredBlocksEqualTheInMemoryPassWithinStorageRounding) {

@@ -51,15 +51,7 @@ TEST(SelectBlocks, SinkFirstThenBestInTheChosenOrder) {
 }
 
 CacheManifest manifest() {
-  CacheManifest m;
-  m.model_path = test::tiny_model_path();
-  m.model_fingerprint = "tiny-spm-f32";
-  m.tokenizer_fingerprint = tokenizer_fingerprint(*tiny().tok);
-  m.dataset = "trec";
-  m.prompt = test::trec().prompt;
-  m.labels = test::trec().labels;
-  m.seed = 5;
-  return m;
+  return test::tiny_trec_manifest(5);
 }
 
 // The dense reference: the concatenated text tokenized in one go, one causal forward pass.
