@@ -2,7 +2,7 @@
 // time(2B) / time(B) of issue #4 (target <= 2.1 for block-sparse).
 #include <cstdio>
 #include <iostream>
-#include <sstream>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -25,11 +25,10 @@ struct BenchEncodeArgs {
 
 std::vector<int32_t> parse_counts(const std::string& s) {
   std::vector<int32_t> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) {
-    const int32_t n = parse_block_count(item, "--blocks");
-    if (n < 1) throw std::runtime_error("bench encode: --blocks expects counts >= 1, got '" + item + "'");
-    out.push_back(n);
+  for (const int64_t n : parse_positive_list(s, "--blocks")) {
+    if (n > std::numeric_limits<int32_t>::max())
+      throw std::runtime_error("bench encode: --blocks " + std::to_string(n) + " is too large");
+    out.push_back(static_cast<int32_t>(n));
   }
   return out;
 }

@@ -139,6 +139,22 @@ __attribute__((target("avx2,fma"))) __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(n, 23)));
 }
 
+// Scalar forms of max_rows / exp_shift_rows over columns [c0, cols): the fallback (c0 = 0) and the
+// vector kernels' column tail.
+void max_rows_scalar(const float* x, int64_t n_rows, int64_t cols, int64_t c0, float* m) {
+  for (int64_t j = 0; j < n_rows; ++j)
+    for (int64_t c = c0; c < cols; ++c) m[c] = x[j * cols + c] > m[c] ? x[j * cols + c] : m[c];
+}
+
+void exp_shift_rows_scalar(float* x, int64_t n_rows, int64_t cols, int64_t c0, const float* shift,
+                           float* sums) {
+  for (int64_t j = 0; j < n_rows; ++j)
+    for (int64_t c = c0; c < cols; ++c) {
+      const float e = x[j * cols + c] = std::exp(x[j * cols + c] - shift[c]);
+      if (sums) sums[c] += e;
+    }
+}
+
 // Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
 // rows to whole vectors: AMD's masked stores are slow) in scalar code.
 __attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n_rows, int64_t cols,
@@ -149,8 +165,7 @@ __attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n
     for (int64_t j = 0; j < n_rows; ++j) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + j * cols + c));
     _mm256_storeu_ps(m + c, vm);
   }
-  for (; c < cols; ++c)
-    for (int64_t j = 0; j < n_rows; ++j) m[c] = x[j * cols + c] > m[c] ? x[j * cols + c] : m[c];
+  max_rows_scalar(x, n_rows, cols, c, m);
 }
 
 __attribute__((target("avx2,fma"))) void exp_shift_rows_avx2(float* x, int64_t n_rows, int64_t cols,
@@ -167,11 +182,7 @@ __attribute__((target("avx2,fma"))) void exp_shift_rows_avx2(float* x, int64_t n
     }
     if (sums) _mm256_storeu_ps(sums + c, _mm256_add_ps(_mm256_loadu_ps(sums + c), acc));
   }
-  for (; c < cols; ++c)
-    for (int64_t j = 0; j < n_rows; ++j) {
-      const float e = x[j * cols + c] = std::exp(x[j * cols + c] - shift[c]);
-      if (sums) sums[c] += e;
-    }
+  exp_shift_rows_scalar(x, n_rows, cols, c, shift, sums);
 }
 
 __attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* g, const float* u, float* out,
@@ -239,17 +250,12 @@ void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
 
 void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m) {
   if (has_avx2()) return max_rows_avx2(x, n_rows, cols, m);
-  for (int64_t j = 0; j < n_rows; ++j)
-    for (int64_t c = 0; c < cols; ++c) m[c] = x[j * cols + c] > m[c] ? x[j * cols + c] : m[c];
+  max_rows_scalar(x, n_rows, cols, 0, m);
 }
 
 void exp_shift_rows(float* x, int64_t n_rows, int64_t cols, const float* shift, float* sums) {
   if (has_avx2()) return exp_shift_rows_avx2(x, n_rows, cols, shift, sums);
-  for (int64_t j = 0; j < n_rows; ++j)
-    for (int64_t c = 0; c < cols; ++c) {
-      const float e = x[j * cols + c] = std::exp(x[j * cols + c] - shift[c]);
-      if (sums) sums[c] += e;
-    }
+  exp_shift_rows_scalar(x, n_rows, cols, 0, shift, sums);
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
