@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the main job on the built-in default: a small random-weight
-# Llama model synthesized by the project itself, a short `dbsa eval` of DBSA and its four baselines on
-# TREC, then the report and every chart, all written into out/. With a display (DISPLAY or
-# WAYLAND_DISPLAY set) it opens the desktop studio instead, filled by its --demo run.
+# Installs dependencies, builds, and runs the main job on the built-in default: the project's own trained
+# many-shot ICL model (resources/models/README.md), a `dbsa eval` of DBSA and its four baselines on TREC
+# (8 blocks of 10 demonstrations, 3 selected, S=1 P=2), then the report and every chart, all written
+# into out/. With a display (DISPLAY or WAYLAND_DISPLAY set) it opens the desktop studio instead, filled
+# by its --demo run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/packaging/deps-debian.sh"
@@ -26,24 +27,18 @@ if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ -x "$studio"
   exec "$studio" --demo --data-dir "$data"
 fi
 
-# The model: random weights (it cannot answer questions, but exercises every code path at real speed).
-# With the shared fixtures present it gets the real Llama-2 tokenizer, otherwise the built-in one.
-model="$out/default-model.gguf"
-if [ ! -f "$model" ]; then
-  tok_args=()
-  [ -f "$shared/fixtures/models/tiny-spm-f32.gguf" ] && tok_args=(--tokenizer-from "$shared/fixtures/models/tiny-spm-f32.gguf")
-  "$dbsa" model synth -q --out "$model" --preset tiny --seed 1 "${tok_args[@]}"
-fi
+# The model: the built-in trained one (`builtin` resolves to resources/models/dbsa-icl-mini.gguf).
+model=builtin
 "$dbsa" model info "$model"
 
 # A fresh results database each time; the KV block store beside it is reused (cache hits).
 rm -f "$out/results.sqlite" "$out/results.sqlite-wal" "$out/results.sqlite-shm"
 "$dbsa" eval --model "$model" --dataset trec --data-dir "$data" \
   --methods dbsa,full-icl,cached-icl,retrieval-icl,zero-shot \
-  --blocks 4 --block-demos 10 --select 2 --sink 1 --prev 2 --runs 2 --test 20 --db "$out/results.sqlite"
+  --blocks 8 --block-demos 10 --select 3 --sink 1 --prev 2 --runs 2 --test 0 --db "$out/results.sqlite"
 "$dbsa" report --db "$out/results.sqlite" --markdown -o "$out/report.md"
 for kind in accuracy latency-total latency-query storage accuracy-vs-context; do
   "$dbsa" chart --db "$out/results.sqlite" --kind "$kind" --out "$out/$kind.png"
 done
 "$dbsa" report --db "$out/results.sqlite"
-echo "run.sh: report and charts in $out (for real numbers use a real GGUF model: see README.md)"
+echo "run.sh: report and charts in $out (the built-in model is 1.3M parameters: resources/models/README.md says what it can and cannot do; give --model a GGUF of your own for more)"

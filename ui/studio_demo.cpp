@@ -1,9 +1,8 @@
 #include "ui/studio_demo.h"
 
 #include <QDir>
-#include <QFileInfo>
 
-#include "model/model_synth.h"
+#include "model/builtin_model.h"
 #include "ui/cache_page.h"
 #include "ui/main_window.h"
 #include "ui/model_page.h"
@@ -33,23 +32,15 @@ QString run_demo(MainWindow& w, const DemoOptions& opts) {
   StudioState& state = w.state();
   BackgroundJob& job = state.job();
   QDir().mkpath(opts.work_dir);
-  const QString model = QDir(opts.work_dir).filePath(QStringLiteral("default-model.gguf"));
-  if (!QFileInfo::exists(model)) {
-    const QString tok = QDir(opts.data_dir).filePath(QStringLiteral("../fixtures/models/tiny-spm-f32.gguf"));
-    job.start(QStringLiteral("Synthesize the default model"),
-              [model, tok](JobControl& c) -> BackgroundJob::Publish {
-                SynthSpec spec = synth_preset("tiny");
-                spec.seed = 1;
-                if (QFileInfo::exists(tok))
-                  spec.tokenizer_from = QFileInfo(tok).canonicalFilePath().toStdString();
-                synth_model(spec, model.toStdString(), [&c](double f) { return c.progress(f); });
-                return [] {};
-              });
-    if (QString e = finish_step(job, QStringLiteral("default model")); !e.isEmpty()) return e;
+  QString model;
+  try {
+    model = QString::fromStdString(builtin_model_path().string());
+  } catch (const std::exception& e) {
+    return QStringLiteral("default model: ") + QString::fromStdString(e.what());
   }
   w.model_page().open_model(model);
   if (QString e = finish_step(job, QStringLiteral("open model")); !e.isEmpty()) return e;
-  w.model_page().generate(QStringLiteral("Question: where is the Eiffel tower?"), 12);
+  w.model_page().generate(QStringLiteral("Question: Where is the Eiffel Tower ?\nType:"), 4);
   if (QString e = finish_step(job, QStringLiteral("generate")); !e.isEmpty()) return e;
 
   PoolRequest pr;

@@ -1,8 +1,8 @@
 #pragma once
-// `dbsa-studio --demo`: fills every page with real content from the built-in default — the tiny
-// random-weight Llama model the project synthesizes (with the shared fixtures' Llama-2 tokenizer when
-// present, as packaging/run.sh does), a TREC pool, a cache built from it, one test query with its
-// attention, and a short evaluation into a results database for the Runs and Charts pages.
+// `dbsa-studio --demo`: fills every page with real content from the built-in default — the project's
+// trained many-shot ICL model (resources/models/README.md), a TREC pool, a cache built from it, one
+// test query with its attention, and a short evaluation into a results database for the Runs and
+// Charts pages.
 #include <QString>
 
 namespace dbsa::ui {

@@ -5,13 +5,51 @@
 
 #include "cache/cache_key.h"
 #include "engine/backend_registry.h"
+#include "engine/thread_pool.h"
+#include "model/builtin_model.h"
 #include "util/atomic_file.h"
 #include "util/file_read.h"
 
 namespace dbsa::cli {
 
+CLI::Option* add_model_option(CLI::App* cmd, std::string& model, const std::string& name,
+                              const std::string& help) {
+  // A transform, so every later use of the string (the cache manifest's recorded path included) sees
+  // the real file, and a missing built-in model fails as a parse error naming where it was looked for.
+  const CLI::Validator builtin(
+      [](std::string& value) {
+        try {
+          value = resolve_model_path(value).string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      },
+      "", "builtin");
+  return cmd->add_option(name, model, help)->transform(builtin);
+}
+
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& name,
+                                const std::string& help) {
+  const CLI::Validator bound(
+      [](const std::string& value) {
+        int64_t n = 0;
+        try {
+          size_t used = 0;
+          n = std::stoll(value, &used);
+          if (used != value.size()) throw std::invalid_argument(value);
+        } catch (const std::exception&) {
+          return "'" + value + "' is not a whole number";
+        }
+        const std::string e = thread_count_error(n);
+        return e.empty() ? e : value + ": " + e;
+      },
+      "0.." + std::to_string(max_pool_threads()));
+  return cmd->add_option(name, threads, help)->check(bound);
+}
+
 void add_weight_options(CLI::App* cmd, WeightArgs& w) {
-  cmd->add_option("--threads", w.threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  add_threads_option(cmd, w.threads, "--threads", "Threads (default: all cores)");
   cmd->add_flag("--weights-f32", w.weights_f32, kWeightsF32Help);
   add_backend_option(cmd, w.backend);
 }

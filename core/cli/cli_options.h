@@ -13,6 +13,17 @@
 
 namespace dbsa::cli {
 
+// --model (or a positional MODEL): a GGUF path, or `builtin` for the project's trained model
+// (model/builtin_model.h), resolved to its path while the command line is parsed.
+CLI::Option* add_model_option(
+    CLI::App* cmd, std::string& model, const std::string& name = "--model,-m",
+    const std::string& help = "GGUF model, or `builtin` (the project's trained model)");
+
+// A thread count option (0 = all cores), bounded by engine/thread_pool.h's max_pool_threads(): an
+// excessive count is a one-line parse error naming the limit, before anything loads.
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& name,
+                                const std::string& help);
+
 // --threads, --weights-f32 and --backend: how a model is loaded and which backend runs it.
 struct WeightArgs {
   int threads = 0;  // 0: all cores (CPU backend)

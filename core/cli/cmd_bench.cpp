@@ -289,9 +289,9 @@ void run_decode(const BenchArgs& a) {
 }
 
 void add_common(CLI::App* c, BenchArgs& a) {
-  c->add_option("--model,-m", a.model, "GGUF model")->required();
+  add_model_option(c, a.model)->required();
   c->add_option("--tokens", a.tokens, "Comma-separated token counts (prefill lengths / decode contexts)");
-  c->add_option("--threads,-t", a.threads, "Threads")->check(CLI::PositiveNumber);
+  add_threads_option(c, a.threads, "--threads,-t", "Threads")->check(CLI::PositiveNumber);
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
   c->add_flag("--weights-f32", a.weights_f32, kWeightsF32Help);
   add_backend_option(c, a.backend);

@@ -144,7 +144,7 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
 }  // namespace
 
 void add_pool_bench_options(CLI::App* c, PoolBenchArgs& p) {
-  c->add_option("--model,-m", p.model, "GGUF model")->required();
+  add_model_option(c, p.model)->required();
   c->add_option("--dataset", p.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
   c->add_option("--data-dir", p.data_dir, "Folder laid out like shared/data")->required();
   c->add_option("--block-demos", p.block_demos, "Demonstrations per block (paper: 50)")

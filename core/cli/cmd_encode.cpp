@@ -161,7 +161,7 @@ void register_encode_command(CLI::App& app) {
   auto a = std::make_shared<EncodeArgs>();
   auto* c =
       app.add_subcommand("encode", "Pre-encode a demonstration pool into a KV block cache (block-sparse)");
-  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  add_model_option(c, a->model)->required();
   c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
   c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data");
   auto* ps = c->add_option("--pool-size", a->pool_size, "Demonstrations to draw from the training split");

@@ -38,7 +38,7 @@ struct EvalArgs {
 };
 
 void add_eval_options(CLI::App* c, EvalArgs& a) {
-  c->add_option("--model,-m", a.model, "GGUF model");
+  add_model_option(c, a.model);
   c->add_option("--dataset", a.c.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
   c->add_option("--data-dir", a.data_dir, "Folder laid out like shared/data");
   c->add_option("--methods", a.methods,

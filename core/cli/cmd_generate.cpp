@@ -76,7 +76,7 @@ void run_generate(const GenerateArgs& a) {
 void register_generate_command(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
   auto* c = app.add_subcommand("generate", "Continue a prompt (greedy or seeded sampling)");
-  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  add_model_option(c, a->model)->required();
   add_text_options(c, a->prompt, "prompt", "p");
   c->add_option("--max-tokens,-n", a->max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
   c->add_flag("--greedy", a->greedy, "Greedy decoding (the default is sampling)");

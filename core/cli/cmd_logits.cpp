@@ -64,7 +64,7 @@ void run_logits(const LogitsArgs& a) {
 void register_logits_command(CLI::App& app) {
   auto a = std::make_shared<LogitsArgs>();
   auto* c = app.add_subcommand("logits", "Logits of a prompt's last position (float32 little-endian)");
-  c->add_option("--model,-m", a->model, "GGUF model")->required();
+  add_model_option(c, a->model)->required();
   add_text_options(c, a->prompt, "prompt", "p");
   c->add_option("--out,-o", a->out, "Output file for the last position's logits")->required();
   c->add_option("--all-positions", a->all_positions, "Also write `i argmax max_logit` for every position");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "model/gguf_file.h"
 #include "model/model_hparams.h"
 #include "model/model_summary.h"
@@ -83,7 +84,7 @@ void register_model_commands(CLI::App& app) {
   auto info = std::make_shared<InfoArgs>();
   auto* ci = model->add_subcommand(
       "info", "Architecture, dimensions, vocabulary, tensor types and size of a GGUF model");
-  ci->add_option("model", info->model, "GGUF file")->required();
+  add_model_option(ci, info->model, "model", "GGUF file, or `builtin`")->required();
   ci->add_flag("--json", info->json, "Print JSON");
   ci->callback([info] { run_info(*info); });
 

@@ -1,5 +1,6 @@
 // `dbsa query`: one query against a KV block cache made by `dbsa encode`: retrieve blocks, assemble
 // their K/V, run the query, decode the label; prints the label, the selected blocks and the timings.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@ namespace {
 struct QueryArgs {
   std::string cache, select = "6", order = "in-order", retriever = "bm25", logits_out, model;
   TextArgs text;
+  CLI::Option* select_opt = nullptr;
   WeightArgs weights;
   int32_t dense_layer = -1;
   bool json = false;
@@ -81,6 +83,8 @@ void run_query(const QueryArgs& a) {
 
   QueryConfig cfg;
   cfg.n_select = parse_select(a.select);
+  // The default 6 means "up to 6": only a count the user typed is refused when the cache is smaller.
+  if (a.select_opt->count() == 0) cfg.n_select = std::min(cfg.n_select, session.cache().n_blocks());
   cfg.order = parse_block_order(a.order);
   cfg.keep_logits = !a.logits_out.empty();
   const std::string text = read_text_arg(a.text, "query");
@@ -100,13 +104,15 @@ void register_query_command(CLI::App& app) {
       app.add_subcommand("query", "Classify a text with DBSA over a KV block cache made by `dbsa encode`");
   c->add_option("--cache,-c", a->cache, "Cache folder (printed by `dbsa encode`)")->required();
   add_text_options(c, a->text, "text", "");
-  c->add_option("--select", a->select, "Blocks to attend, sink included, or 'all' (default 6)");
+  a->select_opt =
+      c->add_option("--select", a->select, "Blocks to attend, sink included, or 'all' (default: 6 or fewer)");
   c->add_option("--order", a->order, "in-order, hi2lo, lo2hi or reversed");
   c->add_option("--retriever", a->retriever, "bm25 or dense");
   c->add_option("--dense-layer", a->dense_layer,
                 "Hidden layer whose mean is the dense embedding (default: middle)");
   c->add_option("--logits-out", a->logits_out, "Write the query's last logits (float32 little-endian)");
-  c->add_option("--model,-m", a->model, "Model file (default: the path recorded in the cache)");
+  add_model_option(c, a->model, "--model,-m",
+                   "Model file or `builtin` (default: the path recorded in the cache)");
   c->add_flag("--json", a->json, "Print the prediction as JSON");
   add_weight_options(c, a->weights);
   c->callback([a] { run_query(*a); });

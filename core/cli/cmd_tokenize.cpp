@@ -41,7 +41,7 @@ void run_tokenize(const TokenizeArgs& a) {
 void register_tokenize_command(CLI::App& app) {
   auto a = std::make_shared<TokenizeArgs>();
   auto* c = app.add_subcommand("tokenize", "Tokenize a text with a model's tokenizer");
-  c->add_option("--model,-m", a->model, "GGUF file with a tokenizer")->required();
+  add_model_option(c, a->model, "--model,-m", "GGUF file with a tokenizer, or `builtin`")->required();
   add_text_options(c, a->text, "text", "t");
   c->add_flag("--ids", a->ids, "Print only the ids, space separated");
   c->add_flag("--no-bos", a->no_bos, "Do not add BOS even when the tokenizer does");

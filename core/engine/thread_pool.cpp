@@ -1,6 +1,8 @@
 #include "engine/thread_pool.h"
 
+#include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 namespace dbsa {
 
@@ -9,13 +11,42 @@ namespace {
 constexpr int kSpinIterations = 20000;
 }  // namespace
 
+int max_pool_threads() {
+  return 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::string thread_count_error(int64_t n) {
+  if (n < 0) return "must be >= 0 (0 = every core)";
+  if (n > max_pool_threads())
+    return "at most " + std::to_string(max_pool_threads()) + " (4 x the " +
+           std::to_string(std::thread::hardware_concurrency()) + " hardware threads of this machine)";
+  return {};
+}
+
 ThreadPool::ThreadPool(int n_threads) {
+  if (const std::string e = thread_count_error(n_threads < 0 ? 0 : n_threads); !e.empty())
+    throw std::invalid_argument("thread pool of " + std::to_string(n_threads) + " threads: " + e);
   if (n_threads <= 0) n_threads = static_cast<int>(std::thread::hardware_concurrency());
   n_threads_ = n_threads < 1 ? 1 : n_threads;
-  for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  workers_.reserve(static_cast<size_t>(n_threads_ - 1));
+  for (int t = 1; t < n_threads_; ++t) {
+    try {
+      workers_.emplace_back([this, t] { worker_loop(t); });
+    } catch (const std::exception& e) {  // std::system_error (EAGAIN at the thread limit), bad_alloc
+      // The destructor will not run for a half-built pool: stop and join the workers that started,
+      // or their std::thread objects would terminate the program when destroyed.
+      stop_workers();
+      throw std::runtime_error("cannot start worker thread " + std::to_string(t) + " of " +
+                               std::to_string(n_threads_) + ": " + e.what());
+    }
+  }
 }
 
 ThreadPool::~ThreadPool() {
+  stop_workers();
+}
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -23,6 +54,7 @@ ThreadPool::~ThreadPool() {
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
+  workers_.clear();
 }
 
 void ThreadPool::run_tasks(int thread) {

@@ -7,14 +7,24 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace dbsa {
 
+// The most threads a pool may have: 4 × the hardware threads (at least 4). More only oversubscribes the
+// machine, and a mistyped count must not exhaust the system's thread limit for every other program.
+int max_pool_threads();
+// Empty when n is a valid thread count (0 = every hardware thread), otherwise the reason, naming the
+// limit; every `--threads` option and the pool itself check with it.
+std::string thread_count_error(int64_t n);
+
 class ThreadPool {
  public:
-  // n_threads <= 0 means the number of hardware threads.
+  // n_threads <= 0 means the number of hardware threads. Throws std::invalid_argument above
+  // max_pool_threads(), and std::runtime_error when a worker cannot be started (after joining the
+  // workers that did start).
   explicit ThreadPool(int n_threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -28,6 +38,7 @@ class ThreadPool {
   void parallel_for(int64_t n_tasks, const std::function<void(int64_t task, int thread)>& fn);
 
  private:
+  void stop_workers();
   void worker_loop(int thread);
   void run_tasks(int thread);
 

@@ -89,6 +89,12 @@ BlockQuery::BlockQuery(LlamaModel& model, const BlockCache& cache, const Tokeniz
 
 Prediction BlockQuery::run(std::string_view text, const QueryConfig& cfg) {
   if (!retriever_) throw std::logic_error("query: no retriever for block selection");
+  // An empty text would be answered from all-zero retrieval scores; a count beyond the cache was
+  // silently read as "all". Both are mistakes the user should hear about.
+  if (rstrip_ascii(text).empty()) throw std::invalid_argument("query: the query text is empty");
+  if (cfg.n_select != kSelectAll && cfg.n_select > cache_.n_blocks())
+    throw std::invalid_argument("query: --select " + std::to_string(cfg.n_select) + " is more than the " +
+                                std::to_string(cache_.n_blocks()) + " blocks of the cache (use 'all')");
   const auto t0 = std::chrono::steady_clock::now();
   const auto hits = retriever_->search(text, static_cast<size_t>(cache_.n_blocks()));
   auto blocks = select_blocks(hits, cache_.n_blocks(), cfg.n_select, cfg.order);

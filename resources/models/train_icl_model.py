@@ -210,7 +210,7 @@ class SequenceMaker:
         n_demos = int(n_tokens / avg * 1.3) + 4
         pairs = rng.random() < self.p_pairs * (1 - 0.6 * progress)
         if pairs:
-            k = min(n_cls, max(2, n_demos // 2))
+            k = min(n_cls, max(2, n_demos // 2))  # about two demonstrations a class
         else:
             k_max = min(n_cls, int(3 + progress * 27))
             k = int(rng.integers(2, k_max + 1))
@@ -225,21 +225,26 @@ class SequenceMaker:
         p_dup = max(0.05, self.dup_start * (1 - progress / self.dup_until))
         order = []
         if pairs:
-            # Every class shown equally often, in pairs: counting names cannot tell the answer, only
-            # matching the query to its partner can. Partners start as exact repeats, then become the
-            # nearest demonstration of the class, or any of it.
+            # Many classes in small groups of 1-4 demonstrations each, shuffled: counting names tells
+            # nothing (a name seen once or three times is as likely to come next), only matching the
+            # query to the members of its group can name it. Members start as exact repeats of the
+            # group's first demonstration, then become its nearest neighbours in the class, or any.
             p_exact = max(0.0, 0.6 * (1 - progress / 0.4))
-            for i in range(n_demos // 2):
+            i = 0
+            while len(order) < n_demos:
                 c = int(classes[i % k])
+                i += 1
                 a = int(rng.choice(ds.by_label[c]))
-                r = rng.random()
-                if r < p_exact:
-                    b = a
-                elif r < p_exact + 0.5 * (1 - p_exact):
-                    b = (self.nearest(ds, a, ds.by_label[c], 1) or [a])[0]
-                else:
-                    b = int(rng.choice(ds.by_label[c]))
-                order += [a, b]
+                group = [a]
+                for _ in range(int(rng.choice([0, 1, 1, 2, 3]))):
+                    r = rng.random()
+                    if r < p_exact:
+                        group.append(a)
+                    elif r < p_exact + 0.5 * (1 - p_exact):
+                        group.append((self.nearest(ds, a, ds.by_label[c], 1) or [a])[0])
+                    else:
+                        group.append(int(rng.choice(ds.by_label[c])))
+                order += group
             rng.shuffle(order)
             p_dup = 0.0
         elif rng.random() < 0.5:
@@ -596,14 +601,14 @@ def main():
     ap.add_argument("--stages", default="0.15:128,0.3:256,0.5:512,0.75:1024,1:2048",
                     help="curriculum of sequence lengths: end-fraction:tokens,...")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--lm-weight", type=float, default=0.3, help="weight of the auxiliary next-token loss")
+    ap.add_argument("--lm-weight", type=float, default=0.2, help="weight of the auxiliary next-token loss")
     ap.add_argument("--p-true", type=float, default=0.05, help="share of sequences keeping true label names")
     ap.add_argument("--dup-start", type=float, default=0.5,
                     help="chance of an exact repeat after each demonstration at the start of the run")
     ap.add_argument("--dup-until", type=float, default=0.5,
                     help="progress at which repeats fall to their floor of 5%%")
     ap.add_argument("--p-pairs", type=float, default=0.7,
-                    help="share of pair sequences at the start (falls to 40%% of it by the end)")
+                    help="share of grouped sequences at the start (falls to 40%% of it by the end)")
     ap.add_argument("--weights", default="trec:5,trec-fine:2,banking77:1,clinic150:1,nlu:1")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)

@@ -5,7 +5,7 @@ regex="$1"
 shift
 err=$("$@" 2>&1 >/dev/null)
 code=$?
-if [ "$code" -ne 1 ] && [ "$code" -ne 2 ] && [ "$code" -ne 106 ] && [ "$code" -ne 108 ] && [ "$code" -ne 109 ]; then
+if [ "$code" -ne 1 ] && [ "$code" -ne 2 ] && [ "$code" -ne 105 ] && [ "$code" -ne 106 ] && [ "$code" -ne 108 ] && [ "$code" -ne 109 ]; then
   echo "expected an error exit (1/2 or CLI11 parse error), got $code; stderr: $err"
   exit 1
 fi

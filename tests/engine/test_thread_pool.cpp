@@ -36,5 +36,20 @@ TEST(ThreadPool, RethrowsTaskException) {
   EXPECT_EQ(sum.load(), 45);
 }
 
+// A mistyped --threads 100000 once started 32k threads and exhausted the machine's thread limit.
+TEST(ThreadPool, RefusesMoreThanTheBound) {
+  const int max = max_pool_threads();
+  EXPECT_GE(max, 4);
+  EXPECT_TRUE(thread_count_error(0).empty());
+  EXPECT_TRUE(thread_count_error(max).empty());
+  EXPECT_NE(thread_count_error(max + 1).find("at most " + std::to_string(max)), std::string::npos);
+  EXPECT_NE(thread_count_error(-1).find(">= 0"), std::string::npos);
+  EXPECT_THROW(ThreadPool pool(100000), std::invalid_argument);
+  ThreadPool at_bound(max);
+  std::atomic<int> n{0};
+  at_bound.parallel_for(1000, [&](int64_t, int) { ++n; });
+  EXPECT_EQ(n.load(), 1000);
+}
+
 }  // namespace
 }  // namespace dbsa

@@ -46,6 +46,36 @@ TEST(BadRows, TrecUnknownTagNamesFileAndLine) {
   expect_error([&] { load_trec(dir, TrecGranularity::Fine); }, {"train_5500.label:2:", "'HUM:ind'"});
 }
 
+// Files from Windows tools: a UTF-8 byte order mark and CRLF line ends read like LF files.
+TEST(BadRows, ByteOrderMarkAndCrlfAreAccepted) {
+  const auto trec = trec_dir("trec_bom",
+                             "\xEF\xBB\xBF"
+                             "ABBR:exp What does NASA stand for ?\r\nDESC:def What ?\r\n");
+  const Dataset t = load_trec(trec, TrecGranularity::Coarse);
+  ASSERT_EQ(t.train.size(), 2u);
+  EXPECT_EQ(t.train[0].text, "What does NASA stand for ?");
+  EXPECT_EQ(t.train[1].text, "What ?");
+  EXPECT_EQ(t.train[0].label_id, 0);
+
+  auto dir = test::scratch_dir("banking_crlf");
+  write(dir / "categories.json", "\xEF\xBB\xBF[\"card_arrival\", \"age_limit\"]\r\n");
+  write(dir / "train.csv",
+        "\xEF\xBB\xBFtext,category\r\nwhere is my card,card_arrival\r\nhow old,age_limit\r\n");
+  write(dir / "test.csv", "text,category\r\nhow old,age_limit\r\n");
+  const Dataset b = load_banking77(dir);
+  ASSERT_EQ(b.train.size(), 2u);
+  EXPECT_EQ(b.train[0].text, "where is my card");
+  EXPECT_EQ(b.train[1].label, "age limit");  // ids follow the sorted names (banking77_loader.cpp)
+}
+
+TEST(BadRows, FolderGivenAsFileIsNamed) {
+  auto dir = test::scratch_dir("trec_folder");
+  std::filesystem::create_directories(dir / "train_5500.label");
+  write(dir / "labels.tsv", "ABBR\tabbreviation\nABBR:exp\tabbreviation expansion\n");
+  write(dir / "TREC_10.label", "ABBR:exp What is NASA ?\n");
+  expect_error([&] { load_trec(dir, TrecGranularity::Coarse); }, {"train_5500.label", "is a folder"});
+}
+
 TEST(BadRows, TrecSkipIsCountedAndReported) {
   const auto dir = trec_dir(
       "trec_skip", "ABBR:exp What does NASA stand for ?\nnot a row\nHUM:ind Who ?\nDESC:def What ?\n");

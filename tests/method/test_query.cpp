@@ -182,6 +182,27 @@ TEST(BlockRowSource, ReadsTheRowsAssemblyWouldWrite) {
   EXPECT_THROW(src.read(0, false, s.n_head_kv, 0, 1, got.data()), CacheError);
 }
 
+TEST(BlockQuery, EmptyTextAndSelectBeyondTheCacheAreRefused) {
+  auto& m = *tiny().model;
+  const auto pool = test::small_pool(16, 4, 9);
+  const auto labels = make_label_set(*tiny().tok, test::trec().labels);
+  const BlockCache cache = build_sparse_cache("method_query_refusals", pool);
+  BlockQuery bq(m, cache, *tiny().tok, manifest().prompt, labels, open_block_bm25(cache));
+  QueryConfig cfg;
+  cfg.n_select = 2;
+  EXPECT_THROW(bq.run("", cfg), std::invalid_argument);
+  EXPECT_THROW(bq.run(" \t\n", cfg), std::invalid_argument);
+  cfg.n_select = cache.n_blocks() + 1;
+  try {
+    bq.run("Who wrote Hamlet ?", cfg);
+    FAIL() << "expected a refusal";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("blocks of the cache"), std::string::npos) << e.what();
+  }
+  cfg.n_select = cache.n_blocks();  // every block, said as a count, is fine
+  EXPECT_EQ(bq.run("Who wrote Hamlet ?", cfg).blocks.size(), static_cast<size_t>(cache.n_blocks()));
+}
+
 TEST(BlockQuery, SparseBlocksAreMovedToContiguousPositions) {
   auto& m = *tiny().model;
   const auto pool = test::small_pool(16, 4, 9);
