@@ -10,17 +10,4 @@ PACKAGES=(
   xvfb xauth clang libclang-rt-14-dev
   dpkg-dev file  # cpack -G DEB (dpkg-shlibdeps)
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps-debian: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "deps-debian: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" deps-debian "${PACKAGES[@]}"
