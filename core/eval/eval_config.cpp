@@ -110,8 +110,8 @@ void validate_config(const EvalConfig& c) {
   require(c.prev == kEvalAll || c.prev >= 0, "--prev must be >= 0 or 'all'");
   require(c.runs >= 1, "--runs must be >= 1, got " + std::to_string(c.runs));
   require(c.test >= 0, "--test must be >= 0 (0 = the whole test subset), got " + std::to_string(c.test));
-  require(thread_count_error(c.threads).empty(),
-          "--threads " + std::to_string(c.threads) + ": " + thread_count_error(c.threads));
+  const std::string threads_error = thread_count_error(c.threads);
+  require(threads_error.empty(), "--threads " + std::to_string(c.threads) + ": " + threads_error);
   require(c.chunk_tokens >= 1, "--chunk must be >= 1");
   require(c.shard.count >= 1 && c.shard.index >= 0 && c.shard.index < c.shard.count,
           "--shard: expected i/n with 0 <= i < n");

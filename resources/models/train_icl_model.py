@@ -173,9 +173,10 @@ class SequenceMaker:
     """Draws DBSA-formatted many-shot sequences and marks their label tokens.
 
     Each sequence takes k classes of one dataset, renames them (most of the time) with names drawn from
-    every dataset's label names, and fills the context with demonstrations either drawn at random
-    ("in-order": what a seeded pool draw gives) or as neighbourhoods of similar demonstrations ("similar
-    first": what BM25-retrieved blocks give), optionally with exact repeats. Repeats and few classes make
+    every dataset's label names, and fills the context with demonstrations in small shuffled groups per
+    class (where counting names cannot help), drawn at random ("in-order": what a seeded pool draw
+    gives), or as neighbourhoods of similar demonstrations ("similar first": what BM25-retrieved blocks
+    give), optionally with exact repeats. Repeats and few classes make
     the copy-the-label-of-the-similar-demonstration circuit easy to find early; the curriculum then
     moves to new queries, more classes and longer contexts.
     """
