@@ -6,6 +6,7 @@
 #include "model/dequantize.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define DBSA_HAVE_F16C_PATH 1
 #endif
@@ -39,7 +40,11 @@ __attribute__((target("avx,f16c"))) void convert_rows_f16c(const unsigned char* 
 }
 
 bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  // F16C is CPUID.1:ECX bit 29, read directly: clang 14's __builtin_cpu_supports does not know "f16c".
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+  }();
   return has;
 }
 #endif
