@@ -1,21 +1,22 @@
-// libFuzzer harness: any byte string is either a valid GGUF image or a GgufError. Valid images are also
-// walked completely (every value, every tensor dequantized, hyper-parameters read) and written back with
-// GgufWriter, which must reproduce the same metadata and tensor bytes.
+#include "gguf_reader_harness.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <stdexcept>
+#include <string>
 
 #include "model/dequantize.h"
 #include "model/gguf_file.h"
 #include "model/gguf_writer.h"
 #include "model/model_hparams.h"
 
-namespace {
+#include "fuzz_finding.h"
 
-using dbsa::GgufValue;
-using dbsa::GgufValueType;
+namespace dbsa::fuzz {
+namespace {
 
 // Touches every value so sanitizers see every byte that the parser stored.
 uint64_t walk(const GgufValue& v) {
@@ -25,7 +26,7 @@ uint64_t walk(const GgufValue& v) {
     case GgufValueType::ARRAY: {
       uint64_t h = v.as_array().items.size();
       for (const auto& item : v.as_array().items) {
-        if (item.type != v.as_array().elem_type) __builtin_trap();
+        require(item.type == v.as_array().elem_type, "an array item differs from the array's element type");
         h += walk(item);
       }
       return h;
@@ -63,53 +64,66 @@ bool same(const GgufValue& a, const GgufValue& b) {
   return a.v == b.v;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::unique_ptr<dbsa::GgufFile> f;
+void check_parsed(std::span<const std::byte> bytes_in) {
+  std::unique_ptr<GgufFile> f;
   try {
-    f = dbsa::GgufFile::from_bytes(std::span(reinterpret_cast<const std::byte*>(data), size), "fuzz.gguf");
-  } catch (const dbsa::GgufError&) {
-    return 0;
+    f = GgufFile::from_bytes(bytes_in, "fuzz.gguf");
+  } catch (const GgufError&) {
+    return;
   }
 
   volatile uint64_t sink = 0;
   for (const auto& [key, value] : f->metadata()) {
     sink = sink + walk(value) + key.size();
-    if (f->find(key) != &value) __builtin_trap();
+    require(f->find(key) == &value, "find('" + key + "') does not return its metadata entry");
   }
 
-  dbsa::GgufWriter w;
+  GgufWriter w;
   for (const auto& [key, value] : f->metadata()) w.set(key, value);
   for (const auto& t : f->tensors()) {
-    if (f->find_tensor(t.name) != &t) __builtin_trap();
-    const auto info = dbsa::ggml_type_info(static_cast<uint32_t>(t.type));
+    require(f->find_tensor(t.name) == &t, "find_tensor('" + t.name + "') does not return its tensor");
+    const auto info = ggml_type_info(static_cast<uint32_t>(t.type));
     if (info->dequantizable && t.n_elements <= (uint64_t{1} << 22)) {
-      const auto x = dbsa::dequantize_tensor(t);
+      const auto x = dequantize_tensor(t);
       for (float v : x) sink = sink + (v == v);
     }
     w.add_tensor(t.name, t.type, t.dims, std::span(t.data, t.n_bytes));
   }
   try {
-    const auto hp = dbsa::read_hparams(*f);
+    const auto hp = read_hparams(*f);
     sink = sink + hp.n_vocab + hp.n_layer;
-  } catch (const dbsa::GgufError&) {
+  } catch (const GgufError&) {
   }
 
   // Round trip through the writer: the re-read file must carry the same content.
   const auto bytes = w.to_bytes();
-  const auto g = dbsa::GgufFile::from_bytes(bytes, "rewritten.gguf");
-  if (g->metadata().size() != f->metadata().size() || g->tensors().size() != f->tensors().size())
-    __builtin_trap();
+  const auto g = GgufFile::from_bytes(bytes, "rewritten.gguf");
+  require(g->metadata().size() == f->metadata().size() && g->tensors().size() == f->tensors().size(),
+          "the rewritten image has other metadata or tensor counts");
   for (size_t i = 0; i < f->metadata().size(); ++i) {
-    if (g->metadata()[i].first != f->metadata()[i].first) __builtin_trap();
-    if (!same(g->metadata()[i].second, f->metadata()[i].second)) __builtin_trap();
+    require(g->metadata()[i].first == f->metadata()[i].first &&
+                same(g->metadata()[i].second, f->metadata()[i].second),
+            "metadata entry " + std::to_string(i) + " changed in the round trip");
   }
   for (size_t i = 0; i < f->tensors().size(); ++i) {
     const auto& a = f->tensors()[i];
     const auto& b = g->tensors()[i];
-    if (a.name != b.name || a.type != b.type || a.dims != b.dims || a.n_bytes != b.n_bytes) __builtin_trap();
-    if (std::memcmp(a.data, b.data, a.n_bytes) != 0) __builtin_trap();
+    require(a.name == b.name && a.type == b.type && a.dims == b.dims && a.n_bytes == b.n_bytes &&
+                std::memcmp(a.data, b.data, a.n_bytes) == 0,
+            "tensor '" + a.name + "' changed in the round trip");
   }
-  return 0;
 }
+
+}  // namespace
+
+void check_gguf_reader(std::span<const uint8_t> input) {
+  try {
+    check_parsed(std::as_bytes(input));
+  } catch (const FuzzFinding&) {
+    throw;
+  } catch (const std::exception& e) {
+    unexpected_exception(e);
+  }
+}
+
+}  // namespace dbsa::fuzz
