@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dataset_loaders_harness.h"
 #include "gguf_reader_harness.h"
 
 namespace dbsa::fuzz {
@@ -29,6 +30,7 @@ void PrintTo(const Target& t, std::ostream* os) {
 
 const Target kTargets[] = {
     {"gguf_reader", &check_gguf_reader},
+    {"dataset_loaders", &check_dataset_loaders},
 };
 
 std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
