@@ -61,8 +61,10 @@ std::vector<std::string> load_banking77_categories(const std::filesystem::path& 
   std::stable_sort(cats.begin(), cats.end(), [](const std::string& a, const std::string& b) {
     return lower_ascii(a) < lower_ascii(b);
   });
-  for (std::size_t i = 1; i < cats.size(); ++i)
-    if (cats[i] == cats[i - 1]) throw DatasetError(categories_json, "duplicate category '" + cats[i] + "'");
+  // Checked as prompts show them: `card_arrival` and `card arrival` would be one wording for two ids.
+  std::vector<std::string> shown;
+  for (const auto& c : cats) shown.push_back(display_label(c));
+  check_label_wordings(categories_json, shown, "category");
   return cats;
 }
 

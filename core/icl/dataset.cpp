@@ -1,5 +1,9 @@
 #include "icl/dataset.h"
 
+#include <unordered_map>
+
+#include "text/unicode_bytes.h"
+
 namespace dbsa {
 
 DatasetError::DatasetError(const std::filesystem::path& file, std::size_t line, const std::string& what)
@@ -29,6 +33,21 @@ std::string display_label(std::string_view raw) {
   for (char& c : s)
     if (c == '_') c = ' ';
   return s;
+}
+
+void check_label_wordings(const std::filesystem::path& file, const std::vector<std::string>& wordings,
+                          const std::string& what) {
+  std::unordered_map<std::string_view, std::size_t> first;
+  for (std::size_t i = 0; i < wordings.size(); ++i) {
+    if (auto bad = find_invalid_utf8(wordings[i]))
+      throw DatasetError(file, what + " " + std::to_string(i) + " is not valid UTF-8 at byte " +
+                                   std::to_string(bad->offset) + " (" + bad->what + ")");
+    const auto [it, fresh] = first.emplace(wordings[i], i);
+    if (!fresh)
+      throw DatasetError(file, what + " " + std::to_string(i) + " '" + wordings[i] + "' repeats " + what +
+                                   " " + std::to_string(it->second) +
+                                   " (one wording cannot name two labels)");
+  }
 }
 
 void RowErrorSink::bad_row(const std::filesystem::path& file, std::size_t line, const std::string& reason) {

@@ -58,6 +58,11 @@ std::string describe_skips(const std::vector<SkippedRow>& skipped, std::size_t m
 // `card_arrival` -> `card arrival`: how the paper shows raw label names in prompts.
 std::string display_label(std::string_view raw);
 
+// Label wordings are what the model is asked to produce: throws DatasetError naming `file` when one is
+// not valid UTF-8 or repeats an earlier one (`what` names them in the message, e.g. "fine label").
+void check_label_wordings(const std::filesystem::path& file, const std::vector<std::string>& wordings,
+                          const std::string& what);
+
 // Collects row errors: throws at once, or records a skip, depending on the options.
 class RowErrorSink {
  public:

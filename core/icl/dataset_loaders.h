@@ -81,7 +81,8 @@ struct GenericSource {
 // added in order of first appearance; otherwise a label outside it is a bad row.
 std::vector<Example> load_generic_rows(const GenericSource& src, std::vector<std::string>& labels,
                                        RowErrorSink& errors);
-// A dataset from a train file and an optional test file (empty path: no test rows).
+// A dataset from a train file and an optional test file (empty path: no test rows). With a test file,
+// no labels after the train file (none given, no usable rows) is a DatasetError naming the train file.
 Dataset load_generic_dataset(std::string name, const GenericSource& train,
                              const std::filesystem::path& test_file, PromptTemplate prompt,
                              std::vector<std::string> labels = {}, const LoadOptions& opts = {});

@@ -168,6 +168,10 @@ Dataset load_generic_dataset(std::string name, const GenericSource& train,
   RowErrorSink errors(opts, ds.skipped);
   ds.train = load_generic_rows(train, ds.labels, errors);
   if (!test_file.empty()) {
+    // Without any, the test file would discover labels of its own, which no demonstration shows.
+    if (ds.labels.empty())
+      throw DatasetError(train.file,
+                         "no labels (no usable rows and none given) to check the test file's labels against");
     GenericSource test = train;
     test.file = test_file;
     // Test labels must be among the train labels: a label never shown cannot be predicted.

@@ -39,6 +39,8 @@ LabelMap load_label_map(const std::filesystem::path& label_maps_json, std::strin
     throw DatasetError(label_maps_json, "entry '" + k + "': id_to_raw has " +
                                             std::to_string(m.id_to_raw.size()) + " names, id_to_verbalizer " +
                                             std::to_string(m.id_to_verbalizer.size()));
+  check_label_wordings(label_maps_json, m.id_to_raw, k + ".id_to_raw label");
+  check_label_wordings(label_maps_json, m.id_to_verbalizer, k + ".id_to_verbalizer label");
   return m;
 }
 

@@ -19,6 +19,9 @@ LabelSet shorten_labels(std::vector<std::string> labels, std::vector<std::vector
   const std::size_t n = tokens.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (tokens[i].empty()) throw std::invalid_argument("label '" + labels[i] + "' has no tokens");
+    // The newline ends prefix labels; inside a label, padding could make two labels decode alike.
+    if (std::find(tokens[i].begin(), tokens[i].end(), newline_token) != tokens[i].end())
+      throw std::invalid_argument("label '" + labels[i] + "' contains the newline token, which ends labels");
     for (std::size_t j = 0; j < i; ++j)
       if (tokens[i] == tokens[j])
         throw std::invalid_argument("labels '" + labels[j] + "' and '" + labels[i] +

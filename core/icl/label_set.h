@@ -29,7 +29,7 @@ struct LabelSet {
 };
 
 // From tokenized labels: throws std::invalid_argument when two labels tokenize identically (they could
-// never be told apart) or a label has no tokens.
+// never be told apart), a label has no tokens, or a label's tokens hold newline_token.
 LabelSet shorten_labels(std::vector<std::string> labels, std::vector<std::vector<TokenId>> tokens,
                         TokenId newline_token);
 

@@ -25,6 +25,7 @@ std::vector<std::string> load_nlu_labels(const std::filesystem::path& labels_txt
     labels.push_back(rec.fields[1]);
   }
   if (labels.empty()) throw DatasetError(labels_txt, "no labels");
+  check_label_wordings(labels_txt, labels, "label");
   return labels;
 }
 

@@ -49,6 +49,8 @@ TrecLabelNames load_trec_label_names(const std::filesystem::path& labels_tsv) {
   }
   if (names.coarse_tags.empty() || names.fine_tags.empty())
     throw DatasetError(labels_tsv, "expected both coarse (TAG) and fine (TAG:sub) label rows");
+  check_label_wordings(labels_tsv, names.coarse_names, "coarse label");
+  check_label_wordings(labels_tsv, names.fine_names, "fine label");
   return names;
 }
 
