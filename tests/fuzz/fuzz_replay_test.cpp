@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "block_view_harness.h"
+#include "cache_folder_harness.h"
 #include "dataset_loaders_harness.h"
 #include "gguf_reader_harness.h"
 
@@ -31,6 +33,8 @@ void PrintTo(const Target& t, std::ostream* os) {
 const Target kTargets[] = {
     {"gguf_reader", &check_gguf_reader},
     {"dataset_loaders", &check_dataset_loaders},
+    {"block_view", &check_block_view},
+    {"cache_folder", &check_cache_folder},
 };
 
 std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
