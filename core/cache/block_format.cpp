@@ -63,7 +63,20 @@ std::string where(uint32_t block, int32_t layer, bool is_v) {
 }  // namespace
 
 std::size_t block_file_bytes(const KvShape& shape, KvDtype dtype, uint32_t n_tokens) {
-  return data_offset(shape, dtype, n_tokens, shape.n_layer, false);
+  // Checked, because the factors come from a catalog and a header: a product that wraps around 2^64
+  // would let a short file pass as a huge block, and every read after it go out of bounds.
+  std::size_t bytes = 0;
+  const auto layers = static_cast<std::size_t>(std::max(shape.n_layer, 0));
+  const bool overflow = __builtin_mul_overflow(static_cast<std::size_t>(n_tokens), shape.row(), &bytes) ||
+                        __builtin_mul_overflow(bytes, elem_bytes(dtype) * 2, &bytes) ||
+                        __builtin_mul_overflow(bytes, layers, &bytes) ||
+                        __builtin_add_overflow(bytes, kBlockHeaderBytes + scales_bytes(shape, dtype), &bytes);
+  if (overflow) {
+    throw CacheError("a block of " + std::to_string(n_tokens) + " tokens x " + std::to_string(shape.n_layer) +
+                     " layers x " + std::to_string(shape.n_head_kv) + " KV heads x " +
+                     std::to_string(shape.head_dim) + " dims is too large to address");
+  }
+  return bytes;
 }
 
 BlockEncoder::BlockEncoder(const KvShape& shape, KvDtype dtype, uint32_t block_index, uint32_t n_tokens)
@@ -186,7 +199,12 @@ BlockView::BlockView(std::span<const std::byte> bytes, const KvShape& shape, KvD
   expect(28, "head_dim", get<uint32_t>(bytes, 28), static_cast<uint32_t>(shape.head_dim));
   expect(32, "n_tokens", get<uint32_t>(bytes, 32), n_tokens);
   expect(36, "header bytes", get<uint32_t>(bytes, 36), kBlockHeaderBytes);
-  const std::size_t want = block_file_bytes(shape, dtype, n_tokens);
+  std::size_t want = 0;
+  try {
+    want = block_file_bytes(shape, dtype, n_tokens);
+  } catch (const CacheError& e) {
+    throw CacheError(at() + ": " + e.what());
+  }
   expect(40, "file bytes", get<uint64_t>(bytes, 40), want);
   expect(40, "actual length", bytes.size(), want);
 }

@@ -36,6 +36,7 @@ struct KvShape {
 inline constexpr uint32_t kBlockFormatVersion = 1;
 inline constexpr std::size_t kBlockHeaderBytes = 64;
 
+// Throws CacheError when the size does not fit in 64 bits.
 std::size_t block_file_bytes(const KvShape& shape, KvDtype dtype, uint32_t n_tokens);
 
 // Builds one block's bytes in memory, converting each layer as it arrives (any layer order).
