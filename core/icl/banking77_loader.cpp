@@ -45,7 +45,7 @@ std::vector<std::string> load_banking77_categories(const std::filesystem::path& 
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file_text(categories_json));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw DatasetError(categories_json, std::string("invalid JSON: ") + e.what());
   }
   if (!j.is_array() || j.empty())

@@ -17,7 +17,7 @@ nlohmann::json parse_clinic(const std::filesystem::path& file) {
     auto j = nlohmann::json::parse(read_file_text(file));
     if (!j.is_object()) throw DatasetError(file, "expected an object {split: [[text, intent], ...]}");
     return j;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw DatasetError(file, std::string("invalid JSON: ") + e.what());
   }
 }

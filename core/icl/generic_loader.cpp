@@ -114,7 +114,7 @@ std::vector<Example> load_jsonl(const GenericSource& src, std::vector<std::strin
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(raw);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
       errors.bad_row(src.file, line, std::string("invalid JSON: ") + e.what());
       continue;
     }

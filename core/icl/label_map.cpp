@@ -24,7 +24,7 @@ LabelMap load_label_map(const std::filesystem::path& label_maps_json, std::strin
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file_text(label_maps_json));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw DatasetError(label_maps_json, std::string("invalid JSON: ") + e.what());
   }
   const std::string k(key);

@@ -1,7 +1,7 @@
 // Findings of tests/fuzz/dataset_loaders_harness.cpp: label wordings the loaders took without checking
 // (not UTF-8, or one wording for two ids), a test split whose labels were never checked against train
-// labels, and label sets that constrained decoding could not tell apart. The inputs are in
-// tests/fuzz/regressions/dataset_loaders/ too.
+// labels, label sets that constrained decoding could not tell apart, and a JSON error that escaped. The
+// inputs are in tests/fuzz/regressions/dataset_loaders/ too.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -105,6 +105,45 @@ TEST(DatasetFuzzRegressions, GenericTestLabelsNeedTrainLabels) {
       dataset_error([&] { load_generic_dataset("g", src, dir / "test.csv", PromptTemplate{}); });
   EXPECT_NE(msg.find("train.csv"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no labels"), std::string::npos) << msg;
+}
+
+// nlohmann's parse reports a number too large for a double (1e999) as out_of_range, not parse_error, and
+// that escaped every loader as an exception naming no file. The fuzzer's input: a categories.json of
+// " 883e883err\xff\xff{\0\n".
+TEST(DatasetFuzzRegressions, JsonNumberOverflowIsADatasetError) {
+  const auto dir = test::scratch_dir("json_overflow");
+  const char cats[] = " 883e883err\xff\xff{\0\n";
+  write(dir / "categories.json", std::string(cats, sizeof cats - 1));
+  write(dir / "train.csv", "text,category\n");
+  write(dir / "test.csv", "text,category\n");
+  std::string msg = dataset_error([&] { load_banking77(dir); });
+  EXPECT_NE(msg.find("categories.json: invalid JSON"), std::string::npos) << msg;
+
+  write(dir / "label_maps.json", "{\"clinic150\": 1e999}");
+  msg = dataset_error([&] { load_label_map(dir / "label_maps.json", "clinic150"); });
+  EXPECT_NE(msg.find("label_maps.json: invalid JSON"), std::string::npos) << msg;
+
+  write(dir / "data_full.json", "{\"train\": [[\"a\", 2e400]]}");
+  LabelMap map{{"x"}, {"x"}};
+  msg = dataset_error([&] { load_clinic150(dir / "data_full.json", map); });
+  EXPECT_NE(msg.find("data_full.json: invalid JSON"), std::string::npos) << msg;
+
+  // A JSONL row is a bad row like any other: an error naming its line, or a counted skip.
+  write(dir / "rows.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": 1e999}\n");
+  GenericSource src;
+  src.file = dir / "rows.jsonl";
+  std::vector<std::string> labels;
+  std::vector<SkippedRow> skipped;
+  LoadOptions strict;
+  RowErrorSink fail(strict, skipped);
+  msg = dataset_error([&] { load_generic_rows(src, labels, fail); });
+  EXPECT_NE(msg.find("rows.jsonl:2: invalid JSON"), std::string::npos) << msg;
+  LoadOptions skip;
+  skip.skip_bad_rows = true;
+  RowErrorSink count(skip, skipped);
+  labels.clear();
+  EXPECT_EQ(load_generic_rows(src, labels, count).size(), 1u);
+  EXPECT_EQ(skipped.size(), 1u);
 }
 
 // A label holding the newline token: after padding, {1, 2} + newline equals the other label's tokens,
