@@ -1,5 +1,6 @@
 #include "cli/cli_options.h"
 
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -133,6 +134,26 @@ std::vector<int64_t> parse_positive_list(const std::string& value, std::string_v
 void write_f32_file(const std::string& path, std::span<const float> values) {
   // float32 little-endian: the in-memory layout on the x86-64/ARM64 hosts we build for.
   write_file_atomic(path, std::as_bytes(values));
+}
+
+CLI::Option* add_lock_timeout_option(CLI::App* cmd, double& seconds) {
+  return cmd
+      ->add_option("--lock-timeout", seconds,
+                   "Seconds to wait for another process writing the same cache (default: as long as it "
+                   "writes; 0: do not wait)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+LockWait announced_lock_wait(double seconds, std::string_view cmd) {
+  LockWait w;
+  w.timeout_s = seconds;
+  w.on_wait = [name = std::string(cmd)](long holder, double waited) {
+    std::fprintf(stderr, "\r\033[Kdbsa %s: %s is writing the same cache; waiting (%ld s so far)\n",
+                 name.c_str(), holder > 0 ? ("process " + std::to_string(holder)).c_str() : "another process",
+                 static_cast<long>(waited));
+    return true;
+  };
+  return w;
 }
 
 }  // namespace dbsa::cli

@@ -10,6 +10,7 @@
 #include "engine/llama_model.h"
 #include "model/gguf_file.h"
 #include "text/tokenizer.h"
+#include "util/file_lock.h"
 
 namespace dbsa::cli {
 
@@ -66,6 +67,12 @@ int32_t parse_block_count(const std::string& value, std::string_view option);
 
 // A comma-separated list of integers >= 1 (--tokens of the benches); throws naming the option and item.
 std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option);
+
+// --lock-timeout SECONDS: how long a command that writes a cache waits for another process writing the
+// same one (cache/cache_lock.h). Unset: as long as that process writes; 0: refuse at once.
+CLI::Option* add_lock_timeout_option(CLI::App* cmd, double& seconds);
+// The wait of --lock-timeout, announcing on stderr (once, then every 10 s) whom it waits for.
+LockWait announced_lock_wait(double seconds, std::string_view cmd);
 
 // Raw float32 little-endian values (logits), written atomically.
 void write_f32_file(const std::string& path, std::span<const float> values);

@@ -40,6 +40,7 @@ struct EncodeArgs {
   uint64_t seed = 0;
   WeightArgs weights;
   bool bos = false, append = false, quiet = false, skip_bad_rows = false;
+  double lock_timeout = -1;
 };
 
 // Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C.
@@ -129,7 +130,7 @@ void run_encode(const EncodeArgs& a) {
     if (!skipped.empty()) std::cerr << describe_skips(skipped);
     const Blocks blocks =
         group_pool(demos, man.prompt, *tok, key.grouping, static_cast<size_t>(key.block_demos), a.seed);
-    r = append_block_cache(model, *tok, dir, demos, blocks, o);
+    r = append_block_cache(model, *tok, dir, demos, blocks, o, announced_lock_wait(a.lock_timeout, "encode"));
   } else {
     const LoadedPool pool = load_pool(a);
     PoolCacheSpec spec;
@@ -144,7 +145,9 @@ void run_encode(const EncodeArgs& a) {
     spec.layout.dtype = parse_kv_dtype(a.kv_dtype);
     const Blocks blocks =
         group_pool(pool.demos, pool.prompt, *tok, a.grouping, static_cast<size_t>(a.block_demos), a.seed);
-    PoolEncoding e = encode_pool(model, *tok, CacheStore(a.cache_dir), spec, pool, blocks, o);
+    PoolEncoding e =
+        encode_pool(model, *tok, CacheStore(a.cache_dir, announced_lock_wait(a.lock_timeout, "encode")), spec,
+                    pool, blocks, o);
     r = std::move(e.build);
     key = e.key;
   }
@@ -184,6 +187,7 @@ void register_encode_command(CLI::App& app) {
   c->add_option("--y-prefix", a->y_prefix, "Template label prefix for a pool file without --dataset");
   c->add_flag("--append", a->append,
               "Add the --pool-file demonstrations as new blocks to the cache in --cache-dir");
+  add_lock_timeout_option(c, a->lock_timeout);
   c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
   c->add_option("--chunk", a->chunk, "Tokens per forward chunk (memory vs progress granularity)")
       ->check(CLI::PositiveNumber);
