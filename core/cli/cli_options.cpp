@@ -1,5 +1,6 @@
 #include "cli/cli_options.h"
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,19 +30,28 @@ CLI::Option* add_model_option(CLI::App* cmd, std::string& model, const std::stri
   return cmd->add_option(name, model, help)->transform(builtin);
 }
 
+namespace {
+
+// The whole text as a base-10 integer, or nothing (trailing characters, out of range, not a number).
+std::optional<int64_t> whole_number(const std::string& value) {
+  try {
+    size_t used = 0;
+    const int64_t n = std::stoll(value, &used);
+    if (used == value.size()) return n;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& name,
                                 const std::string& help) {
   const CLI::Validator bound(
       [](const std::string& value) {
-        int64_t n = 0;
-        try {
-          size_t used = 0;
-          n = std::stoll(value, &used);
-          if (used != value.size()) throw std::invalid_argument(value);
-        } catch (const std::exception&) {
-          return "'" + value + "' is not a whole number";
-        }
-        const std::string e = thread_count_error(n);
+        const std::optional<int64_t> n = whole_number(value);
+        if (!n) return "'" + value + "' is not a whole number";
+        const std::string e = thread_count_error(*n);
         return e.empty() ? e : value + ": " + e;
       },
       "0.." + std::to_string(max_pool_threads()));
@@ -51,15 +61,8 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& 
 CLI::Validator at_least(int64_t min) {
   return CLI::Validator(
       [min](const std::string& value) {
-        int64_t n = 0;
-        try {
-          size_t used = 0;
-          n = std::stoll(value, &used);
-          if (used != value.size()) throw std::invalid_argument(value);
-        } catch (const std::exception&) {
-          return value + ": must be a whole number >= " + std::to_string(min);
-        }
-        return n < min ? value + ": must be a whole number >= " + std::to_string(min) : std::string();
+        const std::optional<int64_t> n = whole_number(value);
+        return n && *n >= min ? std::string() : value + ": must be a whole number >= " + std::to_string(min);
       },
       ">=" + std::to_string(min));
 }
