@@ -171,8 +171,7 @@ void register_encode_command(CLI::App& app) {
   auto* nb = c->add_option("--blocks", a->blocks, "Blocks to draw (pool size = blocks x block-demos)");
   ps->excludes(nb);
   nb->excludes(ps);
-  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--block-demos", a->block_demos, 1, "Demonstrations per block (paper: 50)");
   c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)");
   c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)");
   c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
@@ -189,8 +188,7 @@ void register_encode_command(CLI::App& app) {
               "Add the --pool-file demonstrations as new blocks to the cache in --cache-dir");
   add_lock_timeout_option(c, a->lock_timeout);
   c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
-  c->add_option("--chunk", a->chunk, "Tokens per forward chunk (memory vs progress granularity)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--chunk", a->chunk, 1, "Tokens per forward chunk (memory vs progress granularity)");
   c->add_flag("--quiet,-q", a->quiet, "No progress bar");
   add_weight_options(c, a->weights);
   c->callback([a] { run_encode(*a); });

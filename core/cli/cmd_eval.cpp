@@ -76,6 +76,7 @@ EvalConfig resolve(EvalArgs& a) {
   c.threads = a.weights.threads;
   c.weights_f32 = a.weights.weights_f32;
   c.backend = a.weights.backend;
+  c.max_context = a.weights.max_context;
   c.methods = parse_method_list(a.methods);
   c.sink = parse_count_or_all(a.sink, "--sink");
   c.prev = parse_count_or_all(a.prev, "--prev");

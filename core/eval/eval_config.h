@@ -46,6 +46,7 @@ struct EvalConfig {
   int threads = 0;                  // 0 = every core
   bool weights_f32 = false;         // keep every matrix as F32 (faster sgemm, more memory)
   std::string backend = "cpu";      // engine/backend_registry.h name
+  int64_t max_context = 0;          // --max-context; 0: the model's context length
   int64_t chunk_tokens = 256;
   ShardSpec shard;
 };

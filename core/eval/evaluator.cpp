@@ -8,8 +8,7 @@
 #include <utility>
 
 #include "eval/method_session.h"
-#include "icl/pool.h"
-#include "icl/pool_source.h"
+#include "eval/pool_draw.h"
 #include "method/model_identity.h"
 #include "store/machine_info.h"
 #include "store/results_db.h"
@@ -18,21 +17,6 @@ namespace dbsa {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct PoolDraw {
-  std::vector<Example> demos;
-  Blocks blocks;
-};
-
-PoolDraw draw_and_group(const EvalInputs& in, const EvalConfig& c, uint64_t seed) {
-  PoolDraw d;
-  d.demos =
-      draw_pool(in.dataset.train, static_cast<size_t>(c.blocks) * static_cast<size_t>(c.block_demos), seed)
-          .demos;
-  d.blocks =
-      group_pool(d.demos, in.dataset.prompt, *in.tok, c.grouping, static_cast<size_t>(c.block_demos), seed);
-  return d;
-}
 
 RunInfo run_info(const EvalInputs& in, const EvalConfig& c, const std::string& method, int32_t run,
                  const std::string& tool_version, const MachineInfo& machine) {

@@ -11,6 +11,7 @@
 #include "icl/block_text.h"
 #include "icl/block_tokens.h"
 #include "icl/pool.h"
+#include "method/pool_context_check.h"
 #include "retrieval/bm25_retriever.h"
 
 namespace dbsa {
@@ -77,6 +78,8 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
   check_blocks(blocks, demos.size(), static_cast<size_t>(key.block_demos));
   const auto texts = block_texts(demos, blocks, manifest.prompt);
   const auto tokens = tokenize_blocks(tok, texts, key.bos);
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, demos, blocks, tokens, key.sink_blocks,
+                  key.prev_blocks);
   const auto& hp = model.hparams();
   const KvShape shape{static_cast<int32_t>(hp.n_layer), static_cast<int32_t>(hp.n_head_kv),
                       static_cast<int32_t>(hp.head_dim)};
@@ -135,6 +138,10 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
   std::vector<std::vector<TokenId>> tokens;
   for (size_t b = n_old; b < texts.size(); ++b)
     tokens.push_back(encode_after_separator(tok, block_segment(texts, b)));
+  int64_t tokens_before = 0;
+  for (const auto& b : existing.blocks()) tokens_before += b.n_tokens();
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, new_demos, new_blocks, tokens, key.sink_blocks,
+                  key.prev_blocks, static_cast<int32_t>(n_old), tokens_before);
 
   PreEncodeOptions o = opts;
   o.sink_blocks = key.sink_blocks;
