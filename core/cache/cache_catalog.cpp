@@ -1,12 +1,14 @@
 #include "cache/cache_catalog.h"
 
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 #include "cache/cache_error.h"
+#include "cache/fingerprint.h"
 
 namespace dbsa {
 namespace {
@@ -28,7 +30,9 @@ CREATE TABLE meta (
   n_head_kv INTEGER NOT NULL,
   head_dim INTEGER NOT NULL,
   format_version INTEGER NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  n_blocks INTEGER NOT NULL,
+  row_checksum TEXT NOT NULL
 );
 CREATE TABLE blocks (
   block_index INTEGER PRIMARY KEY,
@@ -40,7 +44,8 @@ CREATE TABLE blocks (
   file_name TEXT NOT NULL,
   byte_offset INTEGER NOT NULL,
   byte_length INTEGER NOT NULL,
-  checksum TEXT NOT NULL
+  checksum TEXT NOT NULL,
+  row_checksum TEXT NOT NULL
 );
 )sql";
 
@@ -67,6 +72,39 @@ uint64_t parse_hex64(const std::string& s, const std::string& where) {
   return v;
 }
 
+// The checksum of a row: a Fingerprint (length-prefixed XXH3-128) of its fields as stored.
+std::string meta_row_checksum(const CacheMeta& m) {
+  const CacheKey& k = m.key;
+  Fingerprint h;
+  h.add(m.key_digest).add(k.model_fingerprint).add(k.tokenizer_fingerprint).add(k.pool_fingerprint);
+  h.add_int(k.block_demos).add(k.grouping).add_int(k.sink_blocks).add_int(k.prev_blocks);
+  h.add_int(k.bos ? 1 : 0).add(kv_dtype_name(k.dtype)).add_int(m.shape.n_layer);
+  h.add_int(m.shape.n_head_kv).add_int(m.shape.head_dim).add_int(m.format_version);
+  h.add(m.created_at).add_int(m.n_blocks);
+  return h.hex();
+}
+
+// The fields of a blocks row in their stored form (JSON text, blob, hex).
+struct StoredBlockRow {
+  int64_t index = 0;
+  std::string demo_ids;
+  int64_t n_tokens = 0;
+  std::span<const std::byte> token_ids;
+  std::string_view text;
+  std::string labels;
+  std::string_view file_name;
+  int64_t byte_offset = 0;
+  int64_t byte_length = 0;
+  std::string checksum;
+
+  std::string row_checksum() const {
+    Fingerprint h;
+    h.add_int(index).add(demo_ids).add_int(n_tokens).add_bytes(token_ids).add(text).add(labels);
+    h.add(file_name).add_int(byte_offset).add_int(byte_length).add(checksum);
+    return h.hex();
+  }
+};
+
 int32_t user_version(const SqliteDb& db) {
   SqliteStmt st(db, "PRAGMA user_version");
   if (!st.step()) db.fail("reading the schema version");
@@ -89,7 +127,8 @@ CacheCatalog CacheCatalog::create(const std::filesystem::path& file, const Cache
         db,
         "INSERT INTO meta (id, key_digest, model_fingerprint, tokenizer_fingerprint, pool_fingerprint, "
         "block_demos, grouping, sink_blocks, prev_blocks, bos, dtype, n_layer, n_head_kv, head_dim, "
-        "format_version, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "format_version, created_at, n_blocks, row_checksum) "
+        "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)");
     const CacheKey& k = meta.key;
     st.bind(1, k.digest());
     st.bind(2, k.model_fingerprint);
@@ -106,6 +145,10 @@ CacheCatalog CacheCatalog::create(const std::filesystem::path& file, const Cache
     st.bind(13, int64_t{meta.shape.head_dim});
     st.bind(14, int64_t{meta.format_version});
     st.bind(15, meta.created_at);
+    CacheMeta stored = meta;
+    stored.key_digest = k.digest();
+    stored.n_blocks = 0;
+    st.bind(16, meta_row_checksum(stored));
     st.step();
   }
   db.exec("COMMIT");
@@ -136,7 +179,7 @@ void CacheCatalog::load_meta() {
       db_,
       "SELECT key_digest, model_fingerprint, tokenizer_fingerprint, pool_fingerprint, block_demos, "
       "grouping, sink_blocks, prev_blocks, bos, dtype, n_layer, n_head_kv, head_dim, format_version, "
-      "created_at FROM meta WHERE id = 1");
+      "created_at, n_blocks, row_checksum FROM meta WHERE id = 1");
   if (!st.step()) throw CacheError("catalog '" + file().string() + "': table meta has no row");
   CacheMeta m;
   m.key_digest = st.column_text(0);
@@ -158,6 +201,13 @@ void CacheCatalog::load_meta() {
   m.shape.head_dim = static_cast<int32_t>(st.column_int(12));
   m.format_version = static_cast<int32_t>(st.column_int(13));
   m.created_at = st.column_text(14);
+  m.n_blocks = static_cast<int32_t>(st.column_int(15));
+  const std::string where = "catalog '" + file().string() + "', table meta";
+  if (st.column_text(16) != meta_row_checksum(m)) {
+    throw CacheError(where +
+                     ": the row's checksum does not match its fields (the catalog was modified or is "
+                     "damaged); rebuild or delete the cache");
+  }
   if (m.format_version != static_cast<int32_t>(kBlockFormatVersion)) {
     throw CacheError("catalog '" + file().string() + "': block format version " +
                      std::to_string(m.format_version) + ", this build reads version " +
@@ -180,56 +230,96 @@ void CacheCatalog::load_meta() {
 }
 
 int32_t CacheCatalog::block_count() const {
-  SqliteStmt st(db_, "SELECT COUNT(*) FROM blocks");
+  SqliteStmt st(db_, "SELECT COUNT(*), (SELECT n_blocks FROM meta WHERE id = 1) FROM blocks");
   if (!st.step()) db_.fail("counting blocks");
-  return static_cast<int32_t>(st.column_int(0));
+  const int64_t rows = st.column_int(0), recorded = st.column_int(1);
+  if (rows != recorded) {
+    throw CacheError("catalog '" + file().string() + "': " + std::to_string(rows) +
+                     " block rows, table meta records " + std::to_string(recorded) +
+                     " (the catalog is damaged); rebuild or delete the cache");
+  }
+  return static_cast<int32_t>(rows);
 }
 
 std::vector<BlockRecord> CacheCatalog::read_blocks() const {
-  SqliteStmt st(db_,
-                "SELECT block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, byte_offset, "
-                "byte_length, checksum FROM blocks ORDER BY block_index");
+  // One read transaction: the rows and meta's count come from the same commit even while an append
+  // commits in another process.
+  db_.exec("BEGIN");
   std::vector<BlockRecord> out;
-  while (st.step()) {
-    BlockRecord r;
-    r.index = static_cast<int32_t>(st.column_int(0));
-    const std::string where = "catalog '" + file().string() + "', block " + std::to_string(r.index);
-    if (r.index != static_cast<int32_t>(out.size())) {
-      throw CacheError(where + ": block indices are not contiguous (expected " + std::to_string(out.size()) +
-                       ")");
+  try {
+    const int32_t expected = block_count();
+    SqliteStmt st(db_,
+                  "SELECT block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, byte_offset, "
+                  "byte_length, checksum, row_checksum FROM blocks ORDER BY block_index");
+    while (st.step()) {
+      StoredBlockRow s;
+      s.index = st.column_int(0);
+      const std::string where = "catalog '" + file().string() + "', block " + std::to_string(s.index);
+      if (s.index != static_cast<int64_t>(out.size())) {
+        throw CacheError(where + ": block indices are not contiguous (expected " +
+                         std::to_string(out.size()) + ")");
+      }
+      s.demo_ids = st.column_text(1);
+      s.n_tokens = st.column_int(2);
+      s.token_ids = st.column_blob(3);
+      const std::string text = st.column_text(4);
+      s.text = text;
+      s.labels = st.column_text(5);
+      const std::string file_name = st.column_text(6);
+      s.file_name = file_name;
+      s.byte_offset = st.column_int(7);
+      s.byte_length = st.column_int(8);
+      s.checksum = st.column_text(9);
+      if (st.column_text(10) != s.row_checksum()) {
+        throw CacheError(where +
+                         ": the row's checksum does not match its fields (the catalog was modified or "
+                         "is damaged); rebuild or delete the cache");
+      }
+      BlockRecord r;
+      r.index = static_cast<int32_t>(s.index);
+      try {
+        r.demo_ids = nlohmann::json::parse(s.demo_ids).get<std::vector<int64_t>>();
+        r.labels = nlohmann::json::parse(s.labels).get<std::vector<std::string>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw CacheError(where + ": demo_ids/labels are not the expected JSON arrays: " + e.what());
+      }
+      if (s.token_ids.size() % 4 != 0 || static_cast<int64_t>(s.token_ids.size() / 4) != s.n_tokens) {
+        throw CacheError(where + ": token_ids holds " + std::to_string(s.token_ids.size()) +
+                         " bytes, expected 4 x n_tokens (" + std::to_string(s.n_tokens) + ")");
+      }
+      r.token_ids.resize(s.token_ids.size() / 4);
+      if (!s.token_ids.empty()) std::memcpy(r.token_ids.data(), s.token_ids.data(), s.token_ids.size());
+      r.text = text;
+      r.file_name = file_name;
+      r.byte_offset = static_cast<uint64_t>(s.byte_offset);
+      r.byte_length = static_cast<uint64_t>(s.byte_length);
+      r.checksum = parse_hex64(s.checksum, where);
+      out.push_back(std::move(r));
     }
-    try {
-      r.demo_ids = nlohmann::json::parse(st.column_text(1)).get<std::vector<int64_t>>();
-      r.labels = nlohmann::json::parse(st.column_text(5)).get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-      throw CacheError(where + ": demo_ids/labels are not the expected JSON arrays: " + e.what());
+    if (static_cast<int32_t>(out.size()) != expected) {
+      throw CacheError("catalog '" + file().string() + "': " + std::to_string(out.size()) +
+                       " readable block rows, table meta records " + std::to_string(expected) +
+                       " (the catalog is damaged); rebuild or delete the cache");
     }
-    const int64_t n_tokens = st.column_int(2);
-    const auto blob = st.column_blob(3);
-    if (blob.size() % 4 != 0 || static_cast<int64_t>(blob.size() / 4) != n_tokens) {
-      throw CacheError(where + ": token_ids holds " + std::to_string(blob.size()) +
-                       " bytes, expected 4 x n_tokens (" + std::to_string(n_tokens) + ")");
-    }
-    r.token_ids.resize(blob.size() / 4);
-    if (!blob.empty()) std::memcpy(r.token_ids.data(), blob.data(), blob.size());
-    r.text = st.column_text(4);
-    r.file_name = st.column_text(6);
-    r.byte_offset = static_cast<uint64_t>(st.column_int(7));
-    r.byte_length = static_cast<uint64_t>(st.column_int(8));
-    r.checksum = parse_hex64(st.column_text(9), where);
-    out.push_back(std::move(r));
+    db_.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
   return out;
 }
 
 void CacheCatalog::append_blocks(std::span<const BlockRecord> rows) {
-  // IMMEDIATE takes the write lock before the count is read, so two appenders cannot both pass.
+  // IMMEDIATE takes the write lock before the count is read, so two appenders cannot both pass (the
+  // cache's lock already serialises writers; this keeps the catalog sound even without it).
   db_.exec("BEGIN IMMEDIATE");
   try {
+    load_meta();
     const int32_t first = block_count();
-    SqliteStmt st(db_,
-                  "INSERT INTO blocks (block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, "
-                  "byte_offset, byte_length, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SqliteStmt st(
+        db_,
+        "INSERT INTO blocks (block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, "
+        "byte_offset, byte_length, checksum, row_checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const BlockRecord& r = rows[i];
       if (r.index != first + static_cast<int32_t>(i)) {
@@ -237,27 +327,44 @@ void CacheCatalog::append_blocks(std::span<const BlockRecord> rows) {
                          " does not follow the " + std::to_string(first) +
                          " blocks already there (another process appended meanwhile?)");
       }
-      st.bind(1, int64_t{r.index});
-      st.bind(2, nlohmann::json(r.demo_ids).dump());
-      st.bind(3, int64_t{r.n_tokens()});
-      st.bind_blob(4, std::as_bytes(std::span(r.token_ids)));
-      st.bind(5, r.text);
-      std::string labels;
+      StoredBlockRow s;
+      s.index = r.index;
+      s.demo_ids = nlohmann::json(r.demo_ids).dump();
+      s.n_tokens = r.n_tokens();
+      s.token_ids = std::as_bytes(std::span(r.token_ids));
+      s.text = r.text;
       try {
-        labels = nlohmann::json(r.labels).dump();
+        s.labels = nlohmann::json(r.labels).dump();
       } catch (const nlohmann::json::exception& e) {
         throw CacheError("catalog '" + file().string() + "', block " + std::to_string(r.index) +
                          ": a label is not valid UTF-8: " + e.what());
       }
-      st.bind(6, labels);
+      s.file_name = r.file_name;
+      s.byte_offset = static_cast<int64_t>(r.byte_offset);
+      s.byte_length = static_cast<int64_t>(r.byte_length);
+      s.checksum = hex64(r.checksum);
+      st.bind(1, s.index);
+      st.bind(2, s.demo_ids);
+      st.bind(3, s.n_tokens);
+      st.bind_blob(4, s.token_ids);
+      st.bind(5, r.text);
+      st.bind(6, s.labels);
       st.bind(7, r.file_name);
-      st.bind(8, static_cast<int64_t>(r.byte_offset));
-      st.bind(9, static_cast<int64_t>(r.byte_length));
-      st.bind(10, hex64(r.checksum));
+      st.bind(8, s.byte_offset);
+      st.bind(9, s.byte_length);
+      st.bind(10, s.checksum);
+      st.bind(11, s.row_checksum());
       st.step();
       st.reset();
     }
+    CacheMeta m = meta_;
+    m.n_blocks = first + static_cast<int32_t>(rows.size());
+    SqliteStmt up(db_, "UPDATE meta SET n_blocks = ?, row_checksum = ? WHERE id = 1");
+    up.bind(1, int64_t{m.n_blocks});
+    up.bind(2, meta_row_checksum(m));
+    up.step();
     db_.exec("COMMIT");
+    meta_ = std::move(m);
   } catch (...) {
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;

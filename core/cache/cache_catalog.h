@@ -1,7 +1,9 @@
 #pragma once
 // The SQLite catalog of a cache folder (catalog.sqlite): one `meta` row (the key, the KV shape, the
-// formats) and one `blocks` row per block (its demonstrations, tokens, text, labels, where its bytes
-// are and their checksum). The schema version is SQLite's user_version.
+// formats, the block count) and one `blocks` row per block (its demonstrations, tokens, text, labels,
+// where its bytes are and their checksum). Every row carries an XXH3-64 of its own fields, verified
+// when it is read, so a flipped bit in a token id or a block's text is refused like one in the K/V
+// (and a lost row by the block count). The schema version is SQLite's user_version.
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -14,7 +16,7 @@
 
 namespace dbsa {
 
-inline constexpr int32_t kCatalogSchemaVersion = 1;
+inline constexpr int32_t kCatalogSchemaVersion = 2;
 inline constexpr const char* kCatalogFileName = "catalog.sqlite";
 
 struct CacheMeta {
@@ -23,6 +25,7 @@ struct CacheMeta {
   std::string key_digest;  // as stored; equals key.digest() for a sound catalog
   std::string created_at;  // ISO 8601, UTC
   int32_t format_version = static_cast<int32_t>(kBlockFormatVersion);
+  int32_t n_blocks = 0;  // rows in `blocks`, kept with them in each append's transaction
 };
 
 struct BlockRecord {
@@ -47,8 +50,8 @@ class CacheCatalog {
 
   const CacheMeta& meta() const { return meta_; }
   const std::filesystem::path& file() const { return db_.file(); }
-  int32_t block_count() const;
-  std::vector<BlockRecord> read_blocks() const;  // ordered by index; validates every row
+  int32_t block_count() const;                   // meta.n_blocks, checked against the rows there
+  std::vector<BlockRecord> read_blocks() const;  // ordered by index; validates every row and its checksum
   // Inserts all rows in one transaction. Rows must continue the index sequence (first = block_count());
   // otherwise (e.g. a concurrent append) nothing is written and CacheError says so.
   void append_blocks(std::span<const BlockRecord> rows);

@@ -10,4 +10,10 @@ class CacheError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A create found the cache already published (e.g. by the process it waited for).
+class CacheExists : public CacheError {
+ public:
+  using CacheError::CacheError;
+};
+
 }  // namespace dbsa

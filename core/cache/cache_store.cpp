@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cache/cache_error.h"
+#include "cache/cache_lock.h"
 
 namespace dbsa {
 namespace {
@@ -23,7 +24,8 @@ uint64_t folder_bytes(const std::filesystem::path& dir) {
 
 }  // namespace
 
-CacheStore::CacheStore(std::filesystem::path root) : root_(std::move(root)) {}
+CacheStore::CacheStore(std::filesystem::path root, LockWait lock_wait)
+    : root_(std::move(root)), lock_wait_(std::move(lock_wait)) {}
 
 bool CacheStore::contains(const CacheKey& key) const {
   return std::filesystem::is_regular_file(path_for(key) / kCatalogFileName);
@@ -78,13 +80,13 @@ BlockCache CacheStore::open(const CacheKey& key, VerifyMode mode) const {
 }
 
 CacheWriter CacheStore::create(const CacheKey& key, const KvShape& shape) const {
-  return CacheWriter::create(root_, key, shape);
+  return CacheWriter::create(root_, key, shape, lock_wait_);
 }
 
 CacheWriter CacheStore::append(const CacheKey& key) const {
   if (!contains(key))
     throw CacheError("no cache to append to in '" + root_.string() + "' (key " + key.digest() + ")");
-  return CacheWriter::append(path_for(key), key);
+  return CacheWriter::append(path_for(key), &key, lock_wait_);
 }
 
 void CacheStore::remove(const CacheKey& key) const {
@@ -95,6 +97,7 @@ void CacheStore::remove(const CacheKey& key) const {
 }
 
 void CacheStore::remove_dir(const std::filesystem::path& dir) const {
+  const FileLock lock = lock_cache(dir, "delete", lock_wait_);
   const auto trash =
       dir.parent_path() / (".trash-" + dir.filename().string() + "-" + std::to_string(::getpid()));
   std::error_code ec;

@@ -12,6 +12,7 @@
 #include "cache/cache_catalog.h"
 #include "cache/cache_key.h"
 #include "cache/cache_writer.h"
+#include "util/file_lock.h"
 
 namespace dbsa {
 
@@ -36,9 +37,13 @@ struct VerifyReport {
 
 class CacheStore {
  public:
-  explicit CacheStore(std::filesystem::path root);
+  explicit CacheStore(std::filesystem::path root, LockWait lock_wait = {});
 
   const std::filesystem::path& root() const { return root_; }
+  // How create, append and remove wait for another writer of the same cache (default: as long as it
+  // writes; the kernel drops a dead writer's lock).
+  const LockWait& lock_wait() const { return lock_wait_; }
+  void set_lock_wait(LockWait w) { lock_wait_ = std::move(w); }
   std::filesystem::path path_for(const CacheKey& key) const { return root_ / key.digest(); }
   bool contains(const CacheKey& key) const;
 
@@ -51,8 +56,8 @@ class CacheStore {
   CacheWriter create(const CacheKey& key, const KvShape& shape) const;
   CacheWriter append(const CacheKey& key) const;
 
-  // Deletes a cache: renamed to a hidden `.trash-*` folder first (so it vanishes from listings at
-  // once, even if the removal is interrupted), then removed.
+  // Deletes a cache, under its lock: renamed to a hidden `.trash-*` folder first (so it vanishes from
+  // listings at once, even if the removal is interrupted), then removed.
   void remove(const CacheKey& key) const;
   void remove_dir(const std::filesystem::path& dir) const;
 
@@ -63,6 +68,7 @@ class CacheStore {
 
  private:
   std::filesystem::path root_;
+  LockWait lock_wait_;
 };
 
 }  // namespace dbsa

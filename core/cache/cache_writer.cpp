@@ -9,12 +9,12 @@
 #include <system_error>
 #include <utility>
 
-#include <signal.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "cache/cache_catalog.h"
 #include "cache/cache_error.h"
+#include "cache/cache_lock.h"
 #include "util/atomic_file.h"
 
 namespace dbsa {
@@ -35,29 +35,29 @@ std::string block_file_name(int32_t index) {
   return buf;
 }
 
-bool process_alive(long pid) {
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-// Removes `.tmp-<digest>-<pid>` folders of dead processes; throws if a live process builds the key.
-void clean_stale_temps(const std::filesystem::path& root, const std::string& digest) {
+// Under the lock every `.tmp-<digest>-<pid>` folder is a dead build's: a live one would hold the lock.
+void remove_stale_temps(const std::filesystem::path& root, const std::string& digest) {
   const std::string prefix = ".tmp-" + digest + "-";
   for (const auto& entry : std::filesystem::directory_iterator(root)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    long pid = 0;
-    try {
-      pid = std::stol(name.substr(prefix.size()));
-    } catch (const std::exception&) {
-      continue;  // not one of ours
-    }
-    if (pid == static_cast<long>(::getpid()) || (pid > 0 && process_alive(pid))) {
-      throw CacheError("cache " + digest + " is already being built by process " + std::to_string(pid) +
-                       " (folder '" + entry.path().string() + "'; remove it if that process is gone)");
-    }
+    if (entry.path().filename().string().rfind(prefix, 0) != 0) continue;
     std::error_code ec;
     std::filesystem::remove_all(entry.path(), ec);
     if (ec) throw CacheError("cannot remove stale folder '" + entry.path().string() + "': " + ec.message());
+  }
+}
+
+// Under the lock, block files the catalog does not list (and the temporaries of atomic writes) are what
+// a killed append left behind; nothing else in the folder is touched.
+void remove_orphan_blocks(const std::filesystem::path& dir, int32_t n_blocks) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const bool temp = name.rfind(".block-", 0) == 0 && name.find(".kv.tmp.") != std::string::npos;
+    int32_t index = -1;
+    if (!temp && std::sscanf(name.c_str(), "block-%d.kv", &index) != 1) continue;
+    if (!temp && (name != block_file_name(index) || index < n_blocks)) continue;
+    std::error_code ec;
+    std::filesystem::remove(entry.path(), ec);
+    if (ec) throw CacheError("cannot remove leftover file '" + entry.path().string() + "': " + ec.message());
   }
 }
 
@@ -68,6 +68,7 @@ std::filesystem::path temp_cache_dir(const std::filesystem::path& root, const Ca
 }
 
 struct CacheWriter::State {
+  std::optional<FileLock> lock;  // first member: released after everything else, abandon() included
   bool appending = false;
   bool committed = false;
   std::filesystem::path final_dir;
@@ -114,8 +115,8 @@ CacheWriter& CacheWriter::operator=(CacheWriter&& other) noexcept {
   return *this;
 }
 
-CacheWriter CacheWriter::create(const std::filesystem::path& root, const CacheKey& key,
-                                const KvShape& shape) {
+CacheWriter CacheWriter::create(const std::filesystem::path& root, const CacheKey& key, const KvShape& shape,
+                                const LockWait& wait) {
   if (shape.n_layer <= 0 || shape.n_head_kv <= 0 || shape.head_dim <= 0) {
     throw CacheError("cannot create a cache under '" + root.string() + "': invalid KV shape (n_layer " +
                      std::to_string(shape.n_layer) + ", n_head_kv " + std::to_string(shape.n_head_kv) +
@@ -129,10 +130,14 @@ CacheWriter CacheWriter::create(const std::filesystem::path& root, const CacheKe
   s->shape = shape;
   s->final_dir = root / key.digest();
   if (std::filesystem::exists(s->final_dir)) {
-    throw CacheError("cache '" + s->final_dir.string() +
-                     "' already exists (delete it to rebuild, or append)");
+    throw CacheExists("cache '" + s->final_dir.string() +
+                      "' already exists (delete it to rebuild, or append)");
   }
-  clean_stale_temps(root, key.digest());
+  s->lock = lock_cache(s->final_dir, "build", wait);
+  if (std::filesystem::exists(s->final_dir)) {
+    throw CacheExists("cache '" + s->final_dir.string() + "' was built by another process meanwhile");
+  }
+  remove_stale_temps(root, key.digest());
   s->work_dir = temp_cache_dir(root, key, static_cast<long>(::getpid()));
   if (!std::filesystem::create_directory(s->work_dir, ec) || ec) {
     throw CacheError("cannot create temporary folder '" + s->work_dir.string() +
@@ -141,16 +146,23 @@ CacheWriter CacheWriter::create(const std::filesystem::path& root, const CacheKe
   return CacheWriter(std::move(s));
 }
 
-CacheWriter CacheWriter::append(const std::filesystem::path& dir, const CacheKey& expected_key) {
+CacheWriter CacheWriter::append(const std::filesystem::path& dir, const CacheKey* expected_key,
+                                const LockWait& wait) {
+  if (!std::filesystem::is_directory(dir))
+    throw CacheError("cache folder '" + dir.string() + "' does not exist");
+  FileLock lock = lock_cache(dir, "append to", wait);
   const CacheCatalog catalog = CacheCatalog::open(dir / kCatalogFileName, false);
-  const auto diffs = key_differences(expected_key, catalog.meta().key);
+  const auto diffs =
+      expected_key ? key_differences(*expected_key, catalog.meta().key) : std::vector<std::string>{};
   if (!diffs.empty()) {
     std::string msg =
         "cannot append to cache '" + dir.string() + "', it was built for another configuration: ";
     for (std::size_t i = 0; i < diffs.size(); ++i) msg += (i ? "; " : "") + diffs[i];
     throw CacheError(msg);
   }
+  remove_orphan_blocks(dir, catalog.block_count());
   auto s = std::make_unique<State>();
+  s->lock = std::move(lock);
   s->appending = true;
   s->key = catalog.meta().key;
   s->shape = catalog.meta().shape;

@@ -5,7 +5,9 @@
 //   at any point leaves only the hidden temporary folder, removed by the next build of the same key.
 // - append: new block files are written durably into the live folder (readers ignore files the
 //   catalog does not list), then all new catalog rows are committed in one SQLite transaction.
-// Without commit(), the destructor removes what the writer wrote.
+// Either way the writer holds the cache's lock (cache/cache_lock.h) for its whole life, so two writers
+// of one cache never interleave. Without commit(), the destructor removes what the writer wrote, and
+// only that.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -14,6 +16,7 @@
 
 #include "cache/block_format.h"
 #include "cache/cache_key.h"
+#include "util/file_lock.h"
 
 namespace dbsa {
 
@@ -27,13 +30,17 @@ struct BlockContent {
 
 class CacheWriter {
  public:
-  // Starts a new cache for `key` under `root` (created if missing). Temporary folders of the same key
-  // left by dead processes are removed; throws CacheError if the cache already exists or another live
-  // process is building it.
-  static CacheWriter create(const std::filesystem::path& root, const CacheKey& key, const KvShape& shape);
+  // Starts a new cache for `key` under `root` (created if missing), after waiting for the lock as `wait`
+  // says. Temporary folders of the same key are then leftovers of dead builds and removed. Throws
+  // CacheExists when the cache is already there (also when it appeared while waiting), CacheError when
+  // the wait ends first.
+  static CacheWriter create(const std::filesystem::path& root, const CacheKey& key, const KvShape& shape,
+                            const LockWait& wait = {});
   // Adds blocks to the existing cache in `dir`, refused (every differing field named) when its key is
-  // not expected_key.
-  static CacheWriter append(const std::filesystem::path& dir, const CacheKey& expected_key);
+  // not *expected_key (any key when null). Block files that the catalog does not list are leftovers of
+  // killed appends (a live one would hold the lock) and removed first.
+  static CacheWriter append(const std::filesystem::path& dir, const CacheKey* expected_key,
+                            const LockWait& wait = {});
 
   ~CacheWriter();
   CacheWriter(CacheWriter&&) noexcept;

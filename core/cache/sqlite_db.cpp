@@ -37,7 +37,7 @@ SqliteDb& SqliteDb::operator=(SqliteDb&& other) noexcept {
   return *this;
 }
 
-void SqliteDb::exec(const std::string& sql) {
+void SqliteDb::exec(const std::string& sql) const {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string msg = err ? err : "unknown error";

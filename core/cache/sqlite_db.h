@@ -21,7 +21,7 @@ class SqliteDb {
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
-  void exec(const std::string& sql);
+  void exec(const std::string& sql) const;
   sqlite3* handle() const { return db_; }
   const std::filesystem::path& file() const { return file_; }
   // Throws CacheError: "catalog '<file>': <what>: <sqlite message>".

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 namespace dbsa::cli {
 
@@ -13,6 +14,10 @@ int run(int argc, char** argv, std::span<const Registrar> extra) {
   CLI::App app{"dbsa: Dynamic Block-Sparse Attention for many-shot in-context learning (CLI of DBSA Studio)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dbsa 0.1.0");
+  // A parse error is one line, like every other refusal: CLI11's default adds a second one.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string(e.what()) + " (--help lists the options)\n";
+  });
   // Each command group adds itself here; keep this list the only place that knows all of them.
   register_model_commands(app);
   register_tokenize_command(app);

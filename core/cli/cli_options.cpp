@@ -1,5 +1,7 @@
 #include "cli/cli_options.h"
 
+#include <cstdio>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,29 +31,64 @@ CLI::Option* add_model_option(CLI::App* cmd, std::string& model, const std::stri
   return cmd->add_option(name, model, help)->transform(builtin);
 }
 
+namespace {
+
+// The whole text as a base-10 integer, or nothing (trailing characters, out of range, not a number).
+std::optional<int64_t> whole_number(const std::string& value) {
+  try {
+    size_t used = 0;
+    const int64_t n = std::stoll(value, &used);
+    if (used == value.size()) return n;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& name,
                                 const std::string& help) {
   const CLI::Validator bound(
       [](const std::string& value) {
-        int64_t n = 0;
-        try {
-          size_t used = 0;
-          n = std::stoll(value, &used);
-          if (used != value.size()) throw std::invalid_argument(value);
-        } catch (const std::exception&) {
-          return "'" + value + "' is not a whole number";
-        }
-        const std::string e = thread_count_error(n);
+        const std::optional<int64_t> n = whole_number(value);
+        if (!n) return "'" + value + "' is not a whole number";
+        const std::string e = thread_count_error(*n);
         return e.empty() ? e : value + ": " + e;
       },
       "0.." + std::to_string(max_pool_threads()));
   return cmd->add_option(name, threads, help)->check(bound);
 }
 
+CLI::Validator at_least(int64_t min) {
+  return CLI::Validator(
+      [min](const std::string& value) {
+        const std::optional<int64_t> n = whole_number(value);
+        return n && *n >= min ? std::string() : value + ": must be a whole number >= " + std::to_string(min);
+      },
+      ">=" + std::to_string(min));
+}
+
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int32_t& value, int64_t min,
+                              const std::string& help) {
+  return cmd->add_option(name, value, help)->check(at_least(min));
+}
+
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int64_t& value, int64_t min,
+                              const std::string& help) {
+  return cmd->add_option(name, value, help)->check(at_least(min));
+}
+
 void add_weight_options(CLI::App* cmd, WeightArgs& w) {
   add_threads_option(cmd, w.threads, "--threads", "Threads (default: all cores)");
   cmd->add_flag("--weights-f32", w.weights_f32, kWeightsF32Help);
   add_backend_option(cmd, w.backend);
+  add_max_context_option(cmd, w.max_context);
+}
+
+CLI::Option* add_max_context_option(CLI::App* cmd, int64_t& max_context) {
+  return add_count_option(cmd, "--max-context", max_context, 1,
+                          "Longest token sequence to run (default: the model's context length, GGUF "
+                          "<arch>.context_length); longer inputs are refused before any forward pass");
 }
 
 void add_backend_option(CLI::App* cmd, std::string& backend) {
@@ -63,7 +100,10 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 }
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
-  return load_model(std::move(file), w.backend, w.threads, w.weights_f32);
+  const std::string path = file->path();
+  auto model = load_model(std::move(file), w.backend, w.threads, w.weights_f32);
+  model->set_context_limit(context_limit_for(model->hparams(), path, w.max_context));
+  return model;
 }
 
 void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag) {
@@ -82,16 +122,33 @@ std::string read_text_arg(const TextArgs& t, std::string_view cmd) {
   throw std::runtime_error(std::string(cmd) + ": give " + name + " or " + name + "-file");
 }
 
+std::string text_arg_origin(const TextArgs& t) {
+  if (t.file_opt && t.file_opt->count() > 0) return t.file_opt->get_name() + " " + t.file;
+  return t.text_opt ? t.text_opt->get_name() : "--text";
+}
+
 PromptedModel load_prompted_model(const std::string& model_path, const WeightArgs& w, const TextArgs& prompt,
-                                  bool no_bos, std::string_view cmd) {
+                                  bool no_bos, std::string_view cmd, int64_t max_tokens) {
   std::shared_ptr<const GgufFile> file = GgufFile::open(model_path);
   PromptedModel p;
   p.tok = Tokenizer::from_gguf(*file);
-  p.model = load_llama(file, w);
   EncodeOptions eo;
   eo.add_bos = !no_bos;
   p.tokens = p.tok->encode(read_text_arg(prompt, cmd), eo);
   if (p.tokens.empty()) throw std::runtime_error(std::string(cmd) + ": the prompt has no tokens");
+  // Checked before the weights load, so a prompt that cannot run is refused at once.
+  const ContextLimit limit = context_limit_for(read_hparams(*file), model_path, w.max_context);
+  const auto n = static_cast<int64_t>(p.tokens.size());
+  check_context(limit, n, std::string(cmd) + ": the prompt (" + text_arg_origin(prompt) + ")");
+  if (max_tokens > 0) {
+    const int64_t room = limit.tokens - n;
+    check_context(limit, n + max_tokens,
+                  std::string(cmd) + ": the prompt's " + std::to_string(n) + " tokens + --max-tokens " +
+                      std::to_string(max_tokens),
+                  room > 0 ? "at most --max-tokens " + std::to_string(room) + " fits after this prompt"
+                           : "the prompt alone fills the context");
+  }
+  p.model = load_llama(file, w);
   return p;
 }
 
@@ -133,6 +190,26 @@ std::vector<int64_t> parse_positive_list(const std::string& value, std::string_v
 void write_f32_file(const std::string& path, std::span<const float> values) {
   // float32 little-endian: the in-memory layout on the x86-64/ARM64 hosts we build for.
   write_file_atomic(path, std::as_bytes(values));
+}
+
+CLI::Option* add_lock_timeout_option(CLI::App* cmd, double& seconds) {
+  return cmd
+      ->add_option("--lock-timeout", seconds,
+                   "Seconds to wait for another process writing the same cache (default: as long as it "
+                   "writes; 0: do not wait)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+LockWait announced_lock_wait(double seconds, std::string_view cmd) {
+  LockWait w;
+  w.timeout_s = seconds;
+  w.on_wait = [name = std::string(cmd)](long holder, double waited) {
+    std::fprintf(stderr, "\r\033[Kdbsa %s: %s is writing the same cache; waiting (%ld s so far)\n",
+                 name.c_str(), holder > 0 ? ("process " + std::to_string(holder)).c_str() : "another process",
+                 static_cast<long>(waited));
+    return true;
+  };
+  return w;
 }
 
 }  // namespace dbsa::cli

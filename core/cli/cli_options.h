@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "engine/llama_model.h"
+#include "model/context_limit.h"
 #include "model/gguf_file.h"
+#include "model/model_hparams.h"
 #include "text/tokenizer.h"
+#include "util/file_lock.h"
 
 namespace dbsa::cli {
 
@@ -24,13 +27,28 @@ CLI::Option* add_model_option(
 CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& name,
                                 const std::string& help);
 
-// --threads, --weights-f32 and --backend: how a model is loaded and which backend runs it.
+// Accepts a whole number >= min; anything else is "VALUE: must be a whole number >= MIN".
+CLI::Validator at_least(int64_t min);
+// An integer option that must be at least `min`: anything else is a one-line parse error
+// ("--max-tokens: 0: must be a whole number >= 1"), never a range of numeric limits.
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int32_t& value, int64_t min,
+                              const std::string& help);
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int64_t& value, int64_t min,
+                              const std::string& help);
+
+// --threads, --weights-f32, --backend and --max-context: how a model is loaded, which backend runs it
+// and the longest sequence it may be given.
 struct WeightArgs {
   int threads = 0;  // 0: all cores (CPU backend)
   bool weights_f32 = false;
   std::string backend = "cpu";  // a name of engine/backend_registry.h ("cpu", "cuda" when built)
+  int64_t max_context = 0;      // 0: the model's own context length
 };
 void add_weight_options(CLI::App* cmd, WeightArgs& w);
+// --max-context N (>= 1; 0 when not given): the longest token sequence a command runs, instead of the
+// model's context length. Added by add_weight_options, the benches and the evaluations.
+CLI::Option* add_max_context_option(CLI::App* cmd, int64_t& max_context);
+
 // Help of --weights-f32 (the weight options and the benches share it).
 inline constexpr const char* kWeightsF32Help =
     "Keep all weights as F32 (dequantize/expand at load): twice the memory of F16; quantized weights then "
@@ -50,22 +68,32 @@ struct TextArgs {
 void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const std::string& short_flag);
 // The text; throws "<cmd>: give --NAME or --NAME-file" when neither was given.
 std::string read_text_arg(const TextArgs& t, std::string_view cmd);
+// Where the text came from, for messages: "--NAME-file PATH" or "--NAME".
+std::string text_arg_origin(const TextArgs& t);
 
 // A model, its tokenizer and a prompt's tokens (BOS first unless no_bos): where `logits` and `generate`
-// start. Throws "<cmd>: the prompt has no tokens" when the prompt encodes to nothing.
+// start. Throws "<cmd>: the prompt has no tokens" when the prompt encodes to nothing, and
+// ContextLengthError, before the weights are loaded, when the prompt plus the `max_tokens` generate
+// will add (`--max-tokens`; 0 for logits) exceeds the context limit.
 struct PromptedModel {
   std::unique_ptr<Tokenizer> tok;
   std::unique_ptr<LlamaModel> model;
   std::vector<int32_t> tokens;
 };
 PromptedModel load_prompted_model(const std::string& model_path, const WeightArgs& w, const TextArgs& prompt,
-                                  bool no_bos, std::string_view cmd);
+                                  bool no_bos, std::string_view cmd, int64_t max_tokens = 0);
 
 // A block count for --sink/--prev/--select: an integer >= 0, or "all" (kAllBlocks); throws naming the option.
 int32_t parse_block_count(const std::string& value, std::string_view option);
 
 // A comma-separated list of integers >= 1 (--tokens of the benches); throws naming the option and item.
 std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option);
+
+// --lock-timeout SECONDS: how long a command that writes a cache waits for another process writing the
+// same one (cache/cache_lock.h). Unset: as long as that process writes; 0: refuse at once.
+CLI::Option* add_lock_timeout_option(CLI::App* cmd, double& seconds);
+// The wait of --lock-timeout, announcing on stderr (once, then every 10 s) whom it waits for.
+LockWait announced_lock_wait(double seconds, std::string_view cmd);
 
 // Raw float32 little-endian values (logits), written atomically.
 void write_f32_file(const std::string& path, std::span<const float> values);

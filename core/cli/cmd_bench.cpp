@@ -35,6 +35,7 @@ struct BenchArgs {
   bool json = false;
   bool weights_f32 = false;
   std::string backend = "cpu";
+  int64_t max_context = 0;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -96,8 +97,16 @@ double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m, in
   return best;
 }
 
-std::unique_ptr<LlamaModel> load_bench_model(const BenchArgs& a) {
-  return load_model(GgufFile::open(a.model), a.backend, a.threads, a.weights_f32);
+// Every length is checked against the context before the weights load; decode contexts need room for
+// the timed steps after them.
+std::unique_ptr<LlamaModel> load_bench_model(const BenchArgs& a, std::string_view bench, int64_t extra) {
+  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
+  const ContextLimit limit = context_limit_for(read_hparams(*file), a.model, a.max_context);
+  for (int64_t n : parse_positive_list(a.tokens, "--tokens"))
+    check_context(limit, n + extra,
+                  "bench " + std::string(bench) + ": --tokens " + std::to_string(n) +
+                      (extra > 0 ? " + --n-decode " + std::to_string(extra) : ""));
+  return load_model(std::move(file), a.backend, a.threads, a.weights_f32);
 }
 
 std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
@@ -203,7 +212,7 @@ void run_decode_device(const BenchArgs& a, const LlamaModel& model, ForwardRunne
 }
 
 void run_prefill(const BenchArgs& a) {
-  auto model = load_bench_model(a);
+  auto model = load_bench_model(a, "prefill", 0);
   if (auto runner = make_forward_runner(a.backend, *model)) return run_prefill_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;
@@ -254,7 +263,7 @@ void run_prefill(const BenchArgs& a) {
 }
 
 void run_decode(const BenchArgs& a) {
-  auto model = load_bench_model(a);
+  auto model = load_bench_model(a, "decode", a.n_decode);
   if (auto runner = make_forward_runner(a.backend, *model)) return run_decode_device(a, *model, *runner);
   const auto& hp = model->hparams();
   std::ostringstream js;
@@ -291,10 +300,11 @@ void run_decode(const BenchArgs& a) {
 void add_common(CLI::App* c, BenchArgs& a) {
   add_model_option(c, a.model)->required();
   c->add_option("--tokens", a.tokens, "Comma-separated token counts (prefill lengths / decode contexts)");
-  add_threads_option(c, a.threads, "--threads,-t", "Threads")->check(CLI::PositiveNumber);
+  add_threads_option(c, a.threads, "--threads,-t", "Threads")->check(at_least(1));
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
   c->add_flag("--weights-f32", a.weights_f32, kWeightsF32Help);
   add_backend_option(c, a.backend);
+  add_max_context_option(c, a.max_context);
 }
 
 }  // namespace
@@ -311,13 +321,12 @@ void register_bench_commands(CLI::App& app) {
   auto pa = std::make_shared<BenchArgs>();
   auto* p = bench->add_subcommand("prefill", "Prompt-processing throughput and fraction of the sgemm peak");
   add_common(p, *pa);
-  p->add_option("--repeats", pa->repeats, "Runs per length (the median is reported)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(p, "--repeats", pa->repeats, 1, "Runs per length (the median is reported)");
   p->callback([pa] { run_prefill(*pa); });
   auto da = std::make_shared<BenchArgs>();
   auto* d = bench->add_subcommand("decode", "Single-token decode throughput after a context");
   add_common(d, *da);
-  d->add_option("--n-decode", da->n_decode, "Decode steps to time")->check(CLI::PositiveNumber);
+  add_count_option(d, "--n-decode", da->n_decode, 1, "Decode steps to time");
   d->callback([da] { run_decode(*da); });
   register_bench_dbsa_command(*bench);
   register_bench_encode_command(*bench);

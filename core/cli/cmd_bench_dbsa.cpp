@@ -147,8 +147,7 @@ void add_pool_bench_options(CLI::App* c, PoolBenchArgs& p) {
   add_model_option(c, p.model)->required();
   c->add_option("--dataset", p.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
   c->add_option("--data-dir", p.data_dir, "Folder laid out like shared/data")->required();
-  c->add_option("--block-demos", p.block_demos, "Demonstrations per block (paper: 50)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--block-demos", p.block_demos, 1, "Demonstrations per block (paper: 50)");
   c->add_option("--sink", p.sink, "Sink blocks S, or 'all' (paper: 1)");
   c->add_option("--prev", p.prev, "Previous blocks P, or 'all' (paper: 2)");
   c->add_option("--grouping", p.grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
@@ -191,14 +190,13 @@ void register_bench_dbsa_command(CLI::App& bench) {
   auto* c = bench.add_subcommand(
       "dbsa", "DBSA vs cached-icl / retrieval-icl / zero-shot: setup, per-query latency, KV bytes, peak RSS");
   add_pool_bench_options(c, a->pool);
-  c->add_option("--blocks", a->blocks, "Blocks in the pool (pool = blocks x block-demos)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--blocks", a->blocks, 1, "Blocks in the pool (pool = blocks x block-demos)");
   c->add_option("--select", a->select, "Blocks a dbsa query attends, sink included, or 'all' (paper: 6)");
   c->add_option("--warmup", a->warmup,
                 "Untimed queries per method after its setup (the test queries after the timed ones)")
       ->check(CLI::NonNegativeNumber);
-  c->add_option("--queries", a->queries, "Test queries timed per method (the first N of the test split)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--queries", a->queries, 1,
+                   "Test queries timed per method (the first N of the test split)");
   c->add_option("--methods", a->methods, "Comma-separated methods, run in this order");
   c->add_option("--cache-dir", a->cache_dir,
                 "KV block store to use (a second run is a cache hit); default: a temporary one");

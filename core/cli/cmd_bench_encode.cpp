@@ -97,10 +97,9 @@ void register_bench_encode_command(CLI::App& bench) {
                 "the seeded draw whose demonstrations hold that many tokens")
       ->excludes(blocks);
   c->add_flag("--dense", a->dense, "Also encode every pool densely (S = P = all), as full-icl stores it");
-  c->add_option("--chunk", a->chunk, "Tokens per forward chunk")->check(CLI::PositiveNumber);
-  c->add_option("--repeats", a->repeats,
-                "Encodes per pool size, round-robin over the sizes; times are their medians (default 3)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--chunk", a->chunk, 1, "Tokens per forward chunk");
+  add_count_option(c, "--repeats", a->repeats, 1,
+                   "Encodes per pool size, round-robin over the sizes; times are their medians (default 3)");
   c->add_option("--scratch-dir", a->scratch_dir,
                 "Where the throwaway caches go (removed afterwards; default: the temp folder)");
   c->add_flag("--json", a->json, "Print one JSON object instead of a table");

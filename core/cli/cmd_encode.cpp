@@ -40,6 +40,7 @@ struct EncodeArgs {
   uint64_t seed = 0;
   WeightArgs weights;
   bool bos = false, append = false, quiet = false, skip_bad_rows = false;
+  double lock_timeout = -1;
 };
 
 // Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C.
@@ -129,7 +130,7 @@ void run_encode(const EncodeArgs& a) {
     if (!skipped.empty()) std::cerr << describe_skips(skipped);
     const Blocks blocks =
         group_pool(demos, man.prompt, *tok, key.grouping, static_cast<size_t>(key.block_demos), a.seed);
-    r = append_block_cache(model, *tok, dir, demos, blocks, o);
+    r = append_block_cache(model, *tok, dir, demos, blocks, o, announced_lock_wait(a.lock_timeout, "encode"));
   } else {
     const LoadedPool pool = load_pool(a);
     PoolCacheSpec spec;
@@ -144,7 +145,9 @@ void run_encode(const EncodeArgs& a) {
     spec.layout.dtype = parse_kv_dtype(a.kv_dtype);
     const Blocks blocks =
         group_pool(pool.demos, pool.prompt, *tok, a.grouping, static_cast<size_t>(a.block_demos), a.seed);
-    PoolEncoding e = encode_pool(model, *tok, CacheStore(a.cache_dir), spec, pool, blocks, o);
+    PoolEncoding e =
+        encode_pool(model, *tok, CacheStore(a.cache_dir, announced_lock_wait(a.lock_timeout, "encode")), spec,
+                    pool, blocks, o);
     r = std::move(e.build);
     key = e.key;
   }
@@ -168,8 +171,7 @@ void register_encode_command(CLI::App& app) {
   auto* nb = c->add_option("--blocks", a->blocks, "Blocks to draw (pool size = blocks x block-demos)");
   ps->excludes(nb);
   nb->excludes(ps);
-  c->add_option("--block-demos", a->block_demos, "Demonstrations per block (paper: 50)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--block-demos", a->block_demos, 1, "Demonstrations per block (paper: 50)");
   c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)");
   c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)");
   c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
@@ -184,9 +186,9 @@ void register_encode_command(CLI::App& app) {
   c->add_option("--y-prefix", a->y_prefix, "Template label prefix for a pool file without --dataset");
   c->add_flag("--append", a->append,
               "Add the --pool-file demonstrations as new blocks to the cache in --cache-dir");
+  add_lock_timeout_option(c, a->lock_timeout);
   c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
-  c->add_option("--chunk", a->chunk, "Tokens per forward chunk (memory vs progress granularity)")
-      ->check(CLI::PositiveNumber);
+  add_count_option(c, "--chunk", a->chunk, 1, "Tokens per forward chunk (memory vs progress granularity)");
   c->add_flag("--quiet,-q", a->quiet, "No progress bar");
   add_weight_options(c, a->weights);
   c->callback([a] { run_encode(*a); });

@@ -58,6 +58,7 @@ void add_eval_options(CLI::App* c, EvalArgs& a) {
   c->add_option("--db", a.db, "Results database (SQLite), created when missing");
   c->add_option("--cache-dir", a.cache_dir, "KV block store (default: next to --db, *.kvcache)");
   add_weight_options(c, a.weights);
+  add_lock_timeout_option(c, a.c.lock_timeout);
   c->add_option("--chunk", a.c.chunk_tokens, "Tokens per forward chunk while pre-encoding");
   c->add_option("--shard", a.shard, "Run only shard i of n of the work units (0-based i/n)");
   c->add_option("--preset", a.c.preset, "paper-30k, paper-60k or paper-90k: blocks/select/S/P per dataset");
@@ -75,6 +76,7 @@ EvalConfig resolve(EvalArgs& a) {
   c.threads = a.weights.threads;
   c.weights_f32 = a.weights.weights_f32;
   c.backend = a.weights.backend;
+  c.max_context = a.weights.max_context;
   c.methods = parse_method_list(a.methods);
   c.sink = parse_count_or_all(a.sink, "--sink");
   c.prev = parse_count_or_all(a.prev, "--prev");
@@ -167,6 +169,7 @@ void run_points(const std::vector<EvalConfig>& points, const EvalArgs& a) {
   EvalCallbacks cb;
   cb.progress = progress_bar(a.quiet, points.size());
   cb.cancel = &g_cancel;
+  cb.notice = [](const std::string& line) { std::fprintf(stderr, "\r\033[Kdbsa: %s\n", line.c_str()); };
   const EvalSummary s = evaluate_points(points, cb);
   if (!a.quiet) std::fprintf(stderr, "\n");
   print_summary(s, points, a.json);

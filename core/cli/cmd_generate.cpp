@@ -25,7 +25,8 @@ struct GenerateArgs {
 };
 
 void run_generate(const GenerateArgs& a) {
-  const PromptedModel pm = load_prompted_model(a.model, a.weights, a.prompt, a.no_bos, "generate");
+  const PromptedModel pm =
+      load_prompted_model(a.model, a.weights, a.prompt, a.no_bos, "generate", a.max_tokens);
   const Tokenizer* tok = pm.tok.get();
   LlamaModel& model = *pm.model;
   const std::vector<int32_t>& prompt = pm.tokens;
@@ -78,7 +79,8 @@ void register_generate_command(CLI::App& app) {
   auto* c = app.add_subcommand("generate", "Continue a prompt (greedy or seeded sampling)");
   add_model_option(c, a->model)->required();
   add_text_options(c, a->prompt, "prompt", "p");
-  c->add_option("--max-tokens,-n", a->max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
+  add_count_option(c, "--max-tokens,-n", a->max_tokens, 1,
+                   "Tokens to generate (the prompt and these must fit the context)");
   c->add_flag("--greedy", a->greedy, "Greedy decoding (the default is sampling)");
   c->add_flag("--ids", a->ids, "Print token ids instead of text");
   c->add_option("--temperature", a->temperature, "Sampling temperature")->check(CLI::PositiveNumber);

@@ -88,7 +88,13 @@ void run_query(const QueryArgs& a) {
   cfg.order = parse_block_order(a.order);
   cfg.keep_logits = !a.logits_out.empty();
   const std::string text = read_text_arg(a.text, "query");
-  const Prediction p = session.query().run(text, cfg);
+  Prediction p;
+  try {
+    p = session.query().run(text, cfg);
+  } catch (const ContextLengthError& e) {
+    // The query refuses with numbers; only the command line knows where the text came from.
+    throw ContextLengthError(text_arg_origin(a.text) + ": " + e.what());
+  }
   if (!a.logits_out.empty()) write_f32_file(a.logits_out, p.last_logits);
   if (a.json)
     print_json(p, a.retriever, session.setup_seconds());

@@ -14,7 +14,10 @@
 namespace dbsa {
 
 LlamaModel::LlamaModel(ModelWeights weights, std::shared_ptr<Backend> backend)
-    : w_(std::move(weights)), backend_(std::move(backend)), rope_(RopeParams::from_hparams(w_.hp)) {
+    : w_(std::move(weights)),
+      backend_(std::move(backend)),
+      rope_(RopeParams::from_hparams(w_.hp)),
+      limit_(model_context_limit(w_.hp, w_.file ? w_.file->path() : std::string())) {
   if (!backend_) throw std::invalid_argument("LlamaModel: null backend");
   // A rope_freqs tensor in the file is authoritative over factors derived from the metadata.
   if (!w_.rope_freqs.empty()) rope_.freq_factors = w_.rope_freqs;

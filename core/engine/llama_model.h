@@ -17,6 +17,7 @@
 #include "engine/kv_cache.h"
 #include "engine/model_weights.h"
 #include "engine/rope.h"
+#include "model/context_limit.h"
 
 namespace dbsa {
 
@@ -66,6 +67,11 @@ class LlamaModel {
   const ModelWeights& weights() const { return w_; }
   const RopeParams& rope() const { return rope_; }
   Backend& backend() { return *backend_; }
+  // The longest sequence callers may assemble for this model (model/context_limit.h): the file's context
+  // length unless set_context_limit() chose another. forward() itself does not enforce it: block-sparse
+  // pre-encoding places a pool at positions beyond it by design (DESIGN.md §1).
+  const ContextLimit& context_limit() const { return limit_; }
+  void set_context_limit(ContextLimit limit) { limit_ = std::move(limit); }
 
   // An empty cache shaped for this model.
   KvCache make_cache(int64_t capacity, KeyStorage storage = KeyStorage::PostRope) const;
@@ -86,6 +92,7 @@ class LlamaModel {
   ModelWeights w_;
   std::shared_ptr<Backend> backend_;
   RopeParams rope_;
+  ContextLimit limit_;
   // Scratch (resized per chunk).
   std::vector<float> x_, h_, q_, attn_, gate_, up_, logits_;
 };

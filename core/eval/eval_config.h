@@ -42,9 +42,11 @@ struct EvalConfig {
   std::string preset;                  // informational once applied (kept in the run parameters)
   std::filesystem::path db;
   std::filesystem::path cache_dir;  // empty: default_cache_dir(db)
+  double lock_timeout = -1;         // seconds to wait for a cache another process builds; < 0: no limit
   int threads = 0;                  // 0 = every core
   bool weights_f32 = false;         // keep every matrix as F32 (faster sgemm, more memory)
   std::string backend = "cpu";      // engine/backend_registry.h name
+  int64_t max_context = 0;          // --max-context; 0: the model's context length
   int64_t chunk_tokens = 256;
   ShardSpec shard;
 };

@@ -4,6 +4,7 @@
 
 #include "cache/fingerprint.h"
 #include "engine/backend_registry.h"
+#include "eval/context_plan.h"
 #include "eval/path_checks.h"
 #include "icl/dataset_loaders.h"
 #include "icl/label_set.h"
@@ -75,9 +76,11 @@ EvalInputs prepare_eval(const std::vector<EvalConfig>& points) {
   }
   (void)make_label_set(*in.tok, in.dataset.labels);  // labels the tokenizer cannot tell apart fail here
   in.model = load_model(GgufFile::open(c.model.string()), c.backend, c.threads, c.weights_f32);
+  in.model->set_context_limit(context_limit_for(in.model->hparams(), c.model.string(), c.max_context));
   in.model_path = std::filesystem::absolute(c.model).string();
   in.model_fingerprint = fingerprint_file(c.model);
   in.tokenizer_fingerprint = tokenizer_fingerprint(*in.tok);
+  check_eval_fits(in, points);
   return in;
 }
 

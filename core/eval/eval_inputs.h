@@ -31,7 +31,8 @@ struct EvalInputs {
 
 // `points` are the configs of one eval (one) or sweep (several); they may differ only in the pool knobs
 // (sink, prev, select, grouping, order, block-demos, blocks). Throws std::invalid_argument /
-// std::runtime_error (or the loaders' errors, which name file and line) on the first bad input.
+// std::runtime_error (or the loaders' errors, which name file and line) on the first bad input, and
+// ContextLengthError when a method's sequences would not fit the model's context (eval/context_plan.h).
 EvalInputs prepare_eval(const std::vector<EvalConfig>& points);
 
 // The test queries of a config for a loaded dataset: --test-indices into the test split, else the paper's

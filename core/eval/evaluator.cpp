@@ -8,8 +8,7 @@
 #include <utility>
 
 #include "eval/method_session.h"
-#include "icl/pool.h"
-#include "icl/pool_source.h"
+#include "eval/pool_draw.h"
 #include "method/model_identity.h"
 #include "store/machine_info.h"
 #include "store/results_db.h"
@@ -18,21 +17,6 @@ namespace dbsa {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct PoolDraw {
-  std::vector<Example> demos;
-  Blocks blocks;
-};
-
-PoolDraw draw_and_group(const EvalInputs& in, const EvalConfig& c, uint64_t seed) {
-  PoolDraw d;
-  d.demos =
-      draw_pool(in.dataset.train, static_cast<size_t>(c.blocks) * static_cast<size_t>(c.block_demos), seed)
-          .demos;
-  d.blocks =
-      group_pool(d.demos, in.dataset.prompt, *in.tok, c.grouping, static_cast<size_t>(c.block_demos), seed);
-  return d;
-}
 
 RunInfo run_info(const EvalInputs& in, const EvalConfig& c, const std::string& method, int32_t run,
                  const std::string& tool_version, const MachineInfo& machine) {
@@ -58,7 +42,7 @@ RunInfo run_info(const EvalInputs& in, const EvalConfig& c, const std::string& m
 }
 
 SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const PoolDraw& pool, uint64_t seed,
-                             const std::filesystem::path& cache_root) {
+                             const std::filesystem::path& cache_root, const EvalCallbacks& cb) {
   SessionInputs si;
   si.model = in.model.get();
   si.tok = in.tok.get();
@@ -74,6 +58,16 @@ SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const Po
   si.layout.sink_blocks = c.sink;
   si.layout.prev_blocks = c.prev;
   si.cache_root = cache_root;
+  si.cache_lock_wait.timeout_s = c.lock_timeout;
+  si.cache_lock_wait.on_wait = [&cb, cache_root](long holder, double waited) {
+    if (cb.notice) {
+      cb.notice("waiting for " +
+                (holder > 0 ? "process " + std::to_string(holder) : std::string("another process")) +
+                ", which is building this pool's cache in '" + cache_root.string() + "' (" +
+                std::to_string(static_cast<long>(waited)) + " s so far)");
+    }
+    return !(cb.cancel && cb.cancel->load());
+  };
   si.select = c.select;
   si.order = c.order;
   si.chunk_tokens = c.chunk_tokens;
@@ -183,7 +177,7 @@ EvalSummary run_evaluation(EvalInputs& in, const std::vector<EvalConfig>& points
     out.run_uuid = info.uuid;
     out.run_id = run_id;
     try {
-      MethodSession session(method, session_inputs(in, c, pool, seed, cache_root));
+      MethodSession session(method, session_inputs(in, c, pool, seed, cache_root, cb));
       out.cache_hit = session.cache_hit();
       progress.report(true, 0.0, 0);
       const bool ok = session.setup([&](double f) {
@@ -197,6 +191,7 @@ EvalSummary run_evaluation(EvalInputs& in, const std::vector<EvalConfig>& points
         summary.interrupted = true;
         break;
       }
+      out.cache_hit = session.cache_hit();
       out.setup_seconds = session.setup_seconds();
       db.record_setup(run_id,
                       RunSetup{out.setup_seconds, out.cache_hit, static_cast<int64_t>(session.kv_bytes())});
@@ -225,6 +220,15 @@ EvalSummary run_evaluation(EvalInputs& in, const std::vector<EvalConfig>& points
       out.query_mean_seconds = agg.query_mean_seconds;
       summary.units.push_back(out);
     } catch (const std::exception& e) {
+      if (cancelled()) {
+        // Cancelled while waiting for another process's cache build: the wait ends with an error, but
+        // the user stopped the run, it did not fail.
+        db.mark_interrupted(run_id);
+        out.status = "interrupted";
+        summary.units.push_back(out);
+        summary.interrupted = true;
+        break;
+      }
       db.mark_failed(run_id, e.what());
       throw;
     }

@@ -53,6 +53,8 @@ struct EvalSummary {
 struct EvalCallbacks {
   std::function<void(const EvalProgress&)> progress;
   const std::atomic<bool>* cancel = nullptr;
+  // One line for the user outside the progress (e.g. waiting for another process's cache build).
+  std::function<void(const std::string&)> notice;
   std::string tool_version;  // stored with every run; empty: eval_tool_version()
 };
 

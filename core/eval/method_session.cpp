@@ -21,6 +21,7 @@ MethodSession::MethodSession(const std::string& method, SessionInputs in) {
   mi.blocks = std::move(in.blocks);
   mi.layout = in.layout;
   mi.cache_root = in.cache_root;
+  mi.cache_lock_wait = in.cache_lock_wait;
   mi.query.n_select = in.select;
   mi.query.order = parse_block_order(in.order);
   mi.chunk_tokens = in.chunk_tokens;
@@ -35,7 +36,9 @@ MethodSession::MethodSession(const std::string& method, SessionInputs in) {
 MethodSession::~MethodSession() = default;
 
 bool MethodSession::setup(const std::function<bool(double)>& progress) {
-  return method_->setup(progress);
+  const bool ok = method_->setup(progress);
+  cache_hit_ = cache_hit_ || (ok && method_->reused_cache());
+  return ok;
 }
 double MethodSession::setup_seconds() const {
   return method_->setup_seconds();

@@ -29,6 +29,7 @@ struct SessionInputs {
   Blocks blocks;
   CacheLayoutSpec layout;  // of dbsa (full-icl uses S = P = all)
   std::filesystem::path cache_root;
+  LockWait cache_lock_wait;  // for a cache another process is building
   int32_t select = 0;
   std::string order = "in-order";
   int64_t chunk_tokens = 256;
@@ -42,7 +43,8 @@ class MethodSession {
   MethodSession(const MethodSession&) = delete;
   MethodSession& operator=(const MethodSession&) = delete;
 
-  // True when the method's block cache is already in the store (checked before setup builds it).
+  // True when the method's block cache is already in the store (checked before setup builds it, and
+  // again after: a cache another process finished while this one waited counts as a hit).
   bool cache_hit() const { return cache_hit_; }
   // progress(fraction) returning false cancels; returns false then.
   bool setup(const std::function<bool(double)>& progress);

@@ -36,6 +36,7 @@ std::vector<Example> load_banking77_csv(const std::filesystem::path& file,
     const int id = static_cast<int>(it - raw.begin());
     rows.push_back({text, display_label(*it), id, rec.line});
   }
+  set_source_file(rows, file);
   return rows;
 }
 

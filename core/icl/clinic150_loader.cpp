@@ -54,6 +54,7 @@ std::vector<Example> read_split(const nlohmann::json& j, const std::filesystem::
     const auto id = static_cast<std::size_t>(it - raw.begin());
     rows.push_back({text, wording[id], static_cast<int>(id), line});
   }
+  set_source_file(rows, file);
   return rows;
 }
 

@@ -55,6 +55,15 @@ void RowErrorSink::bad_row(const std::filesystem::path& file, std::size_t line, 
   skipped_.push_back({file, line, reason});
 }
 
+void set_source_file(std::vector<Example>& rows, const std::filesystem::path& file) {
+  for (auto& r : rows) r.source_file = file;
+}
+
+std::string source_location(const Example& row) {
+  return (row.source_file.empty() ? std::string("<memory>") : row.source_file.string()) + ":" +
+         std::to_string(row.source_line);
+}
+
 std::vector<Example> select_rows(const std::vector<Example>& rows, const std::vector<std::size_t>& indices,
                                  const std::string& what) {
   std::vector<Example> out;

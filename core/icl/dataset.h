@@ -25,7 +25,13 @@ struct Example {
   std::string label;            // the prompt wording of the label
   int label_id = -1;            // index into Dataset::labels
   std::size_t source_line = 0;  // where the row starts in its file (JSON: record index in its split)
+  std::filesystem::path source_file = {};  // the file it was read from, named when the row is refused later
 };
+
+// Sets every row's source_file (each loader, once its rows are read).
+void set_source_file(std::vector<Example>& rows, const std::filesystem::path& file);
+// "FILE:LINE" of a row for messages (for a JSON split, LINE is the record index in its split).
+std::string source_location(const Example& row);
 
 struct LoadOptions {
   // Rows that fail (unknown label, missing column, bad UTF-8) are skipped and counted instead of

@@ -145,17 +145,22 @@ std::vector<Example> load_jsonl(const GenericSource& src, std::vector<std::strin
 
 std::vector<Example> load_generic_rows(const GenericSource& src, std::vector<std::string>& labels,
                                        RowErrorSink& errors) {
+  std::vector<Example> rows;
   switch (resolve_format(src)) {
     case RowFormat::Csv:
-      return load_delimited(src, ',', labels, errors);
-    case RowFormat::Tsv:
-      return load_delimited(src, '\t', labels, errors);
-    case RowFormat::Jsonl:
-      return load_jsonl(src, labels, errors);
-    case RowFormat::Auto:
+      rows = load_delimited(src, ',', labels, errors);
       break;
+    case RowFormat::Tsv:
+      rows = load_delimited(src, '\t', labels, errors);
+      break;
+    case RowFormat::Jsonl:
+      rows = load_jsonl(src, labels, errors);
+      break;
+    case RowFormat::Auto:
+      throw DatasetError(src.file, "unresolved row format");
   }
-  throw DatasetError(src.file, "unresolved row format");
+  set_source_file(rows, src.file);
+  return rows;
 }
 
 Dataset load_generic_dataset(std::string name, const GenericSource& train,

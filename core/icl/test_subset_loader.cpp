@@ -31,6 +31,7 @@ std::vector<Example> load_id_labelled_csv(const std::filesystem::path& csv, cons
     }
     rows.push_back({text, labels[id], static_cast<int>(id), rec.line});
   }
+  set_source_file(rows, csv);
   return rows;
 }
 

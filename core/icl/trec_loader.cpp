@@ -84,6 +84,7 @@ std::vector<Example> load_trec_file(const std::filesystem::path& file, TrecGranu
     }
     rows.push_back({std::string(line.substr(space + 1)), wordings[static_cast<std::size_t>(id)], id, i + 1});
   }
+  set_source_file(rows, file);
   return rows;
 }
 

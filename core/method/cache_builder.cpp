@@ -1,13 +1,17 @@
 #include "method/cache_builder.h"
 
 #include <unistd.h>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
+#include "cache/cache_error.h"
 #include "cache/fingerprint.h"
+#include "cache/sealed_dir.h"
 #include "icl/block_text.h"
 #include "icl/block_tokens.h"
 #include "icl/pool.h"
+#include "method/pool_context_check.h"
 #include "retrieval/bm25_retriever.h"
 
 namespace dbsa {
@@ -59,24 +63,35 @@ CacheKey block_cache_key(const CacheManifest& manifest, const std::vector<Exampl
 BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
                               const CacheKey& key, CacheManifest manifest, const std::vector<Example>& demos,
                               const Blocks& blocks, const PreEncodeOptions& opts, bool reuse_existing) {
-  BuildResult r;
-  if (reuse_existing && store.contains(key)) {
+  const auto reused = [&] {
+    BuildResult r;
     const BlockCache c = store.open(key, VerifyMode::Lazy);
     r.dir = c.dir();
     r.reused = true;
     r.n_blocks = c.n_blocks();
     for (const auto& b : c.blocks()) r.n_tokens += b.n_tokens();
     return r;
-  }
+  };
+  if (reuse_existing && store.contains(key)) return reused();
   if (opts.sink_blocks != key.sink_blocks || opts.prev_blocks != key.prev_blocks)
     throw std::invalid_argument("build cache: S/P of the encode options differ from the cache key's");
   check_blocks(blocks, demos.size(), static_cast<size_t>(key.block_demos));
   const auto texts = block_texts(demos, blocks, manifest.prompt);
   const auto tokens = tokenize_blocks(tok, texts, key.bos);
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, demos, blocks, tokens, key.sink_blocks,
+                  key.prev_blocks);
   const auto& hp = model.hparams();
   const KvShape shape{static_cast<int32_t>(hp.n_layer), static_cast<int32_t>(hp.n_head_kv),
                       static_cast<int32_t>(hp.head_dim)};
-  CacheWriter writer = store.create(key, shape);
+  std::optional<CacheWriter> created;
+  try {
+    created.emplace(store.create(key, shape));
+  } catch (const CacheExists&) {
+    if (!reuse_existing) throw;
+    return reused();  // another process built it while this one waited for the lock
+  }
+  CacheWriter& writer = *created;
+  BuildResult r;
   r.stats = pre_encode(model, tokens, block_contents(demos, blocks, texts, tokens, 0), writer, opts);
   if (r.stats.cancelled) {
     r.cancelled = true;
@@ -93,7 +108,10 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
 
 BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                                const std::vector<Example>& new_demos, const Blocks& new_blocks,
-                               const PreEncodeOptions& opts) {
+                               const PreEncodeOptions& opts, const LockWait& wait) {
+  // The writer takes the cache's lock first: the manifest, the existing blocks (whose K/V the new
+  // blocks attend to) and the block count the new rows continue are all read under it.
+  CacheWriter writer = CacheWriter::append(dir, nullptr, wait);
   CacheManifest manifest = read_manifest(dir);
   if (manifest.tokenizer_fingerprint != tokenizer_fingerprint(tok))
     throw std::invalid_argument(dir.string() + ": the cache was built with another tokenizer");
@@ -106,6 +124,10 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
                                   "/" + kManifestFileName + ")");
   }
   const BlockCache existing = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
+  if (existing.n_blocks() != writer.first_new_block())
+    throw CacheError("cache '" + dir.string() + "' changed while its lock was held (" +
+                     std::to_string(existing.n_blocks()) + " blocks, the writer expected " +
+                     std::to_string(writer.first_new_block()) + ")");
   const CacheKey key = existing.meta().key;
   check_blocks(new_blocks, new_demos.size(), static_cast<size_t>(key.block_demos));
   std::vector<std::string> texts;
@@ -116,11 +138,14 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
   std::vector<std::vector<TokenId>> tokens;
   for (size_t b = n_old; b < texts.size(); ++b)
     tokens.push_back(encode_after_separator(tok, block_segment(texts, b)));
+  int64_t tokens_before = 0;
+  for (const auto& b : existing.blocks()) tokens_before += b.n_tokens();
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, new_demos, new_blocks, tokens, key.sink_blocks,
+                  key.prev_blocks, static_cast<int32_t>(n_old), tokens_before);
 
   PreEncodeOptions o = opts;
   o.sink_blocks = key.sink_blocks;
   o.prev_blocks = key.prev_blocks;
-  CacheWriter writer = CacheWriter::append(dir, key);
   BuildResult r;
   r.stats = pre_encode_append(model, existing, tokens,
                               block_contents(new_demos, new_blocks, new_texts, tokens, manifest.n_demos),
@@ -142,24 +167,21 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts) {
   // Built beside the live index and swapped in, so a reader sees the old or the new one (or, for the
   // instant between the two renames, none, and builds its own in memory).
-  const auto final_dir = dir / kBm25DirName;
   const auto tmp = dir / (std::string(kBm25DirName) + ".tmp-" + std::to_string(::getpid()));
   std::filesystem::remove_all(tmp);
   {
     auto idx = Bm25Retriever::create_on_disk(tmp);
     for (size_t b = 0; b < texts.size(); ++b) idx->add(static_cast<DocId>(b), texts[b]);
     idx->commit();
-  }
-  const auto old = dir / (std::string(kBm25DirName) + ".old-" + std::to_string(::getpid()));
-  std::error_code ec;
-  if (std::filesystem::exists(final_dir)) std::filesystem::rename(final_dir, old);
-  std::filesystem::rename(tmp, final_dir);
-  std::filesystem::remove_all(old, ec);
+  }  // closed: the seal sees Xapian's final files
+  seal_dir(tmp);
+  publish_sealed_dir(tmp, dir / kBm25DirName);
 }
 
 std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache) {
   const auto on_disk = cache.dir() / kBm25DirName;
   if (std::filesystem::exists(on_disk)) {
+    verify_sealed_dir(on_disk);  // a damaged index is refused, not silently rebuilt
     std::shared_ptr<Bm25Retriever> r = Bm25Retriever::open_on_disk(on_disk);
     if (r->size() == static_cast<size_t>(cache.n_blocks())) return r;
   }

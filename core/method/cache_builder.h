@@ -53,10 +53,11 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
                               const Blocks& blocks, const PreEncodeOptions& opts, bool reuse_existing = true);
 
 // Appends new blocks (new_blocks index into new_demos) to the cache in `dir`, encoding only their tokens,
-// then refreshes the manifest's n_demos and the BM25 index. Their labels must be in the manifest's set.
+// then refreshes the manifest's n_demos and the BM25 index, all under the cache's lock (waiting for
+// another writer as `wait` says). Their labels must be in the manifest's set.
 BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                                const std::vector<Example>& new_demos, const Blocks& new_blocks,
-                               const PreEncodeOptions& opts);
+                               const PreEncodeOptions& opts, const LockWait& wait = {});
 
 // Writes a BM25 index over `texts` (document id = block index) to dir/bm25, replacing any there.
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts);

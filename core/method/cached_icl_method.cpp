@@ -31,6 +31,12 @@ class CachedIclMethod final : public Method {
       blocks_.push_back({static_cast<int32_t>(blocks_.size()), 0.0, static_cast<int32_t>(b.size()), false});
     KvCache kv = in_.model->make_cache(static_cast<int64_t>(all.size()) + 256, KeyStorage::PostRope);
     const auto n = static_cast<int64_t>(all.size());
+    // Every query attends to the whole pool: one that cannot fit beside a query is refused before the
+    // pool is encoded (the queries' own share is checked per query).
+    check_context(in_.model->context_limit(), n,
+                  "cached-icl: the pool (" + std::to_string(tokens.size()) + " blocks, " +
+                      std::to_string(in_.demos.size()) + " demonstrations)",
+                  "use fewer demonstrations (--blocks, --block-demos)");
     const int64_t step = std::max<int64_t>(1, in_.chunk_tokens);
     for (int64_t c0 = 0; c0 < n; c0 += step) {
       const int64_t c1 = std::min(n, c0 + step);

@@ -22,7 +22,7 @@ class BlockCacheMethod final : public Method {
 
   bool setup(const std::function<bool(double)>& progress) override {
     const auto t0 = std::chrono::steady_clock::now();
-    CacheStore store(in_.cache_root);
+    CacheStore store(in_.cache_root, in_.cache_lock_wait);
     PreEncodeOptions o;
     o.sink_blocks = in_.layout.sink_blocks < 0 ? kAllBlocks : in_.layout.sink_blocks;
     o.prev_blocks = in_.layout.prev_blocks < 0 ? kAllBlocks : in_.layout.prev_blocks;
@@ -32,12 +32,14 @@ class BlockCacheMethod final : public Method {
     const BuildResult r =
         build_block_cache(*in_.model, *in_.tok, store, key, in_.manifest, in_.demos, in_.blocks, o);
     if (r.cancelled) return false;
+    reused_ = r.reused;
     cache_.emplace(BlockCache::open(r.dir, &key, VerifyMode::All));
     query_.emplace(*in_.model, *cache_, *in_.tok, in_.manifest.prompt, labels_, open_block_bm25(*cache_));
     setup_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return true;
   }
   double setup_seconds() const override { return setup_s_; }
+  bool reused_cache() const override { return reused_; }
   uint64_t kv_bytes() const override { return cache_ ? cache_->kv_bytes() : 0; }
 
   Prediction predict(std::string_view text) override {
@@ -52,6 +54,7 @@ class BlockCacheMethod final : public Method {
   std::optional<BlockCache> cache_;
   std::optional<BlockQuery> query_;
   double setup_s_ = 0.0;
+  bool reused_ = false;
 };
 
 }  // namespace

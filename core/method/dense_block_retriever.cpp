@@ -3,10 +3,19 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
+#include <unistd.h>
+
+#include "cache/sealed_dir.h"
 #include "retrieval/dense_retriever.h"
 
 namespace dbsa {
+namespace {
+
+constexpr const char* kDenseIndexFileName = "index.faiss";
+
+}  // namespace
 
 std::vector<float> mean_hidden_state(LlamaModel& model, std::span<const int32_t> tokens, int32_t layer) {
   if (tokens.empty()) throw std::invalid_argument("embedding: no tokens");
@@ -42,18 +51,26 @@ std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Token
     const auto ids = tok.encode(text, eo);
     return mean_hidden_state(model, ids, layer);
   };
-  const auto file = cache.dir() / ("dense-l" + std::to_string(layer) + ".faiss");
-  if (std::filesystem::exists(file)) {
-    std::shared_ptr<DenseRetriever> r = DenseRetriever::load(file, embed);
+  const auto dir = cache.dir() / ("dense-l" + std::to_string(layer));
+  if (std::filesystem::exists(dir)) {
+    verify_sealed_dir(dir);  // a damaged index is refused, not silently rebuilt
+    std::shared_ptr<DenseRetriever> r = DenseRetriever::load(dir / kDenseIndexFileName, embed);
     if (r->size() == static_cast<size_t>(cache.n_blocks())) return r;
   }
   auto r = std::make_shared<DenseRetriever>(static_cast<int>(model.hparams().n_embd), DenseParams{}, embed);
   for (const auto& b : cache.blocks())
     r->add_embedding(b.index, mean_hidden_state(model, b.token_ids, layer));
   r->commit();
+  const auto tmp = cache.dir() / (dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
   try {
-    r->save(file);
+    std::filesystem::remove_all(tmp);
+    std::filesystem::create_directory(tmp);
+    r->save(tmp / kDenseIndexFileName);
+    seal_dir(tmp);
+    publish_sealed_dir(tmp, dir);
   } catch (const std::exception&) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
     // A read-only cache folder only costs the next query the same embedding work; the search result
     // does not depend on whether the index was saved.
   }

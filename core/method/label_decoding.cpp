@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 
 namespace dbsa {
 
@@ -12,11 +13,22 @@ TokenTrie label_trie(const LabelSet& labels) {
   return trie;
 }
 
+void check_query_fits(const LlamaModel& model, int64_t context_tokens, int64_t query_tokens,
+                      const LabelSet& labels, std::string_view context_what, std::string_view advice) {
+  const auto label = static_cast<int64_t>(labels.max_steps);
+  check_context(model.context_limit(), context_tokens + query_tokens + label,
+                std::string(context_what) + " + query + label (" + std::to_string(context_tokens) + " + " +
+                    std::to_string(query_tokens) + " + " + std::to_string(label) + ")",
+                advice);
+}
+
 void answer_query(LlamaModel& model, KvCache& context, std::span<const int32_t> query_tokens,
                   const LabelSet& labels, const TokenTrie& trie, bool keep_logits, Prediction& out,
                   AttentionCapture* capture) {
   using Clock = std::chrono::steady_clock;
   if (query_tokens.empty()) throw std::invalid_argument("query: the query has no tokens");
+  check_query_fits(model, context.size(), static_cast<int64_t>(query_tokens.size()), labels,
+                   "query: context");
   const auto t0 = Clock::now();
   ForwardRequest req;
   req.tokens = query_tokens;

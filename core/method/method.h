@@ -30,6 +30,7 @@ struct MethodInputs {
   Blocks blocks;                     // grouping of the pool; block 0 is the sink
   CacheLayoutSpec layout;            // block size, grouping name, S, P, BOS, KV dtype (dbsa)
   std::filesystem::path cache_root;  // KV block store of dbsa / full-icl (required by them)
+  LockWait cache_lock_wait;          // how setup waits for another process building the same cache
   QueryConfig query;  // n_select (blocks; retrieval-icl retrieves n_select x block_demos demos), order
   int64_t chunk_tokens = 256;
 };
@@ -42,6 +43,8 @@ class Method {
   // no partial cache). Calling predict() before a successful setup() throws.
   virtual bool setup(const std::function<bool(double)>& progress = {}) = 0;
   virtual double setup_seconds() const = 0;
+  // True when setup found its block cache in the store (also one another process finished meanwhile).
+  virtual bool reused_cache() const { return false; }
   // Bytes of K/V the method keeps between queries (on disk for block caches, in memory for cached-icl).
   virtual uint64_t kv_bytes() const = 0;
   virtual Prediction predict(std::string_view text) = 0;

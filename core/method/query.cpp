@@ -95,23 +95,38 @@ Prediction BlockQuery::run(std::string_view text, const QueryConfig& cfg) {
   if (cfg.n_select != kSelectAll && cfg.n_select > cache_.n_blocks())
     throw std::invalid_argument("query: --select " + std::to_string(cfg.n_select) + " is more than the " +
                                 std::to_string(cache_.n_blocks()) + " blocks of the cache (use 'all')");
+  // Before retrieval: a query that does not fit even beside the sink block alone is refused at once
+  // (retrieving with a megabyte of text takes minutes before the model would run).
+  const auto q = tokenize_query(tok_, prompt_, text);
+  check_query_fits(model_, cache_.block(0).n_tokens(), static_cast<int64_t>(q.size()), labels_,
+                   "query: sink block", "shorten the query");
   const auto t0 = std::chrono::steady_clock::now();
   const auto hits = retriever_->search(text, static_cast<size_t>(cache_.n_blocks()));
   auto blocks = select_blocks(hits, cache_.n_blocks(), cfg.n_select, cfg.order);
   const double retrieval = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  Prediction p = run_blocks(text, std::move(blocks), cfg);
+  Prediction p = run_tokens(q, std::move(blocks), cfg);
   p.timings.retrieval_s = retrieval;
   return p;
 }
 
 Prediction BlockQuery::run_blocks(std::string_view text, std::vector<SelectedBlock> blocks,
                                   const QueryConfig& cfg) {
+  return run_tokens(tokenize_query(tok_, prompt_, text), std::move(blocks), cfg);
+}
+
+Prediction BlockQuery::run_tokens(const std::vector<TokenId>& q, std::vector<SelectedBlock> blocks,
+                                  const QueryConfig& cfg) {
   Prediction p;
   std::vector<int32_t> ids;
+  int64_t context_tokens = 0;
   for (auto& b : blocks) {
     b.n_tokens = cache_.block(b.block).n_tokens();
+    context_tokens += b.n_tokens;
     ids.push_back(b.block);
   }
+  check_query_fits(model_, context_tokens, static_cast<int64_t>(q.size()), labels_,
+                   "query: " + std::to_string(blocks.size()) + " selected blocks",
+                   "select fewer blocks (--select)");
   const auto t0 = std::chrono::steady_clock::now();
   auto source = std::make_shared<BlockRowSource>(cache_, ids);
   std::vector<int32_t> pos(static_cast<size_t>(source->rows()));
@@ -120,7 +135,6 @@ Prediction BlockQuery::run_blocks(std::string_view text, std::vector<SelectedBlo
   p.timings.assembly_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.context_tokens = context_.size();
   p.blocks = std::move(blocks);
-  const auto q = tokenize_query(tok_, prompt_, text);
   answer_query(model_, context_, q, labels_, trie_, cfg.keep_logits, p, cfg.capture);
   return p;
 }

@@ -57,6 +57,11 @@ class BlockQuery {
   const LabelSet& labels() const { return labels_; }
 
  private:
+  // Both runs end here, with the query's tokens: refused (check_query_fits) before any forward pass
+  // when the selected blocks, the query and a label exceed the model's context limit.
+  Prediction run_tokens(const std::vector<TokenId>& query_tokens, std::vector<SelectedBlock> blocks,
+                        const QueryConfig& cfg);
+
   LlamaModel& model_;
   const BlockCache& cache_;
   const Tokenizer& tok_;

@@ -58,6 +58,10 @@ class RetrievalIclMethod final : public Method {
     const auto t1 = Clock::now();
     const auto prompt =
         retrieval_prompt_tokens(*in_.tok, in_.manifest.prompt, in_.demos, p.demos, in_.layout.bos);
+    const auto q = tokenize_query(*in_.tok, in_.manifest.prompt, text);
+    check_query_fits(*in_.model, static_cast<int64_t>(prompt.size()), static_cast<int64_t>(q.size()), labels_,
+                     "retrieval-icl: " + std::to_string(p.demos.size()) + " retrieved demonstrations",
+                     "retrieve fewer (--select x --block-demos)");
     KvCache kv = in_.model->make_cache(static_cast<int64_t>(prompt.size()) + 256);
     ForwardRequest req;
     req.tokens = prompt;
@@ -66,8 +70,7 @@ class RetrievalIclMethod final : public Method {
     in_.model->forward(kv, req);
     const auto t2 = Clock::now();
     p.context_tokens = kv.size();
-    answer_query(*in_.model, kv, tokenize_query(*in_.tok, in_.manifest.prompt, text), labels_, trie_,
-                 in_.query.keep_logits, p);
+    answer_query(*in_.model, kv, q, labels_, trie_, in_.query.keep_logits, p);
     p.timings.retrieval_s = std::chrono::duration<double>(t1 - t0).count();
     p.timings.assembly_s = std::chrono::duration<double>(t2 - t1).count();
     return p;

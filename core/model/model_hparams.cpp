@@ -154,6 +154,15 @@ ModelHParams read_hparams(const GgufFile& f) {
     }
     hp.n_vocab = static_cast<uint32_t>(embd.dims[1]);
   }
+  // The optional vocab_size key is a third statement of the same size; one that disagrees means the
+  // file was assembled from parts of two models, whose token ids would silently index the wrong rows.
+  if (k.has("vocab_size") && k.count("vocab_size") != hp.n_vocab) {
+    k.fail(k.key("vocab_size"),
+           std::to_string(hp.n_vocab) + (f.has("tokenizer.ggml.tokens")
+                                             ? " (the tokens of tokenizer.ggml.tokens)"
+                                             : " (the rows of token_embd.weight)"),
+           std::to_string(k.count("vocab_size")));
+  }
 
   const uint64_t n_q = uint64_t{hp.n_head} * hp.head_dim;
   const uint64_t n_kv = uint64_t{hp.n_head_kv} * hp.head_dim;

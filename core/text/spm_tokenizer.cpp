@@ -15,6 +15,13 @@ constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's 
 
 SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
   newline_ = vocab_.byte_token('\n');
+  for (const std::string& piece : vocab_.data().tokens) {
+    for (size_t pos = piece.find(kSpace, 1); pos != std::string::npos; pos = piece.find(kSpace, pos + 1)) {
+      size_t start = pos - 1;
+      while (start > 0 && (static_cast<uint8_t>(piece[start]) & 0xC0) == 0x80) --start;
+      before_space_.insert(piece.substr(start, pos - start));
+    }
+  }
 }
 
 void SpmTokenizer::encode_fragment(std::string_view raw, bool after_special,
@@ -31,8 +38,21 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool after_special,
   }
   if (text.empty()) return;
 
-  std::vector<MergeSymbol> symbols = utf8_symbols(text);
+  // Split before every "▁" that follows a character no piece holds before one (see before_space_).
   const std::string_view tv(text);
+  size_t segment = 0;
+  for (size_t pos = tv.find(kSpace, 1); pos != std::string_view::npos; pos = tv.find(kSpace, pos + 1)) {
+    size_t start = pos - 1;
+    while (start > 0 && (static_cast<uint8_t>(tv[start]) & 0xC0) == 0x80) --start;
+    if (before_space_.count(tv.substr(start, pos - start)) != 0) continue;
+    encode_segment(tv.substr(segment, pos - segment), segment, out);
+    segment = pos;
+  }
+  encode_segment(tv.substr(segment), segment, out);
+}
+
+void SpmTokenizer::encode_segment(std::string_view tv, size_t base, std::vector<TokenId>& out) const {
+  std::vector<MergeSymbol> symbols = utf8_symbols(tv);
   // Highest score of the merged piece first; only pieces in the vocabulary can form.
   merge_symbols(symbols, [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<double> {
     const TokenId id = vocab_.find(tv.substr(l.begin, l.n + r.n));
@@ -56,9 +76,10 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool after_special,
     } else if (vocab_.data().unk >= 0) {
       out.push_back(vocab_.data().unk);  // one <unk> per uncovered character, as SentencePiece does
     } else {
-      throw TokenizerError(
-          vocab_.source() + ": the vocabulary has neither a token, byte tokens nor <unk> for \"" +
-          std::string(piece) + "\" at byte offset " + std::to_string(s.begin) + " of the normalized input");
+      throw TokenizerError(vocab_.source() +
+                           ": the vocabulary has neither a token, byte tokens nor <unk> for \"" +
+                           std::string(piece) + "\" at byte offset " + std::to_string(base + s.begin) +
+                           " of the normalized input");
     }
   }
 }

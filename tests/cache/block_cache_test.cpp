@@ -221,13 +221,38 @@ TEST(BlockCache, OtherSchemaVersionsAndEditedKeysAreRefused) {
   const auto catalog = dir / kCatalogFileName;
   set_catalog_sql(catalog, "PRAGMA user_version = 7");
   const std::string newer = error_of([&] { (void)BlockCache::open(dir); });
-  EXPECT_NE(newer.find("schema version 7, this build reads version 1"), std::string::npos) << newer;
+  EXPECT_NE(newer.find("schema version 7, this build reads version 2"), std::string::npos) << newer;
   EXPECT_NE(newer.find(catalog.string()), std::string::npos) << newer;
-  set_catalog_sql(catalog, "PRAGMA user_version = 0");
-  EXPECT_NE(error_of([&] { (void)BlockCache::open(dir); }).find("schema version 0"), std::string::npos);
-  set_catalog_sql(catalog, "PRAGMA user_version = 1; UPDATE meta SET sink_blocks = 4");
-  EXPECT_NE(error_of([&] { (void)BlockCache::open(dir); }).find("does not match the stored key"),
-            std::string::npos);
+  set_catalog_sql(catalog, "PRAGMA user_version = 1");  // a cache of an older build: no row checksums
+  EXPECT_NE(error_of([&] { (void)BlockCache::open(dir); }).find("schema version 1"), std::string::npos);
+  set_catalog_sql(catalog, "PRAGMA user_version = 2; UPDATE meta SET sink_blocks = 4");
+  const std::string edited = error_of([&] { (void)BlockCache::open(dir); });
+  EXPECT_NE(edited.find("table meta: the row's checksum does not match its fields"), std::string::npos)
+      << edited;
+}
+
+// Every field of a block row is covered by its checksum, and a lost row by meta's block count: what the
+// block files' checksums cannot see (tokens, text, labels, demo ids) is refused too.
+TEST(BlockCache, EditedOrLostCatalogRowsAreRefused) {
+  const CacheKey key = test::sample_key();
+  const std::vector<std::string> edits = {
+      "UPDATE blocks SET token_ids = zeroblob(length(token_ids)) WHERE block_index = 1",
+      "UPDATE blocks SET text = 'tampered' WHERE block_index = 2",
+      "UPDATE blocks SET labels = '[\"x\",\"y\"]' WHERE block_index = 0",
+      "UPDATE blocks SET demo_ids = '[0,1]' WHERE block_index = 2",
+      "UPDATE blocks SET file_name = 'block-000000.kv' WHERE block_index = 1",
+  };
+  for (const auto& sql : edits) {
+    const auto dir = build_cache(test::scratch_dir("cache_rows"), key, 3);
+    set_catalog_sql(dir / kCatalogFileName, sql);
+    const std::string msg = error_of([&] { (void)BlockCache::open(dir, nullptr, VerifyMode::Lazy); });
+    EXPECT_NE(msg.find("the row's checksum does not match its fields"), std::string::npos)
+        << sql << ": " << msg;
+  }
+  const auto dir = build_cache(test::scratch_dir("cache_rows_lost"), key, 3);
+  set_catalog_sql(dir / kCatalogFileName, "DELETE FROM blocks WHERE block_index = 2");
+  const std::string lost = error_of([&] { (void)BlockCache::open(dir, nullptr, VerifyMode::Lazy); });
+  EXPECT_NE(lost.find("2 block rows, table meta records 3"), std::string::npos) << lost;
 }
 
 TEST(BlockCache, WriterRefusesIncompleteCommitAndLeavesNothing) {

@@ -139,7 +139,7 @@ TEST(CacheStore, AppendWithAnotherKeyIsRefused) {
   build(store, key, 1);
   CacheKey other = key;
   other.grouping = "balanced";
-  const std::string msg = error_of([&] { (void)CacheWriter::append(store.path_for(key), other); });
+  const std::string msg = error_of([&] { (void)CacheWriter::append(store.path_for(key), &other); });
   EXPECT_NE(msg.find("grouping: cache has 'in-order', expected 'balanced'"), std::string::npos) << msg;
   EXPECT_THROW((void)store.append(other), CacheError);
   EXPECT_THROW((void)store.create(key, test::sample_shape()), CacheError);  // exists already

@@ -297,3 +297,43 @@ TEST(Evaluator, BadInputsFailBeforeAnyWrite) {
 
 }  // namespace
 }  // namespace dbsa
+
+namespace dbsa {
+namespace {
+
+std::string context_refusal_of(const EvalConfig& c) {
+  try {
+    prepare_eval({c});
+  } catch (const ContextLengthError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "prepare_eval accepted a config whose sequences exceed --max-context " << c.max_context;
+  return {};
+}
+
+// Each method's worst case is checked before anything runs or is written: the whole pool for full-icl,
+// the sink and select - 1 largest blocks for dbsa, with the method, run and options named.
+TEST(Evaluator, MethodsThatCannotFitTheContextAreRefusedUpFront) {
+  const auto dir = test::scratch_dir("eval_context_refused");
+  EvalConfig c = small_config(dir);
+  c.methods = {"zero-shot", "dbsa", "full-icl"};
+  c.max_context = 400;  // blocks of 10 TREC demonstrations are ~250 tokens: two do not fit, one does
+  std::string msg = context_refusal_of(c);
+  EXPECT_NE(msg.find("eval: dbsa (run 0): the sink and the 1 largest other blocks + query + label ("),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("more than the context of 400 tokens (--max-context); select fewer blocks (--select)"),
+            std::string::npos)
+      << msg;
+  c.select = 1;  // dbsa now attends to the sink alone; full-icl still needs the whole pool
+  msg = context_refusal_of(c);
+  EXPECT_NE(msg.find("eval: full-icl (run 0): the whole pool (4 blocks) + query + label ("),
+            std::string::npos)
+      << msg;
+  EXPECT_FALSE(fs::exists(c.db));
+  c.methods = {"zero-shot", "dbsa"};
+  EXPECT_NO_THROW(prepare_eval({c}));
+}
+
+}  // namespace
+}  // namespace dbsa

@@ -124,11 +124,15 @@ int main(int argc, char** argv) {
     const auto root = work / c.name;
     const CacheKey key = seed_key(c.dtype);
     const auto created = c.tokens_per_block.size() - static_cast<std::size_t>(c.appended);
-    CacheWriter w = CacheWriter::create(root, key, c.shape);
-    add_blocks(w, c, 0, created);
-    const auto dir = w.commit();
+    std::filesystem::path dir;
+    {
+      // Released before the append below: a writer holds the cache's lock for its whole life.
+      CacheWriter w = CacheWriter::create(root, key, c.shape);
+      add_blocks(w, c, 0, created);
+      dir = w.commit();
+    }
     if (c.appended > 0) {
-      CacheWriter a = CacheWriter::append(dir, key);
+      CacheWriter a = CacheWriter::append(dir, &key);
       add_blocks(a, c, created, static_cast<std::size_t>(c.appended));
       a.commit();
     }

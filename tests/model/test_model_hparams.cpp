@@ -268,6 +268,20 @@ TEST(ModelHParams, VocabularySizeSources) {
   const std::string msg = error_of(mismatch);
   EXPECT_HAS(msg, "token_embd.weight");
   EXPECT_HAS(msg, "expected shape [8, 11], got [8, 10]");
+
+  Mini agreeing;
+  agreeing.extra = [](GgufWriter& w, const std::string& p) { w.set_u32(p + "vocab_size", 10); };
+  EXPECT_EQ(read_hparams(*build(agreeing)).n_vocab, 10u);
+
+  Mini stated;  // tokens and embedding agree on 10, the vocab_size key says 11
+  stated.extra = [](GgufWriter& w, const std::string& p) { w.set_u32(p + "vocab_size", 11); };
+  const std::string stated_msg = error_of(stated);
+  EXPECT_HAS(stated_msg, "key 'llama.vocab_size': expected 10 (the tokens of tokenizer.ggml.tokens), got 11");
+
+  Mini stated_no_tokens;
+  stated_no_tokens.tokens = false;
+  stated_no_tokens.extra = [](GgufWriter& w, const std::string& p) { w.set_u32(p + "vocab_size", 9); };
+  EXPECT_HAS(error_of(stated_no_tokens), "expected 10 (the rows of token_embd.weight), got 9");
 }
 
 TEST(ModelHParams, KeyLengthRopeFreqsAndExperts) {

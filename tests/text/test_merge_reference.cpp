@@ -140,5 +140,54 @@ TEST(MergeReference, Llama3MatchesNaiveReference) {
   }
 }
 
+// Long single words, the inputs where a merge loop that is not O(n log n) shows: a run of random
+// letters, of one repeated character, of digits and of spaces, each against the naive reference at a
+// length it can still afford.
+std::vector<std::string> long_words(size_t n) {
+  std::mt19937 rng(7);
+  std::string letters, digits;
+  for (size_t i = 0; i < n; ++i) letters += static_cast<char>('a' + rng() % 26);
+  for (size_t i = 0; i < n; ++i) digits += static_cast<char>('0' + rng() % 10);
+  return {letters, std::string(n, 'a'), digits, std::string(n, ' ') + "x", std::string(n / 2, '\xC3')};
+}
+
+TEST(MergeReference, LongWordsMatchTheNaiveReference) {
+  const auto& spm =
+      dynamic_cast<const VocabTokenizer&>(test::fixture_tokenizer("tokenizer/ggml-vocab-llama-spm.gguf"));
+  const auto& gpt2 =
+      dynamic_cast<const VocabTokenizer&>(test::fixture_tokenizer("tokenizer/ggml-vocab-gpt-2.gguf"));
+  const auto& llama3 =
+      dynamic_cast<const VocabTokenizer&>(test::fixture_tokenizer("models/tiny-llama3bpe-f16.gguf"));
+  auto words = long_words(1500);
+  words.pop_back();  // the last one is not valid UTF-8; the megabyte test below refuses it
+  for (const std::string& w : words) {
+    SCOPED_TRACE(w.substr(0, 12));
+    EXPECT_EQ(spm.encode(w, {.add_bos = false}), naive_spm(spm.vocab(), w));
+    EXPECT_EQ(gpt2.encode(w, {.add_bos = false}), naive_bpe(gpt2.vocab(), w, false));
+    EXPECT_EQ(llama3.encode(w, {.add_bos = false}), naive_bpe(llama3.vocab(), w, true));
+  }
+}
+
+// A megabyte of each kind, with every tokenizer: it must come back whole through decode (invalid UTF-8
+// is refused, naming the offset). Not timed here — bench/tokenizer timings are benchmarks — but a merge
+// loop quadratic in the word would take hours, so the suite's timeout catches it.
+TEST(MergeReference, MegabyteWordsRoundTrip) {
+  const char* vocabs[] = {"tokenizer/ggml-vocab-llama-spm.gguf", "tokenizer/ggml-vocab-gpt-2.gguf",
+                          "models/tiny-llama3bpe-f16.gguf"};
+  auto words = long_words(1 << 20);
+  const std::string invalid = words.back();
+  words.pop_back();
+  for (const char* v : vocabs) {
+    const Tokenizer& t = test::fixture_tokenizer(v);
+    for (const std::string& w : words) {
+      SCOPED_TRACE(std::string(v) + ": " + w.substr(0, 12));
+      const auto ids = t.encode(w, {.add_bos = false});
+      EXPECT_LE(ids.size(), w.size() + 1);  // at most one token per character, and the space prefix
+      EXPECT_EQ(t.decode(ids), w);
+    }
+    EXPECT_THROW(t.encode(invalid), TokenizerError);
+  }
+}
+
 }  // namespace
 }  // namespace dbsa
