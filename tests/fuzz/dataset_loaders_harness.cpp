@@ -113,6 +113,7 @@ void check_rows(const std::vector<Example>& rows, const std::vector<std::string>
             at + "label '" + e.label + "' is not the wording of its id");
     require(valid_utf8(e.text), at + "text is not valid UTF-8");
     require(e.source_line >= 1, at + "source line 0");
+    require(!e.source_file.empty(), at + "names no source file");
   }
 }
 
