@@ -8,6 +8,7 @@
 
 #include "store/results_schema.h"
 #include "store/run_aggregates.h"
+#include "store/run_owner.h"
 #include "store/run_stamps.h"
 #include "store/store_error.h"
 
@@ -80,7 +81,8 @@ std::vector<T> parse_json_array(const SqliteConnection& db, const std::string& t
 constexpr const char* kRunColumns =
     "id, uuid, method, dataset, model_path, model_fingerprint, params_json, blocks, block_demos, n_select, "
     "sink, prev, grouping, block_order, seed, test_size, shard, tool_version, hostname, cpu_model, "
-    "cpu_cores, ram_bytes, started_at, finished_at, status, error, setup_seconds, cache_hit, kv_bytes";
+    "cpu_cores, ram_bytes, started_at, finished_at, status, error, setup_seconds, cache_hit, kv_bytes, "
+    "owner_boot_id, owner_pid, owner_start_ticks";
 
 RunRecord read_run(const SqliteStatement& st) {
   RunRecord r;
@@ -115,6 +117,9 @@ RunRecord read_run(const SqliteStatement& st) {
   r.setup.setup_seconds = st.column_double(c++);
   r.setup.cache_hit = st.column_int(c++) != 0;
   r.setup.kv_bytes = st.column_int(c++);
+  i.owner.boot_id = st.column_text(c++);
+  i.owner.pid = st.column_int(c++);
+  i.owner.start_ticks = st.column_int(c++);
   return r;
 }
 
@@ -162,14 +167,16 @@ int64_t ResultsDb::begin_run(RunInfo& info) {
   if (!params.is_object()) db_.fail_plain("run parameters: expected a JSON object, got " + info.params_json);
   if (info.uuid.empty()) info.uuid = new_run_uuid();
   if (info.started_at.empty()) info.started_at = utc_timestamp_now();
+  if (info.owner.pid == 0) info.owner = this_process_owner();
   SqliteTransaction tx(db_);
   SqliteStatement st(
       db_,
       "INSERT INTO runs (uuid, method, dataset, model_path, model_fingerprint, params_json, "
       "blocks, block_demos, n_select, sink, prev, grouping, block_order, seed, test_size, shard, "
-      "tool_version, hostname, cpu_model, cpu_cores, ram_bytes, started_at, status) VALUES "
+      "tool_version, hostname, cpu_model, cpu_cores, ram_bytes, started_at, owner_boot_id, owner_pid, "
+      "owner_start_ticks, status) VALUES "
       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-      "?20, ?21, ?22, 'running')");
+      "?20, ?21, ?22, ?23, ?24, ?25, 'running')");
   const RunParams& p = info.params;
   int c = 1;
   st.bind(c++, info.uuid);
@@ -190,6 +197,9 @@ int64_t ResultsDb::begin_run(RunInfo& info) {
   st.bind(c++, int64_t{info.machine.cpu_cores});
   st.bind(c++, info.machine.ram_bytes);
   st.bind(c++, info.started_at);
+  st.bind(c++, info.owner.boot_id);
+  st.bind(c++, info.owner.pid);
+  st.bind(c++, info.owner.start_ticks);
   st.step();
   int64_t id = db_.last_insert_rowid();
   tx.commit();

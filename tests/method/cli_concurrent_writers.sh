@@ -71,4 +71,19 @@ wait $pbig 2> /dev/null
 [ "$(wc -l < "$TMP/refused.err")" = 1 ] || fail "expected one line: $(cat "$TMP/refused.err")"
 grep -q "cannot build cache '$TMP/big/[0-9a-f]*': process $pbig is writing it" "$TMP/refused.err" \
   || fail "the refusal does not name the cache and process $pbig: $(cat "$TMP/refused.err")"
+
+# An eval killed with SIGKILL leaves its run "running"; the report names it as abandoned.
+"$DBSA" eval --model "$MODEL" --dataset trec --data-dir "$DATA" --methods dbsa --blocks 30 --block-demos 50 \
+  --select 2 --db "$TMP/killed.sqlite" > /dev/null 2> "$TMP/killed.err" &
+pk=$!
+i=0
+while ! grep -q "dbsa setup" "$TMP/killed.err" 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 600 ] || fail "no progress line after 60 s: $(cat "$TMP/killed.err")"; sleep 0.1
+done
+kill -KILL $pk
+wait $pk 2> /dev/null
+"$DBSA" report --db "$TMP/killed.sqlite" > "$TMP/killed.report" || fail "report exited $?"
+grep -q "1 run was abandoned" "$TMP/killed.report" || fail "no abandoned run reported: $(cat "$TMP/killed.report")"
+grep -q "run 1 dbsa on trec, started .* by process $pk on" "$TMP/killed.report" \
+  || fail "the abandoned run is not named: $(cat "$TMP/killed.report")"
 echo "concurrent-writers-ok"
