@@ -125,7 +125,26 @@ RunRecord read_run(const SqliteStatement& st) {
 
 }  // namespace
 
-ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) : db_(open_connection(file, mode)) {
+ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) {
+  const bool created = mode == OpenMode::Create && !std::filesystem::exists(file);
+  try {
+    open(file, mode);
+  } catch (...) {
+    if (created) {
+      // A database this call created but could not set up (a full disk, a file size limit) is removed
+      // with its side files: a failed command leaves no empty results file behind. Only what this call
+      // created: an existing database is never touched.
+      db_ = SqliteConnection();
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(file.string() + suffix, ec);
+    }
+    throw;
+  }
+}
+
+void ResultsDb::open(const std::filesystem::path& file, OpenMode mode) {
+  db_ = open_connection(file, mode);
   version_on_open_ = check_results_schema(db_);
   if (mode == OpenMode::ReadOnly) {
     if (version_on_open_ == 0) db_.fail_plain("is empty, not a dbsa results database");
