@@ -2,7 +2,8 @@
 # Several processes writing one KV store at once (issue 15): two `encode --append` into the same cache
 # both land and the cache answers every block afterwards; two evals sharing --cache-dir build the pool's
 # cache once (the second waits for it and reuses it); a writer given --lock-timeout 0 is refused in one
-# line naming the process that holds the cache, and touches nothing.
+# line naming the process that holds the cache, and touches nothing; an eval killed with SIGKILL is
+# reported as abandoned, one stopped with SIGTERM exits 143 with its run marked interrupted.
 # usage: cli_concurrent_writers.sh DBSA MODEL DATA_DIR SCRATCH
 set -u
 DBSA=$1 MODEL=$2 DATA=$3 TMP=$4
@@ -86,4 +87,20 @@ wait $pk 2> /dev/null
 grep -q "1 run was abandoned" "$TMP/killed.report" || fail "no abandoned run reported: $(cat "$TMP/killed.report")"
 grep -q "run 1 dbsa on trec, started .* by process $pk on" "$TMP/killed.report" \
   || fail "the abandoned run is not named: $(cat "$TMP/killed.report")"
+
+# SIGTERM (a scheduler's time limit) stops an eval like Ctrl-C: exit 143, the run marked interrupted.
+"$DBSA" eval --model "$MODEL" --dataset trec --data-dir "$DATA" --methods dbsa --blocks 30 --block-demos 50 \
+  --select 2 --db "$TMP/term.sqlite" > /dev/null 2> "$TMP/term.err" &
+pt=$!
+i=0
+while ! grep -q "dbsa setup" "$TMP/term.err" 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 600 ] || fail "no progress line after 60 s: $(cat "$TMP/term.err")"; sleep 0.1
+done
+kill -TERM $pt
+wait $pt 2> /dev/null
+rc=$?
+[ $rc = 143 ] || fail "SIGTERM: exit $rc, expected 143: $(cat "$TMP/term.err")"
+grep -q "SIGTERM: the current run is marked interrupted" "$TMP/term.err" || fail "no SIGTERM line: $(cat "$TMP/term.err")"
+"$DBSA" report --db "$TMP/term.sqlite" --json | grep -q '"abandoned_runs": \[\]' \
+  || fail "a SIGTERM-stopped run counts as abandoned"
 echo "concurrent-writers-ok"
