@@ -8,6 +8,22 @@
 set -u
 DBSA=$1 MODEL=$2 DATA=$3 TMP=$4
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# wait_for PATTERN FILE: until FILE (a command's stderr) shows PATTERN, at most 60 s.
+wait_for() {
+  i=0
+  while ! grep -q "$1" "$2" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 600 ] || fail "no '$1' after 60 s: $(cat "$2")"; sleep 0.1
+  done
+}
+# signal_eval SIG NAME: starts a long dbsa eval into $TMP/NAME.sqlite and sends SIG once its setup runs.
+signal_eval() {
+  "$DBSA" eval --model "$MODEL" --dataset trec --data-dir "$DATA" --methods dbsa --blocks 30 --block-demos 50 \
+    --select 2 --db "$TMP/$2.sqlite" > /dev/null 2> "$TMP/$2.err" &
+  pid=$!
+  wait_for "dbsa setup" "$TMP/$2.err"
+  kill -$1 $pid
+  wait $pid 2> /dev/null
+}
 rm -rf "$TMP" && mkdir -p "$TMP" || fail "cannot create $TMP"
 
 "$DBSA" encode -q --model "$MODEL" --dataset trec --data-dir "$DATA" --blocks 4 --block-demos 10 --seed 3 \
@@ -59,10 +75,7 @@ wait $pe2 || fail "eval 2 exited $?: $(cat "$TMP/eval-2.err")"
 "$DBSA" encode --model "$MODEL" --dataset trec --data-dir "$DATA" --blocks 30 --block-demos 50 --chunk 64 \
   --cache-dir "$TMP/big" 2> "$TMP/big.err" > /dev/null &
 pbig=$!
-i=0
-while ! grep -q "encode \[" "$TMP/big.err" 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 600 ] || fail "no progress bar after 60 s"; sleep 0.1
-done
+wait_for "encode \[" "$TMP/big.err"
 timeout 10 "$DBSA" encode -q --model "$MODEL" --dataset trec --data-dir "$DATA" --blocks 30 --block-demos 50 \
   --cache-dir "$TMP/big" --lock-timeout 0 > /dev/null 2> "$TMP/refused.err"
 rc=$?
@@ -74,30 +87,15 @@ grep -q "cannot build cache '$TMP/big/[0-9a-f]*': process $pbig is writing it" "
   || fail "the refusal does not name the cache and process $pbig: $(cat "$TMP/refused.err")"
 
 # An eval killed with SIGKILL leaves its run "running"; the report names it as abandoned.
-"$DBSA" eval --model "$MODEL" --dataset trec --data-dir "$DATA" --methods dbsa --blocks 30 --block-demos 50 \
-  --select 2 --db "$TMP/killed.sqlite" > /dev/null 2> "$TMP/killed.err" &
-pk=$!
-i=0
-while ! grep -q "dbsa setup" "$TMP/killed.err" 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 600 ] || fail "no progress line after 60 s: $(cat "$TMP/killed.err")"; sleep 0.1
-done
-kill -KILL $pk
-wait $pk 2> /dev/null
+signal_eval KILL killed
+pk=$pid
 "$DBSA" report --db "$TMP/killed.sqlite" > "$TMP/killed.report" || fail "report exited $?"
 grep -q "1 run was abandoned" "$TMP/killed.report" || fail "no abandoned run reported: $(cat "$TMP/killed.report")"
 grep -q "run 1 dbsa on trec, started .* by process $pk on" "$TMP/killed.report" \
   || fail "the abandoned run is not named: $(cat "$TMP/killed.report")"
 
 # SIGTERM (a scheduler's time limit) stops an eval like Ctrl-C: exit 143, the run marked interrupted.
-"$DBSA" eval --model "$MODEL" --dataset trec --data-dir "$DATA" --methods dbsa --blocks 30 --block-demos 50 \
-  --select 2 --db "$TMP/term.sqlite" > /dev/null 2> "$TMP/term.err" &
-pt=$!
-i=0
-while ! grep -q "dbsa setup" "$TMP/term.err" 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 600 ] || fail "no progress line after 60 s: $(cat "$TMP/term.err")"; sleep 0.1
-done
-kill -TERM $pt
-wait $pt 2> /dev/null
+signal_eval TERM term
 rc=$?
 [ $rc = 143 ] || fail "SIGTERM: exit $rc, expected 143: $(cat "$TMP/term.err")"
 grep -q "SIGTERM: the current run is marked interrupted" "$TMP/term.err" || fail "no SIGTERM line: $(cat "$TMP/term.err")"
