@@ -12,7 +12,11 @@ std::string read_file_text(const std::filesystem::path& file) {
     // ends are the line readers' concern (a CRLF inside a quoted CSV field is data).
     text = read_text_file(file, "dataset file");
   } catch (const FileError& e) {
-    throw DatasetError(file, e.what());
+    // FileError's message starts with the path already; DatasetError adds it again.
+    std::string why = e.what();
+    const std::string prefix = file.string() + ": ";
+    if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+    throw DatasetError(file, why);
   }
   return text;
 }

@@ -41,6 +41,8 @@ void write_manifest(const std::filesystem::path& dir, const CacheManifest& m) {
 }
 
 CacheManifest read_manifest(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error("cache folder '" + dir.string() + "' does not exist");
   const auto file = dir / kManifestFileName;
   std::ifstream in(file, std::ios::binary);
   if (!in)

@@ -37,6 +37,9 @@ std::string immutable_uri(const std::filesystem::path& file) {
 SqliteConnection open_connection(const std::filesystem::path& file, OpenMode mode) {
   if (mode != OpenMode::Create && !std::filesystem::exists(file))
     throw StoreError("results database '" + file.string() + "': no such file");
+  if (std::filesystem::is_directory(file))
+    throw StoreError("results database '" + file.string() +
+                     "': is a folder, expected a results database file");
   if (mode != OpenMode::ReadOnly) {
     // A writer needs the folder too: SQLite creates the database and its -wal/-shm files next to it.
     auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
