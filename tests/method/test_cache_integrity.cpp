@@ -9,6 +9,7 @@
 
 #include "cache/block_cache.h"
 #include "cache/cache_store.h"
+#include "cache/sealed_dir.h"
 #include "method/cache_builder.h"
 #include "method/dense_block_retriever.h"
 #include "method/method_fixture.h"
@@ -109,6 +110,12 @@ TEST(CacheIntegrity, AFlippedByteAnywhereInTheCacheFolderIsRefusedOrHarmless) {
     }
   }
   ASSERT_EQ(read_everything(dir), original);
+  EXPECT_TRUE(store.verify(dir).ok());
+  flip(dir / kBm25DirName / kSealFileName, 10, 0x01);  // the studio's Verify checks the indexes too
+  const VerifyReport damaged = store.verify(dir);
+  ASSERT_EQ(damaged.problems.size(), 1u);
+  EXPECT_NE(damaged.problems[0].find(kSealFileName), std::string::npos) << damaged.problems[0];
+  flip(dir / kBm25DirName / kSealFileName, 10, 0x01);
   // Most flips must be caught (the harmless ones are bytes no reader looks at, e.g. SQLite's free space).
   EXPECT_GT(refused, trials / 2) << refused << " of " << trials;
   std::printf("%d flips over %zu files: %d refused, the rest read back identical data\n", trials,
