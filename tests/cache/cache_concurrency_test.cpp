@@ -1,4 +1,4 @@
-// Writers of one cache in several processes (issue 15): concurrent appends both land, a killed append's
+// Writers of one cache in several processes: concurrent appends both land, a killed append's
 // files are cleaned by the next writer, a build waits for the one in progress and then finds its cache,
 // and a writer that may not wait is refused before it touches anything.
 #include <gtest/gtest.h>

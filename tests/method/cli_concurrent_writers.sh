@@ -1,5 +1,5 @@
 #!/bin/sh
-# Several processes writing one KV store at once (issue 15): two `encode --append` into the same cache
+# Several processes writing one KV store at once: two `encode --append` into the same cache
 # both land and the cache answers every block afterwards; two evals sharing --cache-dir build the pool's
 # cache once (the second waits for it and reuses it); a writer given --lock-timeout 0 is refused in one
 # line naming the process that holds the cache, and touches nothing; an eval killed with SIGKILL is

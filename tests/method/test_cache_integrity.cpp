@@ -1,4 +1,4 @@
-// "A corrupt cache is refused" for the whole cache folder (issue 15): a byte flipped anywhere in it —
+// "A corrupt cache is refused" for the whole cache folder: a byte flipped anywhere in it —
 // block files, the catalog, method.json, the BM25 index, a dense index, their seals — is either refused
 // (on open or on first use) or changes nothing that any reader gets back. Never silently different data.
 #include <gtest/gtest.h>

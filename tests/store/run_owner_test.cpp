@@ -1,4 +1,4 @@
-// Runs left "running" by a process that is gone are told apart from runs in progress (issue 15): by pid,
+// Runs left "running" by a process that is gone are told apart from runs in progress: by pid,
 // process start time and boot id on the machine that wrote them, never guessed for another machine.
 #include "store/run_owner.h"
 
