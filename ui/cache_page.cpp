@@ -14,7 +14,9 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <optional>
 
+#include "cache/cache_error.h"
 #include "cache/cache_key.h"
 #include "method/pool_encoding.h"
 #include "ui/cache_list_model.h"
@@ -160,9 +162,25 @@ void CachePage::build_cache() {
   const std::filesystem::path root = state_.store_root();
   state_.job().start(kBuildJob, [=, this](JobControl& c) mutable -> BackgroundJob::Publish {
     opts.progress = [&c](double f) { return c.progress(f); };
-    const PoolEncoding e = encode_pool(*model, *tok, CacheStore(root), spec, *pool, blocks, opts);
-    if (e.build.cancelled) return {};
-    return [this, dir = e.build.dir] {
+    // Another process (a CLI encode or eval) writing the same cache: wait for it, saying so, until it
+    // is done (then its cache is reused) or the user cancels.
+    LockWait wait;
+    wait.report_every_s = 1;
+    wait.on_wait = [&c](long holder, double waited) {
+      c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
+                        .arg(holder)
+                        .arg(static_cast<qlonglong>(waited)));
+      return !c.cancelled();
+    };
+    std::optional<PoolEncoding> e;
+    try {
+      e.emplace(encode_pool(*model, *tok, CacheStore(root, wait), spec, *pool, blocks, opts));
+    } catch (const CacheError&) {
+      if (c.cancelled()) return {};  // cancelled while waiting: not an error
+      throw;
+    }
+    if (e->build.cancelled) return {};
+    return [this, dir = e->build.dir] {
       refresh();
       state_.set_cache_dir(dir);
       const int row = caches_->row_of(dir);
@@ -197,7 +215,10 @@ void CachePage::delete_cache(int row) {
   if (row < 0 || row >= caches_->rowCount()) return;
   const std::filesystem::path dir = caches_->row(row).summary.dir;
   try {
-    CacheStore(state_.store_root()).remove_dir(dir);
+    // The GUI thread never waits: a cache another process is writing is refused at once, naming it.
+    LockWait no_wait;
+    no_wait.timeout_s = 0;
+    CacheStore(state_.store_root(), no_wait).remove_dir(dir);
   } catch (const std::exception& e) {
     show_error(this, tr("Delete cache"), QString::fromStdString(e.what()));
   }

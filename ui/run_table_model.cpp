@@ -1,6 +1,7 @@
 #include "ui/run_table_model.h"
 
 #include "store/results_db.h"
+#include "store/run_owner.h"
 
 namespace dbsa::ui {
 
@@ -45,7 +46,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
     case Dataset:
       return QString::fromStdString(r.info.dataset);
     case Status:
-      return QString::fromLatin1(run_status_name(r.status));
+      return QString::fromStdString(run_status_text(r));
     case Blocks:
       return p.blocks;
     case Select:

@@ -177,6 +177,8 @@ void RunsPage::start_eval() {
     EvalCallbacks cb;
     cb.progress = [&ctl](const EvalProgress& ep) { ctl.report(ep.fraction, progress_text(ep)); };
     cb.cancel = ctl.cancel_flag();
+    // Another process building the same cache: the wait shows in the progress line (and Esc ends it).
+    cb.notice = [&ctl](const std::string& line) { ctl.report(0.0, QString::fromStdString(line)); };
     const EvalSummary s = evaluate_points({c}, cb);
     QStringList lines;
     for (const auto& u : s.units)

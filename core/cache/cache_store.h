@@ -61,7 +61,8 @@ class CacheStore {
   void remove(const CacheKey& key) const;
   void remove_dir(const std::filesystem::path& dir) const;
 
-  // Checks every block of a cache folder and reports all problems (never throws for damage).
+  // Checks every block of a cache folder and every sealed index in it (cache/sealed_dir.h), and reports
+  // all problems (never throws for damage).
   // progress(done, total) is called after each block; returning false stops the check (cancelled).
   VerifyReport verify(const std::filesystem::path& dir,
                       const std::function<bool(int32_t done, int32_t total)>& progress = {}) const;

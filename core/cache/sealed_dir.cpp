@@ -3,7 +3,9 @@
 #include <map>
 #include <string>
 #include <system_error>
+#include <utility>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -48,7 +50,9 @@ void seal_dir(const std::filesystem::path& dir) {
   write_file_atomic(dir / kSealFileName, seal.dump(1) + "\n");
 }
 
-void verify_sealed_dir(const std::filesystem::path& dir) {
+namespace {
+
+void verify_once(const std::filesystem::path& dir) {
   const auto seal_file = dir / kSealFileName;
   const std::string where = "index '" + dir.string() + "'";
   if (!std::filesystem::is_regular_file(seal_file)) {
@@ -83,6 +87,29 @@ void verify_sealed_dir(const std::filesystem::path& dir) {
   for (const auto& [name, s] : found) {
     if (!seal["files"].contains(name))
       throw CacheError(where + ": file '" + (dir / name).string() + "' is not in its seal");
+  }
+}
+
+// The folder's identity, to tell damage from a writer swapping in a new index while we read.
+std::pair<dev_t, ino_t> identity(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+void verify_sealed_dir(const std::filesystem::path& dir) {
+  for (int attempt = 0;; ++attempt) {
+    const auto before = identity(dir);
+    try {
+      verify_once(dir);
+      return;
+    } catch (const std::exception&) {
+      // publish_sealed_dir renames a new folder in while a reader may be half-way through the old one:
+      // only a failure on a folder that stayed the same is damage.
+      if (attempt >= 3 || identity(dir) == before) throw;
+    }
   }
 }
 

@@ -116,7 +116,7 @@ void add_text_options(CLI::App* cmd, TextArgs& t, const std::string& name, const
 
 std::string read_text_arg(const TextArgs& t, std::string_view cmd) {
   if (t.file_opt && t.file_opt->count() > 0)
-    return read_file(t.file, std::string(t.file_opt->get_name()).substr(2));
+    return read_text_file(t.file, std::string(t.file_opt->get_name()).substr(2));
   if (t.text_opt && t.text_opt->count() > 0) return t.text;
   const std::string name = t.text_opt ? t.text_opt->get_name() : "--text";
   throw std::runtime_error(std::string(cmd) + ": give " + name + " or " + name + "-file");

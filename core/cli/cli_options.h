@@ -57,7 +57,8 @@ inline constexpr const char* kWeightsF32Help =
 void add_backend_option(CLI::App* cmd, std::string& backend);
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w);
 
-// A text given inline or as a file (--text/--text-file, --prompt/--prompt-file), exactly one of them.
+// A text given inline or as a file (--text/--text-file, --prompt/--prompt-file), exactly one of them. A
+// file's bytes are the text, less a leading UTF-8 byte order mark.
 struct TextArgs {
   std::string text;
   std::string file;

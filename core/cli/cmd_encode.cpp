@@ -3,7 +3,6 @@
 // cancels cleanly, leaving no partial cache.
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +13,7 @@
 #include "cache/fingerprint.h"
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "cli/interrupt.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 #include "icl/pool.h"
@@ -27,11 +27,6 @@
 namespace dbsa::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) {
-  g_interrupted.store(true);
-}
-
 struct EncodeArgs {
   std::string model, dataset, data_dir, pool_file, cache_dir, grouping = "in-order", kv_dtype = "f16";
   std::string sink = "1", prev = "2", x_prefix, y_prefix;
@@ -43,10 +38,12 @@ struct EncodeArgs {
   double lock_timeout = -1;
 };
 
-// Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C.
-std::function<bool(double)> progress_bar(bool quiet, const std::string& what) {
+// Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C and
+// SIGTERM.
+std::function<bool(double)> progress_bar(bool quiet, const std::string& what,
+                                         const InterruptGuard& interrupt) {
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [quiet, what, last](double f) {
+  return [quiet, what, last, &interrupt](double f) {
     const auto now = std::chrono::steady_clock::now();
     if (!quiet && (f >= 1.0 || now - *last > std::chrono::milliseconds(100))) {
       *last = now;
@@ -57,7 +54,7 @@ std::function<bool(double)> progress_bar(bool quiet, const std::string& what) {
       if (f >= 1.0) std::fprintf(stderr, "\n");
       std::fflush(stderr);
     }
-    return !g_interrupted.load();
+    return !interrupt.interrupted();
   };
 }
 
@@ -98,16 +95,11 @@ void run_encode(const EncodeArgs& a) {
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string model_fp = fingerprint_file(a.model);
 
-  g_interrupted.store(false);
-  auto* previous = std::signal(SIGINT, on_sigint);
-  struct Restore {
-    void (*h)(int);
-    ~Restore() { std::signal(SIGINT, h); }
-  } restore{previous};
+  const InterruptGuard interrupt;
 
   PreEncodeOptions o;
   o.chunk_tokens = a.chunk;
-  o.progress = progress_bar(a.quiet, a.append ? "append" : "encode");
+  o.progress = progress_bar(a.quiet, a.append ? "append" : "encode", interrupt);
   BuildResult r;
   CacheKey key;
   if (a.append) {
@@ -152,8 +144,8 @@ void run_encode(const EncodeArgs& a) {
     key = e.key;
   }
   if (r.cancelled) {
-    std::cerr << "\ndbsa: encode cancelled; no cache was written\n";
-    throw CLI::RuntimeError(130);
+    std::cerr << "\ndbsa: " << interrupt.signal_name() << ": encode cancelled; no cache was written\n";
+    throw CLI::RuntimeError(interrupt.exit_code());
   }
   print_result(r, key, load_s);
 }

@@ -1,8 +1,8 @@
 // `dbsa eval` and `dbsa sweep`: the paper's experiments from one command (issue #5). Every input is
 // loaded and checked first; only then are the results database and the KV store touched. A progress bar
-// with ETA goes to stderr; Ctrl-C marks the current run interrupted, keeps the finished ones, exits 130.
+// with ETA goes to stderr; Ctrl-C or SIGTERM marks the current run interrupted, keeps the finished ones,
+// exits 130 or 143 (cli/interrupt.h).
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -13,17 +13,13 @@
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "cli/interrupt.h"
 #include "eval/eval_run.h"
 #include "eval/paper_presets.h"
 #include "eval/sweep.h"
 
 namespace dbsa::cli {
 namespace {
-
-std::atomic<bool> g_cancel{false};
-extern "C" void on_eval_sigint(int) {
-  g_cancel.store(true);
-}
 
 struct EvalArgs {
   EvalConfig c;
@@ -159,23 +155,19 @@ void print_summary(const EvalSummary& s, const std::vector<EvalConfig>& points, 
 }
 
 void run_points(const std::vector<EvalConfig>& points, const EvalArgs& a) {
-  g_cancel.store(false);
-  auto* previous = std::signal(SIGINT, on_eval_sigint);
-  struct Restore {
-    void (*h)(int);
-    ~Restore() { std::signal(SIGINT, h); }
-  } restore{previous};
+  const InterruptGuard interrupt;
 
   EvalCallbacks cb;
   cb.progress = progress_bar(a.quiet, points.size());
-  cb.cancel = &g_cancel;
+  cb.cancel = interrupt.flag();
   cb.notice = [](const std::string& line) { std::fprintf(stderr, "\r\033[Kdbsa: %s\n", line.c_str()); };
   const EvalSummary s = evaluate_points(points, cb);
   if (!a.quiet) std::fprintf(stderr, "\n");
   print_summary(s, points, a.json);
   if (s.interrupted) {
-    std::cerr << "dbsa: interrupted; the current run is marked interrupted, finished runs are kept\n";
-    throw CLI::RuntimeError(130);
+    std::cerr << "dbsa: " << interrupt.signal_name()
+              << ": the current run is marked interrupted, finished runs are kept\n";
+    throw CLI::RuntimeError(interrupt.exit_code());
   }
 }
 

@@ -28,10 +28,13 @@ void run_report(const ReportArgs& a) {
   // Read-only: a report never changes the database (an older schema is migrated in memory).
   ResultsDb db(a.db, OpenMode::ReadOnly);
   auto rows = build_report(db, ReportOptions{a.by_config});
-  std::string text = a.json       ? report_json(rows)
+  const auto abandoned = abandoned_runs(db);
+  std::string text = a.json       ? report_json(rows, abandoned)
                      : a.csv      ? report_csv(rows)
-                     : a.markdown ? report_markdown(rows)
-                                  : report_text(rows);
+                     : a.markdown ? report_markdown(rows) + abandoned_runs_note(abandoned)
+                                  : report_text(rows) + abandoned_runs_note(abandoned);
+  // CSV stays one table for spreadsheets; the note goes to the terminal.
+  if (a.csv) std::cerr << abandoned_runs_note(abandoned);
   if (a.out.empty())
     std::cout << text;
   else

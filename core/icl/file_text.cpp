@@ -8,14 +8,16 @@ namespace dbsa {
 std::string read_file_text(const std::filesystem::path& file) {
   std::string text;
   try {
-    text = read_file(file, "dataset file");
+    // A byte order mark goes with the read, for every loader (CSV, TSV, JSON, the TREC lines). CRLF line
+    // ends are the line readers' concern (a CRLF inside a quoted CSV field is data).
+    text = read_text_file(file, "dataset file");
   } catch (const FileError& e) {
-    throw DatasetError(file, e.what());
+    // FileError's message starts with the path already; DatasetError adds it again.
+    std::string why = e.what();
+    const std::string prefix = file.string() + ": ";
+    if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+    throw DatasetError(file, why);
   }
-  // Files saved by Windows tools may start with a UTF-8 byte order mark: dropped here, once, for every
-  // loader (CSV, TSV, JSON, the TREC lines). CRLF line ends are the line readers' concern (a CRLF inside
-  // a quoted CSV field is data).
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
   return text;
 }
 

@@ -10,6 +10,18 @@
 #include "util/atomic_file.h"
 
 namespace dbsa {
+namespace {
+
+// A Fingerprint of the manifest's fields (the object without "checksum", in nlohmann's sorted-key
+// form), so a flipped byte that still parses is refused too.
+std::string manifest_checksum(nlohmann::json j) {
+  j.erase("checksum");
+  Fingerprint fp;
+  fp.add(j.dump());
+  return fp.hex();
+}
+
+}  // namespace
 
 void write_manifest(const std::filesystem::path& dir, const CacheManifest& m) {
   nlohmann::json j;
@@ -23,11 +35,14 @@ void write_manifest(const std::filesystem::path& dir, const CacheManifest& m) {
   j["labels"] = m.labels;
   j["seed"] = m.seed;
   j["n_demos"] = m.n_demos;
+  j["checksum"] = manifest_checksum(j);
   const std::string text = j.dump(2) + "\n";
   write_file_atomic(dir / kManifestFileName, text);
 }
 
 CacheManifest read_manifest(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error("cache folder '" + dir.string() + "' does not exist");
   const auto file = dir / kManifestFileName;
   std::ifstream in(file, std::ios::binary);
   if (!in)
@@ -49,7 +64,12 @@ CacheManifest read_manifest(const std::filesystem::path& dir) {
   try {
     if (field("version").get<int32_t>() != kManifestVersion)
       throw std::runtime_error(file.string() + ": field 'version' is " + field("version").dump() +
-                               ", expected " + std::to_string(kManifestVersion));
+                               ", expected " + std::to_string(kManifestVersion) + " (rebuild the cache)");
+    if (field("checksum").get<std::string>() != manifest_checksum(j))
+      throw std::runtime_error(
+          file.string() +
+          ": its checksum does not match its fields (the file was modified or is damaged); "
+          "rebuild or delete the cache");
     m.model_path = field("model_path").get<std::string>();
     m.model_fingerprint = field("model_fingerprint").get<std::string>();
     m.tokenizer_fingerprint = field("tokenizer_fingerprint").get<std::string>();

@@ -14,7 +14,7 @@
 namespace dbsa {
 
 inline constexpr const char* kManifestFileName = "method.json";
-inline constexpr int32_t kManifestVersion = 1;
+inline constexpr int32_t kManifestVersion = 2;  // 2: with a checksum of its fields
 
 struct CacheManifest {
   std::string model_path;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "store/results_db.h"
+#include "store/run_owner.h"
 #include "store/summary_stats.h"
 
 namespace dbsa {
@@ -76,6 +77,13 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
   for (ReportRow& r : rows)
     if (best[r.dataset] > 0) r.accuracy_ratio_to_best = r.accuracy_mean / best[r.dataset];
   return rows;
+}
+
+std::vector<RunRecord> abandoned_runs(const ResultsDb& db) {
+  std::vector<RunRecord> out;
+  for (RunRecord& r : db.runs())
+    if (run_abandoned(r)) out.push_back(std::move(r));
+  return out;
 }
 
 }  // namespace dbsa

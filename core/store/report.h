@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "store/run_record.h"
+
 namespace dbsa {
 
 class ResultsDb;
@@ -44,5 +46,9 @@ double amortized_seconds_per_query(double setup_seconds, double per_query_second
 
 // Rows sorted by dataset, then method, then config.
 std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options = {});
+
+// Runs left "running" by a process that is gone (store/run_owner.h), by row id: never counted, but
+// named, so a killed evaluation does not vanish silently from the report.
+std::vector<RunRecord> abandoned_runs(const ResultsDb& db);
 
 }  // namespace dbsa

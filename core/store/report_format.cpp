@@ -77,7 +77,7 @@ std::string md_cell(const std::string& s) {
 
 }  // namespace
 
-std::string report_json(std::span<const ReportRow> rows) {
+std::string report_json(std::span<const ReportRow> rows, std::span<const RunRecord> abandoned) {
   nlohmann::ordered_json j;
   j["format"] = "dbsa-report";
   j["version"] = 1;
@@ -106,6 +106,16 @@ std::string report_json(std::span<const ReportRow> rows) {
     o["amortized_seconds_per_query"] = {{"n100", r.amortized_seconds_n100},
                                         {"n100000", r.amortized_seconds_n100000}};
     j["rows"].push_back(std::move(o));
+  }
+  j["abandoned_runs"] = nlohmann::ordered_json::array();
+  for (const RunRecord& r : abandoned) {
+    j["abandoned_runs"].push_back({{"id", r.id},
+                                   {"uuid", r.info.uuid},
+                                   {"method", r.info.method},
+                                   {"dataset", r.info.dataset},
+                                   {"started_at", r.info.started_at},
+                                   {"hostname", r.info.machine.hostname},
+                                   {"pid", r.info.owner.pid}});
   }
   return j.dump(2) + "\n";
 }
@@ -176,6 +186,21 @@ std::string report_text(std::span<const ReportRow> rows) {
       out += k < text_cols ? row[k] + pad : pad + row[k];
       out += k + 1 < row.size() ? "  " : "\n";
     }
+  }
+  return out;
+}
+
+std::string abandoned_runs_note(std::span<const RunRecord> abandoned) {
+  if (abandoned.empty()) return "";
+  // Built with append: GCC 12 -O3 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string out("\n");
+  out.append(std::to_string(abandoned.size()))
+      .append(abandoned.size() == 1 ? " run was" : " runs were")
+      .append(" abandoned (left \"running\" by a process that is gone; not counted):\n");
+  for (const RunRecord& r : abandoned) {
+    out += "  run " + std::to_string(r.id) + " " + r.info.method + " on " + r.info.dataset + ", started " +
+           r.info.started_at + " by process " + std::to_string(r.info.owner.pid) + " on " +
+           r.info.machine.hostname + " (uuid " + r.info.uuid + ")\n";
   }
   return out;
 }

@@ -8,11 +8,15 @@
 
 namespace dbsa {
 
-// {"format": "dbsa-report", "version": 1, "percentile": ..., "rows": [...]}; a missing ratio is null.
-std::string report_json(std::span<const ReportRow> rows);
+// {"format": "dbsa-report", "version": 1, "percentile": ..., "rows": [...], "abandoned_runs": [...]};
+// a missing ratio is null.
+std::string report_json(std::span<const ReportRow> rows, std::span<const RunRecord> abandoned = {});
 // Header line then one line per row; RFC 4180 quoting; a missing ratio is an empty field.
 std::string report_csv(std::span<const ReportRow> rows);
 std::string report_markdown(std::span<const ReportRow> rows);
 std::string report_text(std::span<const ReportRow> rows);
+// Lines naming the abandoned runs (report.h's abandoned_runs), empty when there are none; the text and
+// Markdown reports end with them.
+std::string abandoned_runs_note(std::span<const RunRecord> abandoned);
 
 }  // namespace dbsa

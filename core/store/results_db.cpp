@@ -8,6 +8,7 @@
 
 #include "store/results_schema.h"
 #include "store/run_aggregates.h"
+#include "store/run_owner.h"
 #include "store/run_stamps.h"
 #include "store/store_error.h"
 
@@ -36,6 +37,9 @@ std::string immutable_uri(const std::filesystem::path& file) {
 SqliteConnection open_connection(const std::filesystem::path& file, OpenMode mode) {
   if (mode != OpenMode::Create && !std::filesystem::exists(file))
     throw StoreError("results database '" + file.string() + "': no such file");
+  if (std::filesystem::is_directory(file))
+    throw StoreError("results database '" + file.string() +
+                     "': is a folder, expected a results database file");
   if (mode != OpenMode::ReadOnly) {
     // A writer needs the folder too: SQLite creates the database and its -wal/-shm files next to it.
     auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
@@ -80,7 +84,8 @@ std::vector<T> parse_json_array(const SqliteConnection& db, const std::string& t
 constexpr const char* kRunColumns =
     "id, uuid, method, dataset, model_path, model_fingerprint, params_json, blocks, block_demos, n_select, "
     "sink, prev, grouping, block_order, seed, test_size, shard, tool_version, hostname, cpu_model, "
-    "cpu_cores, ram_bytes, started_at, finished_at, status, error, setup_seconds, cache_hit, kv_bytes";
+    "cpu_cores, ram_bytes, started_at, finished_at, status, error, setup_seconds, cache_hit, kv_bytes, "
+    "owner_boot_id, owner_pid, owner_start_ticks";
 
 RunRecord read_run(const SqliteStatement& st) {
   RunRecord r;
@@ -115,12 +120,34 @@ RunRecord read_run(const SqliteStatement& st) {
   r.setup.setup_seconds = st.column_double(c++);
   r.setup.cache_hit = st.column_int(c++) != 0;
   r.setup.kv_bytes = st.column_int(c++);
+  i.owner.boot_id = st.column_text(c++);
+  i.owner.pid = st.column_int(c++);
+  i.owner.start_ticks = st.column_int(c++);
   return r;
 }
 
 }  // namespace
 
-ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) : db_(open_connection(file, mode)) {
+ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) {
+  const bool created = mode == OpenMode::Create && !std::filesystem::exists(file);
+  try {
+    open(file, mode);
+  } catch (...) {
+    if (created) {
+      // A database this call created but could not set up (a full disk, a file size limit) is removed
+      // with its side files: a failed command leaves no empty results file behind. Only what this call
+      // created: an existing database is never touched.
+      db_ = SqliteConnection();
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(file.string() + suffix, ec);
+    }
+    throw;
+  }
+}
+
+void ResultsDb::open(const std::filesystem::path& file, OpenMode mode) {
+  db_ = open_connection(file, mode);
   version_on_open_ = check_results_schema(db_);
   if (mode == OpenMode::ReadOnly) {
     if (version_on_open_ == 0) db_.fail_plain("is empty, not a dbsa results database");
@@ -162,14 +189,16 @@ int64_t ResultsDb::begin_run(RunInfo& info) {
   if (!params.is_object()) db_.fail_plain("run parameters: expected a JSON object, got " + info.params_json);
   if (info.uuid.empty()) info.uuid = new_run_uuid();
   if (info.started_at.empty()) info.started_at = utc_timestamp_now();
+  if (info.owner.pid == 0) info.owner = this_process_owner();
   SqliteTransaction tx(db_);
   SqliteStatement st(
       db_,
       "INSERT INTO runs (uuid, method, dataset, model_path, model_fingerprint, params_json, "
       "blocks, block_demos, n_select, sink, prev, grouping, block_order, seed, test_size, shard, "
-      "tool_version, hostname, cpu_model, cpu_cores, ram_bytes, started_at, status) VALUES "
+      "tool_version, hostname, cpu_model, cpu_cores, ram_bytes, started_at, owner_boot_id, owner_pid, "
+      "owner_start_ticks, status) VALUES "
       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-      "?20, ?21, ?22, 'running')");
+      "?20, ?21, ?22, ?23, ?24, ?25, 'running')");
   const RunParams& p = info.params;
   int c = 1;
   st.bind(c++, info.uuid);
@@ -190,6 +219,9 @@ int64_t ResultsDb::begin_run(RunInfo& info) {
   st.bind(c++, int64_t{info.machine.cpu_cores});
   st.bind(c++, info.machine.ram_bytes);
   st.bind(c++, info.started_at);
+  st.bind(c++, info.owner.boot_id);
+  st.bind(c++, info.owner.pid);
+  st.bind(c++, info.owner.start_ticks);
   st.step();
   int64_t id = db_.last_insert_rowid();
   tx.commit();

@@ -63,6 +63,7 @@ class ResultsDb {
   static constexpr size_t kPredictionBatch = 64;
 
  private:
+  void open(const std::filesystem::path& file, OpenMode mode);
   void write_pending();  // inside the caller's transaction
   void set_final_status(int64_t run_id, RunStatus status, const std::string& error);
   std::vector<RunRecord> query_runs(const std::string& where, const std::string& arg) const;

@@ -103,13 +103,22 @@ void migrate_to_v3(SqliteConnection& db) {
   db.exec("ALTER TABLE predictions ADD COLUMN demo_scores TEXT NOT NULL DEFAULT '[]'");
 }
 
+// v4: the process writing each run (boot id, pid, start time), so runs a dead process left "running"
+// show as abandoned (store/run_owner.h). Older rows record none: their state stays unknown.
+void migrate_to_v4(SqliteConnection& db) {
+  db.exec("ALTER TABLE runs ADD COLUMN owner_boot_id TEXT NOT NULL DEFAULT ''");
+  db.exec("ALTER TABLE runs ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0");
+  db.exec("ALTER TABLE runs ADD COLUMN owner_start_ticks INTEGER NOT NULL DEFAULT 0");
+}
+
 struct Migration {
   int to_version;
   void (*apply)(SqliteConnection&);
 };
 
 // Append-only: a released step is never edited, a schema change is a new step.
-constexpr Migration kMigrations[] = {{1, migrate_to_v1}, {2, migrate_to_v2}, {3, migrate_to_v3}};
+constexpr Migration kMigrations[] = {
+    {1, migrate_to_v1}, {2, migrate_to_v2}, {3, migrate_to_v3}, {4, migrate_to_v4}};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kResultsSchemaVersion);
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace dbsa {
 
 class SqliteConnection;
 
-inline constexpr int kResultsSchemaVersion = 3;
+inline constexpr int kResultsSchemaVersion = 4;
 inline constexpr int32_t kResultsApplicationId = 0x44425352;  // "DBSR"
 
 // The file's schema version (0: empty file). Throws StoreError naming the file when it is not a

@@ -53,10 +53,22 @@ SqliteConnection& SqliteConnection::operator=(SqliteConnection&& other) noexcept
   return *this;
 }
 
+namespace {
+
+// SQLite says "disk I/O error" for a full disk or a file size limit too; name the likely cause.
+std::string with_cause(sqlite3* db, std::string msg) {
+  const int code = db ? (sqlite3_extended_errcode(db) & 0xFF) : SQLITE_OK;
+  if (code == SQLITE_FULL || code == SQLITE_IOERR)
+    msg += " (is the disk full, or a file size limit reached?)";
+  return msg;
+}
+
+}  // namespace
+
 void SqliteConnection::exec(const std::string& sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db_);
+    std::string msg = with_cause(db_, err ? err : sqlite3_errmsg(db_));
     sqlite3_free(err);
     fail_plain("executing '" + sql.substr(0, 60) + "': " + msg);
   }
@@ -77,7 +89,7 @@ bool SqliteConnection::read_only() const {
 }
 
 void SqliteConnection::fail(const std::string& what) const {
-  fail_plain(what + ": " + (db_ ? sqlite3_errmsg(db_) : "no connection"));
+  fail_plain(what + ": " + (db_ ? with_cause(db_, sqlite3_errmsg(db_)) : std::string("no connection")));
 }
 
 void SqliteConnection::fail_plain(const std::string& what) const {

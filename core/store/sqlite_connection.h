@@ -13,6 +13,7 @@ namespace dbsa {
 
 class SqliteConnection {
  public:
+  SqliteConnection() = default;  // no database (closed)
   // flags: SQLITE_OPEN_* values. Sets a busy timeout so concurrent writers wait instead of failing.
   SqliteConnection(const std::filesystem::path& file, int flags);
   // Opens `target` (e.g. a file: URI) but names `file` in errors.
@@ -37,7 +38,6 @@ class SqliteConnection {
   static constexpr int kBusyTimeoutMs = 30000;
 
  private:
-  SqliteConnection() = default;
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
 };

@@ -28,4 +28,10 @@ std::string read_file(const std::filesystem::path& file, std::string_view what) 
   return text;
 }
 
+std::string read_text_file(const std::filesystem::path& file, std::string_view what) {
+  std::string text = read_file(file, what);
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+  return text;
+}
+
 }  // namespace dbsa

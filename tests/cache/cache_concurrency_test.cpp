@@ -1,4 +1,4 @@
-// Writers of one cache in several processes (issue 15): concurrent appends both land, a killed append's
+// Writers of one cache in several processes: concurrent appends both land, a killed append's
 // files are cleaned by the next writer, a build waits for the one in progress and then finds its cache,
 // and a writer that may not wait is refused before it touches anything.
 #include <gtest/gtest.h>
@@ -19,14 +19,7 @@
 namespace dbsa {
 namespace {
 
-void build(const CacheStore& store, const CacheKey& key, int32_t n_blocks) {
-  CacheWriter w = store.create(key, test::sample_shape());
-  for (int32_t b = 0; b < n_blocks; ++b) {
-    w.add_block(test::sample_content(b));
-    test::put_sample_block(w, b);
-  }
-  w.commit();
-}
+using test::build_sample_cache;
 
 // Adds n blocks, one every few milliseconds so that a second writer surely overlaps this one.
 void append_slowly(const CacheStore& store, const CacheKey& key, int32_t n) {
@@ -57,6 +50,31 @@ pid_t fork_child(F&& f) {
   }
 }
 
+// Forks a child running body(ready) and returns once the child called ready() (-1 when it failed
+// before): the parent acts while the child holds what it took.
+template <class F>
+pid_t fork_ready(F&& body) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = fork_child([&] {
+    ::close(fds[0]);
+    body([fd = fds[1]] {
+      const char c = 'x';
+      if (::write(fd, &c, 1) != 1) ::_exit(3);
+    });
+  });
+  ::close(fds[1]);
+  char c = 0;
+  const bool ok = ::read(fds[0], &c, 1) == 1;
+  ::close(fds[0]);
+  if (!ok) ::waitpid(pid, nullptr, 0);
+  return ok ? pid : -1;
+}
+
+[[noreturn]] void wait_to_be_killed() {
+  for (;;) ::pause();
+}
+
 // Kills a child still running when a test ends early, so that no orphan keeps ctest's pipe open.
 struct ChildGuard {
   pid_t pid;
@@ -74,7 +92,7 @@ bool has_name(const std::vector<std::string>& lines, const std::string& part) {
 TEST(CacheConcurrency, TwoConcurrentAppendsBothLandAndEveryBlockAnswers) {
   const CacheStore store(test::scratch_dir("conc_append"));
   const CacheKey key = test::sample_key();
-  build(store, key, 2);
+  build_sample_cache(store, key, 2);
   const pid_t a = fork_child([&] { append_slowly(store, key, 3); });
   const pid_t b = fork_child([&] { append_slowly(store, key, 3); });
   ChildGuard ga{a}, gb{b};
@@ -98,23 +116,17 @@ TEST(CacheConcurrency, TwoConcurrentAppendsBothLandAndEveryBlockAnswers) {
 TEST(CacheConcurrency, KilledAppendLeavesOrphansThatTheNextWriterRemoves) {
   const CacheStore store(test::scratch_dir("conc_orphans"));
   const CacheKey key = test::sample_key();
-  build(store, key, 2);
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = fork_child([&] {
+  build_sample_cache(store, key, 2);
+  const pid_t pid = fork_ready([&](const auto& ready) {
     CacheWriter w = store.append(key);
     for (int32_t i = 0; i < 3; ++i) w.add_block(test::sample_content(2 + i));
     test::put_sample_block(w, 2);
     test::put_sample_block(w, 3);
-    const char c = 'x';
-    if (::write(fds[1], &c, 1) != 1) ::_exit(3);
-    for (;;) ::pause();
+    ready();
+    wait_to_be_killed();
   });
   ChildGuard guard{pid};
-  ::close(fds[1]);
-  char c = 0;
-  ASSERT_EQ(::read(fds[0], &c, 1), 1);
-  ::close(fds[0]);
+  ASSERT_GT(pid, 0);
   ::kill(pid, SIGKILL);
   EXPECT_EQ(exit_code(pid), 128 + SIGKILL);
   const auto dir = store.path_for(key);
@@ -139,13 +151,10 @@ TEST(CacheConcurrency, KilledAppendLeavesOrphansThatTheNextWriterRemoves) {
 TEST(CacheConcurrency, ABuildWaitsForTheOneInProgressAndThenFindsItsCache) {
   const auto root = test::scratch_dir("conc_create");
   const CacheKey key = test::sample_key();
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = fork_child([&] {
+  const pid_t pid = fork_ready([&](const auto& ready) {
     const CacheStore store(root);
     CacheWriter w = store.create(key, test::sample_shape());
-    const char c = 'x';
-    if (::write(fds[1], &c, 1) != 1) ::_exit(3);
+    ready();
     ::usleep(300000);
     for (int32_t b = 0; b < 3; ++b) {
       w.add_block(test::sample_content(b));
@@ -154,10 +163,7 @@ TEST(CacheConcurrency, ABuildWaitsForTheOneInProgressAndThenFindsItsCache) {
     w.commit();
   });
   ChildGuard guard{pid};
-  ::close(fds[1]);
-  char c = 0;
-  ASSERT_EQ(::read(fds[0], &c, 1), 1);
-  ::close(fds[0]);
+  ASSERT_GT(pid, 0);
   int reports = 0;
   LockWait wait;
   wait.on_wait = [&](long holder, double) {
@@ -175,22 +181,16 @@ TEST(CacheConcurrency, ABuildWaitsForTheOneInProgressAndThenFindsItsCache) {
 TEST(CacheConcurrency, AWriterThatMayNotWaitIsRefusedBeforeTouchingAnything) {
   const auto root = test::scratch_dir("conc_refuse");
   const CacheKey key = test::sample_key();
-  build(CacheStore(root), key, 2);
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = fork_child([&] {
+  build_sample_cache(CacheStore(root), key, 2);
+  const pid_t pid = fork_ready([&](const auto& ready) {
     CacheWriter w = CacheStore(root).append(key);
     w.add_block(test::sample_content(2));
     test::put_sample_block(w, 2);  // a block file of the live writer, not yet in the catalog
-    const char c = 'x';
-    if (::write(fds[1], &c, 1) != 1) ::_exit(3);
-    for (;;) ::pause();
+    ready();
+    wait_to_be_killed();
   });
   ChildGuard guard{pid};
-  ::close(fds[1]);
-  char c = 0;
-  ASSERT_EQ(::read(fds[0], &c, 1), 1);
-  ::close(fds[0]);
+  ASSERT_GT(pid, 0);
   LockWait no_wait;
   no_wait.timeout_s = 0;
   const CacheStore store(root, no_wait);

@@ -15,12 +15,7 @@ namespace dbsa {
 namespace {
 
 void build(const CacheStore& store, const CacheKey& key, int32_t n_blocks) {
-  CacheWriter w = store.create(key, test::sample_shape());
-  for (int32_t b = 0; b < n_blocks; ++b) {
-    w.add_block(test::sample_content(b));
-    test::put_sample_block(w, b);
-  }
-  w.commit();
+  test::build_sample_cache(store, key, n_blocks);
 }
 
 std::string error_of(const std::function<void()>& f) {

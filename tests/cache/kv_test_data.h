@@ -72,4 +72,15 @@ inline void put_sample_block(CacheWriter& w, int32_t block) {
   }
 }
 
+// A cache of blocks 0..n_blocks-1 of the sample data under `store`, committed.
+template <class Store>
+void build_sample_cache(const Store& store, const CacheKey& key, int32_t n_blocks) {
+  CacheWriter w = store.create(key, sample_shape());
+  for (int32_t b = 0; b < n_blocks; ++b) {
+    w.add_block(sample_content(b));
+    put_sample_block(w, b);
+  }
+  w.commit();
+}
+
 }  // namespace dbsa::test

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Inputs longer than the model's context are refused at once, before any forward pass, in one line that
-# gives the token count, the limit and where the input came from (issue 15). Each command runs under a
+# gives the token count, the limit and where the input came from. Each command runs under a
 # generous `timeout`: a refusal that takes as long as the work it refuses would hang the test. Speed
 # goals of the tokenizers themselves live in benchmarks, not here.
 # usage: length_limits.sh DBSA FIXTURES DATA_DIR SCRATCH

@@ -74,6 +74,12 @@ TEST(BadRows, FolderGivenAsFileIsNamed) {
   write(dir / "labels.tsv", "ABBR\tabbreviation\nABBR:exp\tabbreviation expansion\n");
   write(dir / "TREC_10.label", "ABBR:exp What is NASA ?\n");
   expect_error([&] { load_trec(dir, TrecGranularity::Coarse); }, {"train_5500.label", "is a folder"});
+  try {
+    load_trec(dir, TrecGranularity::Coarse);
+  } catch (const DatasetError& e) {
+    const std::string msg = e.what(), file = (dir / "train_5500.label").string();
+    EXPECT_EQ(msg.find(file), msg.rfind(file)) << "the file is named twice: " << msg;
+  }
 }
 
 TEST(BadRows, TrecSkipIsCountedAndReported) {

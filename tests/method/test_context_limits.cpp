@@ -1,4 +1,4 @@
-// Sequences longer than the model's context limit are refused before any forward pass (issue 15): the
+// Sequences longer than the model's context limit are refused before any forward pass: the
 // pre-encoding check names a demonstration by file and line, a block, or a dense pool; queries count
 // the selected blocks, the query and a label; methods refuse in setup or per query with the numbers.
 #include <gtest/gtest.h>

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <random>
+#include <string>
 
 #include "cache/cache_store.h"
 #include "method/cache_builder.h"
@@ -270,17 +272,35 @@ TEST(PreEncoder, ManifestRoundTripsAndNamesBadFields) {
   man.n_demos = 12;
   write_manifest(dir, man);
   EXPECT_EQ(read_manifest(dir), man);
+  const auto error_of = [&dir](const std::string& text) {
+    {
+      std::ofstream out(dir / kManifestFileName);
+      out << text;
+    }
+    try {
+      read_manifest(dir);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  std::string good;
   {
-    std::ofstream out(dir / kManifestFileName);
-    out << "{\"version\": 1, \"model_path\": \"m.gguf\"}";
+    std::ifstream in(dir / kManifestFileName);
+    good.assign(std::istreambuf_iterator<char>(in), {});
   }
-  try {
-    read_manifest(dir);
-    FAIL() << "accepted a manifest without model_fingerprint";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("method.json: missing field 'model_fingerprint'"), std::string::npos)
-        << e.what();
-  }
+  std::string msg = error_of("{\"version\": 2, \"model_path\": \"m.gguf\"}");
+  EXPECT_NE(msg.find("method.json: missing field 'checksum'"), std::string::npos) << msg;
+  msg = error_of("{\"version\": 1, \"model_path\": \"m.gguf\"}");
+  EXPECT_NE(msg.find("field 'version' is 1, expected 2 (rebuild the cache)"), std::string::npos) << msg;
+  // Valid JSON with one field edited (the seed) is refused by the checksum.
+  std::string edited = good;
+  const auto at = edited.find("\"seed\": ");
+  ASSERT_NE(at, std::string::npos);
+  edited.insert(at + 8, "1");
+  msg = error_of(edited);
+  EXPECT_NE(msg.find("method.json: its checksum does not match its fields"), std::string::npos) << msg;
+  EXPECT_EQ(error_of(good), "(accepted)");
   EXPECT_THROW(read_manifest(test::scratch_dir("method_manifest_none")), std::runtime_error);
   EXPECT_NE(tokenizer_fingerprint(*tiny().tok), "");
 }

@@ -129,18 +129,23 @@ TEST(Merge, OlderSourceIsMigratedWithoutBeingModified) {
     ResultsDb db(old);
     write_finished_run(db, "trec", "dbsa", {true}, {1});
   }
-  // Turn it into what v1 wrote: no percentile columns (v2), no retrieved demos (v3), version 1.
-  test::raw_sql(old,
-                "DROP INDEX runs_by_dataset_method; ALTER TABLE aggregates DROP COLUMN query_p50_seconds; "
-                "ALTER TABLE aggregates DROP COLUMN query_p95_seconds; "
-                "ALTER TABLE predictions DROP COLUMN retrieved_demos; "
-                "ALTER TABLE predictions DROP COLUMN demo_scores; PRAGMA user_version = 1;");
+  // Turn it into what v1 wrote: no percentile columns (v2), no retrieved demos (v3), no run owner (v4),
+  // version 1.
+  test::raw_sql(
+      old,
+      "DROP INDEX runs_by_dataset_method; ALTER TABLE aggregates DROP COLUMN query_p50_seconds; "
+      "ALTER TABLE aggregates DROP COLUMN query_p95_seconds; "
+      "ALTER TABLE predictions DROP COLUMN retrieved_demos; "
+      "ALTER TABLE predictions DROP COLUMN demo_scores; ALTER TABLE runs DROP COLUMN owner_boot_id; "
+      "ALTER TABLE runs DROP COLUMN owner_pid; ALTER TABLE runs DROP COLUMN owner_start_ticks; "
+      "PRAGMA user_version = 1;");
   auto stats = merge_into(dir / "all.sqlite", {old});
   EXPECT_EQ(stats[0].copied, 1);
   EXPECT_EQ(test::raw_int(old, "PRAGMA user_version"), 1);
   EXPECT_EQ(test::raw_int(dir / "all.sqlite", "SELECT query_p50_seconds FROM aggregates"), 1);
   EXPECT_EQ(
       test::raw_int(dir / "all.sqlite", "SELECT count(*) FROM predictions WHERE retrieved_demos = '[]'"), 1);
+  EXPECT_EQ(test::raw_int(dir / "all.sqlite", "SELECT owner_pid FROM runs"), 0);  // unknown: not recorded
 }
 
 }  // namespace
