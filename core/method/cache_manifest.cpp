@@ -54,6 +54,8 @@ CacheManifest read_manifest(const std::filesystem::path& dir) {
     j = nlohmann::json::parse(ss.str());
   } catch (const nlohmann::json::parse_error& e) {
     throw std::runtime_error(file.string() + ": at byte " + std::to_string(e.byte) + ": invalid JSON");
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double
+    throw std::runtime_error(file.string() + ": invalid JSON: " + e.what());
   }
   const auto field = [&](const char* name) -> const nlohmann::json& {
     if (!j.is_object() || !j.contains(name))

@@ -300,6 +300,8 @@ TEST(PreEncoder, ManifestRoundTripsAndNamesBadFields) {
   edited.insert(at + 8, "1");
   msg = error_of(edited);
   EXPECT_NE(msg.find("method.json: its checksum does not match its fields"), std::string::npos) << msg;
+  msg = error_of("{\"version\": 2, \"seed\": 883e883}");  // out of a double's range
+  EXPECT_NE(msg.find("method.json: invalid JSON"), std::string::npos) << msg;
   EXPECT_EQ(error_of(good), "(accepted)");
   EXPECT_THROW(read_manifest(test::scratch_dir("method_manifest_none")), std::runtime_error);
   EXPECT_NE(tokenizer_fingerprint(*tiny().tok), "");
