@@ -135,13 +135,7 @@ std::vector<std::vector<float>> check_view_reads(const BlockView& view, const Kv
 }
 
 void check_block_view(std::span<const uint8_t> input) {
-  try {
-    check(input);
-  } catch (const FuzzFinding&) {
-    throw;
-  } catch (const std::exception& e) {
-    unexpected_exception(e);
-  }
+  run_contract([&] { check(input); });
 }
 
 }  // namespace dbsa::fuzz

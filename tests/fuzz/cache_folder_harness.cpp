@@ -156,13 +156,7 @@ std::string cache_folder_input(uint8_t mode, const std::vector<std::pair<std::st
 }
 
 void check_cache_folder(std::span<const uint8_t> input) {
-  try {
-    check(input);
-  } catch (const FuzzFinding&) {
-    throw;
-  } catch (const std::exception& e) {
-    unexpected_exception(e);
-  }
+  run_contract([&] { check(input); });
 }
 
 }  // namespace dbsa::fuzz

@@ -301,13 +301,7 @@ std::string dataset_input(DatasetLoader loader, uint8_t options, const std::vect
 }
 
 void check_dataset_loaders(std::span<const uint8_t> input) {
-  try {
-    check(input);
-  } catch (const FuzzFinding&) {
-    throw;
-  } catch (const std::exception& e) {
-    unexpected_exception(e);
-  }
+  run_contract([&] { check(input); });
 }
 
 }  // namespace dbsa::fuzz

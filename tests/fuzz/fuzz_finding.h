@@ -22,4 +22,16 @@ inline void require(bool ok, const std::string& what) {
   throw FuzzFinding(std::string("unexpected exception ") + typeid(e).name() + ": " + e.what());
 }
 
+// Runs a harness's check: its findings pass through, any other exception that escaped it is one.
+template <class Check>
+void run_contract(Check&& check) {
+  try {
+    check();
+  } catch (const FuzzFinding&) {
+    throw;
+  } catch (const std::exception& e) {
+    unexpected_exception(e);
+  }
+}
+
 }  // namespace dbsa::fuzz

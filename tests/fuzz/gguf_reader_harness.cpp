@@ -117,13 +117,7 @@ void check_parsed(std::span<const std::byte> bytes_in) {
 }  // namespace
 
 void check_gguf_reader(std::span<const uint8_t> input) {
-  try {
-    check_parsed(std::as_bytes(input));
-  } catch (const FuzzFinding&) {
-    throw;
-  } catch (const std::exception& e) {
-    unexpected_exception(e);
-  }
+  run_contract([&] { check_parsed(std::as_bytes(input)); });
 }
 
 }  // namespace dbsa::fuzz

@@ -11,10 +11,7 @@
 namespace dbsa {
 namespace {
 
-void write(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out << bytes;
-}
+using test::write_file;
 
 // Runs f, expects a DatasetError whose message contains every fragment.
 template <typename F>
@@ -31,11 +28,11 @@ void expect_error(F&& f, const std::vector<std::string>& fragments) {
 
 std::filesystem::path trec_dir(const std::string& name, const std::string& train) {
   auto dir = test::scratch_dir(name);
-  write(dir / "labels.tsv",
-        "ABBR\tabbreviation\nDESC\tdescription\nABBR:exp\tabbreviation expansion\n"
-        "DESC:def\tdescription definition\n");
-  write(dir / "train_5500.label", train);
-  write(dir / "TREC_10.label", "DESC:def What is a cat ?\n");
+  write_file(dir / "labels.tsv",
+             "ABBR\tabbreviation\nDESC\tdescription\nABBR:exp\tabbreviation expansion\n"
+             "DESC:def\tdescription definition\n");
+  write_file(dir / "train_5500.label", train);
+  write_file(dir / "TREC_10.label", "DESC:def What is a cat ?\n");
   return dir;
 }
 
@@ -58,10 +55,10 @@ TEST(BadRows, ByteOrderMarkAndCrlfAreAccepted) {
   EXPECT_EQ(t.train[0].label_id, 0);
 
   auto dir = test::scratch_dir("banking_crlf");
-  write(dir / "categories.json", "\xEF\xBB\xBF[\"card_arrival\", \"age_limit\"]\r\n");
-  write(dir / "train.csv",
-        "\xEF\xBB\xBFtext,category\r\nwhere is my card,card_arrival\r\nhow old,age_limit\r\n");
-  write(dir / "test.csv", "text,category\r\nhow old,age_limit\r\n");
+  write_file(dir / "categories.json", "\xEF\xBB\xBF[\"card_arrival\", \"age_limit\"]\r\n");
+  write_file(dir / "train.csv",
+             "\xEF\xBB\xBFtext,category\r\nwhere is my card,card_arrival\r\nhow old,age_limit\r\n");
+  write_file(dir / "test.csv", "text,category\r\nhow old,age_limit\r\n");
   const Dataset b = load_banking77(dir);
   ASSERT_EQ(b.train.size(), 2u);
   EXPECT_EQ(b.train[0].text, "where is my card");
@@ -71,8 +68,8 @@ TEST(BadRows, ByteOrderMarkAndCrlfAreAccepted) {
 TEST(BadRows, FolderGivenAsFileIsNamed) {
   auto dir = test::scratch_dir("trec_folder");
   std::filesystem::create_directories(dir / "train_5500.label");
-  write(dir / "labels.tsv", "ABBR\tabbreviation\nABBR:exp\tabbreviation expansion\n");
-  write(dir / "TREC_10.label", "ABBR:exp What is NASA ?\n");
+  write_file(dir / "labels.tsv", "ABBR\tabbreviation\nABBR:exp\tabbreviation expansion\n");
+  write_file(dir / "TREC_10.label", "ABBR:exp What is NASA ?\n");
   expect_error([&] { load_trec(dir, TrecGranularity::Coarse); }, {"train_5500.label", "is a folder"});
   try {
     load_trec(dir, TrecGranularity::Coarse);
@@ -105,9 +102,9 @@ TEST(BadRows, TrecSkipIsCountedAndReported) {
 
 std::filesystem::path banking_dir(const std::string& name, const std::string& train) {
   auto dir = test::scratch_dir(name);
-  write(dir / "categories.json", R"(["card_arrival", "Refund_not_showing_up", "age_limit"])");
-  write(dir / "train.csv", train);
-  write(dir / "test.csv", "text,category\nhow old,age_limit\n");
+  write_file(dir / "categories.json", R"(["card_arrival", "Refund_not_showing_up", "age_limit"])");
+  write_file(dir / "train.csv", train);
+  write_file(dir / "test.csv", "text,category\nhow old,age_limit\n");
   return dir;
 }
 
@@ -153,9 +150,9 @@ TEST(BadRows, Banking77CaseInsensitiveOrderAndErrors) {
 
 TEST(BadRows, NluLabelIdsAndLabelsFile) {
   auto dir = test::scratch_dir("nlu_bad");
-  write(dir / "labels.txt", "0\talarm query\n1\talarm set\n");
-  write(dir / "train.csv", "text,scenario,label\nwake me,alarm,1\nbad,alarm,7\nworse,alarm,x\n");
-  write(dir / "test.csv", "text,scenario,label\nwhat alarms,alarm,0\n");
+  write_file(dir / "labels.txt", "0\talarm query\n1\talarm set\n");
+  write_file(dir / "train.csv", "text,scenario,label\nwake me,alarm,1\nbad,alarm,7\nworse,alarm,x\n");
+  write_file(dir / "test.csv", "text,scenario,label\nwhat alarms,alarm,0\n");
   expect_error([&] { load_nlu(dir); }, {"train.csv:3:", "label id in [0, 2)", "'7'"});
   LoadOptions opts;
   opts.skip_bad_rows = true;
@@ -163,13 +160,13 @@ TEST(BadRows, NluLabelIdsAndLabelsFile) {
   EXPECT_EQ(ds.train.size(), 1u);
   EXPECT_EQ(ds.skipped.size(), 2u);
   EXPECT_EQ(ds.test[0].label, "alarm query");
-  write(dir / "labels.txt", "0\talarm query\n2\talarm set\n");
+  write_file(dir / "labels.txt", "0\talarm query\n2\talarm set\n");
   expect_error([&] { load_nlu_labels(dir / "labels.txt"); }, {"labels.txt:2:", "expected id 1"});
 }
 
 TEST(BadRows, ClinicUnknownIntentAndShape) {
   auto dir = test::scratch_dir("clinic_bad");
-  write(
+  write_file(
       dir / "data.json",
       R"({"train": [["hi", "greeting"], ["what", "weather"], ["x"]], "test": [], "oos_train": [], "oos_test": []})");
   LabelMap map{{"greeting", "oos"}, {"greeting", "oos"}};
@@ -181,19 +178,19 @@ TEST(BadRows, ClinicUnknownIntentAndShape) {
   EXPECT_EQ(ds.train.size(), 1u);
   ASSERT_EQ(ds.skipped.size(), 2u);
   EXPECT_NE(ds.skipped[1].reason.find("[text, intent]"), std::string::npos);
-  write(dir / "broken.json", R"({"train": [["hi", "greeting"],)");
+  write_file(dir / "broken.json", R"({"train": [["hi", "greeting"],)");
   expect_error([&] { load_clinic150(dir / "broken.json", map); }, {"broken.json", "invalid JSON"});
 }
 
 TEST(BadRows, IndexListParser) {
   auto dir = test::scratch_dir("index_list");
-  write(dir / "ok.txt", "[3, 1,\n 2,]\n");
+  write_file(dir / "ok.txt", "[3, 1,\n 2,]\n");
   EXPECT_EQ(load_index_list(dir / "ok.txt"), (std::vector<std::size_t>{3, 1, 2}));
-  write(dir / "empty.txt", "[]");
+  write_file(dir / "empty.txt", "[]");
   EXPECT_TRUE(load_index_list(dir / "empty.txt").empty());
-  write(dir / "bad.txt", "[1, 2,\n -3]");
+  write_file(dir / "bad.txt", "[1, 2,\n -3]");
   expect_error([&] { load_index_list(dir / "bad.txt"); }, {"bad.txt:2:", "non-negative integer"});
-  write(dir / "trail.txt", "[1] 2");
+  write_file(dir / "trail.txt", "[1] 2");
   expect_error([&] { load_index_list(dir / "trail.txt"); }, {"after the list"});
   std::vector<Example> rows(2);
   expect_error([&] { select_rows(rows, {0, 5}, "idx"); }, {"index #1 = 5", "2 rows"});
@@ -201,9 +198,9 @@ TEST(BadRows, IndexListParser) {
 
 TEST(BadRows, GenericCsvTsvJsonl) {
   auto dir = test::scratch_dir("generic");
-  write(dir / "train.tsv", "label\ttext\nsad_face\tawful day\nhappy\tgreat day\n");
-  write(dir / "test.jsonl",
-        "{\"text\": \"so so\", \"label\": \"happy\"}\n\n{\"text\": \"meh\", \"label\": \"angry\"}\n");
+  write_file(dir / "train.tsv", "label\ttext\nsad_face\tawful day\nhappy\tgreat day\n");
+  write_file(dir / "test.jsonl",
+             "{\"text\": \"so so\", \"label\": \"happy\"}\n\n{\"text\": \"meh\", \"label\": \"angry\"}\n");
   GenericSource src;
   src.file = dir / "train.tsv";
   expect_error(
@@ -221,7 +218,7 @@ TEST(BadRows, GenericCsvTsvJsonl) {
   EXPECT_EQ(ds.test[0].label_id, 1);
   EXPECT_EQ(ds.skipped.size(), 1u);
 
-  write(dir / "ids.csv", "text,y\nfoo,1\nbar,3\n");
+  write_file(dir / "ids.csv", "text,y\nfoo,1\nbar,3\n");
   GenericSource ids;
   ids.file = dir / "ids.csv";
   ids.label_column = "y";
@@ -231,11 +228,11 @@ TEST(BadRows, GenericCsvTsvJsonl) {
   LoadOptions strict;
   RowErrorSink errors(strict, skipped);
   expect_error([&] { load_generic_rows(ids, labels, errors); }, {"ids.csv:3:", "label id in [0, 2)"});
-  write(dir / "x.txt", "a");
+  write_file(dir / "x.txt", "a");
   GenericSource unknown;
   unknown.file = dir / "x.txt";
   expect_error([&] { load_generic_rows(unknown, labels, errors); }, {"x.txt", "extension '.txt'"});
-  write(dir / "rows.jsonl", "{\"text\": 5, \"label\": \"one\"}\n");
+  write_file(dir / "rows.jsonl", "{\"text\": 5, \"label\": \"one\"}\n");
   GenericSource js;
   js.file = dir / "rows.jsonl";
   expect_error([&] { load_generic_rows(js, labels, errors); }, {"rows.jsonl:1:", "string field 'text'"});

@@ -14,10 +14,7 @@
 namespace dbsa {
 namespace {
 
-void write(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out << bytes;
-}
+using test::write_file;
 
 template <typename F>
 std::string dataset_error(F&& f) {
@@ -31,9 +28,9 @@ std::string dataset_error(F&& f) {
 
 std::filesystem::path nlu_dir(const std::string& name, const std::string& labels) {
   const auto dir = test::scratch_dir(name);
-  write(dir / "labels.txt", labels);
-  write(dir / "train.csv", "text,scenario,label\nwake me up at five,alarm,1\n");
-  write(dir / "test.csv", "text,scenario,label\nwhat alarms are set,alarm,0\n");
+  write_file(dir / "labels.txt", labels);
+  write_file(dir / "train.csv", "text,scenario,label\nwake me up at five,alarm,1\n");
+  write_file(dir / "test.csv", "text,scenario,label\nwhat alarms are set,alarm,0\n");
   return dir;
 }
 
@@ -54,12 +51,12 @@ TEST(DatasetFuzzRegressions, NluWordingGivenTwiceIsRefused) {
 
 TEST(DatasetFuzzRegressions, TrecLabelNamesMustBeUtf8AndDistinct) {
   const auto dir = test::scratch_dir("trec_label_names");
-  write(dir / "train_5500.label", "ABBR:exp What does NASA stand for ?\n");
-  write(dir / "TREC_10.label", "DESC:def What is a cat ?\n");
-  write(dir / "labels.tsv", "ABBR\tabbr\xe9viation\nDESC\tdescription\nABBR:exp\tx\nDESC:def\ty\n");
+  write_file(dir / "train_5500.label", "ABBR:exp What does NASA stand for ?\n");
+  write_file(dir / "TREC_10.label", "DESC:def What is a cat ?\n");
+  write_file(dir / "labels.tsv", "ABBR\tabbr\xe9viation\nDESC\tdescription\nABBR:exp\tx\nDESC:def\ty\n");
   std::string msg = dataset_error([&] { load_trec(dir, TrecGranularity::Coarse); });
   EXPECT_NE(msg.find("coarse label 0 is not valid UTF-8"), std::string::npos) << msg;
-  write(dir / "labels.tsv", "ABBR\tabbreviation\nDESC\tdescription\nABBR:exp\tsame\nDESC:def\tsame\n");
+  write_file(dir / "labels.tsv", "ABBR\tabbreviation\nDESC\tdescription\nABBR:exp\tsame\nDESC:def\tsame\n");
   msg = dataset_error([&] { load_trec(dir, TrecGranularity::Fine); });
   EXPECT_NE(msg.find("fine label 1 'same' repeats fine label 0"), std::string::npos) << msg;
 }
@@ -67,28 +64,28 @@ TEST(DatasetFuzzRegressions, TrecLabelNamesMustBeUtf8AndDistinct) {
 // `card_arrival` and `card arrival` are two categories but one prompt wording.
 TEST(DatasetFuzzRegressions, Banking77CategoriesShownAlikeAreRefused) {
   const auto dir = test::scratch_dir("banking_alike");
-  write(dir / "categories.json", "[\"card arrival\", \"card_arrival\", \"age_limit\"]");
-  write(dir / "train.csv", "text,category\nwhere is it,card_arrival\n");
-  write(dir / "test.csv", "text,category\nhow old,age_limit\n");
+  write_file(dir / "categories.json", "[\"card arrival\", \"card_arrival\", \"age_limit\"]");
+  write_file(dir / "train.csv", "text,category\nwhere is it,card_arrival\n");
+  write_file(dir / "test.csv", "text,category\nhow old,age_limit\n");
   const std::string msg = dataset_error([&] { load_banking77(dir); });
   EXPECT_NE(msg.find("categories.json"), std::string::npos) << msg;
   EXPECT_NE(msg.find("'card arrival' repeats"), std::string::npos) << msg;
   // Case variants that are not next to each other after the case-insensitive sort were missed too.
-  write(dir / "categories.json", "[\"a\", \"A\", \"a\"]");
+  write_file(dir / "categories.json", "[\"a\", \"A\", \"a\"]");
   EXPECT_NE(dataset_error([&] { load_banking77(dir); }).find("'a' repeats"), std::string::npos);
 }
 
 TEST(DatasetFuzzRegressions, LabelMapWithARepeatedNameIsRefused) {
   const auto dir = test::scratch_dir("label_map_twice");
-  write(
+  write_file(
       dir / "label_maps.json",
       "{\"clinic150\": {\"id_to_raw\": [\"a\", \"b\", \"a\"], \"id_to_verbalizer\": [\"x\", \"y\", \"z\"]}}");
   std::string msg = dataset_error([&] { load_label_map(dir / "label_maps.json", "clinic150"); });
   EXPECT_NE(msg.find("clinic150.id_to_raw label 2 'a' repeats clinic150.id_to_raw label 0"),
             std::string::npos)
       << msg;
-  write(dir / "label_maps.json",
-        "{\"clinic150\": {\"id_to_raw\": [\"a\", \"b\"], \"id_to_verbalizer\": [\"x\", \"x\"]}}");
+  write_file(dir / "label_maps.json",
+             "{\"clinic150\": {\"id_to_raw\": [\"a\", \"b\"], \"id_to_verbalizer\": [\"x\", \"x\"]}}");
   msg = dataset_error([&] { load_label_map(dir / "label_maps.json", "clinic150"); });
   EXPECT_NE(msg.find("clinic150.id_to_verbalizer label 1 'x' repeats"), std::string::npos) << msg;
 }
@@ -97,8 +94,8 @@ TEST(DatasetFuzzRegressions, LabelMapWithARepeatedNameIsRefused) {
 // labels the demonstrations never show.
 TEST(DatasetFuzzRegressions, GenericTestLabelsNeedTrainLabels) {
   const auto dir = test::scratch_dir("generic_empty_train");
-  write(dir / "train.csv", "text,label\n");
-  write(dir / "test.csv", "text,label\nhello,greet\n");
+  write_file(dir / "train.csv", "text,label\n");
+  write_file(dir / "test.csv", "text,label\nhello,greet\n");
   GenericSource src;
   src.file = dir / "train.csv";
   const std::string msg =
@@ -113,23 +110,24 @@ TEST(DatasetFuzzRegressions, GenericTestLabelsNeedTrainLabels) {
 TEST(DatasetFuzzRegressions, JsonNumberOverflowIsADatasetError) {
   const auto dir = test::scratch_dir("json_overflow");
   const char cats[] = " 883e883err\xff\xff{\0\n";
-  write(dir / "categories.json", std::string(cats, sizeof cats - 1));
-  write(dir / "train.csv", "text,category\n");
-  write(dir / "test.csv", "text,category\n");
+  write_file(dir / "categories.json", std::string(cats, sizeof cats - 1));
+  write_file(dir / "train.csv", "text,category\n");
+  write_file(dir / "test.csv", "text,category\n");
   std::string msg = dataset_error([&] { load_banking77(dir); });
   EXPECT_NE(msg.find("categories.json: invalid JSON"), std::string::npos) << msg;
 
-  write(dir / "label_maps.json", "{\"clinic150\": 1e999}");
+  write_file(dir / "label_maps.json", "{\"clinic150\": 1e999}");
   msg = dataset_error([&] { load_label_map(dir / "label_maps.json", "clinic150"); });
   EXPECT_NE(msg.find("label_maps.json: invalid JSON"), std::string::npos) << msg;
 
-  write(dir / "data_full.json", "{\"train\": [[\"a\", 2e400]]}");
+  write_file(dir / "data_full.json", "{\"train\": [[\"a\", 2e400]]}");
   LabelMap map{{"x"}, {"x"}};
   msg = dataset_error([&] { load_clinic150(dir / "data_full.json", map); });
   EXPECT_NE(msg.find("data_full.json: invalid JSON"), std::string::npos) << msg;
 
   // A JSONL row is a bad row like any other: an error naming its line, or a counted skip.
-  write(dir / "rows.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": 1e999}\n");
+  write_file(dir / "rows.jsonl",
+             "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": 1e999}\n");
   GenericSource src;
   src.file = dir / "rows.jsonl";
   std::vector<std::string> labels;
