@@ -17,10 +17,9 @@ FileLock lock_cache(const std::filesystem::path& cache_dir, const char* action, 
   try {
     return FileLock::acquire(file, wait);
   } catch (const LockBusy& e) {
-    const std::string who =
-        e.holder_pid() > 0 ? "process " + std::to_string(e.holder_pid()) : std::string("another process");
-    std::string msg = std::string("cannot ") + action + " cache '" + cache_dir.string() + "': " + who +
-                      " is writing it (lock '" + file.string() + "'";
+    std::string msg = std::string("cannot ") + action + " cache '" + cache_dir.string() +
+                      "': " + lock_holder_text(e.holder_pid()) + " is writing it (lock '" + file.string() +
+                      "'";
     if (e.waited_s() > 0) msg += ", waited " + std::to_string(std::lround(e.waited_s())) + " s";
     throw CacheError(msg + ")");
   } catch (const FileError& e) {

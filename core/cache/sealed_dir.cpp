@@ -113,12 +113,24 @@ void verify_sealed_dir(const std::filesystem::path& dir) {
   }
 }
 
-void publish_sealed_dir(const std::filesystem::path& tmp, const std::filesystem::path& dir) {
-  const auto old = dir.parent_path() / (dir.filename().string() + ".old-" + std::to_string(::getpid()));
+void write_sealed_dir(const std::filesystem::path& dir,
+                      const std::function<void(const std::filesystem::path& tmp)>& write) {
+  const std::string pid = std::to_string(::getpid());
+  const auto tmp = dir.parent_path() / (dir.filename().string() + ".tmp-" + pid);
+  const auto old = dir.parent_path() / (dir.filename().string() + ".old-" + pid);
   std::error_code ec;
-  std::filesystem::remove_all(old, ec);
-  if (std::filesystem::exists(dir)) std::filesystem::rename(dir, old);
-  std::filesystem::rename(tmp, dir);
+  try {
+    std::filesystem::remove_all(tmp);
+    std::filesystem::create_directory(tmp);
+    write(tmp);
+    seal_dir(tmp);
+    std::filesystem::remove_all(old, ec);
+    if (std::filesystem::exists(dir)) std::filesystem::rename(dir, old);
+    std::filesystem::rename(tmp, dir);
+  } catch (...) {
+    std::filesystem::remove_all(tmp, ec);
+    throw;
+  }
   fsync_dir(dir.parent_path());
   std::filesystem::remove_all(old, ec);
 }

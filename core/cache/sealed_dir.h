@@ -6,6 +6,7 @@
 // the blocks the same way (cache/cache_catalog.h); together a flipped byte anywhere in a cache folder is
 // refused.
 #include <filesystem>
+#include <functional>
 
 namespace dbsa {
 
@@ -16,8 +17,10 @@ void seal_dir(const std::filesystem::path& dir);
 // Throws CacheError naming the file that is missing, extra, resized or changed, and what was expected.
 void verify_sealed_dir(const std::filesystem::path& dir);
 
-// Publishes the sealed folder `tmp` as `dir` (replacing one there) and removes what it replaced; a
-// reader sees the old folder, the new one, or, for the instant between two renames, none.
-void publish_sealed_dir(const std::filesystem::path& tmp, const std::filesystem::path& dir);
+// Writes the sealed index `dir`: write(tmp) fills a fresh empty folder beside it, which is then sealed
+// and renamed over `dir` (what it replaces is removed); a reader sees the old folder, the new one, or,
+// for the instant between two renames, none. On any error the folder is removed and the error passes on.
+void write_sealed_dir(const std::filesystem::path& dir,
+                      const std::function<void(const std::filesystem::path& tmp)>& write);
 
 }  // namespace dbsa

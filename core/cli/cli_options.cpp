@@ -205,8 +205,7 @@ LockWait announced_lock_wait(double seconds, std::string_view cmd) {
   w.timeout_s = seconds;
   w.on_wait = [name = std::string(cmd)](long holder, double waited) {
     std::fprintf(stderr, "\r\033[Kdbsa %s: %s is writing the same cache; waiting (%ld s so far)\n",
-                 name.c_str(), holder > 0 ? ("process " + std::to_string(holder)).c_str() : "another process",
-                 static_cast<long>(waited));
+                 name.c_str(), lock_holder_text(holder).c_str(), static_cast<long>(waited));
     return true;
   };
   return w;

@@ -61,10 +61,8 @@ SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const Po
   si.cache_lock_wait.timeout_s = c.lock_timeout;
   si.cache_lock_wait.on_wait = [&cb, cache_root](long holder, double waited) {
     if (cb.notice) {
-      cb.notice("waiting for " +
-                (holder > 0 ? "process " + std::to_string(holder) : std::string("another process")) +
-                ", which is building this pool's cache in '" + cache_root.string() + "' (" +
-                std::to_string(static_cast<long>(waited)) + " s so far)");
+      cb.notice("waiting for " + lock_holder_text(holder) + ", which is building this pool's cache in '" +
+                cache_root.string() + "' (" + std::to_string(static_cast<long>(waited)) + " s so far)");
     }
     return !(cb.cancel && cb.cancel->load());
   };

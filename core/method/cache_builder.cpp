@@ -1,9 +1,7 @@
 #include "method/cache_builder.h"
 
-#include <unistd.h>
 #include <optional>
 #include <stdexcept>
-#include <system_error>
 
 #include "cache/cache_error.h"
 #include "cache/fingerprint.h"
@@ -165,17 +163,11 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
 }
 
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts) {
-  // Built beside the live index and swapped in, so a reader sees the old or the new one (or, for the
-  // instant between the two renames, none, and builds its own in memory).
-  const auto tmp = dir / (std::string(kBm25DirName) + ".tmp-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(tmp);
-  {
+  write_sealed_dir(dir / kBm25DirName, [&texts](const std::filesystem::path& tmp) {
     auto idx = Bm25Retriever::create_on_disk(tmp);
     for (size_t b = 0; b < texts.size(); ++b) idx->add(static_cast<DocId>(b), texts[b]);
     idx->commit();
-  }  // closed: the seal sees Xapian's final files
-  seal_dir(tmp);
-  publish_sealed_dir(tmp, dir / kBm25DirName);
+  });  // the index is closed before the seal is written: it sees Xapian's final files
 }
 
 std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache) {

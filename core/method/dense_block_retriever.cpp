@@ -3,9 +3,6 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <system_error>
-
-#include <unistd.h>
 
 #include "cache/sealed_dir.h"
 #include "retrieval/dense_retriever.h"
@@ -61,16 +58,9 @@ std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Token
   for (const auto& b : cache.blocks())
     r->add_embedding(b.index, mean_hidden_state(model, b.token_ids, layer));
   r->commit();
-  const auto tmp = cache.dir() / (dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
   try {
-    std::filesystem::remove_all(tmp);
-    std::filesystem::create_directory(tmp);
-    r->save(tmp / kDenseIndexFileName);
-    seal_dir(tmp);
-    publish_sealed_dir(tmp, dir);
+    write_sealed_dir(dir, [&r](const std::filesystem::path& tmp) { r->save(tmp / kDenseIndexFileName); });
   } catch (const std::exception&) {
-    std::error_code ec;
-    std::filesystem::remove_all(tmp, ec);
     // A read-only cache folder only costs the next query the same embedding work; the search result
     // does not depend on whether the index was saved.
   }

@@ -8,10 +8,14 @@
 
 namespace dbsa {
 
+std::string this_hostname() {
+  char host[256] = {};
+  return gethostname(host, sizeof(host) - 1) == 0 ? std::string(host) : std::string();
+}
+
 MachineInfo collect_machine_info() {
   MachineInfo m;
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) == 0) m.hostname = host;
+  m.hostname = this_hostname();
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) != 0) continue;

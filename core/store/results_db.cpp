@@ -5,12 +5,14 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "store/results_schema.h"
 #include "store/run_aggregates.h"
 #include "store/run_owner.h"
 #include "store/run_stamps.h"
 #include "store/store_error.h"
+#include "util/file_lock.h"
 
 namespace dbsa {
 namespace {
@@ -129,14 +131,29 @@ RunRecord read_run(const SqliteStatement& st) {
 }  // namespace
 
 ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) {
-  const bool created = mode == OpenMode::Create && !std::filesystem::exists(file);
+  if (mode != OpenMode::Create || std::filesystem::exists(file)) {
+    open(file, mode);
+    return;
+  }
+  // Creators of one new file take turns (processes, or threads of one), so "this call created it" is
+  // known for sure: a later creator finds the file and never removes another's database.
+  std::optional<FileLock> creating;
+  try {
+    const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+    // Built with append: GCC 12 -O3 warns falsely (-Wrestrict) on "literal" + std::string.
+    std::string name(".");
+    name.append(file.filename().string()).append(".create-lock");
+    creating.emplace(FileLock::acquire(dir / name));
+  } catch (const FileError&) {
+    // An unwritable folder: open() names the problem, and without the lock nothing is removed.
+  }
+  const bool created = creating && !std::filesystem::exists(file);
   try {
     open(file, mode);
   } catch (...) {
     if (created) {
       // A database this call created but could not set up (a full disk, a file size limit) is removed
-      // with its side files: a failed command leaves no empty results file behind. Only what this call
-      // created: an existing database is never touched.
+      // with its side files: a failed command leaves no empty results file behind.
       db_ = SqliteConnection();
       std::error_code ec;
       for (const char* suffix : {"", "-wal", "-shm", "-journal"})

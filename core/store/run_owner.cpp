@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "store/machine_info.h"
+
 namespace dbsa {
 namespace {
 
@@ -14,11 +16,6 @@ std::string boot_id() {
   std::string id;
   std::getline(in, id);
   return id;
-}
-
-std::string this_hostname() {
-  char host[256] = {};
-  return gethostname(host, sizeof(host) - 1) == 0 ? std::string(host) : std::string();
 }
 
 // Field 22 (starttime) of /proc/<pid>/stat, or -1 when the process does not exist. The second field

@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,10 +21,11 @@ std::string errno_text(int err) {
   return std::strerror(err);
 }
 
-// The lock files this process holds: flock conflicts between two descriptors of one process too, so a
-// second acquire from the same process would wait for itself.
+// The lock files this process holds, by the thread that took each: flock conflicts between two
+// descriptors of one process too, so a second acquire from the same thread would wait for itself
+// (another thread of the process just waits its turn).
 std::mutex held_mutex;
-std::set<std::string> held;
+std::map<std::string, std::thread::id> held;
 
 std::string held_name(const std::filesystem::path& file) {
   std::error_code ec;
@@ -33,6 +34,10 @@ std::string held_name(const std::filesystem::path& file) {
 }
 
 }  // namespace
+
+std::string lock_holder_text(long holder_pid) {
+  return holder_pid > 0 ? "process " + std::to_string(holder_pid) : std::string("another process");
+}
 
 long FileLock::holder_pid(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -53,7 +58,8 @@ FileLock FileLock::acquire(const std::filesystem::path& file, const LockWait& wa
   const std::string key = held_name(file);
   {
     const std::lock_guard<std::mutex> g(held_mutex);
-    if (held.count(key))
+    const auto it = held.find(key);
+    if (it != held.end() && it->second == std::this_thread::get_id())
       throw LockBusy(
           "'" + file.string() + "' is locked by this process (process " + std::to_string(self) + ")", self,
           0);
@@ -93,9 +99,7 @@ FileLock FileLock::acquire(const std::filesystem::path& file, const LockWait& wa
     const double waited = std::chrono::duration<double>(now - start).count();
     const long holder = holder_pid(file);
     if (wait.timeout_s >= 0 && waited >= wait.timeout_s) {
-      throw LockBusy("'" + file.string() + "' is locked by " +
-                         (holder > 0 ? "process " + std::to_string(holder) : std::string("another process")),
-                     holder, waited);
+      throw LockBusy("'" + file.string() + "' is locked by " + lock_holder_text(holder), holder, waited);
     }
     if (wait.on_wait && now >= next_report) {
       if (!wait.on_wait(holder, waited))
@@ -114,9 +118,9 @@ FileLock FileLock::acquire(const std::filesystem::path& file, const LockWait& wa
   }
   {
     const std::lock_guard<std::mutex> g(held_mutex);
-    if (!held.insert(key).second) {
-      // Another thread of this process took it meanwhile through its own descriptor: impossible while
-      // we hold the flock, so this is a bug, not a race to wait out.
+    if (!held.emplace(key, std::this_thread::get_id()).second) {
+      // Registered by another holder while we hold the flock: impossible (a holder unregisters before
+      // it closes its descriptor), so this is a bug, not a race to wait out.
       throw FileError("'" + file.string() + "' is locked twice by process " + std::to_string(self));
     }
   }

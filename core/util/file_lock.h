@@ -20,6 +20,9 @@ struct LockWait {
   std::function<bool(long holder_pid, double waited_s)> on_wait;
 };
 
+// "process N", or "another process" when the holder's pid is unknown (0): how messages name a holder.
+std::string lock_holder_text(long holder_pid);
+
 // The lock was still held when the wait ended; holder_pid is 0 when the holder's pid is unknown.
 class LockBusy : public FileError {
  public:
@@ -35,9 +38,9 @@ class LockBusy : public FileError {
 
 class FileLock {
  public:
-  // Creates `file` when missing. Throws LockBusy after the wait (at once when this process holds the
-  // lock already: waiting on oneself would never end), FileError when the file cannot be opened (e.g.
-  // a read-only folder).
+  // Creates `file` when missing. Throws LockBusy after the wait (at once when this thread holds the lock
+  // already: waiting on oneself would never end), FileError when the file cannot be opened (e.g. a
+  // read-only folder).
   static FileLock acquire(const std::filesystem::path& file, const LockWait& wait = {});
   // The pid the current holder wrote (0 when none is recorded or the file is missing).
   static long holder_pid(const std::filesystem::path& file);
