@@ -289,8 +289,4 @@ std::unique_ptr<DeviceTimer> CudaForward::device_timer() {
   return std::make_unique<EventTimer>(impl_->stream);
 }
 
-size_t CudaForward::weight_bytes() const {
-  return impl_->weights->bytes();
-}
-
 }  // namespace dbsa::cuda

@@ -46,8 +46,6 @@ class CudaForward final : public ForwardRunner {
   void read_kv(int32_t layer, int64_t first, int64_t n, float* k, float* v);
   // Device time of the work issued between start() and stop_seconds() (CUDA events).
   std::unique_ptr<DeviceTimer> device_timer() override;
-  // Bytes of weights held on the device.
-  size_t weight_bytes() const;
 
  private:
   struct Impl;

@@ -11,7 +11,6 @@
 #include <QVBoxLayout>
 #include <cmath>
 
-#include "cache/block_cache.h"
 #include "engine/attention_layout.h"
 #include "ui/studio_state.h"
 
@@ -108,23 +107,13 @@ BlockLink AttentionPage::layout_cell(int row, int col) const {
 }
 
 void AttentionPage::show_layout() {
-  const auto& dir = state_.cache_dir();
   layout_.clear();
   layout_n_ = 0;
-  if (!dir.empty()) {
-    const BlockCache cache = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
-    const CacheKey& key = cache.meta().key;
-    layout_n_ = cache.n_blocks();
-    // One token per block turns the core's token-level layout into the block matrix.
-    std::vector<int64_t> starts;
-    for (int64_t b = 0; b <= layout_n_; ++b) starts.push_back(b);
-    const AttentionLayout l = AttentionLayout::block_sparse(starts, key.sink_blocks, key.prev_blocks);
+  if (const CacheSummary* cache = state_.cache(); cache && cache->error.empty()) {
+    const BlockLayout& pattern = cache->meta.key.pattern;
+    layout_n_ = cache->n_blocks;
     for (int b = 0; b < layout_n_; ++b)
-      for (int c = 0; c < layout_n_; ++c)
-        layout_.push_back(!l.allows(b, c)                                        ? BlockLink::None
-                          : c == b                                               ? BlockLink::Self
-                          : key.sink_blocks == kAllBlocks || c < key.sink_blocks ? BlockLink::Sink
-                                                                                 : BlockLink::Previous);
+      for (int c = 0; c < layout_n_; ++c) layout_.push_back(pattern.link(b, c));
   }
   if (layout_n_ == 0) {
     layout_plot_->clearPlottables();

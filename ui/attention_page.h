@@ -7,6 +7,9 @@
 // QCustomPlot lives only in attention_page.cpp (slow to compile).
 #include <QString>
 #include <QWidget>
+#include <vector>
+
+#include "engine/block_layout.h"
 
 class QCustomPlot;
 class QCPColorScale;
@@ -16,9 +19,6 @@ class QSpinBox;
 namespace dbsa::ui {
 
 class StudioState;
-
-// What a cell of the block layout matrix holds.
-enum class BlockLink { None = 0, Previous = 1, Sink = 2, Self = 3 };
 
 class AttentionPage : public QWidget {
   Q_OBJECT

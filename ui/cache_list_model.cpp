@@ -19,9 +19,8 @@ QString byte_size_text(uint64_t bytes) {
 }
 
 QString layout_text(const CacheKey& key) {
-  const auto count = [](int32_t n) { return n == kAllBlocks ? QStringLiteral("all") : QString::number(n); };
-  return QStringLiteral("S=%1 P=%2, %3/block, %4, %5")
-      .arg(count(key.sink_blocks), count(key.prev_blocks))
+  return QStringLiteral("%1, %2/block, %3, %4")
+      .arg(QString::fromStdString(key.pattern.text()))
       .arg(key.block_demos)
       .arg(QString::fromStdString(key.grouping),
            QString::fromStdString(std::string(kv_dtype_name(key.dtype))));

@@ -48,7 +48,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   sink_ = block_counter(QStringLiteral("S="), 1, build);
   prev_ = block_counter(QStringLiteral("P="), 2, build);
   dtype_ = new QComboBox(build);
-  dtype_->addItems({"f16", "int8"});
+  for (const auto& d : kv_dtype_names()) dtype_->addItem(QString::fromStdString(d));
   chunk_ = counter(tr("chunk "), 16, 65536, 256, build);
   auto* start = new QPushButton(tr("Build cache"), build);
   start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
@@ -103,7 +103,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) {
             if (current.isValid() && caches_->row(current.row()).summary.error.empty())
-              state_.set_cache_dir(caches_->row(current.row()).summary.dir);
+              state_.set_cache(caches_->row(current.row()).summary);
           });
   connect(&state_, &StudioState::blocks_changed, this, &CachePage::show_pool);
   connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
@@ -150,8 +150,7 @@ void CachePage::build_cache() {
   spec.seed = p->seed;
   spec.layout.block_demos = p->block_demos;
   spec.layout.grouping = p->grouping;
-  spec.layout.sink_blocks = sink_->value();
-  spec.layout.prev_blocks = prev_->value();
+  spec.layout.pattern = {sink_->value(), prev_->value()};
   spec.layout.dtype = parse_kv_dtype(dtype_->currentText().toStdString());
   PreEncodeOptions opts;
   opts.chunk_tokens = chunk_->value();
@@ -182,9 +181,11 @@ void CachePage::build_cache() {
     if (e->build.cancelled) return {};
     return [this, dir = e->build.dir] {
       refresh();
-      state_.set_cache_dir(dir);
       const int row = caches_->row_of(dir);
-      if (row >= 0) table_->selectRow(row);
+      if (row >= 0) {
+        state_.set_cache(caches_->row(row).summary);
+        table_->selectRow(row);
+      }
     };
   });
 }
@@ -222,7 +223,7 @@ void CachePage::delete_cache(int row) {
   } catch (const std::exception& e) {
     show_error(this, tr("Delete cache"), QString::fromStdString(e.what()));
   }
-  if (state_.cache_dir() == dir) state_.set_cache_dir({});
+  if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
   refresh();
 }
 

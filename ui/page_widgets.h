@@ -14,7 +14,7 @@ class QWidget;
 namespace dbsa::ui {
 
 QSpinBox* counter(const QString& prefix, int lo, int hi, int value, QWidget* parent);
-// -1 shows as "<prefix>all" (kAllBlocks, kSelectAll, kEvalAll are all -1).
+// kAllBlocks (engine/block_layout.h) shows as "<prefix>all".
 QSpinBox* block_counter(const QString& prefix, int value, QWidget* parent);
 
 struct PathField {

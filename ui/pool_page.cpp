@@ -17,6 +17,7 @@
 #include "icl/block_text.h"
 #include "icl/block_tokens.h"
 #include "icl/dataset_loaders.h"
+#include "icl/template.h"
 #include "ui/bar_delegate.h"
 #include "ui/block_table_model.h"
 #include "ui/demo_table_model.h"
@@ -58,7 +59,7 @@ PoolPage::PoolPage(StudioState& state, QWidget* parent)
   auto* source = new QGroupBox(tr("Pool"), this);
   auto* form = new QFormLayout(source);
   dataset_ = new QComboBox(source);
-  dataset_->addItems({"trec", "trec-fine", "banking77", "clinic150", "nlu"});
+  for (const auto& d : paper_dataset_names()) dataset_->addItem(QString::fromStdString(d));
   form->addRow(tr("dataset"), dataset_);
   const PathField dir = path_field(source);
   data_dir_ = dir.edit;

@@ -13,8 +13,6 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include "icl/block_tokens.h"
-#include "method/cache_builder.h"
 #include "ui/error_dialog.h"
 #include "ui/job_progress_widget.h"
 #include "ui/page_widgets.h"
@@ -31,12 +29,7 @@ const QString kQueryJob = QStringLiteral("Query");
 // index it), else null.
 const LoadedPool* pool_of_cache(const StudioState& s, const CacheSession& session) {
   const auto& p = s.pool();
-  if (!p) return nullptr;
-  CacheLayoutSpec spec;
-  const CacheKey& key = session.cache().meta().key;
-  return block_cache_key(session.manifest(), p->pool->demos, spec).pool_fingerprint == key.pool_fingerprint
-             ? p->pool.get()
-             : nullptr;
+  return p && session.built_from(p->pool->demos) ? p->pool.get() : nullptr;
 }
 
 }  // namespace
@@ -54,10 +47,10 @@ QueryPage::QueryPage(StudioState& state, QWidget* parent)
   form->addRow(tr("cache"), cache_);
   auto* knobs = new QHBoxLayout;
   retriever_ = new QComboBox(box);
-  retriever_->addItems({"bm25", "dense"});
+  for (const auto& r : block_retriever_names()) retriever_->addItem(QString::fromStdString(r));
   select_ = block_counter(tr("select "), 3, box);
   order_ = new QComboBox(box);
-  order_->addItems({"in-order", "hi2lo", "lo2hi", "reversed"});
+  for (const auto& o : block_order_names()) order_->addItem(QString::fromStdString(o));
   knobs->addWidget(retriever_);
   knobs->addWidget(select_);
   knobs->addWidget(order_);
@@ -160,17 +153,7 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
     QueryOutcome q;
     q.text = text.toStdString();
     q.gold = gold.toStdString();
-    q.query_tokens = tokenize_query(session->tokenizer(), session->manifest().prompt, q.text);
-    // A head of another model (a cache built with a larger one) falls back to layer 0 / head 0.
-    const ModelHParams& hp = session->model().hparams();
-    q.capture.layer = layer < static_cast<int32_t>(hp.n_layer) ? layer : 0;
-    q.capture.head = head < static_cast<int32_t>(hp.n_head) ? head : 0;
-    for (int64_t i = 0; i < static_cast<int64_t>(q.query_tokens.size()); ++i) q.capture.queries.push_back(i);
-    cfg.capture = &q.capture;
-    q.prediction = session->query().run(q.text, cfg);
-    std::vector<int32_t> ids;
-    for (const auto& b : q.prediction.blocks) ids.push_back(b.block);
-    q.context_tokens = session->cache().token_ids(ids);
+    static_cast<CapturedQuery&>(q) = session->run_captured(q.text, cfg, layer, head);
     return [this, session, q = std::move(q)]() mutable {
       state_.set_session(session);
       state_.set_query(std::move(q));

@@ -1,9 +1,18 @@
 #include "ui/run_table_model.h"
 
+#include "engine/block_layout.h"
 #include "store/results_db.h"
 #include "store/run_owner.h"
 
 namespace dbsa::ui {
+namespace {
+
+// A number stays a number (the column sorts numerically); every-block shows as "all".
+QVariant block_count(int n) {
+  return n == kAllBlocks ? QVariant(QStringLiteral("all")) : QVariant(n);
+}
+
+}  // namespace
 
 RunTableModel::RunTableModel(QObject* parent)
     : TableModel({"id", "method", "dataset", "status", "blocks", "select", "S", "P", "seed", "accuracy",
@@ -50,11 +59,11 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
     case Blocks:
       return p.blocks;
     case Select:
-      return p.select;
+      return block_count(p.select);
     case Sink:
-      return p.sink;
+      return block_count(p.sink);
     case Prev:
-      return p.prev;
+      return block_count(p.prev);
     case Seed:
       return static_cast<qlonglong>(p.seed);
     case Accuracy:

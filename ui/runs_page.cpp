@@ -137,8 +137,8 @@ void RunsPage::apply_preset(const QString& name) {
     blocks_->setValue(p.blocks);
     block_demos_->setValue(p.block_demos);
     select_->setValue(p.select);
-    sink_->setValue(p.sink);
-    prev_->setValue(p.prev);
+    sink_->setValue(p.pattern.sink);
+    prev_->setValue(p.pattern.prev);
   } catch (const std::exception& e) {
     show_error(this, tr("Preset"), QString::fromStdString(e.what()));
   }
@@ -160,8 +160,7 @@ void RunsPage::start_eval() {
   c.blocks = blocks_->value();
   c.block_demos = block_demos_->value();
   c.select = select_->value();
-  c.sink = sink_->value();
-  c.prev = prev_->value();
+  c.pattern = {sink_->value(), prev_->value()};
   c.runs = runs_n_->value();
   c.test = test_->value();
   c.db = db_->text().toStdString();

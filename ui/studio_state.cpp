@@ -32,9 +32,17 @@ void StudioState::set_store_root(std::filesystem::path root) {
   Q_EMIT store_changed();
 }
 
-void StudioState::set_cache_dir(std::filesystem::path dir) {
-  if (dir == cache_dir_) return;
-  cache_dir_ = std::move(dir);
+const std::filesystem::path& StudioState::cache_dir() const {
+  static const std::filesystem::path none;
+  return cache_ ? cache_->dir : none;
+}
+
+void StudioState::set_cache(std::optional<CacheSummary> cache) {
+  // The same folder listed again is the same cache unless it grew (an append, maybe by another process).
+  const bool same = (cache ? cache->dir : std::filesystem::path()) == cache_dir() &&
+                    (!cache || cache->n_blocks == cache_->n_blocks);
+  if (same) return;
+  cache_ = std::move(cache);
   session_.reset();
   Q_EMIT cache_changed();
 }
@@ -51,7 +59,6 @@ void StudioState::set_query(QueryOutcome q) {
 void StudioState::set_capture_head(int32_t layer, int32_t head) {
   capture_layer_ = layer;
   capture_head_ = head;
-  Q_EMIT capture_head_changed();
 }
 
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,

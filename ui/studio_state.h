@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "cache/cache_store.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "icl/grouping.h"
@@ -44,13 +45,11 @@ struct PoolBlocks {
   std::vector<Example> tests;      // test queries of the pool's dataset (empty for a pool file)
 };
 
-struct QueryOutcome {
+// The last query: its text and gold label with what core's CacheSession::run_captured returned (the
+// capture of the layer/head chosen on the Attention page).
+struct QueryOutcome : CapturedQuery {
   std::string text;
   std::string gold;  // empty when the query was typed
-  Prediction prediction;
-  std::vector<int32_t> context_tokens;  // of the selected blocks, in context order
-  std::vector<int32_t> query_tokens;
-  AttentionCapture capture;  // layer/head chosen on the Attention page, every query token
 };
 
 class StudioState : public QObject {
@@ -62,7 +61,10 @@ class StudioState : public QObject {
   const std::optional<OpenModel>& model() const { return model_; }
   const std::optional<PoolBlocks>& pool() const { return pool_; }
   const std::filesystem::path& store_root() const { return store_root_; }
-  const std::filesystem::path& cache_dir() const { return cache_dir_; }
+  // The chosen cache as the KV store listed it (folder, key, block count): pages read its layout from
+  // here instead of opening the cache on the GUI thread. Null when none is chosen.
+  const CacheSummary* cache() const { return cache_ ? &*cache_ : nullptr; }
+  const std::filesystem::path& cache_dir() const;
   std::shared_ptr<CacheSession> session() const { return session_; }
   const std::optional<QueryOutcome>& query() const { return query_; }
   // Layer and query head whose weights the next query captures.
@@ -75,8 +77,8 @@ class StudioState : public QObject {
   // tests are kept).
   void set_blocks(PoolBlocks p);
   void set_store_root(std::filesystem::path root);
-  // Selecting another cache drops the open session (the next query opens one).
-  void set_cache_dir(std::filesystem::path dir);
+  // Selecting another cache drops the open session (the next query opens one); nullopt chooses none.
+  void set_cache(std::optional<CacheSummary> cache);
   void set_session(std::shared_ptr<CacheSession> s);
   void set_query(QueryOutcome q);
   void set_capture_head(int32_t layer, int32_t head);
@@ -88,13 +90,13 @@ class StudioState : public QObject {
   void store_changed();
   void cache_changed();
   void query_changed();
-  void capture_head_changed();
 
  private:
   BackgroundJob job_;
   std::optional<OpenModel> model_;
   std::optional<PoolBlocks> pool_;
-  std::filesystem::path store_root_, cache_dir_;
+  std::filesystem::path store_root_;
+  std::optional<CacheSummary> cache_;
   std::shared_ptr<CacheSession> session_;
   std::optional<QueryOutcome> query_;
   int32_t capture_layer_ = 0, capture_head_ = 0;

@@ -77,7 +77,7 @@ std::string meta_row_checksum(const CacheMeta& m) {
   const CacheKey& k = m.key;
   Fingerprint h;
   h.add(m.key_digest).add(k.model_fingerprint).add(k.tokenizer_fingerprint).add(k.pool_fingerprint);
-  h.add_int(k.block_demos).add(k.grouping).add_int(k.sink_blocks).add_int(k.prev_blocks);
+  h.add_int(k.block_demos).add(k.grouping).add_int(k.pattern.sink).add_int(k.pattern.prev);
   h.add_int(k.bos ? 1 : 0).add(kv_dtype_name(k.dtype)).add_int(m.shape.n_layer);
   h.add_int(m.shape.n_head_kv).add_int(m.shape.head_dim).add_int(m.format_version);
   h.add(m.created_at).add_int(m.n_blocks);
@@ -106,7 +106,7 @@ struct StoredBlockRow {
 };
 
 int32_t user_version(const SqliteDb& db) {
-  SqliteStmt st(db, "PRAGMA user_version");
+  SqliteStatement st(db, "PRAGMA user_version");
   if (!st.step()) db.fail("reading the schema version");
   return static_cast<int32_t>(st.column_int(0));
 }
@@ -115,15 +115,27 @@ int32_t user_version(const SqliteDb& db) {
 
 CacheCatalog::CacheCatalog(SqliteDb db) : db_(std::move(db)) {}
 
+namespace {
+
+[[noreturn]] void raise_cache_error(const std::string& message) {
+  throw CacheError(message);
+}
+
+constexpr SqliteErrors kCatalogErrors{"catalog", &raise_cache_error};
+// Readers may meet a writer committing an append; they wait for it instead of failing.
+constexpr int kCatalogBusyTimeoutMs = 10000;
+
+}  // namespace
+
 CacheCatalog CacheCatalog::create(const std::filesystem::path& file, const CacheMeta& meta) {
   if (std::filesystem::exists(file)) throw CacheError("catalog '" + file.string() + "' already exists");
-  SqliteDb db(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  SqliteDb db(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kCatalogErrors, kCatalogBusyTimeoutMs);
   db.exec("PRAGMA synchronous = FULL");
   db.exec("BEGIN");
   db.exec(kSchema);
   db.exec("PRAGMA user_version = " + std::to_string(kCatalogSchemaVersion));
   {
-    SqliteStmt st(
+    SqliteStatement st(
         db,
         "INSERT INTO meta (id, key_digest, model_fingerprint, tokenizer_fingerprint, pool_fingerprint, "
         "block_demos, grouping, sink_blocks, prev_blocks, bos, dtype, n_layer, n_head_kv, head_dim, "
@@ -136,8 +148,8 @@ CacheCatalog CacheCatalog::create(const std::filesystem::path& file, const Cache
     st.bind(4, k.pool_fingerprint);
     st.bind(5, int64_t{k.block_demos});
     st.bind(6, k.grouping);
-    st.bind(7, int64_t{k.sink_blocks});
-    st.bind(8, int64_t{k.prev_blocks});
+    st.bind(7, int64_t{k.pattern.sink});
+    st.bind(8, int64_t{k.pattern.prev});
     st.bind(9, int64_t{k.bos ? 1 : 0});
     st.bind(10, std::string(kv_dtype_name(k.dtype)));
     st.bind(11, int64_t{meta.shape.n_layer});
@@ -160,7 +172,8 @@ CacheCatalog CacheCatalog::create(const std::filesystem::path& file, const Cache
 CacheCatalog CacheCatalog::open(const std::filesystem::path& file, bool writable) {
   if (!std::filesystem::is_regular_file(file))
     throw CacheError("catalog '" + file.string() + "' does not exist");
-  SqliteDb db(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+  SqliteDb db(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, kCatalogErrors,
+              kCatalogBusyTimeoutMs);
   if (writable) db.exec("PRAGMA synchronous = FULL");
   const int32_t version = user_version(db);
   if (version != kCatalogSchemaVersion) {
@@ -175,7 +188,7 @@ CacheCatalog CacheCatalog::open(const std::filesystem::path& file, bool writable
 }
 
 void CacheCatalog::load_meta() {
-  SqliteStmt st(
+  SqliteStatement st(
       db_,
       "SELECT key_digest, model_fingerprint, tokenizer_fingerprint, pool_fingerprint, block_demos, "
       "grouping, sink_blocks, prev_blocks, bos, dtype, n_layer, n_head_kv, head_dim, format_version, "
@@ -188,8 +201,8 @@ void CacheCatalog::load_meta() {
   m.key.pool_fingerprint = st.column_text(3);
   m.key.block_demos = static_cast<int32_t>(st.column_int(4));
   m.key.grouping = st.column_text(5);
-  m.key.sink_blocks = static_cast<int32_t>(st.column_int(6));
-  m.key.prev_blocks = static_cast<int32_t>(st.column_int(7));
+  m.key.pattern.sink = static_cast<int32_t>(st.column_int(6));
+  m.key.pattern.prev = static_cast<int32_t>(st.column_int(7));
   m.key.bos = st.column_int(8) != 0;
   try {
     m.key.dtype = parse_kv_dtype(st.column_text(9));
@@ -207,6 +220,11 @@ void CacheCatalog::load_meta() {
     throw CacheError(where +
                      ": the row's checksum does not match its fields (the catalog was modified or is "
                      "damaged); rebuild or delete the cache");
+  }
+  try {
+    m.key.pattern.validate();
+  } catch (const std::invalid_argument& e) {
+    throw CacheError(where + ": sink_blocks / prev_blocks: " + e.what());
   }
   if (m.format_version != static_cast<int32_t>(kBlockFormatVersion)) {
     throw CacheError("catalog '" + file().string() + "': block format version " +
@@ -230,7 +248,7 @@ void CacheCatalog::load_meta() {
 }
 
 int32_t CacheCatalog::block_count() const {
-  SqliteStmt st(db_, "SELECT COUNT(*), (SELECT n_blocks FROM meta WHERE id = 1) FROM blocks");
+  SqliteStatement st(db_, "SELECT COUNT(*), (SELECT n_blocks FROM meta WHERE id = 1) FROM blocks");
   if (!st.step()) db_.fail("counting blocks");
   const int64_t rows = st.column_int(0), recorded = st.column_int(1);
   if (rows != recorded) {
@@ -248,9 +266,10 @@ std::vector<BlockRecord> CacheCatalog::read_blocks() const {
   std::vector<BlockRecord> out;
   try {
     const int32_t expected = block_count();
-    SqliteStmt st(db_,
-                  "SELECT block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, byte_offset, "
-                  "byte_length, checksum, row_checksum FROM blocks ORDER BY block_index");
+    SqliteStatement st(
+        db_,
+        "SELECT block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, byte_offset, "
+        "byte_length, checksum, row_checksum FROM blocks ORDER BY block_index");
     while (st.step()) {
       StoredBlockRow s;
       s.index = st.column_int(0);
@@ -316,7 +335,7 @@ void CacheCatalog::append_blocks(std::span<const BlockRecord> rows) {
   try {
     load_meta();
     const int32_t first = block_count();
-    SqliteStmt st(
+    SqliteStatement st(
         db_,
         "INSERT INTO blocks (block_index, demo_ids, n_tokens, token_ids, text, labels, file_name, "
         "byte_offset, byte_length, checksum, row_checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -359,7 +378,7 @@ void CacheCatalog::append_blocks(std::span<const BlockRecord> rows) {
     }
     CacheMeta m = meta_;
     m.n_blocks = first + static_cast<int32_t>(rows.size());
-    SqliteStmt up(db_, "UPDATE meta SET n_blocks = ?, row_checksum = ? WHERE id = 1");
+    SqliteStatement up(db_, "UPDATE meta SET n_blocks = ?, row_checksum = ? WHERE id = 1");
     up.bind(1, int64_t{m.n_blocks});
     up.bind(2, meta_row_checksum(m));
     up.step();

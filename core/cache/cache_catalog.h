@@ -12,7 +12,7 @@
 
 #include "cache/block_format.h"
 #include "cache/cache_key.h"
-#include "cache/sqlite_db.h"
+#include "util/sqlite_db.h"
 
 namespace dbsa {
 

@@ -6,13 +6,6 @@
 #include "cache/fingerprint.h"
 
 namespace dbsa {
-namespace {
-
-std::string count_text(int32_t v) {
-  return v == kAllBlocks ? std::string("all") : std::to_string(v);
-}
-
-}  // namespace
 
 std::string_view kv_dtype_name(KvDtype dtype) {
   switch (dtype) {
@@ -22,6 +15,10 @@ std::string_view kv_dtype_name(KvDtype dtype) {
       return "int8";
   }
   throw CacheError("unknown KV dtype code " + std::to_string(static_cast<uint32_t>(dtype)));
+}
+
+std::vector<std::string> kv_dtype_names() {
+  return {"f16", "int8"};
 }
 
 KvDtype parse_kv_dtype(std::string_view name) {
@@ -37,8 +34,8 @@ std::vector<std::pair<std::string, std::string>> CacheKey::fields() const {
       {"pool_fingerprint", pool_fingerprint},
       {"block_demos", std::to_string(block_demos)},
       {"grouping", grouping},
-      {"sink_blocks", count_text(sink_blocks)},
-      {"prev_blocks", count_text(prev_blocks)},
+      {"sink_blocks", block_count_text(pattern.sink)},
+      {"prev_blocks", block_count_text(pattern.prev)},
       {"bos", bos ? "1" : "0"},
       {"dtype", std::string(kv_dtype_name(dtype))},
   };

@@ -8,14 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "engine/block_layout.h"
+
 namespace dbsa {
 
 enum class KvDtype : uint32_t { F16 = 0, Int8 = 1 };
 
 std::string_view kv_dtype_name(KvDtype dtype);  // "f16", "int8"
 KvDtype parse_kv_dtype(std::string_view name);  // throws CacheError naming the value
-
-inline constexpr int32_t kAllBlocks = -1;  // S or P meaning "every block" (dense attention)
+std::vector<std::string> kv_dtype_names();      // "f16", "int8"
 
 struct CacheKey {
   std::string model_fingerprint;
@@ -25,8 +26,7 @@ struct CacheKey {
   std::string pool_fingerprint;
   int32_t block_demos = 0;  // demonstrations per block
   std::string grouping;     // "in-order", "balanced", "bm25-cluster", ... (with "+swap" etc. as used)
-  int32_t sink_blocks = 1;  // S, or kAllBlocks
-  int32_t prev_blocks = 2;  // P, or kAllBlocks
+  BlockLayout pattern;      // S and P
   bool bos = false;         // BOS prepended to block 0
   KvDtype dtype = KvDtype::F16;
 

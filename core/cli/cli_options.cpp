@@ -152,21 +152,6 @@ PromptedModel load_prompted_model(const std::string& model_path, const WeightArg
   return p;
 }
 
-int32_t parse_block_count(const std::string& value, std::string_view option) {
-  if (value == "all") return kAllBlocks;
-  size_t used = 0;
-  int32_t n = -1;
-  try {
-    n = std::stoi(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != value.size() || n < 0)
-    throw std::runtime_error(std::string(option) + " must be a block count >= 0 or 'all', got '" + value +
-                             "'");
-  return n;
-}
-
 std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option) {
   std::vector<int64_t> out;
   std::stringstream ss(value);

@@ -84,9 +84,6 @@ struct PromptedModel {
 PromptedModel load_prompted_model(const std::string& model_path, const WeightArgs& w, const TextArgs& prompt,
                                   bool no_bos, std::string_view cmd, int64_t max_tokens = 0);
 
-// A block count for --sink/--prev/--select: an integer >= 0, or "all" (kAllBlocks); throws naming the option.
-int32_t parse_block_count(const std::string& value, std::string_view option);
-
 // A comma-separated list of integers >= 1 (--tokens of the benches); throws naming the option and item.
 std::vector<int64_t> parse_positive_list(const std::string& value, std::string_view option);
 

@@ -1,5 +1,5 @@
 // `dbsa bench encode`: pre-encoding time per pool size, block-sparse vs dense, and the growth ratio
-// time(2B) / time(B) of issue #4 (target <= 2.1 for block-sparse).
+// time(2B) / time(B) (docs/BENCHMARKS.md: target <= 2.1 for block-sparse).
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -63,8 +63,7 @@ void run_bench_encode(const BenchEncodeArgs& a) {
   else
     c.token_counts = parse_positive_list(a.tokens, "--tokens");
   c.block_demos = a.pool.block_demos;
-  c.sink_blocks = parse_block_count(a.pool.sink, "--sink");
-  c.prev_blocks = parse_block_count(a.pool.prev, "--prev");
+  c.pattern = {parse_block_count(a.pool.sink, "--sink"), parse_block_count(a.pool.prev, "--prev")};
   c.dense = a.dense;
   c.grouping = a.pool.grouping;
   c.seed = a.pool.seed;

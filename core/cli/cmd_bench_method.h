@@ -1,5 +1,5 @@
 #pragma once
-// `bench dbsa` and `bench encode` (issue #4's benchmarks), registered under the `bench` group by
+// `bench dbsa` and `bench encode` (docs/BENCHMARKS.md), registered under the `bench` group by
 // register_bench_commands, and the model/dataset loading they share.
 #include <CLI/CLI.hpp>
 #include <memory>

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 #include "cli/interrupt.h"
+#include "cli/progress_bar.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 #include "icl/pool.h"
@@ -28,13 +29,13 @@ namespace dbsa::cli {
 namespace {
 
 struct EncodeArgs {
-  std::string model, dataset, data_dir, pool_file, cache_dir, grouping = "in-order", kv_dtype = "f16";
+  std::string model, dataset, data_dir, pool_file, cache_dir, append, grouping = "in-order", kv_dtype = "f16";
   std::string sink = "1", prev = "2", x_prefix, y_prefix;
   int64_t pool_size = 0, blocks = 0, chunk = 256;
   int32_t block_demos = 50;
   uint64_t seed = 0;
   WeightArgs weights;
-  bool bos = false, append = false, quiet = false, skip_bad_rows = false;
+  bool bos = false, quiet = false, skip_bad_rows = false;
   double lock_timeout = -1;
 };
 
@@ -42,18 +43,9 @@ struct EncodeArgs {
 // SIGTERM.
 std::function<bool(double)> progress_bar(bool quiet, const std::string& what,
                                          const InterruptGuard& interrupt) {
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [quiet, what, last, &interrupt](double f) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!quiet && (f >= 1.0 || now - *last > std::chrono::milliseconds(100))) {
-      *last = now;
-      const int width = 40, fill = static_cast<int>(f * width);
-      std::fprintf(stderr, "\r%s [%s%s] %5.1f%%", what.c_str(),
-                   std::string(static_cast<size_t>(fill), '#').c_str(),
-                   std::string(static_cast<size_t>(width - fill), '.').c_str(), 100.0 * f);
-      if (f >= 1.0) std::fprintf(stderr, "\n");
-      std::fflush(stderr);
-    }
+  auto bar = std::make_shared<ProgressBar>(quiet, 40);
+  return [bar, what = what + " ", &interrupt](double f) {
+    bar->draw(f, what);
     return !interrupt.interrupted();
   };
 }
@@ -76,8 +68,8 @@ LoadedPool load_pool(const EncodeArgs& a) {
 
 void print_result(const BuildResult& r, const CacheKey& key, double load_s) {
   std::cout << (r.reused ? "cache exists (reused): " : "cache: ") << r.dir.string() << "\n"
-            << "  blocks " << r.n_blocks << ", tokens " << r.n_tokens << ", S=" << key.sink_blocks
-            << " P=" << key.prev_blocks << " (-1 = all), dtype " << kv_dtype_name(key.dtype) << "\n";
+            << "  blocks " << r.n_blocks << ", tokens " << r.n_tokens << ", " << key.pattern.text()
+            << ", dtype " << kv_dtype_name(key.dtype) << "\n";
   if (!r.reused) {
     const BlockCache c = BlockCache::open(r.dir, nullptr, VerifyMode::Lazy);
     std::cout << "  encoded " << r.stats.tokens_computed << " tokens in " << r.stats.seconds << " s ("
@@ -99,31 +91,19 @@ void run_encode(const EncodeArgs& a) {
 
   PreEncodeOptions o;
   o.chunk_tokens = a.chunk;
-  o.progress = progress_bar(a.quiet, a.append ? "append" : "encode", interrupt);
+  o.progress = progress_bar(a.quiet, a.append.empty() ? "encode" : "append", interrupt);
   BuildResult r;
   CacheKey key;
-  if (a.append) {
-    if (a.pool_file.empty())
-      throw std::runtime_error("encode --append: give the new demonstrations with --pool-file");
-    const std::filesystem::path dir = a.cache_dir;
-    const CacheManifest man = read_manifest(dir);
-    key = BlockCache::open(dir, nullptr, VerifyMode::Lazy).meta().key;
-    if (file_part_of_fingerprint(key.model_fingerprint) != model_fp)
-      throw std::runtime_error("encode --append: " + dir.string() + " was built with another model (" +
-                               man.model_path + ")");
-    if (const std::string why = precision_mismatch(key.model_fingerprint, model_fp, model.weights());
-        !why.empty())
-      throw std::runtime_error("encode --append: " + dir.string() + " was " + why);
-    std::vector<std::string> labels = man.labels;
-    LoadOptions lo;
-    lo.skip_bad_rows = a.skip_bad_rows;
-    std::vector<SkippedRow> skipped;
-    const auto demos = load_pool_jsonl(a.pool_file, labels, lo, skipped);
-    if (!skipped.empty()) std::cerr << describe_skips(skipped);
-    const Blocks blocks =
-        group_pool(demos, man.prompt, *tok, key.grouping, static_cast<size_t>(key.block_demos), a.seed);
-    r = append_block_cache(model, *tok, dir, demos, blocks, o, announced_lock_wait(a.lock_timeout, "encode"));
+  if (!a.append.empty()) {
+    PoolAppend p = append_pool_file(model, *tok, a.append, model_fp, a.pool_file, a.skip_bad_rows, a.seed, o,
+                                    announced_lock_wait(a.lock_timeout, "encode"));
+    if (!p.skipped.empty()) std::cerr << describe_skips(p.skipped);
+    r = std::move(p.build);
+    key = p.key;
   } else {
+    if (a.cache_dir.empty())
+      throw std::runtime_error(
+          "encode: give the KV store with --cache-dir (or a cache to grow with --append)");
     const LoadedPool pool = load_pool(a);
     PoolCacheSpec spec;
     spec.model_path = a.model;
@@ -131,8 +111,7 @@ void run_encode(const EncodeArgs& a) {
     spec.seed = a.seed;
     spec.layout.block_demos = a.block_demos;
     spec.layout.grouping = a.grouping;
-    spec.layout.sink_blocks = parse_block_count(a.sink, "--sink");
-    spec.layout.prev_blocks = parse_block_count(a.prev, "--prev");
+    spec.layout.pattern = {parse_block_count(a.sink, "--sink"), parse_block_count(a.prev, "--prev")};
     spec.layout.bos = a.bos;
     spec.layout.dtype = parse_kv_dtype(a.kv_dtype);
     const Blocks blocks =
@@ -157,27 +136,40 @@ void register_encode_command(CLI::App& app) {
   auto* c =
       app.add_subcommand("encode", "Pre-encode a demonstration pool into a KV block cache (block-sparse)");
   add_model_option(c, a->model)->required();
-  c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu");
-  c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data");
+  // Options that shape a new cache; an append takes all of them from the cache it grows.
+  std::vector<CLI::Option*> layout_opts;
+  layout_opts.push_back(
+      c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu"));
+  layout_opts.push_back(c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data"));
   auto* ps = c->add_option("--pool-size", a->pool_size, "Demonstrations to draw from the training split");
   auto* nb = c->add_option("--blocks", a->blocks, "Blocks to draw (pool size = blocks x block-demos)");
   ps->excludes(nb);
   nb->excludes(ps);
-  add_count_option(c, "--block-demos", a->block_demos, 1, "Demonstrations per block (paper: 50)");
-  c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)");
-  c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)");
-  c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  layout_opts.push_back(ps);
+  layout_opts.push_back(nb);
+  layout_opts.push_back(
+      add_count_option(c, "--block-demos", a->block_demos, 1, "Demonstrations per block (paper: 50)"));
+  layout_opts.push_back(
+      c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)"));
+  layout_opts.push_back(
+      c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)"));
+  layout_opts.push_back(
+      c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)"));
   c->add_option("--seed", a->seed, "Pool draw and grouping seed");
-  c->add_option("--cache-dir", a->cache_dir, "Store root (with --append: the cache folder itself)")
-      ->required();
-  c->add_option("--kv-dtype", a->kv_dtype, "f16 or int8");
-  c->add_flag("--bos", a->bos, "Prepend BOS to block 0 (the paper adds none)");
-  c->add_option("--pool-file", a->pool_file,
-                "Prepared pool: one {\"text\":..., \"label\":...} per JSONL line");
-  c->add_option("--x-prefix", a->x_prefix, "Template input prefix for a pool file without --dataset");
-  c->add_option("--y-prefix", a->y_prefix, "Template label prefix for a pool file without --dataset");
-  c->add_flag("--append", a->append,
-              "Add the --pool-file demonstrations as new blocks to the cache in --cache-dir");
+  layout_opts.push_back(
+      c->add_option("--cache-dir", a->cache_dir, "KV store root the new cache is published in"));
+  layout_opts.push_back(c->add_option("--kv-dtype", a->kv_dtype, "f16 or int8"));
+  layout_opts.push_back(c->add_flag("--bos", a->bos, "Prepend BOS to block 0 (the paper adds none)"));
+  auto* pool_file = c->add_option("--pool-file", a->pool_file,
+                                  "Prepared pool: one {\"text\":..., \"label\":...} per JSONL line");
+  layout_opts.push_back(
+      c->add_option("--x-prefix", a->x_prefix, "Template input prefix for a pool file without --dataset"));
+  layout_opts.push_back(
+      c->add_option("--y-prefix", a->y_prefix, "Template label prefix for a pool file without --dataset"));
+  auto* append = c->add_option("--append", a->append,
+                               "Cache folder to grow: the --pool-file demonstrations become its new blocks");
+  append->needs(pool_file);
+  for (auto* o : layout_opts) append->excludes(o);
   add_lock_timeout_option(c, a->lock_timeout);
   c->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip (and report) unreadable rows instead of failing");
   add_count_option(c, "--chunk", a->chunk, 1, "Tokens per forward chunk (memory vs progress granularity)");

@@ -1,4 +1,4 @@
-// `dbsa eval` and `dbsa sweep`: the paper's experiments from one command (issue #5). Every input is
+// `dbsa eval` and `dbsa sweep`: the paper's experiments from one command. Every input is
 // loaded and checked first; only then are the results database and the KV store touched. A progress bar
 // with ETA goes to stderr; Ctrl-C or SIGTERM marks the current run interrupted, keeps the finished ones,
 // exits 130 or 143 (cli/interrupt.h).
@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 #include "cli/interrupt.h"
+#include "cli/progress_bar.h"
 #include "eval/eval_run.h"
 #include "eval/paper_presets.h"
 #include "eval/sweep.h"
@@ -24,7 +25,7 @@ namespace {
 struct EvalArgs {
   EvalConfig c;
   std::string methods = "dbsa,full-icl,cached-icl,retrieval-icl,zero-shot";
-  std::string sink = "1", prev = "2", shard, model, data_dir, db, cache_dir, test_indices;
+  std::string sink = "1", prev = "2", select_text, shard, model, data_dir, db, cache_dir, test_indices;
   std::vector<std::string> vary;
   WeightArgs weights;
   bool json = false, quiet = false;
@@ -41,7 +42,7 @@ void add_eval_options(CLI::App* c, EvalArgs& a) {
                 "Comma-separated: dbsa, full-icl, cached-icl, retrieval-icl, zero-shot");
   a.blocks = c->add_option("--blocks", a.c.blocks, "Blocks in the pool (pool = blocks x block-demos)");
   a.block_demos = c->add_option("--block-demos", a.c.block_demos, "Demonstrations per block (paper: 50)");
-  a.select = c->add_option("--select", a.c.select, "Blocks per query, the sink included");
+  a.select = c->add_option("--select", a.select_text, "Blocks per query, the sink included, or 'all'");
   a.sink_opt = c->add_option("--sink", a.sink, "Sink blocks S, or 'all' (paper: 1)");
   a.prev_opt = c->add_option("--prev", a.prev, "Previous blocks P, or 'all' (paper: 2)");
   a.grouping =
@@ -74,16 +75,16 @@ EvalConfig resolve(EvalArgs& a) {
   c.backend = a.weights.backend;
   c.max_context = a.weights.max_context;
   c.methods = parse_method_list(a.methods);
-  c.sink = parse_count_or_all(a.sink, "--sink");
-  c.prev = parse_count_or_all(a.prev, "--prev");
+  c.pattern = {parse_block_count(a.sink, "--sink"), parse_block_count(a.prev, "--prev")};
+  if (!a.select_text.empty()) c.select = parse_block_count(a.select_text, "--select", 1);
   if (!a.shard.empty()) c.shard = parse_shard(a.shard);
   if (!c.preset.empty()) {
     const PaperPreset p = paper_preset(c.preset, c.dataset);
     if (a.blocks->count() == 0) c.blocks = p.blocks;
     if (a.select->count() == 0) c.select = p.select;
     if (a.block_demos->count() == 0) c.block_demos = p.block_demos;
-    if (a.sink_opt->count() == 0) c.sink = p.sink;
-    if (a.prev_opt->count() == 0) c.prev = p.prev;
+    if (a.sink_opt->count() == 0) c.pattern.sink = p.pattern.sink;
+    if (a.prev_opt->count() == 0) c.pattern.prev = p.pattern.prev;
     if (a.grouping->count() == 0) c.grouping = p.grouping;
     if (a.order->count() == 0) c.order = p.order;
   }
@@ -100,22 +101,17 @@ std::string clock_text(double s) {
 
 std::function<void(const EvalProgress&)> progress_bar(bool quiet, size_t n_points) {
   if (quiet) return {};
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [last, n_points](const EvalProgress& p) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - *last < std::chrono::milliseconds(100) && p.fraction < 1.0) return;
-    *last = now;
-    const int width = 30, fill = static_cast<int>(p.fraction * width);
+  auto bar = std::make_shared<ProgressBar>(quiet, 30);
+  return [bar, n_points](const EvalProgress& p) {
     const std::string where =
         (n_points > 1 ? "point " + std::to_string(p.point) + " " : std::string()) + "run " +
         std::to_string(p.run) + " " + p.method +
         (p.in_setup ? " setup" : " " + std::to_string(p.queries_done) + "/" + std::to_string(p.n_queries));
-    std::fprintf(stderr, "\r\033[K[%s%s] %5.1f%% unit %lld/%lld %s, elapsed %s, ETA %s",
-                 std::string(static_cast<size_t>(fill), '#').c_str(),
-                 std::string(static_cast<size_t>(width - fill), '.').c_str(), 100.0 * p.fraction,
-                 static_cast<long long>(p.unit + 1), static_cast<long long>(p.n_units), where.c_str(),
-                 clock_text(p.elapsed_seconds).c_str(), clock_text(p.eta_seconds).c_str());
-    std::fflush(stderr);
+    // The summary follows on the same line's successor: the bar does not end its line itself.
+    bar->draw(p.fraction, {},
+              " unit " + std::to_string(p.unit + 1) + "/" + std::to_string(p.n_units) + " " + where +
+                  ", elapsed " + clock_text(p.elapsed_seconds) + ", ETA " + clock_text(p.eta_seconds),
+              false);
   };
 }
 

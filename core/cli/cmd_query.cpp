@@ -27,20 +27,6 @@ struct QueryArgs {
   bool json = false;
 };
 
-int32_t parse_select(const std::string& v) {
-  if (v == "all") return kSelectAll;
-  size_t used = 0;
-  int32_t n = 0;
-  try {
-    n = std::stoi(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || n < 1)
-    throw std::runtime_error("query: --select must be a block count >= 1 or 'all', got '" + v + "'");
-  return n;
-}
-
 void print_text(const Prediction& p, const BlockCache& cache) {
   std::cout << "label: " << p.label << "\n";
   std::cout << "blocks (" << p.blocks.size() << " of " << cache.n_blocks() << ", " << p.context_tokens
@@ -82,7 +68,7 @@ void run_query(const QueryArgs& a) {
   });
 
   QueryConfig cfg;
-  cfg.n_select = parse_select(a.select);
+  cfg.n_select = parse_block_count(a.select, "--select", 1);
   // The default 6 means "up to 6": only a count the user typed is refused when the cache is smaller.
   if (a.select_opt->count() == 0) cfg.n_select = std::min(cfg.n_select, session.cache().n_blocks());
   cfg.order = parse_block_order(a.order);

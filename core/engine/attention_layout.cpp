@@ -14,13 +14,11 @@ AttentionLayout AttentionLayout::dense_causal(int64_t n_queries, int64_t query_k
   return l;
 }
 
-AttentionLayout AttentionLayout::block_sparse(std::span<const int64_t> starts, int64_t n_sink,
-                                              int64_t n_prev) {
+AttentionLayout AttentionLayout::block_sparse(std::span<const int64_t> starts, const BlockLayout& pattern) {
   if (starts.size() < 2 || starts.front() != 0)
     throw std::invalid_argument("block_sparse layout: block_starts needs >= 2 entries starting at 0");
+  pattern.validate();
   const auto n_blocks = static_cast<int64_t>(starts.size()) - 1;
-  if (n_sink < 0) n_sink = n_blocks;
-  if (n_prev < 0) n_prev = n_blocks;
   AttentionLayout l;
   l.n_queries = starts.back();
   for (int64_t b = 0; b < n_blocks; ++b) {
@@ -30,13 +28,14 @@ AttentionLayout AttentionLayout::block_sparse(std::span<const int64_t> starts, i
                                   " ends before it starts");
     if (qe == qb) continue;
     AttentionTile t{qb, qe, {}};
-    const int64_t sink_end_block = std::min(n_sink, b);            // sink blocks [0, sink_end_block)
-    const int64_t local_first = std::max<int64_t>(0, b - n_prev);  // previous blocks and the block itself
-    if (sink_end_block >= local_first) {
-      t.ranges.push_back({0, qe});
-    } else {
-      if (sink_end_block > 0) t.ranges.push_back({0, starts[static_cast<size_t>(sink_end_block)]});
-      t.ranges.push_back({starts[static_cast<size_t>(local_first)], qe});
+    // Runs of consecutive visible blocks become one key range each.
+    for (int64_t c = 0; c <= b; ++c) {
+      if (!pattern.sees(b, c)) continue;
+      const int64_t kb = starts[static_cast<size_t>(c)], ke = starts[static_cast<size_t>(c) + 1];
+      if (!t.ranges.empty() && t.ranges.back().end == kb)
+        t.ranges.back().end = ke;
+      else
+        t.ranges.push_back({kb, ke});
     }
     l.tiles.push_back(std::move(t));
   }

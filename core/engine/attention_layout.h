@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "engine/block_layout.h"
+
 namespace dbsa {
 
 struct KvRange {
@@ -29,10 +31,9 @@ struct AttentionLayout {
   static AttentionLayout dense_causal(int64_t n_queries, int64_t query_kv_offset = 0);
 
   // DBSA pre-encoding: block b = tokens [block_starts[b], block_starts[b+1]) (block_starts has
-  // n_blocks+1 entries, starting at 0). A token of block b sees block c <= b iff c == b, c < n_sink or
-  // c >= b - n_prev (causal inside its block). Negative n_sink/n_prev mean "all". The queries are the
-  // whole sequence (query_kv_offset 0).
-  static AttentionLayout block_sparse(std::span<const int64_t> block_starts, int64_t n_sink, int64_t n_prev);
+  // n_blocks+1 entries, starting at 0); a token of block b sees the blocks `pattern` says it sees
+  // (causal inside its block). The queries are the whole sequence (query_kv_offset 0).
+  static AttentionLayout block_sparse(std::span<const int64_t> block_starts, const BlockLayout& pattern);
 
   // The layout of queries [q0, q1) alone, re-based to start at query 0, with ranges clipped to the keys
   // those queries can see (for chunked forward passes).

@@ -9,6 +9,7 @@
 
 #include "engine/backend.h"
 #include "engine/forward_runner.h"
+#include "engine/llama_model.h"
 #include "model/gguf_file.h"
 
 namespace dbsa {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/llama_model.h"
+#include "engine/forward_contract.h"
 
 namespace dbsa {
 

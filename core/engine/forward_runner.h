@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "engine/device_timer.h"
-#include "engine/llama_model.h"
+#include "engine/forward_contract.h"
 
 namespace dbsa {
 

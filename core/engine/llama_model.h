@@ -12,48 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/attention_layout.h"
 #include "engine/backend.h"
+#include "engine/forward_contract.h"
 #include "engine/kv_cache.h"
 #include "engine/model_weights.h"
 #include "engine/rope.h"
 #include "model/context_limit.h"
 
 namespace dbsa {
-
-enum class LogitsMode { None, Last, All };
-
-// Softmax weights of one head for chosen query tokens, filled during the pass.
-struct AttentionCapture {
-  int32_t layer = 0;
-  int32_t head = 0;
-  std::vector<int64_t> queries;             // indices into the request's tokens
-  std::vector<std::vector<float>> weights;  // per query: one weight per KV row of the cache (after append)
-};
-
-struct ForwardRequest {
-  std::span<const int32_t> tokens;
-  // RoPE positions of the tokens; empty means continuing the cache (last position + 1, or 0).
-  std::span<const int32_t> positions;
-  // Queries = tokens, keys = cache rows after the append; query_kv_offset must equal the cache size
-  // before the call. Null means dense causal attention over the whole cache.
-  const AttentionLayout* layout = nullptr;
-  LogitsMode logits = LogitsMode::Last;
-  // With LogitsMode::All: when set, logits are streamed per chunk (first token index, rows, values)
-  // instead of being stored in the result (a long prompt's n × n_vocab would not fit).
-  std::function<void(int64_t first, int64_t n, const float* logits)> on_logits;
-  // Residual stream after layer hidden_layer (0-based; n_layer means after the final norm), per chunk.
-  int32_t hidden_layer = -1;
-  std::function<void(int64_t first, int64_t n, const float* hidden)> on_hidden;
-  AttentionCapture* capture = nullptr;
-  int64_t ubatch = 512;
-};
-
-struct ForwardResult {
-  std::vector<float>
-      logits;  // n_rows × n_vocab (Last: the last token's row; All without callback: every row)
-  int64_t n_rows = 0;
-};
 
 class LlamaModel {
  public:
@@ -69,7 +35,7 @@ class LlamaModel {
   Backend& backend() { return *backend_; }
   // The longest sequence callers may assemble for this model (model/context_limit.h): the file's context
   // length unless set_context_limit() chose another. forward() itself does not enforce it: block-sparse
-  // pre-encoding places a pool at positions beyond it by design (DESIGN.md §1).
+  // pre-encoding places a pool at positions beyond it by design (docs/METHOD.md "Pre-encoding").
   const ContextLimit& context_limit() const { return limit_; }
   void set_context_limit(ContextLimit limit) { limit_ = std::move(limit); }
 

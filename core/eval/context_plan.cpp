@@ -56,14 +56,14 @@ void check_eval_fits(const EvalInputs& in, const std::vector<EvalConfig>& points
         // is named by file and line); full-icl's whole pool is its query's context, checked below.
         if (m == "dbsa" || m == "full-icl") {
           try {
-            check_pool_fits(limit, tok, prompt, d.demos, d.blocks, tokens, m == "dbsa" ? c.sink : 0,
-                            m == "dbsa" ? c.prev : 0);
+            check_pool_fits(limit, tok, prompt, d.demos, d.blocks, tokens,
+                            m == "dbsa" ? c.pattern : BlockLayout{0, 0});
           } catch (const ContextLengthError& e) {
             throw ContextLengthError(who + e.what());
           }
         }
         if (m == "dbsa") {
-          const auto others = static_cast<size_t>(std::max(0, c.select - 1));
+          const auto others = static_cast<size_t>(std::max(0, selected_blocks(c) - 1));
           const int64_t ctx =
               sizes.front() + largest_sum(std::vector<int64_t>(sizes.begin() + 1, sizes.end()), others);
           check_query_fits(
@@ -81,7 +81,7 @@ void check_eval_fits(const EvalInputs& in, const std::vector<EvalConfig>& points
                 static_cast<int64_t>(encode_after_separator(tok, std::string(kDemoSeparator) +
                                                                      format_demo(prompt, e.text, e.label))
                                          .size()));
-          const size_t k = static_cast<size_t>(c.select) * static_cast<size_t>(c.block_demos);
+          const size_t k = static_cast<size_t>(selected_blocks(c)) * static_cast<size_t>(c.block_demos);
           check_query_fits(model, largest_sum(demo_tokens, k), longest_query, labels,
                            who + "the " + std::to_string(std::min(k, demo_tokens.size())) +
                                " longest demonstrations (estimated)",

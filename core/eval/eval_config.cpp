@@ -44,16 +44,8 @@ ShardSpec parse_shard(std::string_view text) {
   return s;
 }
 
-int32_t parse_count_or_all(std::string_view text, std::string_view what) {
-  if (text == "all") return kEvalAll;
-  const int32_t v = parse_int(text, what);
-  require(v >= 0,
-          std::string(what) + ": expected a block count >= 0 or 'all', got '" + std::string(text) + "'");
-  return v;
-}
-
-std::string count_or_all_text(int32_t v) {
-  return v == kEvalAll ? std::string("all") : std::to_string(v);
+int32_t selected_blocks(const EvalConfig& c) {
+  return c.select == kAllBlocks ? c.blocks : c.select;
 }
 
 std::vector<std::string> parse_method_list(std::string_view text) {
@@ -103,11 +95,12 @@ void validate_config(const EvalConfig& c) {
                 "' (expected dbsa, full-icl, cached-icl, retrieval-icl or zero-shot)");
   require(c.blocks >= 1, "--blocks must be >= 1 (or use --preset), got " + std::to_string(c.blocks));
   require(c.block_demos >= 1, "--block-demos must be >= 1, got " + std::to_string(c.block_demos));
-  require(c.select >= 1, "--select must be >= 1 (or use --preset), got " + std::to_string(c.select));
+  require(c.select >= 1 || c.select == kAllBlocks,
+          "--select must be >= 1 or 'all' (or use --preset), got " + std::to_string(c.select));
   require(c.select <= c.blocks, "--select " + std::to_string(c.select) + " is larger than --blocks " +
                                     std::to_string(c.blocks) + " (a query can select at most every block)");
-  require(c.sink == kEvalAll || c.sink >= 0, "--sink must be >= 0 or 'all'");
-  require(c.prev == kEvalAll || c.prev >= 0, "--prev must be >= 0 or 'all'");
+  require(c.pattern.sink == kAllBlocks || c.pattern.sink >= 0, "--sink must be >= 0 or 'all'");
+  require(c.pattern.prev == kAllBlocks || c.pattern.prev >= 0, "--prev must be >= 0 or 'all'");
   require(c.runs >= 1, "--runs must be >= 1, got " + std::to_string(c.runs));
   require(c.test >= 0, "--test must be >= 0 (0 = the whole test subset), got " + std::to_string(c.test));
   const std::string threads_error = thread_count_error(c.threads);
@@ -134,9 +127,13 @@ std::string config_json(const EvalConfig& c, std::string_view method, int32_t ru
   j["methods"] = c.methods;
   j["blocks"] = c.blocks;
   j["block_demos"] = c.block_demos;
-  j["select"] = c.select;
-  j["sink"] = count_or_all_text(c.sink);
-  j["prev"] = count_or_all_text(c.prev);
+  // select stays a number for runs of earlier versions to compare equal; "all" only when chosen.
+  if (c.select == kAllBlocks)
+    j["select"] = "all";
+  else
+    j["select"] = c.select;
+  j["sink"] = block_count_text(c.pattern.sink);
+  j["prev"] = block_count_text(c.pattern.prev);
   j["grouping"] = c.grouping;
   j["order"] = c.order;
   j["runs"] = c.runs;

@@ -1,5 +1,5 @@
 #pragma once
-// What one `dbsa eval` measures (issue #5, DESIGN.md §1 Metrics): the model, dataset and test subset,
+// What one `dbsa eval` measures (docs/METHOD.md "Metrics"): the model, dataset and test subset,
 // the methods, the pool layout (blocks × block_demos, grouping, S, P), the per-query selection, how many
 // runs (pool seeds), where results and caches go, and which shard of the work this process does.
 // validate_config() checks everything that needs no file, so a bad command fails before any write.
@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace dbsa {
+#include "engine/block_layout.h"
 
-inline constexpr int32_t kEvalAll = -1;  // sink / prev meaning "every block" (dense attention)
+namespace dbsa {
 
 // Which of the n shards this process runs (0-based: `--shard $SLURM_ARRAY_TASK_ID/n`).
 struct ShardSpec {
@@ -30,9 +30,8 @@ struct EvalConfig {
   std::vector<std::string> methods = {"dbsa", "full-icl", "cached-icl", "retrieval-icl", "zero-shot"};
   int32_t blocks = 0;
   int32_t block_demos = 50;
-  int32_t select = 0;  // blocks per query, the sink included
-  int32_t sink = 1;    // S, or kEvalAll
-  int32_t prev = 2;    // P, or kEvalAll
+  int32_t select = 0;   // blocks per query, the sink included, or kAllBlocks
+  BlockLayout pattern;  // S and P of dbsa's pre-encoding
   std::string grouping = "in-order";
   std::string order = "in-order";
   int32_t runs = 1;
@@ -51,10 +50,8 @@ struct EvalConfig {
   ShardSpec shard;
 };
 
-// "all" -> kEvalAll, else an integer >= 0; throws std::invalid_argument naming `what`.
-int32_t parse_count_or_all(std::string_view text, std::string_view what);
-// kEvalAll -> "all".
-std::string count_or_all_text(int32_t v);
+// Blocks a query attends to: select, or every block when select is kAllBlocks.
+int32_t selected_blocks(const EvalConfig& c);
 
 // Comma-separated method names, each known (method_names()) and none twice.
 std::vector<std::string> parse_method_list(std::string_view text);

@@ -28,8 +28,8 @@ RunInfo run_info(const EvalInputs& in, const EvalConfig& c, const std::string& m
   info.params.blocks = c.blocks;
   info.params.block_demos = c.block_demos;
   info.params.select = c.select;
-  info.params.sink = c.sink;
-  info.params.prev = c.prev;
+  info.params.sink = c.pattern.sink;
+  info.params.prev = c.pattern.prev;
   info.params.grouping = c.grouping;
   info.params.order = c.order;
   info.params.seed = static_cast<int64_t>(c.seed + static_cast<uint64_t>(run));
@@ -55,8 +55,7 @@ SessionInputs session_inputs(const EvalInputs& in, const EvalConfig& c, const Po
   si.blocks = pool.blocks;
   si.layout.block_demos = c.block_demos;
   si.layout.grouping = c.grouping;
-  si.layout.sink_blocks = c.sink;
-  si.layout.prev_blocks = c.prev;
+  si.layout.pattern = c.pattern;
   si.cache_root = cache_root;
   si.cache_lock_wait.timeout_s = c.lock_timeout;
   si.cache_lock_wait.on_wait = [&cb, cache_root](long holder, double waited) {

@@ -9,9 +9,6 @@
 
 namespace dbsa {
 
-// The config's "every block" passes straight into the cache layout.
-static_assert(kEvalAll == kAllBlocks);
-
 MethodSession::MethodSession(const std::string& method, SessionInputs in) {
   MethodInputs mi;
   mi.model = in.model;
@@ -27,7 +24,7 @@ MethodSession::MethodSession(const std::string& method, SessionInputs in) {
   mi.chunk_tokens = in.chunk_tokens;
   if (method == "dbsa" || method == "full-icl") {
     CacheLayoutSpec spec = mi.layout;
-    if (method == "full-icl") spec.sink_blocks = spec.prev_blocks = kAllBlocks;
+    if (method == "full-icl") spec.pattern = BlockLayout::dense();
     cache_hit_ = CacheStore(mi.cache_root).contains(block_cache_key(mi.manifest, mi.demos, spec));
   }
   method_ = make_method(method, std::move(mi));

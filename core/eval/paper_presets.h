@@ -1,9 +1,11 @@
 #pragma once
-// The paper's pool sizes (DESIGN.md §1): ~30k tokens of Llama-3.1 context per dataset, and ×2, ×3.
+// The paper's pool sizes (docs/METHOD.md "Blocks"): ~30k tokens of Llama-3.1 context per dataset, and ×2, ×3.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "engine/block_layout.h"
 
 namespace dbsa {
 
@@ -11,8 +13,7 @@ struct PaperPreset {
   int32_t blocks = 0;
   int32_t select = 0;
   int32_t block_demos = 50;
-  int32_t sink = 1;
-  int32_t prev = 2;
+  BlockLayout pattern;  // the paper's S = 1, P = 2
   std::string grouping = "in-order";
   std::string order = "in-order";
 };

@@ -49,11 +49,11 @@ SweepAxis parse_vary(std::string_view text) {
 
 void set_knob(EvalConfig& c, std::string_view knob, std::string_view value) {
   if (knob == "sink") {
-    c.sink = parse_count_or_all(value, "--vary sink");
+    c.pattern.sink = parse_block_count(value, "--vary sink");
   } else if (knob == "prev") {
-    c.prev = parse_count_or_all(value, "--vary prev");
+    c.pattern.prev = parse_block_count(value, "--vary prev");
   } else if (knob == "select") {
-    c.select = positive_int(knob, value);
+    c.select = parse_block_count(value, "--vary select", 1);
   } else if (knob == "block-demos") {
     c.block_demos = positive_int(knob, value);
   } else if (knob == "blocks") {

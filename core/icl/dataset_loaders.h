@@ -61,7 +61,7 @@ std::vector<Example> load_id_labelled_csv(const std::filesystem::path& csv, cons
 std::vector<std::size_t> load_index_list(const std::filesystem::path& file);
 
 // --- The five paper datasets from a folder laid out like ../shared/data ---
-// name: trec, trec-fine, banking77, clinic150, nlu. Labels follow the paper's id order.
+// name: one of paper_dataset_names() (icl/template.h). Labels follow the paper's id order.
 Dataset load_paper_dataset(std::string_view name, const std::filesystem::path& data_dir,
                            const LoadOptions& opts = {});
 // The 250-example test subset the paper evaluates on (splits/test250-*.csv), labels checked against ds.

@@ -1,6 +1,6 @@
 #pragma once
-// Grouping a pool into blocks of at most block_demos demonstrations (DESIGN.md §1). Block 0 is the sink.
-// Every method is deterministic for a given seed. Implementations (one file each):
+// Grouping a pool into blocks of at most block_demos demonstrations (docs/METHOD.md "Blocks"). Block 0 is the
+// sink. Every method is deterministic for a given seed. Implementations (one file each):
 //   in-order      pool order, balanced across blocks by token length (the paper's default grouping)
 //   balanced      stratified by label so every block has a similar label mix
 //   bm25-cluster  size-constrained k-means over BM25 term vectors of the formatted demonstrations

@@ -1,6 +1,6 @@
 #pragma once
 // The label strings as the model must produce them after "{y_prefix}" (which ends with a space), and
-// their shortened forms for constrained decoding (DESIGN.md §1 "Label decoding", the paper's
+// their shortened forms for constrained decoding (docs/METHOD.md "Label decoding", the paper's
 // minimize_labels_tokens + pad_contained_labels_with_stop_seq):
 //   - each label's tokens are cut to the shortest prefix no other label shares (a label that never
 //     becomes unique keeps all its tokens);

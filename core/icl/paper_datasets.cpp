@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "icl/dataset_loaders.h"
+#include "icl/template.h"
 
 namespace dbsa {
 
@@ -16,7 +17,7 @@ Dataset load_paper_dataset(std::string_view name, const std::filesystem::path& d
     return load_clinic150(data_dir / "clinic150" / "data_full.json",
                           load_label_map(data_dir / "splits" / "label_maps.json", "clinic150"), opts);
   throw std::invalid_argument("unknown paper dataset '" + std::string(name) +
-                              "' (known: trec, trec-fine, banking77, clinic150, nlu)");
+                              "' (known: " + paper_dataset_list() + ")");
 }
 
 std::vector<Example> load_paper_test_subset(const Dataset& ds, const std::filesystem::path& data_dir) {

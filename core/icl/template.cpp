@@ -4,12 +4,22 @@
 
 namespace dbsa {
 
+std::vector<std::string> paper_dataset_names() {
+  return {"trec", "trec-fine", "banking77", "clinic150", "nlu"};
+}
+
+std::string paper_dataset_list() {
+  std::string out;
+  for (const auto& n : paper_dataset_names()) out.append(out.empty() ? "" : ", ").append(n);
+  return out;
+}
+
 PromptTemplate paper_template(std::string_view dataset) {
   if (dataset == "trec" || dataset == "trec-fine") return {"Question: ", "Type: "};
   if (dataset == "banking77") return {"query: ", "intent: "};
   if (dataset == "clinic150" || dataset == "nlu") return {"utterance: ", "intent: "};
   throw std::invalid_argument("no paper template for dataset '" + std::string(dataset) +
-                              "' (known: trec, trec-fine, banking77, clinic150, nlu)");
+                              "' (known: " + paper_dataset_list() + ")");
 }
 
 std::string format_demo(const PromptTemplate& t, std::string_view text, std::string_view label) {

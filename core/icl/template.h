@@ -17,8 +17,13 @@ struct PromptTemplate {
   bool operator==(const PromptTemplate&) const = default;
 };
 
-// The paper's template of a dataset ("trec", "trec-fine", "banking77", "clinic150", "nlu"); throws
-// std::invalid_argument naming the known datasets otherwise.
+// The paper's five datasets: trec, trec-fine, banking77, clinic150, nlu.
+std::vector<std::string> paper_dataset_names();
+// "trec, trec-fine, banking77, clinic150, nlu": for errors naming the known datasets.
+std::string paper_dataset_list();
+
+// The paper's template of a dataset (one of paper_dataset_names()); throws std::invalid_argument naming
+// the known datasets otherwise.
 PromptTemplate paper_template(std::string_view dataset);
 
 std::string format_demo(const PromptTemplate& t, std::string_view text, std::string_view label);

@@ -51,8 +51,8 @@ CacheKey block_cache_key(const CacheManifest& manifest, const std::vector<Exampl
   k.pool_fingerprint = fp.hex();
   k.block_demos = spec.block_demos;
   k.grouping = spec.grouping;
-  k.sink_blocks = spec.sink_blocks < 0 ? kAllBlocks : spec.sink_blocks;
-  k.prev_blocks = spec.prev_blocks < 0 ? kAllBlocks : spec.prev_blocks;
+  spec.pattern.validate();
+  k.pattern = spec.pattern;
   k.bos = spec.bos;
   k.dtype = spec.dtype;
   return k;
@@ -71,13 +71,10 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
     return r;
   };
   if (reuse_existing && store.contains(key)) return reused();
-  if (opts.sink_blocks != key.sink_blocks || opts.prev_blocks != key.prev_blocks)
-    throw std::invalid_argument("build cache: S/P of the encode options differ from the cache key's");
   check_blocks(blocks, demos.size(), static_cast<size_t>(key.block_demos));
   const auto texts = block_texts(demos, blocks, manifest.prompt);
   const auto tokens = tokenize_blocks(tok, texts, key.bos);
-  check_pool_fits(model.context_limit(), tok, manifest.prompt, demos, blocks, tokens, key.sink_blocks,
-                  key.prev_blocks);
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, demos, blocks, tokens, key.pattern);
   const auto& hp = model.hparams();
   const KvShape shape{static_cast<int32_t>(hp.n_layer), static_cast<int32_t>(hp.n_head_kv),
                       static_cast<int32_t>(hp.head_dim)};
@@ -138,16 +135,13 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
     tokens.push_back(encode_after_separator(tok, block_segment(texts, b)));
   int64_t tokens_before = 0;
   for (const auto& b : existing.blocks()) tokens_before += b.n_tokens();
-  check_pool_fits(model.context_limit(), tok, manifest.prompt, new_demos, new_blocks, tokens, key.sink_blocks,
-                  key.prev_blocks, static_cast<int32_t>(n_old), tokens_before);
+  check_pool_fits(model.context_limit(), tok, manifest.prompt, new_demos, new_blocks, tokens, key.pattern,
+                  static_cast<int32_t>(n_old), tokens_before);
 
-  PreEncodeOptions o = opts;
-  o.sink_blocks = key.sink_blocks;
-  o.prev_blocks = key.prev_blocks;
   BuildResult r;
   r.stats = pre_encode_append(model, existing, tokens,
                               block_contents(new_demos, new_blocks, new_texts, tokens, manifest.n_demos),
-                              writer, o);
+                              writer, opts);
   if (r.stats.cancelled) {
     r.cancelled = true;
     return r;

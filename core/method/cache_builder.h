@@ -11,6 +11,7 @@
 #include "cache/block_cache.h"
 #include "cache/cache_key.h"
 #include "cache/cache_store.h"
+#include "engine/block_layout.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "icl/grouping.h"
@@ -26,8 +27,7 @@ inline constexpr const char* kBm25DirName = "bm25";
 struct CacheLayoutSpec {
   int32_t block_demos = 50;
   std::string grouping = "in-order";
-  int32_t sink_blocks = 1;  // kAllBlocks = all
-  int32_t prev_blocks = 2;
+  BlockLayout pattern;  // S and P
   bool bos = false;
   KvDtype dtype = KvDtype::F16;
 };
@@ -46,13 +46,15 @@ struct BuildResult {
   int64_t n_tokens = 0;
 };
 
-// Encodes the pool's blocks (indices into demos, block 0 the sink) and publishes the cache under the
-// store; an existing cache of the same key is reused when reuse_existing. manifest.n_demos is set here.
+// Encodes the pool's blocks (indices into demos, block 0 the sink) under the key's S and P and publishes
+// the cache under the store; an existing cache of the same key is reused when reuse_existing.
+// manifest.n_demos is set here.
 BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
                               const CacheKey& key, CacheManifest manifest, const std::vector<Example>& demos,
                               const Blocks& blocks, const PreEncodeOptions& opts, bool reuse_existing = true);
 
-// Appends new blocks (new_blocks index into new_demos) to the cache in `dir`, encoding only their tokens,
+// Appends new blocks (new_blocks index into new_demos) to the cache in `dir` under its S and P, encoding
+// only their tokens,
 // then refreshes the manifest's n_demos and the BM25 index, all under the cache's lock (waiting for
 // another writer as `wait` says). Their labels must be in the manifest's set.
 BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,

@@ -3,12 +3,17 @@
 #include <stdexcept>
 
 #include "cache/fingerprint.h"
+#include "icl/block_tokens.h"
 #include "icl/label_set.h"
 #include "method/cache_builder.h"
 #include "method/dense_block_retriever.h"
 #include "method/model_identity.h"
 
 namespace dbsa {
+
+std::vector<std::string> block_retriever_names() {
+  return {"bm25", "dense"};
+}
 
 CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionOptions& opts,
                            const ModelLoader& load)
@@ -42,6 +47,35 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
   query_ = std::make_unique<BlockQuery>(*model_, cache_, *tok_, manifest_.prompt,
                                         make_label_set(*tok_, manifest_.labels), std::move(retriever));
   setup_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+CapturedQuery CacheSession::run_captured(std::string_view text, QueryConfig cfg, int32_t layer,
+                                         int32_t head) {
+  const ModelHParams& hp = model_->hparams();
+  if (layer < 0 || layer >= static_cast<int32_t>(hp.n_layer) || head < 0 ||
+      head >= static_cast<int32_t>(hp.n_head))
+    throw std::invalid_argument("attention capture: layer " + std::to_string(layer) + " head " +
+                                std::to_string(head) + " is outside the cache's model (" +
+                                std::to_string(hp.n_layer) + " layers of " + std::to_string(hp.n_head) +
+                                " heads, from 0)");
+  CapturedQuery q;
+  q.query_tokens = tokenize_query(*tok_, manifest_.prompt, text);
+  q.capture.layer = layer;
+  q.capture.head = head;
+  for (int64_t i = 0; i < static_cast<int64_t>(q.query_tokens.size()); ++i) q.capture.queries.push_back(i);
+  cfg.capture = &q.capture;
+  q.prediction = query_->run(text, cfg);
+  std::vector<int32_t> ids;
+  for (const auto& b : q.prediction.blocks) ids.push_back(b.block);
+  q.context_tokens = cache_.token_ids(ids);
+  return q;
+}
+
+bool CacheSession::built_from(const std::vector<Example>& demos) const {
+  // The pool fingerprint covers the demonstrations, seed, template and labels; the layout fields of the
+  // key do not matter here.
+  return block_cache_key(manifest_, demos, CacheLayoutSpec{}).pool_fingerprint ==
+         cache_.meta().key.pool_fingerprint;
 }
 
 }  // namespace dbsa

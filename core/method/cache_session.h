@@ -8,9 +8,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cache/block_cache.h"
 #include "engine/llama_model.h"
+#include "icl/dataset.h"
 #include "method/cache_manifest.h"
 #include "method/query.h"
 #include "model/gguf_file.h"
@@ -24,8 +26,21 @@ using ModelLoader = std::function<std::unique_ptr<LlamaModel>(std::shared_ptr<co
 
 struct CacheSessionOptions {
   std::filesystem::path model;     // empty: the path recorded in the cache's manifest
-  std::string retriever = "bm25";  // "bm25" or "dense"
+  std::string retriever = "bm25";  // one of block_retriever_names()
   int32_t dense_layer = -1;        // dense: hidden layer of the embedding; < 0: the model's middle
+};
+
+// The retrievers a cache's blocks can be ranked with: "bm25" (the paper's), "dense" (the model's own
+// embeddings, method/dense_block_retriever.h).
+std::vector<std::string> block_retriever_names();
+
+// A query answered with the softmax weights of one head captured for every query token: what the
+// studio's Attention page draws.
+struct CapturedQuery {
+  Prediction prediction;
+  std::vector<int32_t> query_tokens;    // the query's tokens (the capture's rows)
+  std::vector<int32_t> context_tokens;  // the selected blocks' tokens in context order
+  AttentionCapture capture;             // each query token over the context, then the query
 };
 
 class CacheSession {
@@ -43,6 +58,11 @@ class CacheSession {
   LlamaModel& model() { return *model_; }
   BlockQuery& query() { return *query_; }
   const std::string& retriever_name() const { return retriever_name_; }
+  // query().run(text, cfg) capturing (layer, head) of the cache's model; throws std::invalid_argument
+  // naming the model's layer and head counts when either is out of range.
+  CapturedQuery run_captured(std::string_view text, QueryConfig cfg, int32_t layer, int32_t head);
+  // Whether `demos` (in pool order) are the pool this cache was built from, so its demo ids index them.
+  bool built_from(const std::vector<Example>& demos) const;
   double setup_seconds() const { return setup_seconds_; }  // opening, checks, model load, index
 
  private:

@@ -24,8 +24,6 @@ class BlockCacheMethod final : public Method {
     const auto t0 = std::chrono::steady_clock::now();
     CacheStore store(in_.cache_root, in_.cache_lock_wait);
     PreEncodeOptions o;
-    o.sink_blocks = in_.layout.sink_blocks < 0 ? kAllBlocks : in_.layout.sink_blocks;
-    o.prev_blocks = in_.layout.prev_blocks < 0 ? kAllBlocks : in_.layout.prev_blocks;
     o.chunk_tokens = in_.chunk_tokens;
     o.progress = progress;
     const CacheKey key = block_cache_key(in_.manifest, in_.demos, in_.layout);

@@ -1,8 +1,8 @@
 #pragma once
 // Dense retrieval over a cache's blocks with embeddings from the model itself: the mean over a text's
-// tokens of the residual stream after `layer` (DESIGN.md §2). Block embeddings cost one forward pass
-// per block, so the index is saved inside the cache folder as a sealed folder (dense-l<layer>/, see
-// cache/sealed_dir.h) and reused while it covers every block.
+// tokens of the residual stream after `layer` (an addition of ours beyond the paper). Block embeddings cost
+// one forward pass per block, so the index is saved inside the cache folder as a sealed folder
+// (dense-l<layer>/, see cache/sealed_dir.h) and reused while it covers every block.
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -39,11 +39,8 @@ EncodeBenchRun encode_once(LlamaModel& model, const Tokenizer& tok, const CacheS
   CacheLayoutSpec spec;
   spec.block_demos = c.block_demos;
   spec.grouping = c.grouping;
-  spec.sink_blocks = dense ? kAllBlocks : c.sink_blocks;
-  spec.prev_blocks = dense ? kAllBlocks : c.prev_blocks;
+  spec.pattern = dense ? BlockLayout::dense() : c.pattern;
   PreEncodeOptions o;
-  o.sink_blocks = spec.sink_blocks;
-  o.prev_blocks = spec.prev_blocks;
   o.chunk_tokens = c.chunk_tokens;
   const CacheKey key = block_cache_key(manifest, demos, spec);
   const auto t0 = std::chrono::steady_clock::now();

@@ -1,5 +1,5 @@
 #pragma once
-// `dbsa bench encode` (DESIGN.md §4, issue #4): how pre-encoding time grows with the pool. For each
+// `dbsa bench encode` (docs/METHOD.md "Benchmarks"): how pre-encoding time grows with the pool. For each
 // pool size (blocks x block_demos demonstrations drawn from the training split) the pool is grouped and
 // pre-encoded into a throwaway KV block store, block-sparsely (sink S, previous P) and, for comparison,
 // densely (S = P = all, what full-icl stores). Block-sparse cost is linear in the pool, so time(2B) /
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/block_layout.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "method/cache_manifest.h"
@@ -20,13 +21,13 @@ namespace dbsa {
 
 struct EncodeBenchConfig {
   std::vector<int32_t> block_counts;  // pool sizes in blocks, measured in this order
-  // Or pool sizes in tokens (DESIGN.md §4: N, 2N, 4N): each pool is the shortest prefix of the seeded draw
-  // whose formatted demonstrations hold at least that many tokens. Exactly one of the two is given.
+  // Or pool sizes in tokens (N, 2N, 4N, as docs/METHOD.md "Benchmarks" sizes them): each pool is the shortest
+  // prefix of the seeded draw whose formatted demonstrations hold at least that many tokens. Exactly one of
+  // the two is given.
   std::vector<int64_t> token_counts;
   int32_t block_demos = 50;
-  int32_t sink_blocks = 1;  // kAllBlocks = all
-  int32_t prev_blocks = 2;
-  bool dense = true;  // also encode every pool with S = P = all
+  BlockLayout pattern;  // S and P of the block-sparse encodes
+  bool dense = true;    // also encode every pool with S = P = all
   std::string grouping = "in-order";
   uint64_t seed = 0;
   int64_t chunk_tokens = 256;

@@ -6,9 +6,8 @@
 namespace dbsa {
 
 std::unique_ptr<Method> make_full_icl_method(MethodInputs in) {
-  in.layout.sink_blocks = kAllBlocks;
-  in.layout.prev_blocks = kAllBlocks;
-  in.query.n_select = kSelectAll;
+  in.layout.pattern = BlockLayout::dense();
+  in.query.n_select = kAllBlocks;
   in.query.order = BlockOrder::InOrder;
   return make_block_cache_method("full-icl", std::move(in));
 }

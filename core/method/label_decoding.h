@@ -1,6 +1,7 @@
 #pragma once
 // The end of every method: run the query's tokens after a KV context (dense causal over all of it) and
-// decode a label with constrained greedy decoding over the label set's shortened tokens (DESIGN.md §1).
+// decode a label with constrained greedy decoding over the label set's shortened tokens (docs/METHOD.md
+// "Label decoding").
 #include <cstdint>
 #include <span>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// The methods compared in the paper behind one interface (DESIGN.md §1): `dbsa`, `full-icl`,
+// The methods compared in the paper behind one interface (docs/METHOD.md "Baselines"): `dbsa`, `full-icl`,
 // `cached-icl`, `retrieval-icl`, `zero-shot`. Each does its one-time work in setup() (pre-encoding,
 // index building: the "setup" cost of the paper's Figure 3) and answers queries with the same Prediction
 // record, so evaluations and benchmarks treat them alike.

@@ -1,8 +1,8 @@
 #pragma once
-// `dbsa bench dbsa` (DESIGN.md §4, issue #4): the methods run one after another in one process over
-// the same pool and the same test queries, each timed through the Method interface: setup seconds (was
-// the block cache already in the store?), per-query latency summaries, the K/V bytes kept between
-// queries and the process's peak RSS, plus the ratios the issue states its targets in.
+// `dbsa bench dbsa` (docs/METHOD.md "Benchmarks", docs/BENCHMARKS.md): the methods run one after another in
+// one process over the same pool and the same test queries, each timed through the Method interface: setup
+// seconds (was the block cache already in the store?), per-query latency summaries, the K/V bytes kept
+// between queries and the process's peak RSS, plus the ratios the issue states its targets in.
 #include <cstdint>
 #include <functional>
 #include <string>

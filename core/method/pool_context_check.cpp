@@ -2,13 +2,11 @@
 
 #include <string>
 
-#include "cache/cache_key.h"
-
 namespace dbsa {
 
 void check_pool_fits(const ContextLimit& limit, const Tokenizer& tok, const PromptTemplate& prompt,
                      const std::vector<Example>& demos, const Blocks& blocks,
-                     const std::vector<std::vector<TokenId>>& block_tokens, int32_t sink, int32_t prev,
+                     const std::vector<std::vector<TokenId>>& block_tokens, const BlockLayout& pattern,
                      int32_t first_block, int64_t tokens_before) {
   if (limit.tokens <= 0) return;
   int64_t total = tokens_before;
@@ -30,7 +28,7 @@ void check_pool_fits(const ContextLimit& limit, const Tokenizer& tok, const Prom
                       std::to_string(blocks[b].size()) + " demonstrations)",
                   "use fewer demonstrations per block (--block-demos)");
   }
-  if (sink == kAllBlocks || prev == kAllBlocks)
+  if (pattern.is_dense())
     check_context(
         limit, total,
         "pre-encoding: the pool (" + std::to_string(first_block + static_cast<int64_t>(blocks.size())) +

@@ -1,22 +1,46 @@
 #include "method/pool_encoding.h"
 
+#include <stdexcept>
+
+#include "icl/pool.h"
 #include "method/model_identity.h"
 
 namespace dbsa {
 
 PoolEncoding encode_pool(LlamaModel& model, const Tokenizer& tok, const CacheStore& store,
                          const PoolCacheSpec& spec, const LoadedPool& pool, const Blocks& blocks,
-                         PreEncodeOptions opts) {
+                         const PreEncodeOptions& opts) {
   CacheManifest man = model_manifest(spec.model_path, spec.model_fingerprint, model.weights(), tok);
   man.dataset = pool.dataset;
   man.seed = spec.seed;
   man.prompt = pool.prompt;
   man.labels = pool.labels;
-  opts.sink_blocks = spec.layout.sink_blocks;
-  opts.prev_blocks = spec.layout.prev_blocks;
   PoolEncoding out;
   out.key = block_cache_key(man, pool.demos, spec.layout);
   out.build = build_block_cache(model, tok, store, out.key, man, pool.demos, blocks, opts);
+  return out;
+}
+
+PoolAppend append_pool_file(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
+                            const std::string& model_fp, const std::filesystem::path& pool_file,
+                            bool skip_bad_rows, uint64_t seed, const PreEncodeOptions& opts,
+                            const LockWait& wait) {
+  const CacheManifest man = read_manifest(dir);
+  PoolAppend out;
+  out.key = BlockCache::open(dir, nullptr, VerifyMode::Lazy).meta().key;
+  if (file_part_of_fingerprint(out.key.model_fingerprint) != model_fp)
+    throw std::runtime_error("append: " + dir.string() + " was built with another model (" + man.model_path +
+                             ")");
+  if (const std::string why = precision_mismatch(out.key.model_fingerprint, model_fp, model.weights());
+      !why.empty())
+    throw std::runtime_error("append: " + dir.string() + " was " + why);
+  std::vector<std::string> labels = man.labels;
+  LoadOptions lo;
+  lo.skip_bad_rows = skip_bad_rows;
+  const auto demos = load_pool_jsonl(pool_file, labels, lo, out.skipped);
+  const Blocks blocks =
+      group_pool(demos, man.prompt, tok, out.key.grouping, static_cast<size_t>(out.key.block_demos), seed);
+  out.build = append_block_cache(model, tok, dir, demos, blocks, opts, wait);
   return out;
 }
 

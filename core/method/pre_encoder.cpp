@@ -10,11 +10,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Whether a token of block b sees block c <= b (DESIGN.md §1); negative S/P mean "all".
-bool block_visible(int64_t b, int64_t c, int32_t sink, int32_t prev) {
-  return c == b || sink < 0 || c < sink || prev < 0 || c >= b - prev;
-}
-
 void check_blocks_nonempty(std::span<const std::vector<int32_t>> blocks, int32_t first_index) {
   if (blocks.empty()) throw std::invalid_argument("pre-encode: no blocks to encode");
   for (size_t b = 0; b < blocks.size(); ++b)
@@ -98,14 +93,14 @@ std::vector<int64_t> block_starts_of(std::span<const std::vector<int32_t>> block
 }
 
 KvCache pre_encode_kv(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
-                      const PreEncodeOptions& opts, PreEncodeStats* stats) {
+                      const BlockLayout& pattern, const PreEncodeOptions& opts, PreEncodeStats* stats) {
   check_blocks_nonempty(blocks, 0);
   const auto t0 = Clock::now();
   const auto starts = block_starts_of(blocks);
   const int64_t n = starts.back();
   const auto tokens = flatten(blocks);
   const auto positions = iota_positions(0, n);
-  const AttentionLayout layout = AttentionLayout::block_sparse(starts, opts.sink_blocks, opts.prev_blocks);
+  const AttentionLayout layout = AttentionLayout::block_sparse(starts, pattern);
   KvCache cache = model.make_cache(n, KeyStorage::PreRope);
   const bool done =
       run_chunks(model, cache, tokens, positions, layout, opts.chunk_tokens, progress_adapter(opts, n, {}));
@@ -138,8 +133,8 @@ BlockSink write_to(CacheWriter& writer) {
 // rows, so a fresh pool encodes exactly as in one whole-pool pass.
 PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const int32_t> ctx,
                              std::span<const int64_t> ctx_sizes, int32_t first_block, int64_t first_position,
-                             std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts,
-                             const BlockSink& on_block) {
+                             std::span<const std::vector<int32_t>> blocks, const BlockLayout& pattern,
+                             const PreEncodeOptions& opts, const BlockSink& on_block) {
   const auto starts = block_starts_of(blocks);
   const auto n_new = static_cast<int64_t>(blocks.size());
   const int64_t n_all = first_block + n_new;
@@ -172,7 +167,7 @@ PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const 
     // A block no token of g0 sees is seen by no later token either: drop its rows.
     for (size_t i = resident.size(); i-- > 0;) {
       const int32_t c = resident[i];
-      if (c >= g0 || block_visible(g0, c, opts.sink_blocks, opts.prev_blocks)) continue;
+      if (c >= g0 || pattern.sees(g0, c)) continue;
       const int64_t first = row_of[static_cast<size_t>(c)], len = size_of[static_cast<size_t>(c)];
       cache.erase_rows(first, first + len);
       row_of[static_cast<size_t>(c)] = -1;
@@ -196,7 +191,7 @@ PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const 
       AttentionTile t{std::max(q0, starts[i]) - q0, std::min(q1, starts[i + 1]) - q0, {}};
       int64_t prev_c = -2;
       for (const int32_t c : resident) {
-        if (c > g || !block_visible(g, c, opts.sink_blocks, opts.prev_blocks)) continue;
+        if (!pattern.sees(g, c)) continue;
         const int64_t b = row_of[static_cast<size_t>(c)];
         const int64_t e = std::min(b + size_of[static_cast<size_t>(c)], kv_end);
         if (c == prev_c + 1 && !t.ranges.empty() && t.ranges.back().end == b)
@@ -221,18 +216,18 @@ PreEncodeStats encode_window(LlamaModel& model, KvCache& cache, std::span<const 
 }
 
 // Rows a window holds at most: the context, the S + P + 1 largest blocks and a chunk (blocks are ragged).
-int64_t window_rows(std::span<const std::vector<int32_t>> blocks, const PreEncodeOptions& opts) {
+int64_t window_rows(std::span<const std::vector<int32_t>> blocks, const BlockLayout& pattern,
+                    int64_t chunk_tokens) {
   std::vector<int64_t> sizes;
   int64_t total = 0;
   for (const auto& b : blocks) {
     sizes.push_back(static_cast<int64_t>(b.size()));
     total += static_cast<int64_t>(b.size());
   }
-  if (opts.sink_blocks < 0 || opts.prev_blocks < 0) return total;
+  if (pattern.is_dense()) return total;
   std::sort(sizes.rbegin(), sizes.rend());
-  int64_t rows = std::max<int64_t>(1, opts.chunk_tokens);
-  const auto keep =
-      std::min<int64_t>(static_cast<int64_t>(sizes.size()), opts.sink_blocks + opts.prev_blocks + 1);
+  int64_t rows = std::max<int64_t>(1, chunk_tokens);
+  const auto keep = std::min<int64_t>(static_cast<int64_t>(sizes.size()), pattern.max_visible_blocks());
   for (int64_t i = 0; i < keep; ++i) rows += sizes[static_cast<size_t>(i)];
   return std::min(total, rows);
 }
@@ -240,11 +235,13 @@ int64_t window_rows(std::span<const std::vector<int32_t>> blocks, const PreEncod
 }  // namespace
 
 PreEncodeStats pre_encode_windowed(LlamaModel& model, std::span<const std::vector<int32_t>> blocks,
-                                   const PreEncodeOptions& opts, const BlockSink& on_block) {
+                                   const BlockLayout& pattern, const PreEncodeOptions& opts,
+                                   const BlockSink& on_block) {
   check_blocks_nonempty(blocks, 0);
+  pattern.validate();
   const auto t0 = Clock::now();
-  KvCache cache = model.make_cache(window_rows(blocks, opts), KeyStorage::PreRope);
-  PreEncodeStats st = encode_window(model, cache, {}, {}, 0, 0, blocks, opts, on_block);
+  KvCache cache = model.make_cache(window_rows(blocks, pattern, opts.chunk_tokens), KeyStorage::PreRope);
+  PreEncodeStats st = encode_window(model, cache, {}, {}, 0, 0, blocks, pattern, opts, on_block);
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }
@@ -257,18 +254,16 @@ PreEncodeStats pre_encode(LlamaModel& model, std::span<const std::vector<int32_t
     throw std::invalid_argument("pre-encode: the cache writer must be a fresh create(), not an append");
   const auto t0 = Clock::now();
   declare_blocks(writer, blocks, contents, 0);
-  PreEncodeStats st = pre_encode_windowed(model, blocks, opts, write_to(writer));
+  PreEncodeStats st = pre_encode_windowed(model, blocks, writer.key().pattern, opts, write_to(writer));
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }
 
-std::vector<int32_t> append_context_blocks(int32_t n_existing, int32_t n_new, int32_t sink_blocks,
-                                           int32_t prev_blocks) {
+std::vector<int32_t> append_context_blocks(int32_t n_existing, int32_t n_new, const BlockLayout& pattern) {
   std::vector<int32_t> ctx;
   for (int32_t c = 0; c < n_existing; ++c) {
     bool needed = false;
-    for (int32_t b = n_existing; b < n_existing + n_new && !needed; ++b)
-      needed = block_visible(b, c, sink_blocks, prev_blocks);
+    for (int32_t b = n_existing; b < n_existing + n_new && !needed; ++b) needed = pattern.sees(b, c);
     if (needed) ctx.push_back(c);
   }
   return ctx;
@@ -280,12 +275,8 @@ PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
                                  const PreEncodeOptions& opts) {
   const int32_t n_old = existing.n_blocks();
   check_blocks_nonempty(new_blocks, n_old);
-  const CacheKey& key = existing.meta().key;
-  if (key.sink_blocks != opts.sink_blocks || key.prev_blocks != opts.prev_blocks)
-    throw std::invalid_argument("pre-encode append: the cache in " + existing.dir().string() +
-                                " was built with S=" + std::to_string(key.sink_blocks) +
-                                " P=" + std::to_string(key.prev_blocks) + ", the append asks for S=" +
-                                std::to_string(opts.sink_blocks) + " P=" + std::to_string(opts.prev_blocks));
+  // The new blocks see the old ones by the pattern the cache was built with: one S/P, the key's.
+  const BlockLayout& pattern = existing.meta().key.pattern;
   if (writer.first_new_block() != n_old || writer.n_new_blocks() != 0)
     throw std::invalid_argument("pre-encode append: the writer's next block is " +
                                 std::to_string(writer.first_new_block() + writer.n_new_blocks()) +
@@ -303,8 +294,7 @@ PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
   // Original positions of the existing blocks: the pool is contiguous from 0.
   std::vector<int64_t> old_start{0};
   for (const auto& r : existing.blocks()) old_start.push_back(old_start.back() + r.n_tokens());
-  const auto ctx = append_context_blocks(n_old, static_cast<int32_t>(new_blocks.size()), opts.sink_blocks,
-                                         opts.prev_blocks);
+  const auto ctx = append_context_blocks(n_old, static_cast<int32_t>(new_blocks.size()), pattern);
   std::vector<int64_t> ctx_tokens;
   std::vector<int32_t> positions;
   for (const int32_t c : ctx) {
@@ -319,9 +309,9 @@ PreEncodeStats pre_encode_append(LlamaModel& model, const BlockCache& existing,
     for (int32_t l = 0; l < cache.n_layer(); ++l) existing.assemble(ctx, l, cache.k(l, 0), cache.v(l, 0));
   }
 
-  cache.reserve(n_ctx + window_rows(new_blocks, opts));
-  PreEncodeStats st = encode_window(model, cache, ctx, ctx_tokens, n_old, old_start.back(), new_blocks, opts,
-                                    write_to(writer));
+  cache.reserve(n_ctx + window_rows(new_blocks, pattern, opts.chunk_tokens));
+  PreEncodeStats st = encode_window(model, cache, ctx, ctx_tokens, n_old, old_start.back(), new_blocks,
+                                    pattern, opts, write_to(writer));
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }

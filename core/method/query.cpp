@@ -12,6 +12,10 @@
 
 namespace dbsa {
 
+std::vector<std::string> block_order_names() {
+  return {"in-order", "hi2lo", "lo2hi", "reversed"};
+}
+
 BlockOrder parse_block_order(std::string_view name) {
   if (name == "in-order") return BlockOrder::InOrder;
   if (name == "hi2lo") return BlockOrder::Hi2Lo;
@@ -21,27 +25,13 @@ BlockOrder parse_block_order(std::string_view name) {
                               "': expected in-order, hi2lo, lo2hi or reversed");
 }
 
-std::string_view block_order_name(BlockOrder order) {
-  switch (order) {
-    case BlockOrder::InOrder:
-      return "in-order";
-    case BlockOrder::Hi2Lo:
-      return "hi2lo";
-    case BlockOrder::Lo2Hi:
-      return "lo2hi";
-    case BlockOrder::Reversed:
-      return "reversed";
-  }
-  return "?";
-}
-
 std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int32_t n_blocks,
                                          int32_t n_select, BlockOrder order) {
   if (n_blocks <= 0) throw std::invalid_argument("block selection: the cache holds no blocks");
-  if (n_select == 0 || n_select < kSelectAll)
+  if (n_select == 0 || n_select < kAllBlocks)
     throw std::invalid_argument("block selection: n_select must be >= 1 or all, got " +
                                 std::to_string(n_select));
-  const int32_t k = (n_select == kSelectAll || n_select > n_blocks) ? n_blocks : n_select;
+  const int32_t k = (n_select == kAllBlocks || n_select > n_blocks) ? n_blocks : n_select;
   std::vector<double> score(static_cast<size_t>(n_blocks), 0.0);
   for (const auto& h : hits) {
     if (h.doc_id < 0 || h.doc_id >= n_blocks)
@@ -92,7 +82,7 @@ Prediction BlockQuery::run(std::string_view text, const QueryConfig& cfg) {
   // An empty text would be answered from all-zero retrieval scores; a count beyond the cache was
   // silently read as "all". Both are mistakes the user should hear about.
   if (rstrip_ascii(text).empty()) throw std::invalid_argument("query: the query text is empty");
-  if (cfg.n_select != kSelectAll && cfg.n_select > cache_.n_blocks())
+  if (cfg.n_select != kAllBlocks && cfg.n_select > cache_.n_blocks())
     throw std::invalid_argument("query: --select " + std::to_string(cfg.n_select) + " is more than the " +
                                 std::to_string(cache_.n_blocks()) + " blocks of the cache (use 'all')");
   // Before retrieval: a query that does not fit even beside the sink block alone is refused at once

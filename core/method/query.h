@@ -1,5 +1,5 @@
 #pragma once
-// A DBSA query over a KV block cache (DESIGN.md §1 "Query time"): score every block against the query
+// A DBSA query over a KV block cache (docs/METHOD.md "Query time"): score every block against the query
 // text with a retriever, keep the sink (block 0) first plus the best n_select - 1 other blocks in the
 // chosen order, place their pre-RoPE K/V at contiguous positions 0..L-1 (read from the mapped store as
 // attention streams over them: see block_row_source.h), run the query tokens at L.. over all of it and
@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "cache/block_cache.h"
+#include "engine/block_layout.h"
 #include "engine/constrained_decoding.h"
 #include "engine/llama_model.h"
 #include "icl/label_set.h"
@@ -22,20 +24,18 @@
 namespace dbsa {
 
 enum class BlockOrder { InOrder, Hi2Lo, Lo2Hi, Reversed };
-BlockOrder parse_block_order(std::string_view name);  // "in-order", "hi2lo", "lo2hi", "reversed"
-std::string_view block_order_name(BlockOrder order);
-
-inline constexpr int32_t kSelectAll = -1;
+BlockOrder parse_block_order(std::string_view name);  // one of block_order_names()
+std::vector<std::string> block_order_names();         // "in-order", "hi2lo", "lo2hi", "reversed"
 
 // hits: scores of (some of) the blocks 0..n_blocks-1 (missing blocks score 0). Returns n_select blocks
-// (all when n_select is kSelectAll or >= n_blocks): the sink first (forced), then the n_select - 1
+// (all when n_select is kAllBlocks or >= n_blocks): the sink first (forced), then the n_select - 1
 // best-scoring others (ties: lower index first), arranged by `order` — in-order: ascending index,
 // hi2lo/lo2hi: by score (ties by index), reversed: descending index.
 std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int32_t n_blocks,
                                          int32_t n_select, BlockOrder order);
 
 struct QueryConfig {
-  int32_t n_select = kSelectAll;
+  int32_t n_select = kAllBlocks;
   BlockOrder order = BlockOrder::InOrder;
   bool keep_logits = false;
   // When set: the weights of its layer/head for its query rows (indices into the query's tokens) over

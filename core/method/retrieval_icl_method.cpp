@@ -44,7 +44,7 @@ class RetrievalIclMethod final : public Method {
   uint64_t kv_bytes() const override { return 0; }
 
   size_t k() const {
-    if (in_.query.n_select == kSelectAll) return in_.demos.size();
+    if (in_.query.n_select == kAllBlocks) return in_.demos.size();
     return static_cast<size_t>(in_.query.n_select) * static_cast<size_t>(in_.layout.block_demos);
   }
 

@@ -8,8 +8,7 @@
 namespace dbsa {
 namespace {
 
-std::vector<std::string> columns_except(SqliteConnection& db, const std::string& table,
-                                        const std::string& skip) {
+std::vector<std::string> columns_except(SqliteDb& db, const std::string& table, const std::string& skip) {
   SqliteStatement st(db, "SELECT name FROM pragma_table_info('" + table + "') ORDER BY cid");
   std::vector<std::string> out;
   while (st.step())
@@ -31,8 +30,7 @@ std::string placeholders(size_t n, size_t first) {
 
 // Copies the rows of `table` keyed by `key` = src_id in the source, giving them key = dst_id. Columns are
 // taken by name from the destination's schema (both sides are at the current version once opened).
-void copy_child_rows(SqliteConnection& src, SqliteConnection& dst, const std::string& table, int64_t src_id,
-                     int64_t dst_id) {
+void copy_child_rows(SqliteDb& src, SqliteDb& dst, const std::string& table, int64_t src_id, int64_t dst_id) {
   auto cols = columns_except(dst, table, "run_id");
   SqliteStatement sel(src, "SELECT " + join(cols) + " FROM " + table + " WHERE run_id = ?1");
   SqliteStatement ins(dst, "INSERT INTO " + table + " (run_id, " + join(cols) + ") VALUES (?1, " +
@@ -47,7 +45,7 @@ void copy_child_rows(SqliteConnection& src, SqliteConnection& dst, const std::st
   }
 }
 
-int64_t copy_run(SqliteConnection& src, SqliteConnection& dst, int64_t src_id) {
+int64_t copy_run(SqliteDb& src, SqliteDb& dst, int64_t src_id) {
   auto cols = columns_except(dst, "runs", "id");
   SqliteStatement sel(src, "SELECT " + join(cols) + " FROM runs WHERE id = ?1");
   sel.bind(1, src_id);
@@ -66,8 +64,8 @@ int64_t copy_run(SqliteConnection& src, SqliteConnection& dst, int64_t src_id) {
 MergeStats merge_one(ResultsDb& destination, ResultsDb& source) {
   MergeStats stats;
   stats.source = source.file();
-  SqliteConnection& dst = destination.connection();
-  SqliteConnection& src = source.connection();
+  SqliteDb& dst = destination.connection();
+  SqliteDb& src = source.connection();
   SqliteTransaction tx(dst);
   SqliteStatement find(dst, "SELECT id, status FROM runs WHERE uuid = ?1");
   SqliteStatement remove(dst, "DELETE FROM runs WHERE id = ?1");  // predictions/aggregates cascade

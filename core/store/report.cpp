@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "engine/block_layout.h"
 #include "store/results_db.h"
 #include "store/run_owner.h"
 #include "store/summary_stats.h"
@@ -23,7 +24,7 @@ double amortized_seconds_per_query(double setup_seconds, double per_query_second
 }
 
 std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options) {
-  SqliteConnection& c = db.connection();
+  SqliteDb& c = db.connection();
   // One read transaction, so rows and predictions come from one snapshot even while a writer commits.
   SqliteTransaction snapshot(c, SqliteTransaction::Kind::Read);
 
@@ -38,11 +39,13 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
   while (runs.step()) {
     std::string config;
     if (options.by_config)
-      config =
-          "blocks=" + std::to_string(runs.column_int(3)) + " demos=" + std::to_string(runs.column_int(4)) +
-          " select=" + std::to_string(runs.column_int(5)) + " sink=" + std::to_string(runs.column_int(6)) +
-          " prev=" + std::to_string(runs.column_int(7)) + " grouping=" + runs.column_text(8) +
-          " order=" + runs.column_text(9) + " test=" + std::to_string(runs.column_int(10));
+      config = "blocks=" + std::to_string(runs.column_int(3)) +
+               " demos=" + std::to_string(runs.column_int(4)) +
+               " select=" + block_count_text(static_cast<int32_t>(runs.column_int(5))) +
+               " sink=" + block_count_text(static_cast<int32_t>(runs.column_int(6))) +
+               " prev=" + block_count_text(static_cast<int32_t>(runs.column_int(7))) +
+               " grouping=" + runs.column_text(8) + " order=" + runs.column_text(9) +
+               " test=" + std::to_string(runs.column_int(10));
     Group& g = groups[{runs.column_text(1), runs.column_text(2), config}];
     g.setup.push_back(runs.column_double(11));
     g.cache_hits += runs.column_int(12) != 0 ? 1 : 0;

@@ -17,7 +17,7 @@
 namespace dbsa {
 namespace {
 
-bool can_read(SqliteConnection& c) {
+bool can_read(SqliteDb& c) {
   return sqlite3_exec(c.handle(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) ==
          SQLITE_OK;
 }
@@ -36,7 +36,15 @@ std::string immutable_uri(const std::filesystem::path& file) {
   return uri + "?immutable=1";
 }
 
-SqliteConnection open_connection(const std::filesystem::path& file, OpenMode mode) {
+[[noreturn]] void raise_store_error(const std::string& message) {
+  throw StoreError(message);
+}
+
+constexpr SqliteErrors kResultsDbErrors{"results database", &raise_store_error};
+// Concurrent writers (shards, a studio beside a CLI run) wait for each other's transactions.
+constexpr int kResultsBusyTimeoutMs = 30000;
+
+SqliteDb open_connection(const std::filesystem::path& file, OpenMode mode) {
   if (mode != OpenMode::Create && !std::filesystem::exists(file))
     throw StoreError("results database '" + file.string() + "': no such file");
   if (std::filesystem::is_directory(file))
@@ -53,14 +61,15 @@ SqliteConnection open_connection(const std::filesystem::path& file, OpenMode mod
   int flags = mode == OpenMode::ReadOnly    ? SQLITE_OPEN_READONLY
               : mode == OpenMode::ReadWrite ? SQLITE_OPEN_READWRITE
                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  SqliteConnection c(file, flags);
+  SqliteDb c(file, flags, kResultsDbErrors, kResultsBusyTimeoutMs);
   if (mode == OpenMode::ReadOnly && !can_read(c)) {
     // A WAL file needs its -shm index; in a folder the reader cannot write (a shared results folder,
     // an archive) SQLite can create neither it nor the -wal, so nobody is writing and the file itself
     // holds every committed row: open it as immutable.
     int code = sqlite3_extended_errcode(c.handle());
     if ((code & 0xFF) == SQLITE_READONLY || (code & 0xFF) == SQLITE_CANTOPEN)
-      c = SqliteConnection(immutable_uri(file), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, file);
+      c = SqliteDb(immutable_uri(file), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, file, kResultsDbErrors,
+                   kResultsBusyTimeoutMs);
   }
   // SQLite silently falls back to read-only for a write-protected file; a writer must know now, not at
   // its first insert after minutes of evaluation.
@@ -74,7 +83,7 @@ std::string json_array(const std::vector<T>& v) {
 }
 
 template <typename T>
-std::vector<T> parse_json_array(const SqliteConnection& db, const std::string& text, const char* column) {
+std::vector<T> parse_json_array(const SqliteDb& db, const std::string& text, const char* column) {
   try {
     return nlohmann::json::parse(text).get<std::vector<T>>();
   } catch (const std::exception&) {
@@ -154,7 +163,7 @@ ResultsDb::ResultsDb(const std::filesystem::path& file, OpenMode mode) {
     if (created) {
       // A database this call created but could not set up (a full disk, a file size limit) is removed
       // with its side files: a failed command leaves no empty results file behind.
-      db_ = SqliteConnection();
+      db_ = SqliteDb();
       std::error_code ec;
       for (const char* suffix : {"", "-wal", "-shm", "-journal"})
         std::filesystem::remove(file.string() + suffix, ec);
@@ -169,7 +178,7 @@ void ResultsDb::open(const std::filesystem::path& file, OpenMode mode) {
   if (mode == OpenMode::ReadOnly) {
     if (version_on_open_ == 0) db_.fail_plain("is empty, not a dbsa results database");
     if (version_on_open_ < kResultsSchemaVersion) {
-      db_ = SqliteConnection::memory_copy_of(db_);
+      db_ = SqliteDb::memory_copy_of(db_);
       migrate_results_schema(db_);
     }
     return;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "store/run_record.h"
-#include "store/sqlite_connection.h"
+#include "util/sqlite_db.h"
 
 namespace dbsa {
 
@@ -58,7 +58,7 @@ class ResultsDb {
   std::vector<PredictionRow> predictions(int64_t run_id) const;  // by query index
   std::optional<RunAggregates> aggregates(int64_t run_id) const;
 
-  SqliteConnection& connection() { return db_; }
+  SqliteDb& connection() { return db_; }
 
   static constexpr size_t kPredictionBatch = 64;
 
@@ -68,7 +68,7 @@ class ResultsDb {
   void set_final_status(int64_t run_id, RunStatus status, const std::string& error);
   std::vector<RunRecord> query_runs(const std::string& where, const std::string& arg) const;
 
-  SqliteConnection db_;
+  SqliteDb db_;
   int version_on_open_ = 0;
   std::vector<std::pair<int64_t, PredictionRow>> pending_;
 };

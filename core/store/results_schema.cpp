@@ -5,14 +5,14 @@
 #include <string>
 
 #include "store/run_aggregates.h"
-#include "store/sqlite_connection.h"
 #include "store/store_error.h"
+#include "util/sqlite_db.h"
 
 namespace dbsa {
 namespace {
 
 // v1: runs, per-query predictions, per-run aggregates with the mean latency only.
-void migrate_to_v1(SqliteConnection& db) {
+void migrate_to_v1(SqliteDb& db) {
   db.exec("PRAGMA application_id = " + std::to_string(kResultsApplicationId));
   db.exec(R"sql(
 CREATE TABLE runs (
@@ -75,7 +75,7 @@ CREATE TABLE aggregates (
 
 // v2: latency percentiles per run (v1 kept only the mean), backfilled from the stored per-query rows,
 // and an index for the report's grouping.
-void migrate_to_v2(SqliteConnection& db) {
+void migrate_to_v2(SqliteDb& db) {
   db.exec("ALTER TABLE aggregates ADD COLUMN query_p50_seconds REAL NOT NULL DEFAULT 0");
   db.exec("ALTER TABLE aggregates ADD COLUMN query_p95_seconds REAL NOT NULL DEFAULT 0");
   std::vector<int64_t> ids;
@@ -98,14 +98,14 @@ void migrate_to_v2(SqliteConnection& db) {
 
 // v3: retrieval-icl's per-query demonstrations (pool indices in context order) and their BM25 scores,
 // the counterpart of selected_blocks/block_scores for the block methods. Older rows had none recorded.
-void migrate_to_v3(SqliteConnection& db) {
+void migrate_to_v3(SqliteDb& db) {
   db.exec("ALTER TABLE predictions ADD COLUMN retrieved_demos TEXT NOT NULL DEFAULT '[]'");
   db.exec("ALTER TABLE predictions ADD COLUMN demo_scores TEXT NOT NULL DEFAULT '[]'");
 }
 
 // v4: the process writing each run (boot id, pid, start time), so runs a dead process left "running"
 // show as abandoned (store/run_owner.h). Older rows record none: their state stays unknown.
-void migrate_to_v4(SqliteConnection& db) {
+void migrate_to_v4(SqliteDb& db) {
   db.exec("ALTER TABLE runs ADD COLUMN owner_boot_id TEXT NOT NULL DEFAULT ''");
   db.exec("ALTER TABLE runs ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0");
   db.exec("ALTER TABLE runs ADD COLUMN owner_start_ticks INTEGER NOT NULL DEFAULT 0");
@@ -113,7 +113,7 @@ void migrate_to_v4(SqliteConnection& db) {
 
 struct Migration {
   int to_version;
-  void (*apply)(SqliteConnection&);
+  void (*apply)(SqliteDb&);
 };
 
 // Append-only: a released step is never edited, a schema change is a new step.
@@ -125,7 +125,7 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kResultsSchemaVers
 
 namespace {
 
-int check_schema_snapshot(SqliteConnection& db) {
+int check_schema_snapshot(SqliteDb& db) {
   int64_t app_id = 0;
   try {
     app_id = db.query_int("PRAGMA application_id");
@@ -147,7 +147,7 @@ int check_schema_snapshot(SqliteConnection& db) {
 
 }  // namespace
 
-int check_results_schema(SqliteConnection& db) {
+int check_results_schema(SqliteDb& db) {
   // The version and the table list must come from one snapshot: between two separate reads another
   // process may commit its creation of the schema, and a database being created would then look like a
   // foreign one (seen as a flaky concurrent-writers test).
@@ -158,7 +158,7 @@ int check_results_schema(SqliteConnection& db) {
   return version;
 }
 
-void migrate_results_schema(SqliteConnection& db) {
+void migrate_results_schema(SqliteDb& db) {
   if (check_results_schema(db) == kResultsSchemaVersion) return;
   SqliteTransaction tx(db);
   // Another process may have migrated between the check and the write lock.

@@ -2,12 +2,12 @@
 
 #include <vector>
 
-#include "store/sqlite_connection.h"
 #include "store/summary_stats.h"
+#include "util/sqlite_db.h"
 
 namespace dbsa {
 
-RunAggregates compute_run_aggregates(SqliteConnection& db, int64_t run_id) {
+RunAggregates compute_run_aggregates(SqliteDb& db, int64_t run_id) {
   SqliteStatement st(db, "SELECT correct, total_seconds FROM predictions WHERE run_id = ?1");
   st.bind(1, run_id);
   RunAggregates a;

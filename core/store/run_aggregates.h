@@ -7,8 +7,8 @@
 
 namespace dbsa {
 
-class SqliteConnection;
+class SqliteDb;
 
-RunAggregates compute_run_aggregates(SqliteConnection& db, int64_t run_id);
+RunAggregates compute_run_aggregates(SqliteDb& db, int64_t run_id);
 
 }  // namespace dbsa

@@ -199,7 +199,7 @@ TEST(BlockCache, OtherKeyIsRefusedNamingTheField) {
       << msg;
   EXPECT_EQ(msg.find("tokenizer_fingerprint"), std::string::npos) << msg;
   CacheKey other_cfg = key;
-  other_cfg.prev_blocks = kAllBlocks;
+  other_cfg.pattern.prev = kAllBlocks;
   other_cfg.tokenizer_fingerprint = "tok-x";
   const std::string msg2 = error_of([&] { (void)BlockCache::open(dir, &other_cfg); });
   EXPECT_NE(msg2.find("prev_blocks: cache has '2', expected 'all'"), std::string::npos) << msg2;

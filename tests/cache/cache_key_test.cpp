@@ -33,8 +33,8 @@ TEST(CacheKey, EveryFieldChangesTheDigestAndIsNamedInDifferences) {
       {"pool_fingerprint", [](CacheKey& k) { k.pool_fingerprint += "x"; }},
       {"block_demos", [](CacheKey& k) { k.block_demos = 25; }},
       {"grouping", [](CacheKey& k) { k.grouping = "balanced"; }},
-      {"sink_blocks", [](CacheKey& k) { k.sink_blocks = kAllBlocks; }},
-      {"prev_blocks", [](CacheKey& k) { k.prev_blocks = 3; }},
+      {"sink_blocks", [](CacheKey& k) { k.pattern.sink = kAllBlocks; }},
+      {"prev_blocks", [](CacheKey& k) { k.pattern.prev = 3; }},
       {"bos", [](CacheKey& k) { k.bos = true; }},
       {"dtype", [](CacheKey& k) { k.dtype = KvDtype::Int8; }},
   };

@@ -18,8 +18,7 @@ inline CacheKey sample_key(KvDtype dtype = KvDtype::F16) {
   k.pool_fingerprint = "pool-trec-seed0";
   k.block_demos = 50;
   k.grouping = "in-order";
-  k.sink_blocks = 1;
-  k.prev_blocks = 2;
+  k.pattern = {1, 2};
   k.bos = false;
   k.dtype = dtype;
   return k;

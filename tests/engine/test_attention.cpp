@@ -195,9 +195,9 @@ TEST(Attention, PreRopeKeysEqualPostRopeKeys) {
 
 TEST(AttentionLayout, BlockSparseFollowsTheDbsaRule) {
   const std::vector<int64_t> starts = {0, 5, 9, 9, 20, 23, 31};  // includes an empty block
-  for (int64_t S : {0, 1, 2, -1})
-    for (int64_t P : {0, 1, 2, -1}) {
-      const auto l = AttentionLayout::block_sparse(starts, S, P);
+  for (int32_t S : {0, 1, 2, -1})
+    for (int32_t P : {0, 1, 2, -1}) {
+      const auto l = AttentionLayout::block_sparse(starts, {S, P});
       l.validate(starts.back());
       const int64_t nb = static_cast<int64_t>(starts.size()) - 1;
       auto block_of = [&](int64_t t) {
@@ -310,7 +310,7 @@ TEST(Attention, CapturedWeightsAreTheNaiveSoftmax) {
   const auto q = randn(static_cast<size_t>(n * s.n_head * s.d), rng);
   const auto k = randn(static_cast<size_t>(n * s.n_head_kv * s.d), rng);
   const std::vector<int64_t> starts = {0, 10, 20, 30, 40};
-  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  const auto layout = AttentionLayout::block_sparse(starts, {1, 1});
   std::vector<float> dummy(1);
   const AttentionArgs a = packed_args(s, q.data(), k.data(), k.data(), n, layout, 0.25f, dummy.data());
   const auto w = attention_weights(a, 35, 3);

@@ -102,7 +102,7 @@ TEST(Forward, ExplicitPositionsAndBlockSparseLayoutMatchNaive) {
   std::vector<int32_t> pos(45);
   for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(7 * i + (i % 3));
   const std::vector<int64_t> starts = {0, 9, 20, 21, 33, 45};
-  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  const auto layout = AttentionLayout::block_sparse(starts, {1, 1});
   std::vector<char> mask(45 * 45);
   for (int64_t i = 0; i < 45; ++i)
     for (int64_t j = 0; j < 45; ++j) mask[static_cast<size_t>(i * 45 + j)] = layout.allows(i, j);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End to end `dbsa eval` / `dbsa sweep` (issue #5): the acceptance command (tiny-spm-f32, TREC, 4 blocks x
+# End to end `dbsa eval` / `dbsa sweep`: the acceptance command (tiny-spm-f32, TREC, 4 blocks x
 # 10 demos, select 2, 20 test queries, all five methods, 2 runs) must finish in under 2 minutes and fill
 # the DB, `dbsa report` must work on it; a re-run reuses the caches; bad inputs fail with one line and
 # write nothing; shards + `dbsa merge` give the unsharded set of runs; a sweep runs every point; Ctrl-C

@@ -46,11 +46,14 @@ TEST(EvalConfig, ShardParsing) {
 }
 
 TEST(EvalConfig, CountsAndMethods) {
-  EXPECT_EQ(parse_count_or_all("all", "--sink"), kEvalAll);
-  EXPECT_EQ(parse_count_or_all("3", "--sink"), 3);
-  EXPECT_THROW(parse_count_or_all("-2", "--sink"), std::invalid_argument);
-  EXPECT_THROW(parse_count_or_all("two", "--sink"), std::invalid_argument);
-  EXPECT_EQ(count_or_all_text(kEvalAll), "all");
+  EXPECT_EQ(parse_block_count("all", "--sink"), kAllBlocks);
+  EXPECT_EQ(parse_block_count("3", "--sink"), 3);
+  EXPECT_THROW(parse_block_count("-2", "--sink"), std::invalid_argument);
+  EXPECT_THROW(parse_block_count("two", "--sink"), std::invalid_argument);
+  EXPECT_THROW(parse_block_count("0", "--select", 1), std::invalid_argument);
+  EXPECT_EQ(message_of([] { parse_block_count("3x", "--select", 1); }),
+            "--select must be a block count >= 1 or 'all', got '3x'");
+  EXPECT_EQ(block_count_text(kAllBlocks), "all");
   EXPECT_EQ(parse_method_list("dbsa,zero-shot"), (std::vector<std::string>{"dbsa", "zero-shot"}));
   const std::string m = message_of([] { parse_method_list("dbsa,prefix-tuning"); });
   EXPECT_NE(m.find("unknown method 'prefix-tuning'"), std::string::npos) << m;
@@ -65,6 +68,12 @@ TEST(EvalConfig, ValidationNamesTheOption) {
   const std::string m = message_of([&] { validate_config(c); });
   EXPECT_NE(m.find("--select 5 is larger than --blocks 4"), std::string::npos) << m;
   EXPECT_EQ(m.find('\n'), std::string::npos);
+  c.select = kAllBlocks;  // every block of the pool
+  EXPECT_NO_THROW(validate_config(c));
+  EXPECT_EQ(selected_blocks(c), 4);
+  c.select = 0;
+  EXPECT_NE(message_of([&] { validate_config(c); }).find("--select must be >= 1 or 'all'"),
+            std::string::npos);
   c = valid_config();
   c.methods = {"dbsa", "lora"};
   EXPECT_NE(message_of([&] { validate_config(c); }).find("unknown method 'lora'"), std::string::npos);
@@ -107,8 +116,7 @@ TEST(PaperPresets, TableOfDesignSection1) {
       EXPECT_EQ(p.blocks, bs.first * scale) << ds;
       EXPECT_EQ(p.select, bs.second * scale) << ds;
       EXPECT_EQ(p.block_demos, 50);
-      EXPECT_EQ(p.sink, 1);
-      EXPECT_EQ(p.prev, 2);
+      EXPECT_EQ(p.pattern, (BlockLayout{1, 2}));
       EXPECT_EQ(p.grouping, "in-order");
       EXPECT_EQ(p.order, "in-order");
     }
@@ -126,12 +134,13 @@ TEST(Sweep, CartesianProductOfTheVariedKnobs) {
   std::set<std::pair<int, int>> seen;
   for (const auto& p : points) {
     EXPECT_EQ(p.blocks, 4);  // untouched knobs keep the base value
-    seen.insert({p.sink, p.prev});
+    seen.insert({p.pattern.sink, p.pattern.prev});
   }
   EXPECT_EQ(seen.size(), 12u);
-  EXPECT_EQ(points.front().sink, 0);  // first axis outermost
-  EXPECT_EQ(points[3].prev, kEvalAll);
-  EXPECT_EQ(points[4].sink, 1);
+  EXPECT_EQ(points.front().pattern.sink, 0);  // first axis outermost
+  EXPECT_EQ(points[3].pattern.prev, kAllBlocks);
+  EXPECT_EQ(points[4].pattern.sink, 1);
+  EXPECT_EQ(expand_sweep(valid_config(), {parse_vary("select=2,all")})[1].select, kAllBlocks);
 
   const auto more = expand_sweep(
       valid_config(), {parse_vary("grouping=in-order,balanced"), parse_vary("order=hi2lo"),
@@ -153,7 +162,7 @@ TEST(WorkUnits, ShardsCoverEveryUnitExactlyOnce) {
   auto c = valid_config();
   c.runs = 3;
   auto c2 = c;
-  c2.sink = 0;
+  c2.pattern.sink = 0;
   const std::vector<EvalConfig> points{c, c2};
   const auto all = all_work_units(points);
   ASSERT_EQ(all.size(), 2u * 3u * 5u);

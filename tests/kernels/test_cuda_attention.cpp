@@ -78,8 +78,8 @@ TEST_F(CudaAttention, DbsaPreEncodingLayoutsMatchCpu) {
     const int n_blocks = 2 + static_cast<int>(rng() % 6);
     for (int b = 0; b < n_blocks; ++b) starts.push_back(starts.back() + static_cast<int64_t>(rng() % 70));
     if (starts.back() == 0) starts.back() = 1;
-    const int64_t sink = static_cast<int64_t>(rng() % 3) - 1, prev = static_cast<int64_t>(rng() % 4) - 1;
-    check(AttentionLayout::block_sparse(starts, sink, prev), {4, 2, 16}, trial % 2 == 1);
+    const int32_t sink = static_cast<int32_t>(rng() % 3) - 1, prev = static_cast<int32_t>(rng() % 4) - 1;
+    check(AttentionLayout::block_sparse(starts, {sink, prev}), {4, 2, 16}, trial % 2 == 1);
   }
 }
 

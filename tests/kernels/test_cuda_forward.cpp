@@ -79,7 +79,7 @@ TEST_F(CudaTwinTest, BlockSparsePreEncodingThenQueryOverPreRopeCacheMatchesCpu) 
   std::vector<int32_t> pool(90), query = {1, 300, 17, 42};
   for (size_t i = 0; i < pool.size(); ++i) pool[i] = static_cast<int32_t>((i * 131 + 7) % 512);
   const std::vector<int64_t> starts = {0, 20, 45, 70, 90};
-  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  const auto layout = AttentionLayout::block_sparse(starts, {1, 1});
   std::vector<float> last[2];
   int i = 0;
   for (LlamaModel* m : {&on_cpu, &on_gpu}) {
@@ -132,7 +132,7 @@ TEST_F(CudaTwinTest, DeviceResidentForwardDbsaPathAndGreedyDecodeMatchCpu) {
   std::vector<int32_t> pool(90);
   for (size_t i = 0; i < pool.size(); ++i) pool[i] = static_cast<int32_t>((i * 131 + 7) % 512);
   const std::vector<int64_t> starts = {0, 20, 45, 70, 90};
-  const auto layout = AttentionLayout::block_sparse(starts, 1, 1);
+  const auto layout = AttentionLayout::block_sparse(starts, {1, 1});
   ForwardRequest pre;
   pre.tokens = pool;
   pre.layout = &layout;

@@ -81,7 +81,7 @@ TEST_F(CudaTwinTest, DbsaQueryOverStoredBlocksMatchesCpu) {
   std::vector<int32_t> pool(80);
   for (size_t i = 0; i < pool.size(); ++i) pool[i] = static_cast<int32_t>((i * 97 + 11) % 512);
   const std::vector<int64_t> starts = {0, 20, 35, 60, 80};
-  const auto layout = AttentionLayout::block_sparse(starts, 1, 2);
+  const auto layout = AttentionLayout::block_sparse(starts, {1, 2});
   KvCache pre = model.make_cache(80, KeyStorage::PreRope);
   ForwardRequest enc;
   enc.tokens = pool;

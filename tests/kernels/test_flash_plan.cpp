@@ -37,7 +37,7 @@ void expect_covers(const AttentionLayout& l, const FlashPlan& p) {
 
 TEST(FlashPlan, TilesAreCutIntoQueryTilesWithoutSplitsWhenTheDeviceIsFull) {
   const std::vector<int64_t> starts = {0, 20, 45, 70, 90};
-  const auto l = AttentionLayout::block_sparse(starts, 1, 1);
+  const auto l = AttentionLayout::block_sparse(starts, {1, 1});
   const auto p = plan_flash_attention(l, 8, 16);
   EXPECT_EQ(p.n_parts, 0);
   EXPECT_TRUE(p.groups.empty());

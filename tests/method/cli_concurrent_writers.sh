@@ -39,10 +39,10 @@ for p in a b; do
     i=$((i + 1))
   done > "$TMP/pool-$p.jsonl"
 done
-"$DBSA" encode -q --model "$MODEL" --cache-dir "$CACHE" --append --pool-file "$TMP/pool-a.jsonl" \
+"$DBSA" encode -q --model "$MODEL" --append "$CACHE" --pool-file "$TMP/pool-a.jsonl" \
   > "$TMP/append-a.out" 2> "$TMP/append-a.err" &
 pa=$!
-"$DBSA" encode -q --model "$MODEL" --cache-dir "$CACHE" --append --pool-file "$TMP/pool-b.jsonl" \
+"$DBSA" encode -q --model "$MODEL" --append "$CACHE" --pool-file "$TMP/pool-b.jsonl" \
   > "$TMP/append-b.out" 2> "$TMP/append-b.err" &
 pb=$!
 wait $pa || fail "append a exited $?: $(cat "$TMP/append-a.err")"

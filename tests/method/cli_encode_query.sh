@@ -26,7 +26,7 @@ grep -q '"context_tokens"' "$TMP/query.json" || fail "no JSON record"
 
 printf '%s\n' '{"text": "Who wrote Hamlet ?", "label": "human"}' '{"text": "Where is Lima ?", "label": "location"}' \
   '{"text": "How far is the moon ?", "label": "numeric"}' > "$TMP/new.jsonl"
-"$DBSA" encode -q --model "$MODEL" --cache-dir "$CACHE" --append --pool-file "$TMP/new.jsonl" > "$TMP/append.out" \
+"$DBSA" encode -q --model "$MODEL" --append "$CACHE" --pool-file "$TMP/new.jsonl" > "$TMP/append.out" \
   || fail "append exited $?"
 grep -q "blocks 5," "$TMP/append.out" || fail "expected 5 blocks after append: $(cat "$TMP/append.out")"
 "$DBSA" query --cache "$CACHE" --text "Who wrote Hamlet ?" --select 2 | grep -q "block    4" \

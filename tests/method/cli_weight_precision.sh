@@ -30,7 +30,7 @@ if "$DBSA" query --cache "$F32" --text "$Q" > /dev/null 2> "$TMP/err2"; then
 fi
 grep -q "(--weights-f32)" "$TMP/err2" || fail "unclear refusal: $(cat "$TMP/err2")"
 printf '%s\n' '{"text": "Where is Lima ?", "label": "location"}' > "$TMP/new.jsonl"
-if "$DBSA" encode -q --model "$MODEL" --cache-dir "$F16" --append --pool-file "$TMP/new.jsonl" --weights-f32 \
+if "$DBSA" encode -q --model "$MODEL" --append "$F16" --pool-file "$TMP/new.jsonl" --weights-f32 \
   > /dev/null 2> "$TMP/err3"; then
   fail "an F32 append to the F16 cache was accepted"
 fi

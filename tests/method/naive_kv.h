@@ -15,8 +15,9 @@ inline std::vector<LayerKv> forward_kv(const ModelWeights& mw, const std::vector
   return out;
 }
 
-// The DBSA pre-encoding mask written out densely from the rule of DESIGN.md §1 (independently of
-// AttentionLayout): token i of block b sees token j <= i of block c iff c == b, c < S or c >= b - P.
+// The DBSA pre-encoding mask written out densely from the rule of docs/METHOD.md "Pre-encoding"
+// (independently of AttentionLayout): token i of block b sees token j <= i of block c iff c == b, c < S or c
+// >= b - P.
 inline std::vector<char> block_sparse_mask(const std::vector<int64_t>& starts, int64_t S, int64_t P) {
   const int64_t n = starts.back();
   std::vector<int64_t> block_of(static_cast<size_t>(n));

@@ -47,8 +47,9 @@ TEST(PoolContextCheck, NamesTheDemonstrationThenTheBlockThenADensePool) {
   const auto& tok = *tiny().tok;
   const PromptTemplate& prompt = test::trec().prompt;
   // Demonstrations of TREC questions fit 40 tokens; blocks of four of them do not.
-  std::string msg =
-      refusal([&] { check_pool_fits(limit, tok, prompt, pool.demos, pool.blocks, pool.tokens, 1, 2); });
+  std::string msg = refusal([&] {
+    check_pool_fits(limit, tok, prompt, pool.demos, pool.blocks, pool.tokens, BlockLayout{1, 2});
+  });
   EXPECT_HAS(msg, "pre-encoding: block 0 (4 demonstrations): ");
   EXPECT_HAS(msg, "more than the context of 40 tokens (--max-context); use fewer demonstrations per block");
 
@@ -59,7 +60,9 @@ TEST(PoolContextCheck, NamesTheDemonstrationThenTheBlockThenADensePool) {
   pool.texts = block_texts(pool.demos, pool.blocks, prompt);
   pool.tokens = tokenize_blocks(tok, pool.texts, false);
   const ContextLimit roomy{400, "--max-context"};
-  msg = refusal([&] { check_pool_fits(roomy, tok, prompt, pool.demos, pool.blocks, pool.tokens, 1, 2); });
+  msg = refusal([&] {
+    check_pool_fits(roomy, tok, prompt, pool.demos, pool.blocks, pool.tokens, BlockLayout{1, 2});
+  });
   EXPECT_HAS(msg, "pre-encoding: the demonstration at data/train.jsonl:77: ");
   EXPECT_HAS(msg, "shorten or remove it");
 
@@ -70,9 +73,10 @@ TEST(PoolContextCheck, NamesTheDemonstrationThenTheBlockThenADensePool) {
     largest = std::max<int64_t>(largest, static_cast<int64_t>(t.size())),
     total += static_cast<int64_t>(t.size());
   const ContextLimit between{largest, "--max-context"};
-  EXPECT_NO_THROW(check_pool_fits(between, tok, prompt, pool.demos, pool.blocks, pool.tokens, 1, 2));
+  EXPECT_NO_THROW(
+      check_pool_fits(between, tok, prompt, pool.demos, pool.blocks, pool.tokens, BlockLayout{1, 2}));
   msg = refusal([&] {
-    check_pool_fits(between, tok, prompt, pool.demos, pool.blocks, pool.tokens, kAllBlocks, kAllBlocks);
+    check_pool_fits(between, tok, prompt, pool.demos, pool.blocks, pool.tokens, BlockLayout::dense());
   });
   EXPECT_HAS(msg, "pre-encoding: the pool (2 blocks) under a dense layout");
   EXPECT_HAS(msg,

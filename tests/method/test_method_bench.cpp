@@ -1,4 +1,4 @@
-// `bench dbsa` / `bench encode` as functions (issue #4's benchmarks): every JSON field is present and
+// `bench dbsa` / `bench encode` as functions (docs/BENCHMARKS.md): every JSON field is present and
 // consistent with the run it reports — latencies, KV bytes against the cache itself, ratios against the
 // latencies, attention pairs against the causal count. Never a timing assertion: only signs and
 // identities that hold however fast the machine is.
@@ -237,8 +237,7 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
   EncodeBenchConfig c;
   c.block_counts = {2, 4};
   c.block_demos = 3;
-  c.sink_blocks = 1;
-  c.prev_blocks = 0;
+  c.pattern = {1, 0};
   c.chunk_tokens = 64;
   c.repeats = 3;
   c.scratch_root = test::scratch_dir("encode_bench");
@@ -320,8 +319,8 @@ TEST(EncodeBench, BlockSparseAndDenseRunsWithTheirGrowth) {
   }
 }
 
-// DESIGN.md §4 sizes pools in tokens (N, 2N, 4N): each pool is the shortest prefix of the seeded draw
-// holding N tokens of formatted demonstrations (no BOS), counted here independently.
+// docs/METHOD.md "Benchmarks" sizes pools in tokens (N, 2N, 4N): each pool is the shortest prefix of the
+// seeded draw holding N tokens of formatted demonstrations (no BOS), counted here independently.
 TEST(EncodeBench, PoolSizesInTokensAreTheShortestDrawsHoldingThem) {
   const CacheManifest man = test::tiny_trec_manifest(0);
   EncodeBenchConfig c;

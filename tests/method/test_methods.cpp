@@ -48,9 +48,8 @@ TEST(Methods, FullIclDbsaAllAndCachedIclAgree) {
   const auto pool = test::small_pool(12, 4, 21);
   auto full = make_method("full-icl", inputs(pool, 4, "method_full"));
   auto in = inputs(pool, 4, "method_dbsa_all");
-  in.layout.sink_blocks = kAllBlocks;
-  in.layout.prev_blocks = kAllBlocks;
-  in.query.n_select = kSelectAll;
+  in.layout.pattern = BlockLayout::dense();
+  in.query.n_select = kAllBlocks;
   auto dbsa = make_method("dbsa", in);
   auto cached = make_method("cached-icl", inputs(pool, 4, "method_cached"));
   for (auto* m : {full.get(), dbsa.get(), cached.get()}) ASSERT_TRUE(m->setup()) << m->name();
@@ -88,11 +87,8 @@ TEST(Methods, RetrievalIclFromScratchEqualsTheSameDemosFromTheCache) {
     const Blocks blocks = {{0, 1, 2, 3}, {4, 5, 6, 7}};
     CacheLayoutSpec spec;
     spec.block_demos = 4;
-    spec.sink_blocks = kAllBlocks;
-    spec.prev_blocks = kAllBlocks;
+    spec.pattern = BlockLayout::dense();
     PreEncodeOptions o;
-    o.sink_blocks = kAllBlocks;
-    o.prev_blocks = kAllBlocks;
     CacheStore store(test::scratch_dir("method_retrieval_cache"));
     const auto r =
         build_block_cache(*tiny().model, *tiny().tok, store, block_cache_key(in.manifest, chosen, spec),

@@ -42,13 +42,17 @@ std::vector<std::vector<int32_t>> random_blocks(std::mt19937& rng, int min_block
 }
 
 // S and P from {0, 1, 2, all}, chunks of 1..max_chunk tokens.
-PreEncodeOptions random_options(std::mt19937& rng, unsigned max_chunk) {
-  const int32_t SP[] = {0, 1, 2, kAllBlocks};
+struct RandomTrial {
+  BlockLayout pattern;
   PreEncodeOptions o;
-  o.sink_blocks = SP[rng() % 4];
-  o.prev_blocks = SP[rng() % 4];
-  o.chunk_tokens = 1 + static_cast<int64_t>(rng() % max_chunk);
-  return o;
+};
+RandomTrial random_trial(std::mt19937& rng, unsigned max_chunk) {
+  const int32_t SP[] = {0, 1, 2, kAllBlocks};
+  RandomTrial t;
+  t.pattern.sink = SP[rng() % 4];
+  t.pattern.prev = SP[rng() % 4];
+  t.o.chunk_tokens = 1 + static_cast<int64_t>(rng() % max_chunk);
+  return t;
 }
 
 TEST(PreEncoder, RandomLayoutsMatchNaiveMaskedReference) {
@@ -58,18 +62,18 @@ TEST(PreEncoder, RandomLayoutsMatchNaiveMaskedReference) {
   for (int trial = 0; trial < 8; ++trial) {
     const auto blocks = random_blocks(rng, 2, 4, 13);
     const auto n_blocks = static_cast<int>(blocks.size());
-    const PreEncodeOptions o = random_options(rng, 9);  // chunks cut through blocks
-    SCOPED_TRACE("trial " + std::to_string(trial) + " S=" + std::to_string(o.sink_blocks) +
-                 " P=" + std::to_string(o.prev_blocks) + " chunk=" + std::to_string(o.chunk_tokens));
+    const auto [pattern, o] = random_trial(rng, 9);  // chunks cut through blocks
+    SCOPED_TRACE("trial " + std::to_string(trial) + " " + pattern.text() +
+                 " chunk=" + std::to_string(o.chunk_tokens));
     PreEncodeStats st;
-    const KvCache kv = pre_encode_kv(m, blocks, o, &st);
+    const KvCache kv = pre_encode_kv(m, blocks, pattern, o, &st);
     ASSERT_FALSE(st.cancelled);
     const auto starts = block_starts_of(blocks);
     std::vector<int32_t> tokens, pos;
     for (const auto& b : blocks) tokens.insert(tokens.end(), b.begin(), b.end());
     for (size_t i = 0; i < tokens.size(); ++i) pos.push_back(static_cast<int32_t>(i));
     const auto ref = naive::forward_kv(m.weights(), tokens, pos,
-                                       naive::block_sparse_mask(starts, o.sink_blocks, o.prev_blocks));
+                                       naive::block_sparse_mask(starts, pattern.sink, pattern.prev));
     ASSERT_EQ(kv.size(), static_cast<int64_t>(tokens.size()));
     for (int32_t l = 0; l < kv.n_layer(); ++l) {
       const size_t n = tokens.size() * static_cast<size_t>(kv.row_floats());
@@ -79,7 +83,7 @@ TEST(PreEncoder, RandomLayoutsMatchNaiveMaskedReference) {
     }
     // The sparse layout must actually differ from dense when blocks are excluded, or the test proves
     // nothing about masking: check layer 1 K of the last block against the dense reference once.
-    if (o.sink_blocks == 0 && o.prev_blocks == 0 && n_blocks > 1) {
+    if (pattern == BlockLayout{0, 0} && n_blocks > 1) {
       const auto dense = naive::forward_kv(m.weights(), tokens, pos,
                                            naive::causal_mask(static_cast<int64_t>(tokens.size())));
       const size_t off = static_cast<size_t>(starts[static_cast<size_t>(n_blocks - 1)] * kv.row_floats());
@@ -105,7 +109,7 @@ TEST(PreEncoder, StoredBlocksEqualTheInMemoryPassWithinStorageRounding) {
   const auto pool = test::small_pool(20, 5, 7);
   PreEncodeOptions o;
   o.chunk_tokens = 64;
-  const KvCache kv = pre_encode_kv(m, pool.tokens, o);
+  const KvCache kv = pre_encode_kv(m, pool.tokens, BlockLayout{}, o);
   const auto starts = block_starts_of(pool.tokens);
   for (const KvDtype dtype : {KvDtype::F16, KvDtype::Int8}) {
     SCOPED_TRACE(std::string(kv_dtype_name(dtype)));
@@ -148,16 +152,13 @@ TEST(PreEncoder, AppendEqualsEncodingTheWholePool) {
     CacheStore store(test::scratch_dir("method_append"));
     CacheLayoutSpec spec;
     spec.block_demos = 5;
-    spec.sink_blocks = S;
-    spec.prev_blocks = P;
+    spec.pattern = {S, P};
     const auto man = tiny_manifest();
     std::vector<Example> first(pool.demos.begin(), pool.demos.begin() + 15);
     std::vector<Example> rest(pool.demos.begin() + 15, pool.demos.end());
     const Blocks b_first(pool.blocks.begin(), pool.blocks.begin() + 3);
     const Blocks b_rest = {{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}, {10, 11, 12, 13, 14}};
     PreEncodeOptions o;
-    o.sink_blocks = S;
-    o.prev_blocks = P;
     o.chunk_tokens = 50;
     const auto r =
         build_block_cache(m, *tiny().tok, store, block_cache_key(man, first, spec), man, first, b_first, o);
@@ -166,7 +167,7 @@ TEST(PreEncoder, AppendEqualsEncodingTheWholePool) {
     EXPECT_EQ(a.n_blocks, 6);
     EXPECT_EQ(a.stats.tokens_computed,
               static_cast<int64_t>(pool.tokens[3].size() + pool.tokens[4].size() + pool.tokens[5].size()));
-    const KvCache whole = pre_encode_kv(m, pool.tokens, o);
+    const KvCache whole = pre_encode_kv(m, pool.tokens, spec.pattern, o);
     const BlockCache c = BlockCache::open(r.dir);
     ASSERT_EQ(c.n_blocks(), 6);
     EXPECT_EQ(read_manifest(r.dir).n_demos, 30);
@@ -201,21 +202,20 @@ TEST(PreEncoder, WindowedEncodingMatchesTheWholePoolWithBoundedMemory) {
   for (int trial = 0; trial < 10; ++trial) {
     const auto blocks = random_blocks(rng, 3, 6, 17);
     const auto n_blocks = static_cast<int32_t>(blocks.size());
-    const PreEncodeOptions o = random_options(rng, 40);  // inside one block up to several blocks
-    SCOPED_TRACE("trial " + std::to_string(trial) + " S=" + std::to_string(o.sink_blocks) +
-                 " P=" + std::to_string(o.prev_blocks) + " chunk=" + std::to_string(o.chunk_tokens));
-    const KvCache whole = pre_encode_kv(m, blocks, o);
+    const auto [pattern, o] = random_trial(rng, 40);  // inside one block up to several blocks
+    SCOPED_TRACE("trial " + std::to_string(trial) + " " + pattern.text() +
+                 " chunk=" + std::to_string(o.chunk_tokens));
+    const KvCache whole = pre_encode_kv(m, blocks, pattern, o);
     const auto starts = block_starts_of(blocks);
     int64_t largest = 0;
     for (const auto& b : blocks) largest = std::max<int64_t>(largest, static_cast<int64_t>(b.size()));
     const int64_t kept =
-        (o.sink_blocks < 0 || o.prev_blocks < 0)
+        (pattern.sink < 0 || pattern.prev < 0)
             ? starts.back()
-            : std::min<int64_t>(starts.back(),
-                                (o.sink_blocks + o.prev_blocks + 1) * largest + o.chunk_tokens);
+            : std::min<int64_t>(starts.back(), (pattern.sink + pattern.prev + 1) * largest + o.chunk_tokens);
     std::vector<int32_t> seen;
     const PreEncodeStats st =
-        pre_encode_windowed(m, blocks, o, [&](int32_t b, const KvCache& cache, int64_t row) {
+        pre_encode_windowed(m, blocks, pattern, o, [&](int32_t b, const KvCache& cache, int64_t row) {
           seen.push_back(b);
           EXPECT_LE(cache.size(), kept) << "block " << b;
           const auto n = blocks[static_cast<size_t>(b)].size() * static_cast<size_t>(cache.row_floats());

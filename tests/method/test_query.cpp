@@ -36,7 +36,7 @@ TEST(SelectBlocks, SinkFirstThenBestInTheChosenOrder) {
   EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Hi2Lo)), (std::vector<int32_t>{0, 3, 1, 4}));
   EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Lo2Hi)), (std::vector<int32_t>{0, 4, 1, 3}));
   EXPECT_EQ(ids(select_blocks(hits, 6, 4, BlockOrder::Reversed)), (std::vector<int32_t>{0, 4, 3, 1}));
-  EXPECT_EQ(ids(select_blocks(hits, 6, kSelectAll, BlockOrder::InOrder)),
+  EXPECT_EQ(ids(select_blocks(hits, 6, kAllBlocks, BlockOrder::InOrder)),
             (std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(ids(select_blocks(hits, 6, 99, BlockOrder::InOrder)).size(), 6u);
   EXPECT_EQ(ids(select_blocks(hits, 6, 1, BlockOrder::InOrder)), (std::vector<int32_t>{0}));
@@ -94,10 +94,8 @@ TEST(BlockQuery, DenseBlocksAllSelectedEqualADenseForwardOverTheText) {
 
   // F32 path: the block-sparse encoder with S = P = all, no storage rounding: float tolerance.
   PreEncodeOptions o;
-  o.sink_blocks = kAllBlocks;
-  o.prev_blocks = kAllBlocks;
   o.chunk_tokens = 37;
-  KvCache kv = pre_encode_kv(m, pool.tokens, o);
+  KvCache kv = pre_encode_kv(m, pool.tokens, BlockLayout::dense(), o);
   Prediction exact;
   answer_query(m, kv, q, labels, trie, true, exact);
   EXPECT_LE(max_diff(exact.last_logits, ref), 1e-5 * max_abs(ref));
@@ -106,8 +104,7 @@ TEST(BlockQuery, DenseBlocksAllSelectedEqualADenseForwardOverTheText) {
   CacheStore store(test::scratch_dir("method_query_dense"));
   CacheLayoutSpec spec;
   spec.block_demos = 4;
-  spec.sink_blocks = kAllBlocks;
-  spec.prev_blocks = kAllBlocks;
+  spec.pattern = BlockLayout::dense();
   const auto man = manifest();
   const auto r = build_block_cache(m, *tiny().tok, store, block_cache_key(man, pool.demos, spec), man,
                                    pool.demos, pool.blocks, o);
@@ -222,7 +219,7 @@ TEST(BlockQuery, SparseBlocksAreMovedToContiguousPositions) {
   EXPECT_GT(p.blocks[1].score, 0.0);
 
   // Reference: the F32 pre-encoded rows of blocks 0 and 3 at positions 0..L-1, then the query.
-  const KvCache kv = pre_encode_kv(m, pool.tokens, o);
+  const KvCache kv = pre_encode_kv(m, pool.tokens, BlockLayout{}, o);
   const auto starts = block_starts_of(pool.tokens);
   KvCache ctx = m.make_cache(0, KeyStorage::PreRope);
   std::vector<int64_t> rows;

@@ -245,7 +245,7 @@ TEST(QueryPageTest, DenseRetrievalScoresTheBlocksWithTheModel) {
 TEST(AttentionPageTest, BlockLayoutAndANonEmptyAttentionMap) {
   Studio s("attention-page", Step::Query);
   auto& page = s.window->attention_page();
-  using L = ui::BlockLink;
+  using L = BlockLink;
   ASSERT_EQ(page.layout_blocks(), 4);
   // S=1, P=1: block 3 sees the sink, block 2 and itself; nothing above the diagonal.
   EXPECT_EQ(page.layout_cell(0, 0), L::Self);

@@ -1,0 +1,26 @@
+#pragma once
+// The one progress bar of the `dbsa` commands (encode, append, eval, sweep): a line on stderr redrawn
+// in place at most every 100 ms (and always at 100%), `<before>[####....] 42.0%<after>`. Silent when
+// quiet. Commands pair it with cli/interrupt.h so the same callback also answers "continue?".
+#include <chrono>
+#include <string_view>
+
+namespace dbsa::cli {
+
+class ProgressBar {
+ public:
+  ProgressBar(bool quiet, int width) : quiet_(quiet), width_(width) {}
+
+  // Redraws when due; a fraction of 1 ends the line when end_line_at_done.
+  void draw(double fraction, std::string_view before, std::string_view after = {},
+            bool end_line_at_done = true);
+  // Clears the bar's line so a message can be printed on it.
+  void clear_line() const;
+
+ private:
+  bool quiet_;
+  int width_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace dbsa::cli
