@@ -270,17 +270,23 @@ class SequenceMaker:
             shown.append(int(ds.y[i]) in seen)
             seen.add(int(ds.y[i]))
         ids = self.sp.encode(SEPARATOR.join(demos))[: n_tokens + 1]
-        return ids, self.label_mask(ids, ds, shown)
+        mask, firsts = self.label_mask(ids, ds, shown)
+        # Per demonstration in the sequence: the position of its label's first token and its class.
+        self.last_labels = [(f, int(ds.y[i])) for f, i in zip(firsts, out)]
+        return ids, mask
 
     def label_mask(self, ids, ds, shown):
         """1 where the next token is a label token (or the newline ending a label) of a demonstration
         whose label name appeared earlier in the sequence."""
         mask = np.zeros(len(ids), dtype=np.float32)
+        firsts = []
         line, start = 0, 0
         for pos in range(len(ids) + 1):
             if pos < len(ids) and ids[pos] != self.nl:
                 continue
             # Lines cycle x, y, "==": the y line of demo d is line 3d + 1.
+            if line % 3 == 1 and start + self.prefix_len[ds.name] < len(ids):
+                firsts.append(start + self.prefix_len[ds.name])
             if line % 3 == 1 and shown[line // 3]:
                 first = start + self.prefix_len[ds.name]
                 last = min(pos, len(ids) - 1)  # the newline ending the label is a target too
@@ -290,7 +296,7 @@ class SequenceMaker:
                     mask[first - 1] = 2.0  # the label's first token: the in-context decision
             line += 1
             start = pos + 1
-        return mask
+        return mask, firsts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -343,7 +349,9 @@ class Llama(torch.nn.Module):
     def rms(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg["eps"]) * w
 
-    def hidden(self, ids):
+    def hidden(self, ids, capture=None):
+        """The final-norm hidden states; with capture = (layer, head), also that head's softmax weights
+        (batch, queries, keys) for the attention-supervision loss."""
         cfg = self.cfg
         b, t = ids.shape
         h, kv = cfg["n_head"], cfg["n_head_kv"]
@@ -362,11 +370,14 @@ class Llama(torch.nn.Module):
             q = q.reshape(b * kv, g * t, hd)
             s = torch.baddbmm(causal, q, k.reshape(b * kv, t, hd).transpose(1, 2), alpha=1.0 / math.sqrt(hd))
             p = torch.softmax(s, dim=-1)
+            if capture is not None and layer is self.layers[capture[0]]:
+                captured = p.view(b, kv, g, t, t)[:, capture[1] // g, capture[1] % g]
             o = torch.bmm(p, v.reshape(b * kv, t, hd)).view(b, h, t, hd).transpose(1, 2).reshape(b, t, h * hd)
             x = x + layer.o(o)
             f = self.rms(x, layer.ffn_norm)
             x = x + layer.down(F.silu(layer.gate(f)) * layer.up(f))
-        return self.rms(x, self.out_norm)
+        out = self.rms(x, self.out_norm)
+        return (out, captured) if capture is not None else out
 
     def logits(self, hidden):
         return hidden @ self.tok.weight.t()
@@ -498,7 +509,7 @@ def write_gguf(path, model, sp, dtype, name):
         gguf_kv("tokenizer.ggml.bos_token_id", GGUF_U32, sp.bos_id()),
         gguf_kv("tokenizer.ggml.eos_token_id", GGUF_U32, sp.eos_id()),
         gguf_kv("tokenizer.ggml.unknown_token_id", GGUF_U32, sp.unk_id()),
-        # Trained without BOS, as the paper's pools are tokenized (DESIGN.md's prompt format).
+        # Trained without BOS, as the paper's pools are tokenized (docs/METHOD.md "Prompt format").
         gguf_kv("tokenizer.ggml.add_bos_token", GGUF_BOOL, False),
         gguf_kv("tokenizer.ggml.add_eos_token", GGUF_BOOL, False),
         gguf_kv("tokenizer.ggml.add_space_prefix", GGUF_BOOL, True),
@@ -610,6 +621,10 @@ def main():
                     help="progress at which repeats fall to their floor of 5%%")
     ap.add_argument("--p-pairs", type=float, default=0.7,
                     help="share of grouped sequences at the start (falls to 40%% of it by the end)")
+    ap.add_argument("--attn-head", default="2:0",
+                    help="layer:head whose attention the supervision loss shapes (training only)")
+    ap.add_argument("--attn-weight", type=float, default=0.0,
+                    help="weight of the attention-supervision loss (0: off)")
     ap.add_argument("--weights", default="trec:5,trec-fine:2,banking77:1,clinic150:1,nlu:1")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
@@ -649,6 +664,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     log("model:", json.dumps(cfg), f"{n_params / 1e6:.2f}M parameters")
     stages = [(float(a), int(b)) for a, b in (s.split(":") for s in args.stages.split(","))]
+    attn_head = tuple(int(v) for v in args.attn_head.split(":"))
     decay = [p for n, p in model.named_parameters() if p.ndim == 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
@@ -672,20 +688,44 @@ def main():
             g["lr"] = lr
         ids = np.zeros((batch, seq + 1), dtype=np.int64)
         mask = np.zeros((batch, seq), dtype=np.float32)
+        sup_b, sup_q, sup_k = [], [], []  # attention supervision: (sequence, query position, key positions)
         for b in range(batch):
             s, m = maker.draw(seq, frac)
             ids[b, :len(s)] = s
             mask[b, :len(s) - 1] = m[:len(s) - 1]
+            if args.attn_weight > 0:
+                labs = maker.last_labels
+                for i, (f, c) in enumerate(labs):
+                    if f - 1 >= seq:
+                        break
+                    keys = [fj for fj, cj in labs[:i] if cj == c]
+                    if keys:
+                        sup_b.append(b)
+                        sup_q.append(f - 1)
+                        sup_k.append(keys)
         x = torch.from_numpy(ids[:, :-1])
         y = torch.from_numpy(ids[:, 1:])
         sel = torch.from_numpy(mask > 0)
         first_sel = torch.from_numpy(mask[mask > 0] == 2)
-        h = model.hidden(x)
+        if args.attn_weight > 0:
+            h, att = model.hidden(x, capture=attn_head)
+        else:
+            h = model.hidden(x)
         label_logits = model.logits(h[sel])
         loss = F.cross_entropy(label_logits, y[sel])
         hits = label_logits.argmax(-1) == y[sel]
         label_acc = hits[first_sel].float().mean().item()
         total = loss
+        att_loss = torch.zeros(())
+        if sup_b:
+            # The supervised head, at the position that predicts a label, should look at the label tokens
+            # of the earlier demonstrations of the same class: -log of the weight it puts on them.
+            target = torch.zeros(len(sup_b), seq)
+            for r, keys in enumerate(sup_k):
+                target[r, keys] = 1.0
+            rows = att[torch.tensor(sup_b), torch.tensor(sup_q)]
+            att_loss = -torch.log((rows * target).sum(-1) + 1e-6).mean()
+            total = total + args.attn_weight * att_loss
         if args.lm_weight > 0:
             # Next-token loss on every token, a small auxiliary term: the repeated questions of bursty
             # sequences train the copying (induction) heads the label predictions then reuse.
@@ -706,6 +746,7 @@ def main():
                 return
         if step % 20 == 0:
             log(f"step {step} seq {seq} lr {lr:.2e} loss {loss.item():.3f} ema {ema:.3f} first-token-acc {label_acc:.2f} "
+                f"attn {att_loss.item():.3f} "
                 f"{tokens_seen / elapsed:.0f} tok/s")
         if (step + 1) % args.eval_every == 0:
             erng = np.random.default_rng(7)
