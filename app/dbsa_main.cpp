@@ -5,7 +5,7 @@
 #include "cuda_backend.h"
 #endif
 #ifdef DBSA_HAVE_UI
-#include "ui/chart_command.h"
+#include "ui/charts/chart_command.h"
 #endif
 
 int main(int argc, char** argv) {

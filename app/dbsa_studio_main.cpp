@@ -1,4 +1,4 @@
-#include "ui/studio_app.h"
+#include "ui/shell/studio_app.h"
 #ifdef DBSA_HAVE_CUDA
 #include "cuda_backend.h"
 #endif

@@ -6,7 +6,7 @@
 #include <QImage>
 
 #include "chart_test_db.h"
-#include "ui/chart_command.h"
+#include "ui/charts/chart_command.h"
 
 namespace dbsa::ui {
 namespace {

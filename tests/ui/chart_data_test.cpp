@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "chart_test_db.h"
-#include "ui/chart_data.h"
+#include "store/chart_data.h"
 
 namespace dbsa::ui {
 namespace {

@@ -9,9 +9,9 @@
 #include <fstream>
 
 #include "chart_test_db.h"
-#include "ui/chart_builder.h"
-#include "ui/chart_command.h"
-#include "ui/chart_export.h"
+#include "ui/charts/chart_builder.h"
+#include "ui/charts/chart_command.h"
+#include "ui/charts/chart_export.h"
 
 namespace dbsa::ui {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "store/results_db.h"
 #include "support/test_paths.h"
-#include "ui/offscreen_app.h"
+#include "ui/shell/offscreen_app.h"
 
 namespace dbsa::test {
 

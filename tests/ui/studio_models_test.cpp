@@ -14,13 +14,13 @@
 #include "icl/block_text.h"
 #include "method/pool_encoding.h"
 #include "studio_test_support.h"
-#include "ui/block_table_model.h"
-#include "ui/cache_list_model.h"
-#include "ui/demo_table_model.h"
-#include "ui/label_histogram_model.h"
-#include "ui/retrieved_demo_model.h"
-#include "ui/run_table_model.h"
-#include "ui/selected_block_model.h"
+#include "ui/models/block_table_model.h"
+#include "ui/models/cache_list_model.h"
+#include "ui/models/demo_table_model.h"
+#include "ui/models/label_histogram_model.h"
+#include "ui/models/retrieved_demo_model.h"
+#include "ui/models/run_table_model.h"
+#include "ui/models/selected_block_model.h"
 
 namespace dbsa::test {
 namespace {

@@ -13,14 +13,14 @@
 #include <string>
 
 #include "support/test_paths.h"
-#include "ui/background_job.h"
-#include "ui/cache_page.h"
-#include "ui/main_window.h"
-#include "ui/model_page.h"
-#include "ui/offscreen_app.h"
-#include "ui/pool_page.h"
-#include "ui/query_page.h"
-#include "ui/studio_state.h"
+#include "ui/pages/cache_page.h"
+#include "ui/pages/model_page.h"
+#include "ui/pages/pool_page.h"
+#include "ui/pages/query_page.h"
+#include "ui/shell/background_job.h"
+#include "ui/shell/main_window.h"
+#include "ui/shell/offscreen_app.h"
+#include "ui/shell/studio_state.h"
 
 namespace dbsa::test {
 

@@ -1,0 +1,32 @@
+#pragma once
+// `dbsa chart`: one chart of a results database exported headless as PNG, PDF or SVG.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "store/chart_data.h"
+
+namespace CLI {
+class App;
+}
+
+namespace dbsa::ui {
+
+struct ChartRequest {
+  std::filesystem::path db;
+  ChartKind kind = ChartKind::Accuracy;
+  std::filesystem::path out;
+  int width = 1000;
+  int height = 640;
+  std::optional<std::string> dataset;
+};
+
+// Reads the database (read-only), draws the chart and writes `out` atomically. Returns the number of
+// method series drawn. Starts an offscreen QApplication when the process has none. Errors are exceptions
+// whose message names the file; an error never leaves a file at `out`.
+int render_chart(const ChartRequest& request);
+
+// Adds `chart` to the dbsa command line (the app's main passes it to dbsa::cli::run).
+void register_chart_command(CLI::App& app);
+
+}  // namespace dbsa::ui

@@ -1,0 +1,42 @@
+#pragma once
+// The caches of a KV block store (CacheStore::list): folder, model file and dataset (from the cache's
+// manifest), layout (S, P, block size, grouping, dtype), blocks, tokens, bytes on disk, creation time.
+// Unreadable folders are listed with their error so they can still be deleted.
+#include <string>
+#include <vector>
+#include "ui/models/table_model.h"
+
+#include "cache/cache_store.h"
+
+namespace dbsa::ui {
+
+struct CacheRow {
+  CacheSummary summary;
+  std::string model_path;  // from the manifest; empty when it cannot be read
+  std::string dataset;
+};
+
+class CacheListModel : public TableModel {
+  Q_OBJECT
+ public:
+  enum Column { Folder, Model, Dataset, Layout, Blocks, Tokens, Size, Created, Error, ColumnCount };
+  explicit CacheListModel(QObject* parent = nullptr);
+
+  // Lists `root` (an absent root lists nothing).
+  void refresh(const std::filesystem::path& root);
+  const CacheRow& row(int r) const { return rows_[static_cast<size_t>(r)]; }
+  int row_of(const std::filesystem::path& dir) const;  // -1 when not listed
+
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+
+ private:
+  int rows() const override;
+  std::vector<CacheRow> rows_;
+};
+
+// "1.5 MiB"
+QString byte_size_text(uint64_t bytes);
+// "S=1 P=2, 5/block, in-order, f16" ("all" for kAllBlocks).
+QString layout_text(const CacheKey& key);
+
+}  // namespace dbsa::ui

@@ -1,0 +1,84 @@
+#include "ui/models/run_table_model.h"
+
+#include "engine/block_layout.h"
+#include "store/results_db.h"
+#include "store/run_owner.h"
+
+namespace dbsa::ui {
+namespace {
+
+// A number stays a number (the column sorts numerically); every-block shows as "all".
+QVariant block_count(int n) {
+  return n == kAllBlocks ? QVariant(QStringLiteral("all")) : QVariant(n);
+}
+
+}  // namespace
+
+RunTableModel::RunTableModel(QObject* parent)
+    : TableModel({"id", "method", "dataset", "status", "blocks", "select", "S", "P", "seed", "accuracy",
+                  "queries", "p50 ms", "setup s", "started"},
+                 parent) {}
+
+int RunTableModel::rows() const {
+  return static_cast<int>(rows_.size());
+}
+
+void RunTableModel::refresh(const std::filesystem::path& db) {
+  std::vector<RunRow> rows;
+  if (!db.empty() && std::filesystem::exists(db)) {
+    const ResultsDb results(db, OpenMode::ReadOnly);
+    for (auto& r : results.runs()) {
+      RunRow row;
+      row.aggregates = results.aggregates(r.id);
+      row.record = std::move(r);
+      rows.push_back(std::move(row));
+    }
+  }
+  beginResetModel();
+  rows_ = std::move(rows);
+  endResetModel();
+}
+
+QVariant RunTableModel::data(const QModelIndex& index, int role) const {
+  if (!in_table(index)) return {};
+  const RunRow& row = rows_[static_cast<size_t>(index.row())];
+  const RunRecord& r = row.record;
+  const RunParams& p = r.info.params;
+  if (role == Qt::ToolTipRole && index.column() == Status) return QString::fromStdString(r.error);
+  if (role != Qt::DisplayRole) return {};
+  const auto& a = row.aggregates;
+  switch (index.column()) {
+    case Id:
+      return static_cast<qlonglong>(r.id);
+    case Method:
+      return QString::fromStdString(r.info.method);
+    case Dataset:
+      return QString::fromStdString(r.info.dataset);
+    case Status:
+      return QString::fromStdString(run_status_text(r));
+    case Blocks:
+      return p.blocks;
+    case Select:
+      return block_count(p.select);
+    case Sink:
+      return block_count(p.sink);
+    case Prev:
+      return block_count(p.prev);
+    case Seed:
+      return static_cast<qlonglong>(p.seed);
+    case Accuracy:
+      return a ? QVariant(QString::number(a->accuracy, 'f', 4)) : QVariant();
+    case Queries:
+      return a ? QVariant(static_cast<qlonglong>(a->n)) : QVariant();
+    case QueryP50:
+      return a ? QVariant(QString::number(1e3 * a->query_p50_seconds, 'f', 2)) : QVariant();
+    case Setup:
+      return QString::number(r.setup.setup_seconds, 'f', 2) + (r.setup.cache_hit ? " (hit)" : "");
+    case Started:
+      return QString::fromStdString(r.info.started_at);
+    default:
+      return {};
+  }
+}
+
+}  // namespace dbsa::ui

@@ -1,0 +1,222 @@
+#include "ui/pages/attention_page.h"
+
+#include <qcustomplot.h>
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "engine/attention_layout.h"
+#include "ui/shell/studio_state.h"
+
+namespace dbsa::ui {
+namespace {
+
+const QColor kNone(0x9e, 0x9e, 0x9e, 60), kPrev(0xf0, 0xad, 0x4e), kSink(0xd9, 0x53, 0x4f),
+    kSelf(0x02, 0x75, 0xd8);
+
+QCustomPlot* make_plot(QWidget* parent) {
+  auto* p = new QCustomPlot(parent);
+  p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  p->axisRect()->setupFullAxesBox(true);
+  p->yAxis->setRangeReversed(true);  // row 0 at the top, as in a matrix
+  p->setMinimumSize(200, 200);
+  return p;
+}
+
+QCPColorMap* reset_map(QCustomPlot* plot, int nx, int ny) {
+  plot->clearPlottables();
+  plot->clearItems();
+  auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
+  map->data()->setSize(nx, ny);
+  map->data()->setRange(QCPRange(0, nx - 1), QCPRange(0, ny - 1));
+  map->setInterpolate(false);
+  return map;
+}
+
+// A hidden plot has no paint buffer yet; it replots itself when first shown and resized.
+void replot_if_visible(QCustomPlot* plot) {
+  if (plot->isVisible()) plot->replot();
+}
+
+QString swatch(const QColor& c, const QString& name) {
+  return QStringLiteral("<span style='background:%1'>&nbsp;&nbsp;&nbsp;&nbsp;</span> %2&nbsp;&nbsp;")
+      .arg(c.name(), name);
+}
+
+}  // namespace
+
+AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(parent), state_(state) {
+  auto* layout = new QVBoxLayout(this);
+  auto* top = new QHBoxLayout;
+  layer_ = new QSpinBox(this);
+  layer_->setPrefix(tr("layer "));
+  head_ = new QSpinBox(this);
+  head_->setPrefix(tr("head "));
+  auto* capture = new QPushButton(tr("Capture for the last query"), this);
+  capture->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+  auto* legend = new QLabel(swatch(kSink, tr("sink")) + swatch(kPrev, tr("previous")) +
+                                swatch(kSelf, tr("self")) + swatch(kNone, tr("not attended")),
+                            this);
+  top->addWidget(layer_);
+  top->addWidget(head_);
+  top->addWidget(capture);
+  top->addStretch(1);
+  top->addWidget(legend);
+  layout->addLayout(top);
+  caption_ = new QLabel(tr("Build or choose a cache and run a query to see its attention."), this);
+  caption_->setWordWrap(true);
+  layout->addWidget(caption_);
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  layout_plot_ = make_plot(split);
+  layout_plot_->xAxis->setLabel(tr("attended block"));
+  layout_plot_->yAxis->setLabel(tr("block"));
+  map_plot_ = make_plot(split);
+  map_plot_->xAxis->setLabel(tr("context token (selected blocks, then the query)"));
+  map_plot_->yAxis->setLabel(tr("query token"));
+  split->setStretchFactor(0, 2);
+  split->setStretchFactor(1, 3);
+  layout->addWidget(split, 1);
+
+  connect(capture, &QPushButton::clicked, this, [this] { set_head(layer_->value(), head_->value()); });
+  connect(&state_, &StudioState::cache_changed, this, &AttentionPage::show_layout);
+  connect(&state_, &StudioState::query_changed, this, &AttentionPage::show_map);
+  connect(map_plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+    const int col = static_cast<int>(std::lround(map_plot_->xAxis->pixelToCoord(e->position().x())));
+    const int row = static_cast<int>(std::lround(map_plot_->yAxis->pixelToCoord(e->position().y())));
+    const QString text = hover_text(row, col);
+    if (text.isEmpty())
+      QToolTip::hideText();
+    else
+      QToolTip::showText(e->globalPosition().toPoint(), text, map_plot_);
+  });
+}
+
+void AttentionPage::set_head(int layer, int head) {
+  state_.set_capture_head(layer, head);
+  Q_EMIT recapture_requested();
+}
+
+BlockLink AttentionPage::layout_cell(int row, int col) const {
+  return layout_[static_cast<size_t>(row * layout_n_ + col)];
+}
+
+void AttentionPage::show_layout() {
+  layout_.clear();
+  layout_n_ = 0;
+  if (const CacheSummary* cache = state_.cache(); cache && cache->error.empty()) {
+    const BlockLayout& pattern = cache->meta.key.pattern;
+    layout_n_ = cache->n_blocks;
+    for (int b = 0; b < layout_n_; ++b)
+      for (int c = 0; c < layout_n_; ++c) layout_.push_back(pattern.link(b, c));
+  }
+  if (layout_n_ == 0) {
+    layout_plot_->clearPlottables();
+    replot_if_visible(layout_plot_);
+    return;
+  }
+  QCPColorMap* map = reset_map(layout_plot_, layout_n_, layout_n_);
+  for (int b = 0; b < layout_n_; ++b)
+    for (int c = 0; c < layout_n_; ++c) map->data()->setCell(c, b, static_cast<double>(layout_cell(b, c)));
+  QCPColorGradient g;
+  g.clearColorStops();
+  g.setColorStopAt(0.0, kNone);
+  g.setColorStopAt(1.0 / 3.0, kPrev);
+  g.setColorStopAt(2.0 / 3.0, kSink);
+  g.setColorStopAt(1.0, kSelf);
+  g.setLevelCount(4);
+  map->setGradient(g);
+  map->setDataRange(QCPRange(0, 3));
+  layout_plot_->xAxis->setRange(-0.5, layout_n_ - 0.5);
+  layout_plot_->yAxis->setRange(-0.5, layout_n_ - 0.5);
+  replot_if_visible(layout_plot_);
+}
+
+void AttentionPage::show_map() {
+  const auto& q = state_.query();
+  const auto session = state_.session();
+  if (!q || !session || q->capture.weights.empty()) return;
+  const auto& hp = session->model().hparams();
+  layer_->setRange(0, static_cast<int>(hp.n_layer) - 1);
+  head_->setRange(0, static_cast<int>(hp.n_head) - 1);
+  layer_->setValue(q->capture.layer);
+  head_->setValue(q->capture.head);
+  const Tokenizer& tok = session->tokenizer();
+  const auto& blocks = q->prediction.blocks;
+  token_text_.clear();
+  token_block_.clear();
+  for (size_t b = 0; b < blocks.size(); ++b)
+    for (int32_t i = 0; i < blocks[b].n_tokens; ++i) token_block_.push_back(blocks[b].block);
+  std::vector<int32_t> all = q->context_tokens;
+  all.insert(all.end(), q->query_tokens.begin(), q->query_tokens.end());
+  token_block_.resize(all.size(), -1);
+  for (const int32_t t : all) token_text_.push_back(QString::fromStdString(tok.decode({t})));
+  const auto& w = q->capture.weights;
+  map_rows_ = static_cast<int>(w.size());
+  map_cols_ = static_cast<int>(all.size());
+  QCPColorMap* map = reset_map(map_plot_, map_cols_, map_rows_);
+  map_nonzero_ = 0;
+  // Keys a query token cannot see (its successors) are NaN, drawn transparent; the colours are on a
+  // log scale so the spread of small weights stays visible next to the few large ones.
+  for (int r = 0; r < map_rows_; ++r)
+    for (int c = 0; c < map_cols_; ++c) {
+      const auto& row = w[static_cast<size_t>(r)];
+      const float v = static_cast<size_t>(c) < row.size() ? row[static_cast<size_t>(c)] : 0.0f;
+      map->data()->setCell(c, r, v > 0.0f ? static_cast<double>(v) : std::nan(""));
+      if (v != 0.0f) ++map_nonzero_;
+    }
+  map->setGradient(QCPColorGradient::gpThermal);
+  map->setDataScaleType(QCPAxis::stLogarithmic);
+  if (!scale_) {
+    scale_ = new QCPColorScale(map_plot_);
+    map_plot_->plotLayout()->addElement(0, 1, scale_);
+    scale_->setType(QCPAxis::atRight);
+    scale_->setDataScaleType(QCPAxis::stLogarithmic);
+    scale_->axis()->setLabel(tr("weight"));
+  }
+  map->setColorScale(scale_);
+  map->rescaleDataRange(true);
+  // Block boundaries (and the start of the query) as vertical lines.
+  int64_t x = 0;
+  for (const auto& b : blocks) {
+    x += b.n_tokens;
+    auto* line = new QCPItemStraightLine(map_plot_);
+    line->point1->setCoords(static_cast<double>(x) - 0.5, 0);
+    line->point2->setCoords(static_cast<double>(x) - 0.5, 1);
+    line->setPen(QPen(Qt::white, 2, Qt::DashLine));
+  }
+  map_plot_->xAxis->setRange(-0.5, map_cols_ - 0.5);
+  map_plot_->yAxis->setRange(-0.5, map_rows_ - 0.5);
+  replot_if_visible(map_plot_);
+  QStringList ids;
+  for (const auto& b : blocks) ids << QString::number(b.block);
+  caption_->setText(
+      tr("Layer %1, head %2: %3 query tokens over blocks %4 (%5 context tokens). Wheel: zoom, drag: pan.")
+          .arg(q->capture.layer)
+          .arg(q->capture.head)
+          .arg(map_rows_)
+          .arg(ids.join(", "))
+          .arg(q->context_tokens.size()));
+}
+
+QString AttentionPage::hover_text(int row, int column) const {
+  const auto& q = state_.query();
+  if (!q || row < 0 || column < 0 || row >= map_rows_ || column >= map_cols_) return {};
+  const auto& w = q->capture.weights[static_cast<size_t>(row)];
+  const float v = static_cast<size_t>(column) < w.size() ? w[static_cast<size_t>(column)] : 0.0f;
+  const int block = token_block_[static_cast<size_t>(column)];
+  return tr("query token %1 %2 → %3 %4\nweight %5")
+      .arg(row)
+      .arg(token_text_[static_cast<size_t>(q->context_tokens.size()) + static_cast<size_t>(row)]
+               .toHtmlEscaped())
+      .arg(block >= 0 ? tr("block %1, token").arg(block) : tr("query token"))
+      .arg(token_text_[static_cast<size_t>(column)])
+      .arg(static_cast<double>(v), 0, 'g', 4);
+}
+
+}  // namespace dbsa::ui

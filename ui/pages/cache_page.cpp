@@ -1,0 +1,249 @@
+#include "ui/pages/cache_page.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <optional>
+
+#include "cache/cache_error.h"
+#include "cache/cache_key.h"
+#include "method/pool_encoding.h"
+#include "ui/models/cache_list_model.h"
+#include "ui/pages/error_dialog.h"
+#include "ui/pages/job_progress_widget.h"
+#include "ui/pages/page_widgets.h"
+#include "ui/shell/studio_state.h"
+
+namespace dbsa::ui {
+namespace {
+
+const QString kBuildJob = QStringLiteral("Build cache");
+const QString kVerifyJob = QStringLiteral("Verify cache");
+
+}  // namespace
+
+CachePage::CachePage(StudioState& state, QWidget* parent)
+    : QWidget(parent), state_(state), caches_(new CacheListModel(this)) {
+  auto* layout = new QVBoxLayout(this);
+  auto* build = new QGroupBox(tr("Build"), this);
+  auto* form = new QFormLayout(build);
+  const PathField root = path_field(build);
+  root_ = root.edit;
+  QPushButton* browse = root.browse;
+  form->addRow(tr("KV store"), root.row);
+  pool_ = new QLabel(tr("no pool: load one on the Pool page"), build);
+  form->addRow(tr("pool"), pool_);
+  auto* knobs = new QHBoxLayout;
+  sink_ = block_counter(QStringLiteral("S="), 1, build);
+  prev_ = block_counter(QStringLiteral("P="), 2, build);
+  dtype_ = new QComboBox(build);
+  for (const auto& d : kv_dtype_names()) dtype_->addItem(QString::fromStdString(d));
+  chunk_ = counter(tr("chunk "), 16, 65536, 256, build);
+  auto* start = new QPushButton(tr("Build cache"), build);
+  start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+  knobs->addWidget(sink_);
+  knobs->addWidget(prev_);
+  knobs->addWidget(dtype_);
+  knobs->addWidget(chunk_);
+  knobs->addStretch(1);
+  knobs->addWidget(start);
+  form->addRow(tr("layout"), knobs);
+  progress_ = new JobProgressWidget(state_.job(), {kBuildJob, kVerifyJob}, build);
+  form->addRow(progress_);
+  layout->addWidget(build);
+
+  auto* store = new QGroupBox(tr("Caches in the store"), this);
+  auto* sl = new QVBoxLayout(store);
+  table_ = table_view(caches_, store, true);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  sl->addWidget(table_, 1);
+  auto* actions = new QHBoxLayout;
+  auto* refresh_button = new QPushButton(tr("Refresh"), store);
+  refresh_button->setShortcut(QKeySequence::Refresh);
+  auto* verify = new QPushButton(tr("Verify"), store);
+  auto* remove = new QPushButton(tr("Delete…"), store);
+  verify_ = new QLabel(store);
+  verify_->setWordWrap(true);
+  actions->addWidget(refresh_button);
+  actions->addWidget(verify);
+  actions->addWidget(remove);
+  actions->addWidget(verify_, 1);
+  sl->addLayout(actions);
+  layout->addWidget(store, 1);
+
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString d = QFileDialog::getExistingDirectory(this, tr("KV store"), root_->text());
+    if (!d.isEmpty()) set_store_root(d);
+  });
+  connect(root_, &QLineEdit::editingFinished, this, [this] { set_store_root(root_->text()); });
+  connect(start, &QPushButton::clicked, this, &CachePage::build_cache);
+  connect(refresh_button, &QPushButton::clicked, this, &CachePage::refresh);
+  connect(verify, &QPushButton::clicked, this, [this] { verify_cache(selected_row()); });
+  connect(remove, &QPushButton::clicked, this, [this] {
+    const int row = selected_row();
+    if (row < 0) return;
+    const auto& s = caches_->row(row).summary;
+    if (QMessageBox::question(this, tr("Delete cache"),
+                              tr("Delete the cache %1 (%2)?")
+                                  .arg(QString::fromStdString(s.dir.string()), byte_size_text(s.bytes))) ==
+        QMessageBox::Yes)
+      delete_cache(row);
+  });
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) {
+            if (current.isValid() && caches_->row(current.row()).summary.error.empty())
+              state_.set_cache(caches_->row(current.row()).summary);
+          });
+  connect(&state_, &StudioState::blocks_changed, this, &CachePage::show_pool);
+  connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
+    const QString& t = state_.job().title();
+    if (t == kBuildJob || t == kVerifyJob) show_error(this, t, message);
+  });
+}
+
+void CachePage::set_store_root(const QString& root) {
+  root_->setText(root);
+  state_.set_store_root(root.toStdString());
+}
+
+void CachePage::set_request(const CacheRequest& r) {
+  sink_->setValue(r.sink);
+  prev_->setValue(r.prev);
+  dtype_->setCurrentText(r.dtype);
+  chunk_->setValue(r.chunk);
+}
+
+void CachePage::show_pool() {
+  const auto& p = state_.pool();
+  if (!p || p->blocks.empty()) return;
+  pool_->setText(tr("%1 (%2 demonstrations) in %3 blocks of %4, %5 grouping, seed %6")
+                     .arg(QString::fromStdString(p->pool->dataset))
+                     .arg(p->pool->demos.size())
+                     .arg(p->blocks.size())
+                     .arg(p->block_demos)
+                     .arg(QString::fromStdString(p->grouping))
+                     .arg(p->seed));
+}
+
+void CachePage::build_cache() {
+  const auto& m = state_.model();
+  const auto& p = state_.pool();
+  if (!m || !p || p->blocks.empty() || state_.store_root().empty()) {
+    show_error(this, kBuildJob,
+               tr("Open a model, load a pool (grouped into blocks) and choose a KV store first."));
+    return;
+  }
+  PoolCacheSpec spec;
+  spec.model_path = m->path;
+  spec.seed = p->seed;
+  spec.layout.block_demos = p->block_demos;
+  spec.layout.grouping = p->grouping;
+  spec.layout.pattern = {sink_->value(), prev_->value()};
+  spec.layout.dtype = parse_kv_dtype(dtype_->currentText().toStdString());
+  PreEncodeOptions opts;
+  opts.chunk_tokens = chunk_->value();
+  std::shared_ptr<LlamaModel> model = m->model;
+  std::shared_ptr<const Tokenizer> tok = m->tok;
+  std::shared_ptr<const LoadedPool> pool = p->pool;
+  Blocks blocks = p->blocks;
+  const std::filesystem::path root = state_.store_root();
+  state_.job().start(kBuildJob, [=, this](JobControl& c) mutable -> BackgroundJob::Publish {
+    opts.progress = [&c](double f) { return c.progress(f); };
+    // Another process (a CLI encode or eval) writing the same cache: wait for it, saying so, until it
+    // is done (then its cache is reused) or the user cancels.
+    LockWait wait;
+    wait.report_every_s = 1;
+    wait.on_wait = [&c](long holder, double waited) {
+      c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
+                        .arg(holder)
+                        .arg(static_cast<qlonglong>(waited)));
+      return !c.cancelled();
+    };
+    std::optional<PoolEncoding> e;
+    try {
+      e.emplace(encode_pool(*model, *tok, CacheStore(root, wait), spec, *pool, blocks, opts));
+    } catch (const CacheError&) {
+      if (c.cancelled()) return {};  // cancelled while waiting: not an error
+      throw;
+    }
+    if (e->build.cancelled) return {};
+    return [this, dir = e->build.dir] {
+      refresh();
+      const int row = caches_->row_of(dir);
+      if (row >= 0) {
+        state_.set_cache(caches_->row(row).summary);
+        table_->selectRow(row);
+      }
+    };
+  });
+}
+
+void CachePage::verify_cache(int row) {
+  if (row < 0 || row >= caches_->rowCount()) return;
+  const std::filesystem::path dir = caches_->row(row).summary.dir;
+  const std::filesystem::path root = state_.store_root();
+  state_.job().start(kVerifyJob, [this, dir, root](JobControl& c) -> BackgroundJob::Publish {
+    const VerifyReport r = CacheStore(root).verify(dir, [&c](int32_t done, int32_t total) {
+      return c.progress(total > 0 ? double(done) / total : 1.0);
+    });
+    if (r.cancelled) return {};
+    QStringList lines;
+    lines << (r.ok() ? tr("%1: all %2 blocks intact")
+                           .arg(QString::fromStdString(dir.filename().string()))
+                           .arg(r.n_blocks)
+                     : tr("%1: %2 problem(s)")
+                           .arg(QString::fromStdString(dir.filename().string()))
+                           .arg(r.problems.size()));
+    for (const auto& p : r.problems) lines << QString::fromStdString(p);
+    for (const auto& n : r.notes) lines << QString::fromStdString(n);
+    return [this, text = lines.join('\n')] { verify_->setText(text); };
+  });
+}
+
+void CachePage::delete_cache(int row) {
+  if (row < 0 || row >= caches_->rowCount()) return;
+  const std::filesystem::path dir = caches_->row(row).summary.dir;
+  try {
+    // The GUI thread never waits: a cache another process is writing is refused at once, naming it.
+    LockWait no_wait;
+    no_wait.timeout_s = 0;
+    CacheStore(state_.store_root(), no_wait).remove_dir(dir);
+  } catch (const std::exception& e) {
+    show_error(this, tr("Delete cache"), QString::fromStdString(e.what()));
+  }
+  if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
+  refresh();
+}
+
+void CachePage::refresh() {
+  try {
+    caches_->refresh(state_.store_root());
+  } catch (const std::exception& e) {
+    show_error(this, tr("KV store"), QString::fromStdString(e.what()));
+  }
+  const int row = caches_->row_of(state_.cache_dir());
+  if (row >= 0) table_->selectRow(row);
+}
+
+QString CachePage::verify_text() const {
+  return verify_->text();
+}
+
+int CachePage::selected_row() const {
+  const QModelIndex i = table_->selectionModel()->currentIndex();
+  return i.isValid() ? i.row() : -1;
+}
+
+}  // namespace dbsa::ui

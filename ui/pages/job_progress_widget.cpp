@@ -1,0 +1,66 @@
+#include "ui/pages/job_progress_widget.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+
+#include "ui/shell/background_job.h"
+
+namespace dbsa::ui {
+
+JobProgressWidget::JobProgressWidget(BackgroundJob& job, QStringList titles, QWidget* parent)
+    : QWidget(parent),
+      job_(job),
+      titles_(std::move(titles)),
+      bar_(new QProgressBar(this)),
+      label_(new QLabel(this)),
+      cancel_(new QPushButton(tr("Cancel"), this)) {
+  auto* row = new QHBoxLayout(this);
+  row->setContentsMargins(0, 0, 0, 0);
+  row->addWidget(bar_, 1);
+  row->addWidget(label_);
+  row->addWidget(cancel_);
+  bar_->setRange(0, 1000);
+  bar_->setValue(0);
+  cancel_->setEnabled(false);
+  // One Esc for the whole window: only the status bar's widget (which shows every job) takes it.
+  if (titles_.isEmpty()) cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
+  connect(cancel_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
+  connect(&job_, &BackgroundJob::started, this, [this](const QString& title) {
+    if (!mine()) return;
+    bar_->setValue(0);
+    label_->setText(title);
+    cancel_->setEnabled(true);
+  });
+  connect(&job_, &BackgroundJob::progressed, this, [this](double f, double eta, const QString&) {
+    if (!mine()) return;
+    bar_->setValue(static_cast<int>(f * 1000.0));
+    label_->setText(tr("%1 — ETA %2").arg(job_.title(), eta_text(eta)));
+  });
+  connect(&job_, &BackgroundJob::done, this, [this] {
+    if (!mine()) return;
+    cancel_->setEnabled(false);
+  });
+  connect(&job_, &BackgroundJob::finished, this, [this] {
+    if (!mine()) return;
+    bar_->setValue(1000);
+    label_->setText(tr("%1 — done").arg(job_.title()));
+  });
+  connect(&job_, &BackgroundJob::cancelled, this, [this] {
+    if (mine()) label_->setText(tr("%1 — cancelled").arg(job_.title()));
+  });
+  connect(&job_, &BackgroundJob::failed, this, [this] {
+    if (mine()) label_->setText(tr("%1 — failed").arg(job_.title()));
+  });
+}
+
+bool JobProgressWidget::mine() const {
+  return titles_.isEmpty() || titles_.contains(job_.title());
+}
+
+int JobProgressWidget::value() const {
+  return bar_->value();
+}
+
+}  // namespace dbsa::ui

@@ -1,0 +1,213 @@
+#include "ui/pages/runs_page.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "eval/eval_run.h"
+#include "eval/paper_presets.h"
+#include "ui/models/run_table_model.h"
+#include "ui/pages/error_dialog.h"
+#include "ui/pages/job_progress_widget.h"
+#include "ui/pages/page_widgets.h"
+#include "ui/shell/studio_state.h"
+
+namespace dbsa::ui {
+namespace {
+
+const QString kEvalJob = QStringLiteral("Evaluate");
+
+QString progress_text(const EvalProgress& p) {
+  return QStringLiteral("unit %1/%2: run %3 %4 %5")
+      .arg(p.unit + 1)
+      .arg(p.n_units)
+      .arg(p.run)
+      .arg(QString::fromStdString(p.method),
+           p.in_setup ? QStringLiteral("setup")
+                      : QStringLiteral("%1/%2").arg(p.queries_done).arg(p.n_queries));
+}
+
+}  // namespace
+
+RunsPage::RunsPage(StudioState& state, QWidget* parent)
+    : QWidget(parent), state_(state), runs_(new RunTableModel(this)) {
+  auto* layout = new QVBoxLayout(this);
+  auto* box = new QGroupBox(tr("Evaluate (the open model on the pool's dataset)"), this);
+  auto* form = new QFormLayout(box);
+  preset_ = new QComboBox(box);
+  preset_->addItem(tr("custom"));
+  for (const auto& p : paper_preset_names()) preset_->addItem(QString::fromStdString(p));
+  form->addRow(tr("preset"), preset_);
+  methods_ = new QLineEdit(box);
+  form->addRow(tr("methods"), methods_);
+  auto* knobs = new QHBoxLayout;
+  blocks_ = counter(tr("blocks "), 1, 1000000, 4, box);
+  block_demos_ = counter(tr("demos/block "), 1, 1000000, 5, box);
+  select_ = counter(tr("select "), 1, 1000000, 2, box);
+  sink_ = block_counter(QStringLiteral("S="), 1, box);
+  prev_ = block_counter(QStringLiteral("P="), 2, box);
+  runs_n_ = counter(tr("runs "), 1, 1000000, 1, box);
+  test_ = counter(tr("test "), 0, 1000000, 20, box);
+  test_->setSpecialValueText(tr("test all"));
+  for (auto* k : {blocks_, block_demos_, select_, sink_, prev_, runs_n_, test_}) knobs->addWidget(k);
+  form->addRow(tr("pool and queries"), knobs);
+  const PathField db = path_field(box);
+  db_ = db.edit;
+  QPushButton* browse = db.browse;
+  auto* start = new QPushButton(tr("Start"), box);
+  start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  db.row->addWidget(start);
+  form->addRow(tr("results database"), db.row);
+  form->addRow(new JobProgressWidget(state_.job(), {kEvalJob}, box));
+  summary_ = new QLabel(box);
+  summary_->setWordWrap(true);
+  form->addRow(summary_);
+  layout->addWidget(box);
+  auto* table = table_view(runs_, this, true);
+  layout->addWidget(table, 1);
+  set_request({});
+
+  connect(preset_, &QComboBox::textActivated, this, &RunsPage::apply_preset);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString f =
+        QFileDialog::getSaveFileName(this, tr("Results database"), db_->text(), tr("SQLite (*.sqlite *.db)"),
+                                     nullptr, QFileDialog::DontConfirmOverwrite);
+    if (!f.isEmpty()) set_db(f);
+  });
+  connect(db_, &QLineEdit::editingFinished, this, [this] { set_db(db_->text()); });
+  connect(start, &QPushButton::clicked, this, &RunsPage::start_eval);
+  // While an evaluation runs: where it is, and the runs it has finished so far (the database is read
+  // read-only; the evaluator commits each run as one transaction).
+  auto* poll = new QTimer(this);
+  poll->setInterval(2000);
+  connect(poll, &QTimer::timeout, this, [this] {
+    // A database still being created may not read yet; the refresh after the job reports any error.
+    try {
+      runs_->refresh(db_->text().toStdString());
+    } catch (const std::exception&) {
+    }
+  });
+  connect(&state_.job(), &BackgroundJob::started, this, [this, poll](const QString& title) {
+    if (title == kEvalJob) poll->start();
+  });
+  connect(&state_.job(), &BackgroundJob::done, poll, &QTimer::stop);
+  connect(&state_.job(), &BackgroundJob::progressed, this, [this](double, double, const QString& what) {
+    if (state_.job().title() == kEvalJob && !what.isEmpty()) summary_->setText(what);
+  });
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
+    if (state_.job().title() == kEvalJob) show_error(this, kEvalJob, message);
+  });
+}
+
+void RunsPage::set_db(const QString& file) {
+  db_->setText(file);
+  refresh();
+  Q_EMIT db_changed(file);
+}
+
+QString RunsPage::db() const {
+  return db_->text();
+}
+
+void RunsPage::set_request(const RunRequest& r) {
+  methods_->setText(r.methods);
+  blocks_->setValue(r.blocks);
+  block_demos_->setValue(r.block_demos);
+  select_->setValue(r.select);
+  sink_->setValue(r.sink);
+  prev_->setValue(r.prev);
+  runs_n_->setValue(r.runs);
+  test_->setValue(r.test);
+}
+
+void RunsPage::apply_preset(const QString& name) {
+  if (preset_->currentIndex() == 0 || !state_.pool()) return;
+  try {
+    const PaperPreset p = paper_preset(name.toStdString(), state_.pool()->pool->dataset);
+    blocks_->setValue(p.blocks);
+    block_demos_->setValue(p.block_demos);
+    select_->setValue(p.select);
+    sink_->setValue(p.pattern.sink);
+    prev_->setValue(p.pattern.prev);
+  } catch (const std::exception& e) {
+    show_error(this, tr("Preset"), QString::fromStdString(e.what()));
+  }
+}
+
+void RunsPage::start_eval() {
+  const auto& m = state_.model();
+  const auto& p = state_.pool();
+  if (!m || !p || p->data_dir.empty() || db_->text().isEmpty()) {
+    show_error(
+        this, kEvalJob,
+        tr("Open a model, load a pool drawn from a dataset (Pool page) and choose a results database."));
+    return;
+  }
+  EvalConfig c;
+  c.model = m->path;
+  c.dataset = p->pool->dataset;
+  c.data_dir = p->data_dir;
+  c.blocks = blocks_->value();
+  c.block_demos = block_demos_->value();
+  c.select = select_->value();
+  c.pattern = {sink_->value(), prev_->value()};
+  c.runs = runs_n_->value();
+  c.test = test_->value();
+  c.db = db_->text().toStdString();
+  if (preset_->currentIndex() > 0) c.preset = preset_->currentText().toStdString();
+  try {
+    c.methods = parse_method_list(methods_->text().toStdString());
+    validate_config(c);
+  } catch (const std::exception& e) {
+    show_error(this, kEvalJob, QString::fromStdString(e.what()));
+    return;
+  }
+  state_.job().start(kEvalJob, [this, c](JobControl& ctl) -> BackgroundJob::Publish {
+    EvalCallbacks cb;
+    cb.progress = [&ctl](const EvalProgress& ep) { ctl.report(ep.fraction, progress_text(ep)); };
+    cb.cancel = ctl.cancel_flag();
+    // Another process building the same cache: the wait shows in the progress line (and Esc ends it).
+    cb.notice = [&ctl](const std::string& line) { ctl.report(0.0, QString::fromStdString(line)); };
+    const EvalSummary s = evaluate_points({c}, cb);
+    QStringList lines;
+    for (const auto& u : s.units)
+      lines << QStringLiteral("run %1 %2: %3%4")
+                   .arg(u.unit.run)
+                   .arg(QString::fromStdString(u.method), QString::fromStdString(u.status),
+                        u.status == "finished" ? QStringLiteral(", accuracy %1").arg(u.accuracy, 0, 'f', 4)
+                                               : QString());
+    lines << tr("%1 runs in %2 s%3")
+                 .arg(s.units.size())
+                 .arg(s.seconds, 0, 'f', 1)
+                 .arg(s.interrupted ? tr(", interrupted") : QString());
+    return [this, text = lines.join('\n'), db = QString::fromStdString(c.db.string())] {
+      summary_->setText(text);
+      refresh();
+      Q_EMIT eval_finished(db);
+    };
+  });
+}
+
+void RunsPage::refresh() {
+  try {
+    runs_->refresh(db_->text().toStdString());
+  } catch (const std::exception& e) {
+    show_error(this, tr("Results database"), QString::fromStdString(e.what()));
+  }
+}
+
+QString RunsPage::summary_text() const {
+  return summary_->text();
+}
+
+}  // namespace dbsa::ui

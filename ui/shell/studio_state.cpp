@@ -1,0 +1,69 @@
+#include "ui/shell/studio_state.h"
+
+#include "engine/backend_registry.h"
+
+namespace dbsa::ui {
+
+StudioState::StudioState(QObject* parent) : QObject(parent) {}
+
+void StudioState::set_model(OpenModel m) {
+  model_ = std::move(m);
+  session_.reset();  // a query session loads its model on the open model's backend: make it anew
+  Q_EMIT model_changed();
+}
+
+void StudioState::set_pool(PoolBlocks p) {
+  pool_ = std::move(p);
+  Q_EMIT pool_changed();
+  Q_EMIT blocks_changed();
+}
+
+void StudioState::set_blocks(PoolBlocks p) {
+  if (!pool_) return;
+  p.pool = pool_->pool;
+  p.tests = std::move(pool_->tests);
+  p.data_dir = pool_->data_dir;
+  pool_ = std::move(p);
+  Q_EMIT blocks_changed();
+}
+
+void StudioState::set_store_root(std::filesystem::path root) {
+  store_root_ = std::move(root);
+  Q_EMIT store_changed();
+}
+
+const std::filesystem::path& StudioState::cache_dir() const {
+  static const std::filesystem::path none;
+  return cache_ ? cache_->dir : none;
+}
+
+void StudioState::set_cache(std::optional<CacheSummary> cache) {
+  // The same folder listed again is the same cache unless it grew (an append, maybe by another process).
+  const bool same = (cache ? cache->dir : std::filesystem::path()) == cache_dir() &&
+                    (!cache || cache->n_blocks == cache_->n_blocks);
+  if (same) return;
+  cache_ = std::move(cache);
+  session_.reset();
+  Q_EMIT cache_changed();
+}
+
+void StudioState::set_session(std::shared_ptr<CacheSession> s) {
+  session_ = std::move(s);
+}
+
+void StudioState::set_query(QueryOutcome q) {
+  query_ = std::move(q);
+  Q_EMIT query_changed();
+}
+
+void StudioState::set_capture_head(int32_t layer, int32_t head) {
+  capture_layer_ = layer;
+  capture_head_ = head;
+}
+
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
+                                              const std::string& backend) {
+  return load_model(std::move(file), backend, 0, false);
+}
+
+}  // namespace dbsa::ui
