@@ -22,6 +22,7 @@
 #include "engine/backend_registry.h"
 #include "engine/llama_model.h"
 #include "engine/matmul.h"
+#include "util/bench_stats.h"
 
 namespace dbsa::cli {
 namespace {
@@ -43,15 +44,8 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+  return static_cast<double>(peak_rss_bytes()) / 1048576.0;
 }
 
 // GFLOP/s of sgemm on [m × k]·[k × n] products shaped like the model's projections, best of a few

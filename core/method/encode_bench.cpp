@@ -1,5 +1,7 @@
 #include "method/encode_bench.h"
 
+#include "util/bench_stats.h"
+
 #include <unistd.h>
 
 #include <algorithm>

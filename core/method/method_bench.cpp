@@ -11,6 +11,7 @@
 
 #include "cache/cache_store.h"
 #include "store/summary_stats.h"
+#include "util/bench_stats.h"
 
 namespace dbsa {
 namespace {
@@ -57,17 +58,6 @@ LatencySummary summarize_latency(std::vector<double> seconds) {
   s.min_s = *lo;
   s.max_s = *hi;
   return s;
-}
-
-uint64_t peak_rss_bytes() {
-  // VmHWM is the kernel's own high-water mark of the resident set; ru_maxrss is the same in KiB on
-  // Linux but is kept across exec, so /proc is preferred when it is there.
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
 }
 
 MethodBenchReport run_method_bench(const MethodInputs& inputs, const std::vector<Example>& queries,

@@ -68,9 +68,6 @@ struct MethodBenchReport {
 // The summary of per-query seconds (empty input: all zero).
 LatencySummary summarize_latency(std::vector<double> seconds);
 
-// Peak resident set size of this process in bytes: VmHWM of /proc/self/status, else getrusage.
-uint64_t peak_rss_bytes();
-
 // Runs every configured method with a copy of `inputs` over `queries` (their labels score accuracy).
 // Throws std::invalid_argument for no queries or an unknown method, std::runtime_error when a setup is
 // cancelled.

@@ -258,6 +258,69 @@ std::unique_ptr<GgufFile> GgufFile::from_bytes(std::span<const std::byte> bytes,
   return f;
 }
 
+namespace {
+
+// A tensor info after its name: dimensions, type and byte size, each checked where it is read.
+void read_tensor_shape(Reader& r, GgufTensorInfo& t) {
+  const std::string ctx = "tensor '" + t.name + "'";
+
+  const uint64_t ndims_at = r.pos();
+  const auto n_dims = r.read<uint32_t>("dimension count of " + ctx);
+  if (n_dims < 1 || n_dims > kMaxDims) {
+    r.fail(ndims_at, "1.." + std::to_string(kMaxDims) + " dimensions for " + ctx, std::to_string(n_dims));
+  }
+  t.dims.resize(n_dims);
+  uint64_t n_elements = 1;
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    const uint64_t dim_at = r.pos();
+    t.dims[d] = r.read<uint64_t>("dimension " + std::to_string(d) + " of " + ctx);
+    if (t.dims[d] == 0) r.fail(dim_at, "dimension " + std::to_string(d) + " of " + ctx + " >= 1", "0");
+    if (!checked_mul(n_elements, t.dims[d], n_elements) ||
+        n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      r.fail(dim_at, "an element count of " + ctx + " that fits int64",
+             "an overflowing product of dimensions");
+    }
+  }
+  t.n_elements = n_elements;
+
+  const uint64_t type_at = r.pos();
+  const auto raw_type = r.read<uint32_t>("type of " + ctx);
+  const auto info = ggml_type_info(raw_type);
+  if (!info) r.fail(type_at, "a known ggml type for " + ctx, "type id " + std::to_string(raw_type));
+  t.type = static_cast<GgmlType>(raw_type);
+  if (t.dims[0] % info->block_elems != 0) {
+    r.fail(ndims_at + 4,
+           "dimension 0 of " + ctx + " to be a multiple of the " + std::string(info->name) + " block size " +
+               std::to_string(info->block_elems),
+           std::to_string(t.dims[0]));
+  }
+  // n_elements < 2^63 and block_bytes <= 292 per >= 1 element: cannot overflow, but check anyway.
+  if (!checked_mul(n_elements / info->block_elems, info->block_bytes, t.n_bytes)) {
+    r.fail(type_at, "a byte size of " + ctx + " that fits 64 bits", "an overflow");
+  }
+}
+
+// Overlapping tensors would alias weights; a well-formed file never has them.
+void check_no_overlap(Reader& r, const std::vector<GgufTensorInfo>& tensors,
+                      const std::vector<uint64_t>& offset_field_at) {
+  std::vector<size_t> order(tensors.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    const GgufTensorInfo& prev = tensors[order[k - 1]];
+    const GgufTensorInfo& cur = tensors[order[k]];
+    if (cur.offset < prev.offset + prev.n_bytes) {
+      r.fail(offset_field_at[order[k]],
+             "tensor '" + cur.name + "' to start at or after data offset " +
+                 std::to_string(prev.offset + prev.n_bytes) + " where '" + prev.name + "' ends",
+             "data offset " + std::to_string(cur.offset));
+    }
+  }
+}
+
+}  // namespace
+
 void GgufFile::parse() {
   Reader r(base_, size_, path_);
 
@@ -315,45 +378,10 @@ void GgufFile::parse() {
     t.name = r.read_string("tensor name");
     if (t.name.empty()) r.fail(name_at, "a non-empty tensor name", "an empty name");
     if (tensor_index_.count(t.name)) r.fail(name_at, "a unique tensor name", "a second '" + t.name + "'");
-    const std::string ctx = "tensor '" + t.name + "'";
-
-    const uint64_t ndims_at = r.pos();
-    const auto n_dims = r.read<uint32_t>("dimension count of " + ctx);
-    if (n_dims < 1 || n_dims > kMaxDims) {
-      r.fail(ndims_at, "1.." + std::to_string(kMaxDims) + " dimensions for " + ctx, std::to_string(n_dims));
-    }
-    t.dims.resize(n_dims);
-    uint64_t n_elements = 1;
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      const uint64_t dim_at = r.pos();
-      t.dims[d] = r.read<uint64_t>("dimension " + std::to_string(d) + " of " + ctx);
-      if (t.dims[d] == 0) r.fail(dim_at, "dimension " + std::to_string(d) + " of " + ctx + " >= 1", "0");
-      if (!checked_mul(n_elements, t.dims[d], n_elements) ||
-          n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        r.fail(dim_at, "an element count of " + ctx + " that fits int64",
-               "an overflowing product of dimensions");
-      }
-    }
-    t.n_elements = n_elements;
-
-    const uint64_t type_at = r.pos();
-    const auto raw_type = r.read<uint32_t>("type of " + ctx);
-    const auto info = ggml_type_info(raw_type);
-    if (!info) r.fail(type_at, "a known ggml type for " + ctx, "type id " + std::to_string(raw_type));
-    t.type = static_cast<GgmlType>(raw_type);
-    if (t.dims[0] % info->block_elems != 0) {
-      r.fail(ndims_at + 4,
-             "dimension 0 of " + ctx + " to be a multiple of the " + std::string(info->name) +
-                 " block size " + std::to_string(info->block_elems),
-             std::to_string(t.dims[0]));
-    }
-    // n_elements < 2^63 and block_bytes <= 292 per >= 1 element: cannot overflow, but check anyway.
-    if (!checked_mul(n_elements / info->block_elems, info->block_bytes, t.n_bytes)) {
-      r.fail(type_at, "a byte size of " + ctx + " that fits 64 bits", "an overflow");
-    }
+    read_tensor_shape(r, t);
 
     offset_field_at.push_back(r.pos());
-    t.offset = r.read<uint64_t>("data offset of " + ctx);
+    t.offset = r.read<uint64_t>("data offset of tensor '" + t.name + "'");
     tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(std::move(t));
   }
@@ -384,21 +412,7 @@ void GgufFile::parse() {
     t.data = r.at(begin);
   }
 
-  // Overlapping tensors would alias weights; a well-formed file never has them.
-  std::vector<size_t> order(tensors_.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
-  for (size_t k = 1; k < order.size(); ++k) {
-    const GgufTensorInfo& prev = tensors_[order[k - 1]];
-    const GgufTensorInfo& cur = tensors_[order[k]];
-    if (cur.offset < prev.offset + prev.n_bytes) {
-      r.fail(offset_field_at[order[k]],
-             "tensor '" + cur.name + "' to start at or after data offset " +
-                 std::to_string(prev.offset + prev.n_bytes) + " where '" + prev.name + "' ends",
-             "data offset " + std::to_string(cur.offset));
-    }
-  }
+  check_no_overlap(r, tensors_, offset_field_at);
 }
 
 }  // namespace dbsa

@@ -61,23 +61,10 @@ void check_shape(const GgufFile& f, const std::string& name, std::vector<uint64_
 
 }  // namespace
 
-ModelHParams read_hparams(const GgufFile& f) {
-  ModelHParams hp;
-  hp.arch = f.get_string("general.architecture");
-  bool known = false;
-  for (auto a : kArchs) known = known || hp.arch == a;
-  if (!known) {
-    throw GgufError(f.path() + ": key 'general.architecture': expected one of llama, mistral, qwen2, got '" +
-                    hp.arch + "'");
-  }
-  hp.name = f.get_string_or("general.name", "");
-  const Keys k(f, hp.arch);
+namespace {
 
-  if (k.has("expert_count") && f.get_u64(k.key("expert_count")) > 0) {
-    k.fail(k.key("expert_count"), "0 (mixture-of-experts models are not supported)",
-           std::to_string(f.get_u64(k.key("expert_count"))));
-  }
-
+// Sizes of the attention and the feed-forward network, and the norm epsilon.
+void read_shape(const GgufFile& f, const Keys& k, ModelHParams& hp) {
   hp.n_ctx_train = k.count("context_length");
   hp.n_embd = k.count("embedding_length");
   hp.n_layer = k.count("block_count");
@@ -110,6 +97,10 @@ ModelHParams read_hparams(const GgufFile& f) {
     if (!(eps > 0.0 && eps < 1.0)) k.fail(eps_key, "an epsilon in (0, 1)", std::to_string(eps));
     hp.rms_norm_eps = static_cast<float>(eps);
   }
+}
+
+// RoPE: base, dimensions, the NeoX layout and the scaling (none, linear, llama3).
+void read_rope(const GgufFile& f, const Keys& k, ModelHParams& hp) {
   hp.rope_freq_base = k.positive_or("rope.freq_base", 10000.0f);
   hp.rope_dim = k.count_or("rope.dimension_count", hp.head_dim);
   if (hp.rope_dim > hp.head_dim || hp.rope_dim % 2 != 0) {
@@ -137,7 +128,9 @@ ModelHParams read_hparams(const GgufFile& f) {
            "a value above the low_freq_factor " + std::to_string(hp.rope_low_freq_factor),
            std::to_string(hp.rope_high_freq_factor));
   }
+}
 
+void read_vocab_size(const GgufFile& f, const Keys& k, ModelHParams& hp) {
   // The vocabulary size comes from the tokenizer when present; the embedding must agree with it.
   const GgufTensorInfo& embd = f.tensor("token_embd.weight");
   if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens")) {
@@ -163,7 +156,11 @@ ModelHParams read_hparams(const GgufFile& f) {
                                              : " (the rows of token_embd.weight)"),
            std::to_string(k.count("vocab_size")));
   }
+}
 
+// Every tensor the forward pass reads has the shape the hyper-parameters imply; which optional ones
+// (output, biases, RoPE frequencies) the file has.
+void check_tensors(const GgufFile& f, ModelHParams& hp) {
   const uint64_t n_q = uint64_t{hp.n_head} * hp.head_dim;
   const uint64_t n_kv = uint64_t{hp.n_head_kv} * hp.head_dim;
   check_shape(f, "token_embd.weight", {hp.n_embd, hp.n_vocab});
@@ -193,6 +190,31 @@ ModelHParams read_hparams(const GgufFile& f) {
       check_shape(f, b + "attn_v.bias", {n_kv});
     }
   }
+}
+
+}  // namespace
+
+ModelHParams read_hparams(const GgufFile& f) {
+  ModelHParams hp;
+  hp.arch = f.get_string("general.architecture");
+  bool known = false;
+  for (auto a : kArchs) known = known || hp.arch == a;
+  if (!known) {
+    throw GgufError(f.path() + ": key 'general.architecture': expected one of llama, mistral, qwen2, got '" +
+                    hp.arch + "'");
+  }
+  hp.name = f.get_string_or("general.name", "");
+  const Keys k(f, hp.arch);
+
+  if (k.has("expert_count") && f.get_u64(k.key("expert_count")) > 0) {
+    k.fail(k.key("expert_count"), "0 (mixture-of-experts models are not supported)",
+           std::to_string(f.get_u64(k.key("expert_count"))));
+  }
+
+  read_shape(f, k, hp);
+  read_rope(f, k, hp);
+  read_vocab_size(f, k, hp);
+  check_tensors(f, hp);
   return hp;
 }
 

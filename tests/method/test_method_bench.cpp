@@ -18,6 +18,7 @@
 #include "method/encode_bench.h"
 #include "method/method_bench.h"
 #include "method/method_fixture.h"
+#include "util/bench_stats.h"
 
 namespace dbsa {
 namespace {
@@ -58,6 +59,9 @@ TEST(MethodBench, LatencySummaryUsesTheStatedDefinitions) {
   EXPECT_DOUBLE_EQ(s.max_s, 4.0);
   EXPECT_EQ(summarize_latency({}).mean_s, 0.0);
   EXPECT_GT(peak_rss_bytes(), 1u << 20);  // this process holds at least a megabyte
+  EXPECT_EQ(median({3.0, 1.0, 2.0}), 2.0);
+  EXPECT_EQ(median({4.0, 1.0, 3.0, 2.0}), 2.5);
+  EXPECT_EQ(median({}), 0.0);
 }
 
 TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
