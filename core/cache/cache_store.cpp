@@ -110,8 +110,7 @@ void CacheStore::remove_dir(const std::filesystem::path& dir) const {
                      "' but not removed: " + ec.message());
 }
 
-VerifyReport CacheStore::verify(const std::filesystem::path& dir,
-                                const std::function<bool(int32_t, int32_t)>& progress) const {
+VerifyReport CacheStore::verify(const std::filesystem::path& dir, const Progress& progress) const {
   VerifyReport r;
   r.dir = dir;
   std::vector<BlockRecord> blocks;
@@ -127,7 +126,7 @@ VerifyReport CacheStore::verify(const std::filesystem::path& dir,
       } catch (const CacheError& e) {
         r.problems.push_back(e.what());
       }
-      if (progress && !progress(i + 1, cache.n_blocks())) {
+      if (progress && !progress(static_cast<double>(i + 1) / cache.n_blocks())) {
         r.cancelled = true;
         return r;
       }

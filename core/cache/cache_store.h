@@ -13,6 +13,7 @@
 #include "cache/cache_key.h"
 #include "cache/cache_writer.h"
 #include "util/file_lock.h"
+#include "util/progress.h"
 
 namespace dbsa {
 
@@ -63,9 +64,9 @@ class CacheStore {
 
   // Checks every block of a cache folder and every sealed index in it (cache/sealed_dir.h), and reports
   // all problems (never throws for damage).
-  // progress(done, total) is called after each block; returning false stops the check (cancelled).
-  VerifyReport verify(const std::filesystem::path& dir,
-                      const std::function<bool(int32_t done, int32_t total)>& progress = {}) const;
+  // progress is called after each block with the fraction checked; returning false stops the check
+  // (cancelled).
+  VerifyReport verify(const std::filesystem::path& dir, const Progress& progress = {}) const;
 
  private:
   std::filesystem::path root_;

@@ -41,8 +41,7 @@ struct EncodeArgs {
 
 // Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C and
 // SIGTERM.
-std::function<bool(double)> progress_bar(bool quiet, const std::string& what,
-                                         const InterruptGuard& interrupt) {
+Progress progress_bar(bool quiet, const std::string& what, const InterruptGuard& interrupt) {
   auto bar = std::make_shared<ProgressBar>(quiet, 40);
   return [bar, what = what + " ", &interrupt](double f) {
     bar->draw(f, what);

@@ -32,7 +32,7 @@ MethodSession::MethodSession(const std::string& method, SessionInputs in) {
 
 MethodSession::~MethodSession() = default;
 
-bool MethodSession::setup(const std::function<bool(double)>& progress) {
+bool MethodSession::setup(const Progress& progress) {
   const bool ok = method_->setup(progress);
   cache_hit_ = cache_hit_ || (ok && method_->reused_cache());
   return ok;

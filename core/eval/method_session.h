@@ -16,6 +16,7 @@
 #include "method/cache_builder.h"
 #include "method/cache_manifest.h"
 #include "text/tokenizer.h"
+#include "util/progress.h"
 
 namespace dbsa {
 
@@ -47,7 +48,7 @@ class MethodSession {
   // again after: a cache another process finished while this one waited counts as a hit).
   bool cache_hit() const { return cache_hit_; }
   // progress(fraction) returning false cancels; returns false then.
-  bool setup(const std::function<bool(double)>& progress);
+  bool setup(const Progress& progress);
   double setup_seconds() const;
   uint64_t kv_bytes() const;
   QueryRow predict(const std::string& text);

@@ -20,7 +20,7 @@ class CachedIclMethod final : public Method {
   }
   std::string_view name() const override { return "cached-icl"; }
 
-  bool setup(const std::function<bool(double)>& progress) override {
+  bool setup(const Progress& progress) override {
     const auto t0 = std::chrono::steady_clock::now();
     // The same tokens as the block cache methods see: the blocks' tokens in pool order.
     const auto tokens =

@@ -20,7 +20,7 @@ class BlockCacheMethod final : public Method {
   }
   std::string_view name() const override { return name_; }
 
-  bool setup(const std::function<bool(double)>& progress) override {
+  bool setup(const Progress& progress) override {
     const auto t0 = std::chrono::steady_clock::now();
     CacheStore store(in_.cache_root, in_.cache_lock_wait);
     PreEncodeOptions o;

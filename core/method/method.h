@@ -19,6 +19,7 @@
 #include "method/prediction.h"
 #include "method/query.h"
 #include "text/tokenizer.h"
+#include "util/progress.h"
 
 namespace dbsa {
 
@@ -41,7 +42,7 @@ class Method {
   virtual std::string_view name() const = 0;
   // One-time work; progress(fraction) may return false to cancel (then setup returns false and leaves
   // no partial cache). Calling predict() before a successful setup() throws.
-  virtual bool setup(const std::function<bool(double)>& progress = {}) = 0;
+  virtual bool setup(const Progress& progress = {}) = 0;
   virtual double setup_seconds() const = 0;
   // True when setup found its block cache in the store (also one another process finished meanwhile).
   virtual bool reused_cache() const { return false; }

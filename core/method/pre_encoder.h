@@ -17,6 +17,7 @@
 #include "engine/block_layout.h"
 #include "engine/kv_cache.h"
 #include "engine/llama_model.h"
+#include "util/progress.h"
 
 namespace dbsa {
 
@@ -24,7 +25,7 @@ namespace dbsa {
 struct PreEncodeOptions {
   int64_t chunk_tokens = 256;
   // Called after every chunk with the fraction done (0..1]; returning false cancels the encode.
-  std::function<bool(double fraction)> progress;
+  Progress progress;
 };
 
 struct PreEncodeStats {

@@ -24,7 +24,7 @@ class RetrievalIclMethod final : public Method {
   }
   std::string_view name() const override { return "retrieval-icl"; }
 
-  bool setup(const std::function<bool(double)>& progress) override {
+  bool setup(const Progress& progress) override {
     const auto t0 = std::chrono::steady_clock::now();
     auto idx = Bm25Retriever::in_memory();
     for (size_t i = 0; i < in_.demos.size(); ++i) {

@@ -16,7 +16,7 @@ class ZeroShotMethod final : public Method {
     trie_ = label_trie(labels_);
   }
   std::string_view name() const override { return "zero-shot"; }
-  bool setup(const std::function<bool(double)>& progress) override {
+  bool setup(const Progress& progress) override {
     if (progress) progress(1.0);
     ready_ = true;
     return true;

@@ -10,6 +10,7 @@
 
 #include "model/ggml_type.h"
 #include "model/gguf_writer.h"
+#include "util/progress.h"
 
 namespace dbsa {
 
@@ -40,7 +41,7 @@ class SynthCancelled : public std::runtime_error {
 
 // Called with the fraction of tensors generated; returning false cancels (SynthCancelled is thrown and
 // no file is written).
-using SynthProgress = std::function<bool(double fraction)>;
+using SynthProgress = Progress;
 
 // Writes the model atomically. Weights ~ N(0, 0.02^2) from a per-tensor stream seeded by (seed, tensor
 // name); norms are 1; output tied to token_embd. Throws std::invalid_argument on an inconsistent spec,

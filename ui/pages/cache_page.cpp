@@ -195,9 +195,7 @@ void CachePage::verify_cache(int row) {
   const std::filesystem::path dir = caches_->row(row).summary.dir;
   const std::filesystem::path root = state_.store_root();
   state_.job().start(kVerifyJob, [this, dir, root](JobControl& c) -> BackgroundJob::Publish {
-    const VerifyReport r = CacheStore(root).verify(dir, [&c](int32_t done, int32_t total) {
-      return c.progress(total > 0 ? double(done) / total : 1.0);
-    });
+    const VerifyReport r = CacheStore(root).verify(dir, [&c](double f) { return c.progress(f); });
     if (r.cancelled) return {};
     QStringList lines;
     lines << (r.ok() ? tr("%1: all %2 blocks intact")
