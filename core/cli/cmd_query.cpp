@@ -66,6 +66,7 @@ void run_query(const QueryArgs& a) {
   CacheSession session(a.cache, so, [&a](std::shared_ptr<const GgufFile> file) {
     return load_llama(std::move(file), a.weights);
   });
+  if (!session.index_note().empty()) std::cerr << "dbsa query: " << session.index_note() << "\n";
 
   QueryConfig cfg;
   cfg.n_select = parse_block_count(a.select, "--select", 1);

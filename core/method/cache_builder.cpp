@@ -164,12 +164,27 @@ void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::s
   });  // the index is closed before the seal is written: it sees Xapian's final files
 }
 
-std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache) {
+bool stored_index_covers(const std::filesystem::path& index_dir, size_t documents, int32_t n_blocks,
+                         std::string* note) {
+  const auto n = static_cast<size_t>(n_blocks);
+  if (documents > n)
+    throw CacheError("index '" + index_dir.string() + "' holds " + std::to_string(documents) +
+                     " documents but the cache has " + std::to_string(n) +
+                     " blocks: it is not this cache's index; delete the folder to have it rebuilt");
+  if (documents == n) return true;
+  if (note)
+    *note = "index '" + index_dir.string() + "' covers " + std::to_string(documents) + " of the cache's " +
+            std::to_string(n) +
+            " blocks (an append has not swapped its index in yet, or stopped before it did); rebuilt it";
+  return false;
+}
+
+std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache, std::string* note) {
   const auto on_disk = cache.dir() / kBm25DirName;
   if (std::filesystem::exists(on_disk)) {
     verify_sealed_dir(on_disk);  // a damaged index is refused, not silently rebuilt
     std::shared_ptr<Bm25Retriever> r = Bm25Retriever::open_on_disk(on_disk);
-    if (r->size() == static_cast<size_t>(cache.n_blocks())) return r;
+    if (stored_index_covers(on_disk, r->size(), cache.n_blocks(), note)) return r;
   }
   std::shared_ptr<Bm25Retriever> r = Bm25Retriever::in_memory();
   for (const auto& b : cache.blocks()) r->add(b.index, b.text);

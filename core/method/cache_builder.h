@@ -63,8 +63,15 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
 
 // Writes a BM25 index over `texts` (document id = block index) to dir/bm25, replacing any there.
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts);
+// Whether a stored index of `documents` entries in `index_dir` (a cache's bm25/ or dense-l<k>/) serves
+// the cache's n_blocks blocks: true when it covers every one; false when it covers fewer (an append
+// committed its blocks and has not swapped its index in yet, or died in between), `note` then says the
+// index is rebuilt; a CacheError naming the folder when it has more (it is not this cache's).
+bool stored_index_covers(const std::filesystem::path& index_dir, size_t documents, int32_t n_blocks,
+                         std::string* note);
+
 // The cache's BM25 index over its block texts: the one in the folder when it covers every block, else
-// one built in memory from the catalog (e.g. right after an append by another process).
-std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache);
+// one built in memory from the catalog (stored_index_covers; `note`, when given, says why).
+std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache, std::string* note = nullptr);
 
 }  // namespace dbsa

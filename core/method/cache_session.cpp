@@ -37,10 +37,11 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
                              ")");
   std::shared_ptr<const Retriever> retriever;
   if (opts.retriever == "bm25")
-    retriever = open_block_bm25(cache_);
+    retriever = open_block_bm25(cache_, &index_note_);
   else if (opts.retriever == "dense")
     retriever = open_block_dense(*model_, *tok_, cache_,
-                                 opts.dense_layer >= 0 ? opts.dense_layer : default_embedding_layer(*model_));
+                                 opts.dense_layer >= 0 ? opts.dense_layer : default_embedding_layer(*model_),
+                                 &index_note_);
   else
     throw std::invalid_argument("query: --retriever must be bm25 or dense, got '" + opts.retriever + "'");
   retriever_name_ = opts.retriever;

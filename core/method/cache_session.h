@@ -58,6 +58,8 @@ class CacheSession {
   LlamaModel& model() { return *model_; }
   BlockQuery& query() { return *query_; }
   const std::string& retriever_name() const { return retriever_name_; }
+  // Why the stored retrieval index was rebuilt on opening (empty when it was used as stored).
+  const std::string& index_note() const { return index_note_; }
   // query().run(text, cfg) capturing (layer, head) of the cache's model; throws std::invalid_argument
   // naming the model's layer and head counts when either is out of range.
   CapturedQuery run_captured(std::string_view text, QueryConfig cfg, int32_t layer, int32_t head);
@@ -72,6 +74,7 @@ class CacheSession {
   std::unique_ptr<Tokenizer> tok_;
   std::unique_ptr<LlamaModel> model_;
   std::string retriever_name_;
+  std::string index_note_;
   std::unique_ptr<BlockQuery> query_;
   double setup_seconds_ = 0.0;
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cache/sealed_dir.h"
+#include "method/cache_builder.h"
 #include "retrieval/dense_retriever.h"
 
 namespace dbsa {
@@ -38,7 +39,7 @@ int32_t default_embedding_layer(const LlamaModel& model) {
 }
 
 std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Tokenizer& tok,
-                                                  const BlockCache& cache, int32_t layer) {
+                                                  const BlockCache& cache, int32_t layer, std::string* note) {
   if (layer < 0 || layer > static_cast<int32_t>(model.hparams().n_layer))
     throw std::invalid_argument("dense retrieval: layer " + std::to_string(layer) + " outside 0.." +
                                 std::to_string(model.hparams().n_layer));
@@ -52,7 +53,7 @@ std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Token
   if (std::filesystem::exists(dir)) {
     verify_sealed_dir(dir);  // a damaged index is refused, not silently rebuilt
     std::shared_ptr<DenseRetriever> r = DenseRetriever::load(dir / kDenseIndexFileName, embed);
-    if (r->size() == static_cast<size_t>(cache.n_blocks())) return r;
+    if (stored_index_covers(dir, r->size(), cache.n_blocks(), note)) return r;
   }
   auto r = std::make_shared<DenseRetriever>(static_cast<int>(model.hparams().n_embd), DenseParams{}, embed);
   for (const auto& b : cache.blocks())

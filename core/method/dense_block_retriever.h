@@ -23,8 +23,11 @@ std::vector<float> mean_hidden_state(LlamaModel& model, std::span<const int32_t>
 int32_t default_embedding_layer(const LlamaModel& model);
 
 // A flat inner-product index over the blocks' embeddings whose text searches embed the query with the
-// same model. The model must outlive the retriever and not be used concurrently with its searches.
+// same model. The model must outlive the retriever and not be used concurrently with its searches. A
+// stored index not covering every block is rebuilt (and saved), `note` saying why
+// (method/cache_builder.h: stored_index_covers).
 std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Tokenizer& tok,
-                                                  const BlockCache& cache, int32_t layer);
+                                                  const BlockCache& cache, int32_t layer,
+                                                  std::string* note = nullptr);
 
 }  // namespace dbsa

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "cache/cache_error.h"
 #include "cache/cache_store.h"
 #include "method/cache_builder.h"
 #include "method/method_fixture.h"
@@ -139,7 +140,26 @@ TEST(PreEncoder, StoredBlocksEqualTheInMemoryPassWithinStorageRounding) {
       }
     }
     EXPECT_EQ(read_manifest(r.dir).n_demos, 20);
-    EXPECT_EQ(open_block_bm25(c)->size(), 4u);
+    std::string note;
+    EXPECT_EQ(open_block_bm25(c, &note)->size(), 4u);
+    EXPECT_TRUE(note.empty()) << note;
+    // A stored index over fewer blocks (an append that has not swapped its index in) is rebuilt and
+    // said so; one over more blocks is another cache's and refused, naming the folder.
+    std::vector<std::string> texts;
+    for (const auto& blk : c.blocks()) texts.push_back(blk.text);
+    write_block_bm25(r.dir, {texts.begin(), texts.begin() + 3});
+    EXPECT_EQ(open_block_bm25(c, &note)->size(), 4u);
+    EXPECT_NE(note.find("covers 3 of the cache's 4 blocks"), std::string::npos) << note;
+    texts.push_back("an extra document");
+    write_block_bm25(r.dir, texts);
+    try {
+      open_block_bm25(c);
+      ADD_FAILURE() << "an index with more documents than blocks was used";
+    } catch (const CacheError& e) {
+      EXPECT_NE(std::string(e.what()).find("holds 5 documents but the cache has 4 blocks"), std::string::npos)
+          << e.what();
+    }
+    write_block_bm25(r.dir, {texts.begin(), texts.begin() + 4});
   }
 }
 
