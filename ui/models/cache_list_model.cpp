@@ -26,25 +26,29 @@ QString layout_text(const CacheKey& key) {
            QString::fromStdString(std::string(kv_dtype_name(key.dtype))));
 }
 
-void CacheListModel::refresh(const std::filesystem::path& root) {
-  beginResetModel();
-  rows_.clear();
-  if (!root.empty()) {
-    for (auto& s : CacheStore(root).list()) {
-      CacheRow r;
-      r.summary = std::move(s);
-      if (r.summary.error.empty()) {
-        try {
-          const CacheManifest m = read_manifest(r.summary.dir);
-          r.model_path = m.model_path;
-          r.dataset = m.dataset;
-        } catch (const std::exception& e) {
-          r.summary.error = e.what();
-        }
+std::vector<CacheRow> CacheListModel::list_store(const std::filesystem::path& root) {
+  std::vector<CacheRow> rows;
+  if (root.empty()) return rows;
+  for (auto& s : CacheStore(root).list()) {
+    CacheRow r;
+    r.summary = std::move(s);
+    if (r.summary.error.empty()) {
+      try {
+        const CacheManifest m = read_manifest(r.summary.dir);
+        r.model_path = m.model_path;
+        r.dataset = m.dataset;
+      } catch (const std::exception& e) {
+        r.summary.error = e.what();
       }
-      rows_.push_back(std::move(r));
     }
+    rows.push_back(std::move(r));
   }
+  return rows;
+}
+
+void CacheListModel::set_rows(std::vector<CacheRow> rows) {
+  beginResetModel();
+  rows_ = std::move(rows);
   endResetModel();
 }
 

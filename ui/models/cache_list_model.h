@@ -22,8 +22,12 @@ class CacheListModel : public TableModel {
   enum Column { Folder, Model, Dataset, Layout, Blocks, Tokens, Size, Created, Error, ColumnCount };
   explicit CacheListModel(QObject* parent = nullptr);
 
-  // Lists `root` (an absent root lists nothing).
-  void refresh(const std::filesystem::path& root);
+  // The caches of `root` with their manifests' model and dataset (an absent root lists nothing). Reads
+  // every catalog: pages run it off the GUI thread and hand the rows to set_rows.
+  static std::vector<CacheRow> list_store(const std::filesystem::path& root);
+  void set_rows(std::vector<CacheRow> rows);
+  // set_rows(list_store(root)), for tests and tools without a GUI thread to keep free.
+  void refresh(const std::filesystem::path& root) { set_rows(list_store(root)); }
   const CacheRow& row(int r) const { return rows_[static_cast<size_t>(r)]; }
   int row_of(const std::filesystem::path& dir) const;  // -1 when not listed
 

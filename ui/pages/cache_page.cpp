@@ -14,6 +14,7 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <optional>
 
 #include "cache/cache_error.h"
@@ -89,6 +90,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   connect(root_, &QLineEdit::editingFinished, this, [this] { set_store_root(root_->text()); });
   connect(start, &QPushButton::clicked, this, &CachePage::build_cache);
   connect(refresh_button, &QPushButton::clicked, this, &CachePage::refresh);
+  connect(&lister_, &QFutureWatcher<Listing>::finished, this, [this] { show_listing(lister_.result()); });
   connect(verify, &QPushButton::clicked, this, [this] { verify_cache(selected_row()); });
   connect(remove, &QPushButton::clicked, this, [this] {
     const int row = selected_row();
@@ -179,13 +181,17 @@ void CachePage::build_cache() {
       throw;
     }
     if (e->build.cancelled) return {};
-    return [this, dir = e->build.dir] {
-      refresh();
-      const int row = caches_->row_of(dir);
-      if (row >= 0) {
-        state_.set_cache(caches_->row(row).summary);
-        table_->selectRow(row);
-      }
+    // Listed here, on the worker: the GUI thread only swaps the rows in.
+    Listing listing;
+    try {
+      listing.rows = CacheListModel::list_store(root);
+    } catch (const std::exception& ex) {
+      listing.error = ex.what();
+    }
+    return [this, dir = e->build.dir, listing = std::move(listing)]() mutable {
+      listing.generation = ++generation_;  // newer than any listing started before the build ended
+      select_after_listing_ = dir;
+      show_listing(std::move(listing));
     };
   });
 }
@@ -226,13 +232,33 @@ void CachePage::delete_cache(int row) {
 }
 
 void CachePage::refresh() {
-  try {
-    caches_->refresh(state_.store_root());
-  } catch (const std::exception& e) {
-    show_error(this, tr("KV store"), QString::fromStdString(e.what()));
+  // A listing still running is superseded: the watcher follows the new one only.
+  lister_.setFuture(QtConcurrent::run([root = state_.store_root(), generation = ++generation_] {
+    Listing listing;
+    listing.generation = generation;
+    try {
+      listing.rows = CacheListModel::list_store(root);
+    } catch (const std::exception& e) {
+      listing.error = e.what();
+    }
+    return listing;
+  }));
+}
+
+void CachePage::show_listing(Listing listing) {
+  if (listing.generation < shown_generation_) return;
+  shown_generation_ = listing.generation;
+  if (!listing.error.empty()) show_error(this, tr("KV store"), QString::fromStdString(listing.error));
+  caches_->set_rows(std::move(listing.rows));
+  const std::filesystem::path chosen =
+      select_after_listing_.empty() ? state_.cache_dir() : select_after_listing_;
+  select_after_listing_.clear();
+  const int row = caches_->row_of(chosen);
+  if (row >= 0) {
+    state_.set_cache(caches_->row(row).summary);
+    table_->selectRow(row);
   }
-  const int row = caches_->row_of(state_.cache_dir());
-  if (row >= 0) table_->selectRow(row);
+  Q_EMIT listed();
 }
 
 QString CachePage::verify_text() const {

@@ -2,8 +2,14 @@
 // Cache page: pre-encode the Pool page's blocks into the KV block store with a chosen S, P and KV dtype
 // (progress, ETA, cancel — a cancelled build publishes nothing), and manage the store: every cache with
 // its model, dataset, layout and size; delete, verify, and choose the cache the Query page uses.
+#include <QFutureWatcher>
 #include <QWidget>
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ui/models/cache_list_model.h"
 
 class QComboBox;
 class QLabel;
@@ -14,7 +20,6 @@ class QTableView;
 namespace dbsa::ui {
 
 class StudioState;
-class CacheListModel;
 class JobProgressWidget;
 
 struct CacheRequest {
@@ -34,8 +39,15 @@ class CachePage : public QWidget {
   void build_cache();
   void verify_cache(int row);
   void delete_cache(int row);  // no confirmation (the button asks first)
+  // Lists the store in the background (every catalog is read, so never on the GUI thread); the table
+  // is replaced and listed() emitted when the listing is back. A newer refresh supersedes an older one.
   void refresh();
+  bool listing() const { return lister_.isRunning(); }
 
+ signals:
+  void listed();
+
+ public:
   CacheListModel& caches() { return *caches_; }
   JobProgressWidget& progress() { return *progress_; }
   QString verify_text() const;
@@ -43,6 +55,13 @@ class CachePage : public QWidget {
  private:
   void show_pool();
   int selected_row() const;
+  // The listing is back: the rows, or the error that stopped it.
+  struct Listing {
+    uint64_t generation = 0;  // later listings supersede earlier ones, whichever comes back first
+    std::vector<CacheRow> rows;
+    std::string error;
+  };
+  void show_listing(Listing listing);
 
   StudioState& state_;
   QLineEdit* root_;
@@ -55,6 +74,9 @@ class CachePage : public QWidget {
   QTableView* table_;
   CacheListModel* caches_;
   JobProgressWidget* progress_;
+  QFutureWatcher<Listing> lister_;
+  uint64_t generation_ = 0, shown_generation_ = 0;
+  std::filesystem::path select_after_listing_;  // a cache just built: chosen once it is listed
 };
 
 }  // namespace dbsa::ui
