@@ -10,12 +10,14 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStringList>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include "eval/eval_run.h"
 #include "eval/paper_presets.h"
+#include "method/method.h"
 #include "ui/models/run_table_model.h"
 #include "ui/pages/error_dialog.h"
 #include "ui/pages/job_progress_widget.h"
@@ -23,6 +25,13 @@
 #include "ui/shell/studio_state.h"
 
 namespace dbsa::ui {
+
+QString all_methods_text() {
+  QStringList names;
+  for (const auto& m : method_names()) names << QString::fromStdString(m);
+  return names.join(',');
+}
+
 namespace {
 
 const QString kEvalJob = QStringLiteral("Evaluate");

@@ -14,8 +14,11 @@ namespace dbsa::ui {
 class StudioState;
 class RunTableModel;
 
+// Every method core knows (method/method.h: method_names()), comma-separated.
+QString all_methods_text();
+
 struct RunRequest {
-  QString methods = QStringLiteral("dbsa,full-icl,cached-icl,retrieval-icl,zero-shot");
+  QString methods = all_methods_text();
   int blocks = 4, block_demos = 5, select = 2, sink = 1, prev = 2, runs = 1, test = 20;
 };
 
