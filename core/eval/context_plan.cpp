@@ -10,6 +10,7 @@
 #include "icl/block_tokens.h"
 #include "icl/label_set.h"
 #include "method/label_decoding.h"
+#include "method/method.h"
 #include "method/pool_context_check.h"
 
 namespace dbsa {
@@ -54,7 +55,7 @@ void check_eval_fits(const EvalInputs& in, const std::vector<EvalConfig>& points
         const std::string who = "eval: " + m + " (" + where + "): ";
         // First the demonstrations and blocks as pre-encoding will check them (a demonstration too long
         // is named by file and line); full-icl's whole pool is its query's context, checked below.
-        if (m == "dbsa" || m == "full-icl") {
+        if (uses_block_cache(m)) {
           try {
             check_pool_fits(limit, tok, prompt, d.demos, d.blocks, tokens,
                             m == "dbsa" ? c.pattern : BlockLayout{0, 0});

@@ -78,7 +78,7 @@ std::filesystem::path effective_cache_dir(const EvalConfig& c) {
 
 bool needs_block_store(const EvalConfig& c) {
   for (const auto& m : c.methods)
-    if (m == "dbsa" || m == "full-icl") return true;
+    if (uses_block_cache(m)) return true;
   return false;
 }
 

@@ -22,11 +22,7 @@ MethodSession::MethodSession(const std::string& method, SessionInputs in) {
   mi.query.n_select = in.select;
   mi.query.order = parse_block_order(in.order);
   mi.chunk_tokens = in.chunk_tokens;
-  if (method == "dbsa" || method == "full-icl") {
-    CacheLayoutSpec spec = mi.layout;
-    if (method == "full-icl") spec.pattern = BlockLayout::dense();
-    cache_hit_ = CacheStore(mi.cache_root).contains(block_cache_key(mi.manifest, mi.demos, spec));
-  }
+  if (const auto key = method_cache_key(method, mi)) cache_hit_ = CacheStore(mi.cache_root).contains(*key);
   method_ = make_method(method, std::move(mi));
 }
 

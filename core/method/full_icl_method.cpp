@@ -6,7 +6,7 @@
 namespace dbsa {
 
 std::unique_ptr<Method> make_full_icl_method(MethodInputs in) {
-  in.layout.pattern = BlockLayout::dense();
+  in.layout = method_cache_layout("full-icl", in.layout);
   in.query.n_select = kAllBlocks;
   in.query.order = BlockOrder::InOrder;
   return make_block_cache_method("full-icl", std::move(in));

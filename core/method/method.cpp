@@ -11,6 +11,20 @@ std::vector<std::string> method_names() {
   return {"dbsa", "full-icl", "cached-icl", "retrieval-icl", "zero-shot"};
 }
 
+bool uses_block_cache(std::string_view method) {
+  return method == "dbsa" || method == "full-icl";
+}
+
+CacheLayoutSpec method_cache_layout(std::string_view method, CacheLayoutSpec spec) {
+  if (method == "full-icl") spec.pattern = BlockLayout::dense();
+  return spec;
+}
+
+std::optional<CacheKey> method_cache_key(std::string_view method, const MethodInputs& inputs) {
+  if (!uses_block_cache(method)) return std::nullopt;
+  return block_cache_key(inputs.manifest, inputs.demos, method_cache_layout(method, inputs.layout));
+}
+
 LabelSet checked_label_set(const MethodInputs& in, std::string_view method) {
   if (!in.model || !in.tok)
     throw std::invalid_argument(std::string(method) + ": needs a model and its tokenizer");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +56,14 @@ class Method {
 // what the method needs.
 std::unique_ptr<Method> make_method(std::string_view name, MethodInputs inputs);
 std::vector<std::string> method_names();
+
+// Whether the method keeps a KV block cache in the store: dbsa and full-icl.
+bool uses_block_cache(std::string_view method);
+// The layout of the method's block cache: full-icl's is dense (S = P = all) whatever `spec` says, dbsa's
+// is `spec`.
+CacheLayoutSpec method_cache_layout(std::string_view method, CacheLayoutSpec spec);
+// The store key of the block cache the method would build for `inputs`; nullopt for a method without
+// one. What a caller checks for a cache hit before setup.
+std::optional<CacheKey> method_cache_key(std::string_view method, const MethodInputs& inputs);
 
 }  // namespace dbsa

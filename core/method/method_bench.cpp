@@ -16,10 +16,6 @@
 namespace dbsa {
 namespace {
 
-bool has_block_cache(std::string_view method) {
-  return method == "dbsa" || method == "full-icl";
-}
-
 double mean_latency_of(const MethodBenchReport& r, std::string_view method) {
   const MethodBenchResult* m = r.find(method);
   return m ? m->latency.mean_s : 0.0;
@@ -72,9 +68,9 @@ MethodBenchReport run_method_bench(const MethodInputs& inputs, const std::vector
     MethodBenchResult r;
     r.method = name;
     auto method = make_method(name, inputs);
-    if (has_block_cache(name))
-      r.setup_cache_hit = CacheStore(inputs.cache_root)
-                              .contains(block_cache_key(inputs.manifest, inputs.demos, inputs.layout));
+    // full-icl's cache is the dense one, not the dbsa layout of `inputs`.
+    if (const auto key = method_cache_key(name, inputs))
+      r.setup_cache_hit = CacheStore(inputs.cache_root).contains(*key);
     event(name, "setup");
     if (!method->setup()) throw std::runtime_error("bench: setup of " + name + " was cancelled");
     r.setup_s = method->setup_seconds();

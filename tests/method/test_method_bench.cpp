@@ -162,6 +162,13 @@ TEST(MethodBench, EveryMethodTimedAndTheJsonIsConsistent) {
   EXPECT_EQ(again.methods[0].kv_bytes, cache.kv_bytes());
   EXPECT_EQ(again.dbsa_over_cached_icl, 0.0);  // not run: no ratio rather than a made-up one
   EXPECT_EQ(again.dbsa_over_zero_shot_p50, 0.0);
+
+  // full-icl's cache is the dense one: a first full-icl run is no hit although the dbsa cache exists
+  // (it used to be checked under dbsa's S/P), a second one is.
+  MethodBenchConfig only_full;
+  only_full.methods = {"full-icl"};
+  EXPECT_FALSE(run_method_bench(in, queries, only_full).methods[0].setup_cache_hit);
+  EXPECT_TRUE(run_method_bench(in, queries, only_full).methods[0].setup_cache_hit);
 }
 
 // The CPU backend with a device clock of its own, standing in for CUDA's events (no GPU here): the
