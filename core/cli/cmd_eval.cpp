@@ -101,13 +101,14 @@ std::string clock_text(double s) {
 
 std::function<void(const EvalProgress&)> progress_bar(bool quiet, size_t n_points) {
   if (quiet) return {};
-  auto bar = std::make_shared<ProgressBar>(quiet, 30);
+  auto bar = std::make_shared<ProgressBar>(false, 30);
   return [bar, n_points](const EvalProgress& p) {
+    if (!bar->due(p.fraction)) return;
     const std::string where =
         (n_points > 1 ? "point " + std::to_string(p.point) + " " : std::string()) + "run " +
         std::to_string(p.run) + " " + p.method +
         (p.in_setup ? " setup" : " " + std::to_string(p.queries_done) + "/" + std::to_string(p.n_queries));
-    // The summary follows on the same line's successor: the bar does not end its line itself.
+    // The bar does not end its line: the run's summary is printed after it.
     bar->draw(p.fraction, {},
               " unit " + std::to_string(p.unit + 1) + "/" + std::to_string(p.n_units) + " " + where +
                   ", elapsed " + clock_text(p.elapsed_seconds) + ", ETA " + clock_text(p.eta_seconds),

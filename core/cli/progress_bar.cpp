@@ -8,11 +8,9 @@ namespace dbsa::cli {
 
 void ProgressBar::draw(double fraction, std::string_view before, std::string_view after,
                        bool end_line_at_done) {
-  if (quiet_) return;
-  const auto now = std::chrono::steady_clock::now();
+  if (!due(fraction)) return;
+  last_ = std::chrono::steady_clock::now();
   const bool done = fraction >= 1.0;
-  if (!done && now - last_ < std::chrono::milliseconds(100)) return;
-  last_ = now;
   const int fill = std::clamp(static_cast<int>(fraction * width_), 0, width_);
   // \033[K clears what a longer earlier line left behind.
   std::fprintf(stderr, "\r\033[K%.*s[%s%s] %5.1f%%%.*s", static_cast<int>(before.size()), before.data(),
@@ -23,8 +21,9 @@ void ProgressBar::draw(double fraction, std::string_view before, std::string_vie
   std::fflush(stderr);
 }
 
-void ProgressBar::clear_line() const {
-  if (!quiet_) std::fprintf(stderr, "\r\033[K");
+bool ProgressBar::due(double fraction) const {
+  return !quiet_ &&
+         (fraction >= 1.0 || std::chrono::steady_clock::now() - last_ >= std::chrono::milliseconds(100));
 }
 
 }  // namespace dbsa::cli

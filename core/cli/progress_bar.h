@@ -11,11 +11,11 @@ class ProgressBar {
  public:
   ProgressBar(bool quiet, int width) : quiet_(quiet), width_(width) {}
 
+  // Whether draw(fraction, ...) would redraw now: lets a caller skip building the text between draws.
+  bool due(double fraction) const;
   // Redraws when due; a fraction of 1 ends the line when end_line_at_done.
   void draw(double fraction, std::string_view before, std::string_view after = {},
             bool end_line_at_done = true);
-  // Clears the bar's line so a message can be printed on it.
-  void clear_line() const;
 
  private:
   bool quiet_;

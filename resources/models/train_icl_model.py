@@ -272,8 +272,8 @@ class SequenceMaker:
         ids = self.sp.encode(SEPARATOR.join(demos))[: n_tokens + 1]
         mask, firsts = self.label_mask(ids, ds, shown)
         # Per demonstration in the sequence: the position of its label's first token and its class.
-        self.last_labels = [(f, int(ds.y[i])) for f, i in zip(firsts, out)]
-        return ids, mask
+        labels = [(f, int(ds.y[i])) for f, i in zip(firsts, out)]
+        return ids, mask, labels
 
     def label_mask(self, ids, ds, shown):
         """1 where the next token is a label token (or the newline ending a label) of a demonstration
@@ -690,11 +690,10 @@ def main():
         mask = np.zeros((batch, seq), dtype=np.float32)
         sup_b, sup_q, sup_k = [], [], []  # attention supervision: (sequence, query position, key positions)
         for b in range(batch):
-            s, m = maker.draw(seq, frac)
+            s, m, labs = maker.draw(seq, frac)
             ids[b, :len(s)] = s
             mask[b, :len(s) - 1] = m[:len(s) - 1]
             if args.attn_weight > 0:
-                labs = maker.last_labels
                 for i, (f, c) in enumerate(labs):
                     if f - 1 >= seq:
                         break

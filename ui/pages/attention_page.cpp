@@ -11,7 +11,6 @@
 #include <QVBoxLayout>
 #include <cmath>
 
-#include "engine/attention_layout.h"
 #include "ui/shell/studio_state.h"
 
 namespace dbsa::ui {

@@ -182,16 +182,10 @@ void CachePage::build_cache() {
     }
     if (e->build.cancelled) return {};
     // Listed here, on the worker: the GUI thread only swaps the rows in.
-    Listing listing;
-    try {
-      listing.rows = CacheListModel::list_store(root);
-    } catch (const std::exception& ex) {
-      listing.error = ex.what();
-    }
+    Listing listing = list_caches(root, 0);
     return [this, dir = e->build.dir, listing = std::move(listing)]() mutable {
       listing.generation = ++generation_;  // newer than any listing started before the build ended
-      select_after_listing_ = dir;
-      show_listing(std::move(listing));
+      show_listing(std::move(listing), dir);
     };
   });
 }
@@ -233,27 +227,27 @@ void CachePage::delete_cache(int row) {
 
 void CachePage::refresh() {
   // A listing still running is superseded: the watcher follows the new one only.
-  lister_.setFuture(QtConcurrent::run([root = state_.store_root(), generation = ++generation_] {
-    Listing listing;
-    listing.generation = generation;
-    try {
-      listing.rows = CacheListModel::list_store(root);
-    } catch (const std::exception& e) {
-      listing.error = e.what();
-    }
-    return listing;
-  }));
+  lister_.setFuture(QtConcurrent::run(
+      [root = state_.store_root(), generation = ++generation_] { return list_caches(root, generation); }));
 }
 
-void CachePage::show_listing(Listing listing) {
+CachePage::Listing CachePage::list_caches(const std::filesystem::path& root, uint64_t generation) {
+  Listing listing;
+  listing.generation = generation;
+  try {
+    listing.rows = CacheListModel::list_store(root);
+  } catch (const std::exception& e) {
+    listing.error = e.what();
+  }
+  return listing;
+}
+
+void CachePage::show_listing(Listing listing, const std::filesystem::path& choose) {
   if (listing.generation < shown_generation_) return;
   shown_generation_ = listing.generation;
   if (!listing.error.empty()) show_error(this, tr("KV store"), QString::fromStdString(listing.error));
   caches_->set_rows(std::move(listing.rows));
-  const std::filesystem::path chosen =
-      select_after_listing_.empty() ? state_.cache_dir() : select_after_listing_;
-  select_after_listing_.clear();
-  const int row = caches_->row_of(chosen);
+  const int row = caches_->row_of(choose.empty() ? state_.cache_dir() : choose);
   if (row >= 0) {
     state_.set_cache(caches_->row(row).summary);
     table_->selectRow(row);

@@ -61,7 +61,9 @@ class CachePage : public QWidget {
     std::vector<CacheRow> rows;
     std::string error;
   };
-  void show_listing(Listing listing);
+  static Listing list_caches(const std::filesystem::path& root, uint64_t generation);
+  // Shows a listing unless a newer one was shown; selects `choose` (empty: the chosen cache) when listed.
+  void show_listing(Listing listing, const std::filesystem::path& choose = {});
 
   StudioState& state_;
   QLineEdit* root_;
@@ -76,7 +78,6 @@ class CachePage : public QWidget {
   JobProgressWidget* progress_;
   QFutureWatcher<Listing> lister_;
   uint64_t generation_ = 0, shown_generation_ = 0;
-  std::filesystem::path select_after_listing_;  // a cache just built: chosen once it is listed
 };
 
 }  // namespace dbsa::ui
