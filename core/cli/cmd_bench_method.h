@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cache/cache_manifest.h"
 #include "cli/cli_options.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
-#include "method/cache_manifest.h"
 #include "text/tokenizer.h"
 
 namespace dbsa::cli {

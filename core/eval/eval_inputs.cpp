@@ -2,13 +2,13 @@
 
 #include <stdexcept>
 
+#include "cache/cache_manifest.h"
 #include "cache/fingerprint.h"
 #include "engine/backend_registry.h"
 #include "eval/context_plan.h"
 #include "eval/path_checks.h"
 #include "icl/dataset_loaders.h"
 #include "icl/label_set.h"
-#include "method/cache_manifest.h"
 #include "model/gguf_file.h"
 
 namespace dbsa {

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_manifest.h"
 #include "engine/llama_model.h"
 #include "eval/query_row.h"
 #include "icl/dataset.h"
 #include "icl/grouping.h"
 #include "method/cache_builder.h"
-#include "method/cache_manifest.h"
 #include "text/tokenizer.h"
 #include "util/progress.h"
 

@@ -7,15 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "text/prompt_template.h"
+
 namespace dbsa {
 
 inline constexpr std::string_view kDemoSeparator = "\n==\n";
-
-struct PromptTemplate {
-  std::string x_prefix;
-  std::string y_prefix;
-  bool operator==(const PromptTemplate&) const = default;
-};
 
 // The paper's five datasets: trec, trec-fine, banking77, clinic150, nlu.
 std::vector<std::string> paper_dataset_names();

@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "cache/cache_error.h"
+#include "cache/cache_index.h"
 #include "cache/fingerprint.h"
-#include "cache/sealed_dir.h"
 #include "icl/block_text.h"
 #include "icl/block_tokens.h"
 #include "icl/pool.h"
@@ -157,32 +157,15 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
 }
 
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts) {
-  write_sealed_dir(dir / kBm25DirName, [&texts](const std::filesystem::path& tmp) {
+  write_cache_index(dir, kBm25IndexName, [&texts](const std::filesystem::path& tmp) {
     auto idx = Bm25Retriever::create_on_disk(tmp);
     for (size_t b = 0; b < texts.size(); ++b) idx->add(static_cast<DocId>(b), texts[b]);
     idx->commit();
   });  // the index is closed before the seal is written: it sees Xapian's final files
 }
 
-bool stored_index_covers(const std::filesystem::path& index_dir, size_t documents, int32_t n_blocks,
-                         std::string* note) {
-  const auto n = static_cast<size_t>(n_blocks);
-  if (documents > n)
-    throw CacheError("index '" + index_dir.string() + "' holds " + std::to_string(documents) +
-                     " documents but the cache has " + std::to_string(n) +
-                     " blocks: it is not this cache's index; delete the folder to have it rebuilt");
-  if (documents == n) return true;
-  if (note)
-    *note = "index '" + index_dir.string() + "' covers " + std::to_string(documents) + " of the cache's " +
-            std::to_string(n) +
-            " blocks (an append has not swapped its index in yet, or stopped before it did); rebuilt it";
-  return false;
-}
-
 std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache, std::string* note) {
-  const auto on_disk = cache.dir() / kBm25DirName;
-  if (std::filesystem::exists(on_disk)) {
-    verify_sealed_dir(on_disk);  // a damaged index is refused, not silently rebuilt
+  if (const auto on_disk = stored_cache_index(cache.dir(), kBm25IndexName); !on_disk.empty()) {
     std::shared_ptr<Bm25Retriever> r = Bm25Retriever::open_on_disk(on_disk);
     if (stored_index_covers(on_disk, r->size(), cache.n_blocks(), note)) return r;
   }

@@ -10,19 +10,17 @@
 
 #include "cache/block_cache.h"
 #include "cache/cache_key.h"
+#include "cache/cache_manifest.h"
 #include "cache/cache_store.h"
 #include "engine/block_layout.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "icl/grouping.h"
-#include "method/cache_manifest.h"
 #include "method/pre_encoder.h"
 #include "retrieval/retriever.h"
 #include "text/tokenizer.h"
 
 namespace dbsa {
-
-inline constexpr const char* kBm25DirName = "bm25";
 
 struct CacheLayoutSpec {
   int32_t block_demos = 50;
@@ -61,17 +59,12 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
                                const std::vector<Example>& new_demos, const Blocks& new_blocks,
                                const PreEncodeOptions& opts, const LockWait& wait = {});
 
-// Writes a BM25 index over `texts` (document id = block index) to dir/bm25, replacing any there.
+// Writes a BM25 index over `texts` (document id = block index) as the cache's bm25/ index
+// (cache/cache_index.h), replacing any there.
 void write_block_bm25(const std::filesystem::path& dir, const std::vector<std::string>& texts);
-// Whether a stored index of `documents` entries in `index_dir` (a cache's bm25/ or dense-l<k>/) serves
-// the cache's n_blocks blocks: true when it covers every one; false when it covers fewer (an append
-// committed its blocks and has not swapped its index in yet, or died in between), `note` then says the
-// index is rebuilt; a CacheError naming the folder when it has more (it is not this cache's).
-bool stored_index_covers(const std::filesystem::path& index_dir, size_t documents, int32_t n_blocks,
-                         std::string* note);
-
 // The cache's BM25 index over its block texts: the one in the folder when it covers every block, else
-// one built in memory from the catalog (stored_index_covers; `note`, when given, says why).
+// one built in memory from the catalog (cache/cache_index.h: stored_index_covers; `note`, when given,
+// says why).
 std::shared_ptr<const Retriever> open_block_bm25(const BlockCache& cache, std::string* note = nullptr);
 
 }  // namespace dbsa

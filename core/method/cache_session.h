@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "cache/block_cache.h"
+#include "cache/cache_manifest.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
-#include "method/cache_manifest.h"
 #include "method/query.h"
 #include "model/gguf_file.h"
 #include "retrieval/retriever.h"

@@ -4,8 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cache/sealed_dir.h"
-#include "method/cache_builder.h"
+#include "cache/cache_index.h"
 #include "retrieval/dense_retriever.h"
 
 namespace dbsa {
@@ -49,9 +48,8 @@ std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Token
     const auto ids = tok.encode(text, eo);
     return mean_hidden_state(model, ids, layer);
   };
-  const auto dir = cache.dir() / ("dense-l" + std::to_string(layer));
-  if (std::filesystem::exists(dir)) {
-    verify_sealed_dir(dir);  // a damaged index is refused, not silently rebuilt
+  const auto name = dense_index_name(layer);
+  if (const auto dir = stored_cache_index(cache.dir(), name); !dir.empty()) {
     std::shared_ptr<DenseRetriever> r = DenseRetriever::load(dir / kDenseIndexFileName, embed);
     if (stored_index_covers(dir, r->size(), cache.n_blocks(), note)) return r;
   }
@@ -60,7 +58,8 @@ std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Token
     r->add_embedding(b.index, mean_hidden_state(model, b.token_ids, layer));
   r->commit();
   try {
-    write_sealed_dir(dir, [&r](const std::filesystem::path& tmp) { r->save(tmp / kDenseIndexFileName); });
+    write_cache_index(cache.dir(), name,
+                      [&r](const std::filesystem::path& tmp) { r->save(tmp / kDenseIndexFileName); });
   } catch (const std::exception&) {
     // A read-only cache folder only costs the next query the same embedding work; the search result
     // does not depend on whether the index was saved.

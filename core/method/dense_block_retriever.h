@@ -2,7 +2,7 @@
 // Dense retrieval over a cache's blocks with embeddings from the model itself: the mean over a text's
 // tokens of the residual stream after `layer` (an addition of ours beyond the paper). Block embeddings cost
 // one forward pass per block, so the index is saved inside the cache folder as a sealed folder
-// (dense-l<layer>/, see cache/sealed_dir.h) and reused while it covers every block.
+// (dense-l<layer>/, see cache/cache_index.h) and reused while it covers every block.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -25,7 +25,7 @@ int32_t default_embedding_layer(const LlamaModel& model);
 // A flat inner-product index over the blocks' embeddings whose text searches embed the query with the
 // same model. The model must outlive the retriever and not be used concurrently with its searches. A
 // stored index not covering every block is rebuilt (and saved), `note` saying why
-// (method/cache_builder.h: stored_index_covers).
+// (cache/cache_index.h: stored_index_covers).
 std::shared_ptr<const Retriever> open_block_dense(LlamaModel& model, const Tokenizer& tok,
                                                   const BlockCache& cache, int32_t layer,
                                                   std::string* note = nullptr);

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/cache_manifest.h"
 #include "engine/block_layout.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
-#include "method/cache_manifest.h"
 #include "text/tokenizer.h"
 
 namespace dbsa {

@@ -12,11 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/cache_manifest.h"
 #include "engine/llama_model.h"
 #include "icl/dataset.h"
 #include "icl/grouping.h"
 #include "method/cache_builder.h"
-#include "method/cache_manifest.h"
 #include "method/prediction.h"
 #include "method/query.h"
 #include "text/tokenizer.h"

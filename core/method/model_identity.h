@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "cache/cache_manifest.h"
 #include "engine/model_weights.h"
-#include "method/cache_manifest.h"
 
 namespace dbsa {
 

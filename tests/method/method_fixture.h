@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_manifest.h"
 #include "engine/llama_model.h"
 #include "icl/block_text.h"
 #include "icl/block_tokens.h"
@@ -17,7 +18,6 @@
 #include "icl/grouping.h"
 #include "icl/label_set.h"
 #include "icl/pool.h"
-#include "method/cache_manifest.h"
 #include "method/method.h"
 #include "model/gguf_file.h"
 #include "support/test_paths.h"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cache/block_cache.h"
+#include "cache/cache_index.h"
 #include "cache/cache_store.h"
 #include "cache/sealed_dir.h"
 #include "method/cache_builder.h"
@@ -81,8 +82,8 @@ TEST(CacheIntegrity, AFlippedByteAnywhereInTheCacheFolderIsRefusedOrHarmless) {
                         man, pool.demos, pool.blocks, o);
   const auto dir = built.dir;
   const Readout original = read_everything(dir);  // also writes the sealed dense index (dense-l1/)
-  ASSERT_TRUE(std::filesystem::is_directory(dir / "dense-l1"));
-  ASSERT_TRUE(std::filesystem::is_directory(dir / kBm25DirName));
+  ASSERT_TRUE(std::filesystem::is_directory(dir / dense_index_name(1)));
+  ASSERT_TRUE(std::filesystem::is_directory(dir / std::string(kBm25IndexName)));
   ASSERT_EQ(read_everything(dir), original);  // the second read uses the saved dense index
 
   std::vector<std::filesystem::path> files;
@@ -111,11 +112,12 @@ TEST(CacheIntegrity, AFlippedByteAnywhereInTheCacheFolderIsRefusedOrHarmless) {
   }
   ASSERT_EQ(read_everything(dir), original);
   EXPECT_TRUE(store.verify(dir).ok());
-  flip(dir / kBm25DirName / kSealFileName, 10, 0x01);  // the studio's Verify checks the indexes too
+  flip(dir / std::string(kBm25IndexName) / kSealFileName, 10,
+       0x01);  // the studio's Verify checks the indexes too
   const VerifyReport damaged = store.verify(dir);
   ASSERT_EQ(damaged.problems.size(), 1u);
   EXPECT_NE(damaged.problems[0].find(kSealFileName), std::string::npos) << damaged.problems[0];
-  flip(dir / kBm25DirName / kSealFileName, 10, 0x01);
+  flip(dir / std::string(kBm25IndexName) / kSealFileName, 10, 0x01);
   // Most flips must be caught (the harmless ones are bytes no reader looks at, e.g. SQLite's free space).
   EXPECT_GT(refused, trials / 2) << refused << " of " << trials;
   std::printf("%d flips over %zu files: %d refused, the rest read back identical data\n", trials,

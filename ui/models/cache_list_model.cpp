@@ -2,7 +2,7 @@
 
 #include <QLocale>
 
-#include "method/cache_manifest.h"
+#include "cache/cache_manifest.h"
 
 namespace dbsa::ui {
 

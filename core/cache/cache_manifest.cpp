@@ -1,4 +1,4 @@
-#include "method/cache_manifest.h"
+#include "cache/cache_manifest.h"
 
 #include <fstream>
 #include <sstream>

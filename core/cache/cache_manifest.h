@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "icl/template.h"
+#include "text/prompt_template.h"
 #include "text/tokenizer.h"
 
 namespace dbsa {
