@@ -4,6 +4,7 @@
 
 #include "cache/cache_error.h"
 #include "cache/fingerprint.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 
@@ -24,7 +25,8 @@ std::vector<std::string> kv_dtype_names() {
 KvDtype parse_kv_dtype(std::string_view name) {
   if (name == "f16") return KvDtype::F16;
   if (name == "int8") return KvDtype::Int8;
-  throw CacheError("unknown KV dtype '" + std::string(name) + "' (expected f16 or int8)");
+  throw CacheError("unknown KV dtype '" + std::string(name) + "' (expected one of " +
+                   name_list(kv_dtype_names()) + ")");
 }
 
 std::vector<std::pair<std::string, std::string>> CacheKey::fields() const {

@@ -18,6 +18,7 @@
 #include "method/method_bench.h"
 #include "method/model_identity.h"
 #include "model/gguf_file.h"
+#include "util/name_list.h"
 
 namespace dbsa::cli {
 namespace {
@@ -143,12 +144,12 @@ void run_bench_dbsa(const BenchDbsaArgs& a) {
 
 void add_pool_bench_options(CLI::App* c, PoolBenchArgs& p) {
   add_model_option(c, p.model)->required();
-  c->add_option("--dataset", p.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--dataset", p.dataset, paper_dataset_list());
   c->add_option("--data-dir", p.data_dir, "Folder laid out like shared/data")->required();
   add_count_option(c, "--block-demos", p.block_demos, 1, "Demonstrations per block (paper: 50)");
   c->add_option("--sink", p.sink, "Sink blocks S, or 'all' (paper: 1)");
   c->add_option("--prev", p.prev, "Previous blocks P, or 'all' (paper: 2)");
-  c->add_option("--grouping", p.grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
+  c->add_option("--grouping", p.grouping, name_list(grouping_names()));
   c->add_option("--seed", p.seed, "Pool draw and grouping seed");
   add_weight_options(c, p.weights);
 }

@@ -24,6 +24,7 @@
 #include "method/pool_encoding.h"
 #include "model/gguf_file.h"
 #include "text/tokenizer.h"
+#include "util/name_list.h"
 
 namespace dbsa::cli {
 namespace {
@@ -137,8 +138,7 @@ void register_encode_command(CLI::App& app) {
   add_model_option(c, a->model)->required();
   // Options that shape a new cache; an append takes all of them from the cache it grows.
   std::vector<CLI::Option*> layout_opts;
-  layout_opts.push_back(
-      c->add_option("--dataset", a->dataset, "trec, trec-fine, banking77, clinic150 or nlu"));
+  layout_opts.push_back(c->add_option("--dataset", a->dataset, paper_dataset_list()));
   layout_opts.push_back(c->add_option("--data-dir", a->data_dir, "Folder laid out like shared/data"));
   auto* ps = c->add_option("--pool-size", a->pool_size, "Demonstrations to draw from the training split");
   auto* nb = c->add_option("--blocks", a->blocks, "Blocks to draw (pool size = blocks x block-demos)");
@@ -152,12 +152,11 @@ void register_encode_command(CLI::App& app) {
       c->add_option("--sink", a->sink, "Sink blocks S every block attends to, or 'all' (paper: 1)"));
   layout_opts.push_back(
       c->add_option("--prev", a->prev, "Previous blocks P each block attends to, or 'all' (paper: 2)"));
-  layout_opts.push_back(
-      c->add_option("--grouping", a->grouping, "in-order, balanced, bm25-cluster (optionally -swap)"));
+  layout_opts.push_back(c->add_option("--grouping", a->grouping, name_list(grouping_names())));
   c->add_option("--seed", a->seed, "Pool draw and grouping seed");
   layout_opts.push_back(
       c->add_option("--cache-dir", a->cache_dir, "KV store root the new cache is published in"));
-  layout_opts.push_back(c->add_option("--kv-dtype", a->kv_dtype, "f16 or int8"));
+  layout_opts.push_back(c->add_option("--kv-dtype", a->kv_dtype, name_list(kv_dtype_names())));
   layout_opts.push_back(c->add_flag("--bos", a->bos, "Prepend BOS to block 0 (the paper adds none)"));
   auto* pool_file = c->add_option("--pool-file", a->pool_file,
                                   "Prepared pool: one {\"text\":..., \"label\":...} per JSONL line");

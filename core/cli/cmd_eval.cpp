@@ -18,13 +18,18 @@
 #include "eval/eval_run.h"
 #include "eval/paper_presets.h"
 #include "eval/sweep.h"
+#include "icl/grouping.h"
+#include "icl/template.h"
+#include "method/method.h"
+#include "method/query.h"
+#include "util/name_list.h"
 
 namespace dbsa::cli {
 namespace {
 
 struct EvalArgs {
   EvalConfig c;
-  std::string methods = "dbsa,full-icl,cached-icl,retrieval-icl,zero-shot";
+  std::string methods = name_list(method_names(), ",");
   std::string sink = "1", prev = "2", select_text, shard, model, data_dir, db, cache_dir, test_indices;
   std::vector<std::string> vary;
   WeightArgs weights;
@@ -36,18 +41,16 @@ struct EvalArgs {
 
 void add_eval_options(CLI::App* c, EvalArgs& a) {
   add_model_option(c, a.model);
-  c->add_option("--dataset", a.c.dataset, "trec, trec-fine, banking77, clinic150 or nlu");
+  c->add_option("--dataset", a.c.dataset, paper_dataset_list());
   c->add_option("--data-dir", a.data_dir, "Folder laid out like shared/data");
-  c->add_option("--methods", a.methods,
-                "Comma-separated: dbsa, full-icl, cached-icl, retrieval-icl, zero-shot");
+  c->add_option("--methods", a.methods, "Comma-separated: " + name_list(method_names()));
   a.blocks = c->add_option("--blocks", a.c.blocks, "Blocks in the pool (pool = blocks x block-demos)");
   a.block_demos = c->add_option("--block-demos", a.c.block_demos, "Demonstrations per block (paper: 50)");
   a.select = c->add_option("--select", a.select_text, "Blocks per query, the sink included, or 'all'");
   a.sink_opt = c->add_option("--sink", a.sink, "Sink blocks S, or 'all' (paper: 1)");
   a.prev_opt = c->add_option("--prev", a.prev, "Previous blocks P, or 'all' (paper: 2)");
-  a.grouping =
-      c->add_option("--grouping", a.c.grouping, "in-order, balanced, bm25-cluster (optionally -swap)");
-  a.order = c->add_option("--order", a.c.order, "Selected block order: in-order, hi2lo, lo2hi, reversed");
+  a.grouping = c->add_option("--grouping", a.c.grouping, name_list(grouping_names()));
+  a.order = c->add_option("--order", a.c.order, "Selected block order: " + name_list(block_order_names()));
   c->add_option("--runs", a.c.runs, "Runs, each with its own pool seed (seed + run)");
   c->add_option("--test", a.c.test, "First T queries of the test subset (0 = all)");
   c->add_option("--test-indices", a.test_indices, "Python list of indices into the test split instead");

@@ -14,6 +14,7 @@
 #include "engine/llama_model.h"
 #include "method/cache_session.h"
 #include "model/gguf_file.h"
+#include "util/name_list.h"
 
 namespace dbsa::cli {
 namespace {
@@ -99,8 +100,8 @@ void register_query_command(CLI::App& app) {
   add_text_options(c, a->text, "text", "");
   a->select_opt =
       c->add_option("--select", a->select, "Blocks to attend, sink included, or 'all' (default: 6 or fewer)");
-  c->add_option("--order", a->order, "in-order, hi2lo, lo2hi or reversed");
-  c->add_option("--retriever", a->retriever, "bm25 or dense");
+  c->add_option("--order", a->order, name_list(block_order_names()));
+  c->add_option("--retriever", a->retriever, name_list(block_retriever_names()));
   c->add_option("--dense-layer", a->dense_layer,
                 "Hidden layer whose mean is the dense embedding (default: middle)");
   c->add_option("--logits-out", a->logits_out, "Write the query's last logits (float32 little-endian)");

@@ -82,145 +82,171 @@ float* out_row(const AttentionArgs& a, const WorkItem& w, int64_t r) {
   return a.out + (w.q0 + i) * static_cast<int64_t>(a.n_head) * a.head_dim + (h * g + j) * a.head_dim;
 }
 
-void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vector<Partial>& partials) {
-  const int32_t g = a.n_head / a.n_head_kv;
-  const int64_t d = a.head_dim;
-  const int64_t nq = w.q1 - w.q0;
-  const int64_t rows = nq * g;  // per KV head
-  const int32_t h0 = first_head(w), nh = head_count(a, w);
-  const int64_t all_rows = rows * nh;
-  const int64_t q_stride = static_cast<int64_t>(a.n_head) * d;
-  const int64_t tile = key_tile(rows, d);
-  // Score rows hold ld >= rows floats, whole vectors for the softmax kernels (padding columns: zeros).
-  const int64_t ld = (rows + 7) / 8 * 8;
-  // Queries transposed per KV head, qt[hi][x][r], so that scores come out key by key: st[j][r].
-  sc.qt.resize(static_cast<size_t>(all_rows * d));
-  sc.o.assign(static_cast<size_t>(all_rows * d), 0.0f);
-  sc.s.resize(static_cast<size_t>(tile * ld));
-  sc.m.assign(static_cast<size_t>(all_rows), -std::numeric_limits<float>::infinity());
-  sc.l.assign(static_cast<size_t>(all_rows), 0.0f);
-  sc.mx.assign(static_cast<size_t>(ld), 0.0f);
-  sc.shift.assign(static_cast<size_t>(ld), 0.0f);
-  sc.sums.resize(static_cast<size_t>(ld));
-  for (int32_t hi = 0; hi < nh; ++hi)
-    for (int64_t i = 0; i < nq; ++i)
-      for (int32_t j = 0; j < g; ++j) {
-        const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(h0 + hi) * g + j) * d;
-        float* dst = sc.qt.data() + hi * d * rows + i * g + j;
-        for (int64_t x = 0; x < d; ++x) dst[x * rows] = src[x] * a.scale;
-      }
-  const int64_t self_first = a.layout->query_kv_offset + w.q0;
-  const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
-  const int64_t hkv_d = static_cast<int64_t>(a.n_head_kv) * d;
+// The sizes one work item runs with.
+struct ItemShape {
+  int32_t g;         // query heads per KV head
+  int64_t d;         // head dimension
+  int64_t nq;        // queries
+  int64_t rows;      // score rows per KV head (queries x group members)
+  int32_t h0, nh;    // first KV head, KV heads
+  int64_t all_rows;  // rows * nh
+  int64_t tile;      // keys per streamed tile
+  int64_t ld;        // score row stride: rows rounded up to whole vectors for the softmax kernels
+  int64_t self_first, self_last;  // KV positions of the item's first and last query
+};
 
-  for (const auto& range : w.tile->ranges) {
-    const int64_t end = std::min({range.end, self_last + 1, w.kv_hi});
-    for (int64_t kb = std::max(range.begin, w.kv_lo), nk = 0; kb < end; kb += nk) {
-      nk = std::min(tile, end - kb);
-      const bool from_prefix = kb < a.prefix_rows;
-      if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
-      // Stage the key/value tile of the item's heads: key of head h0+hi at kp + hi*khs + j*ldk, value
-      // at vp + hi*d + j*ldv.
-      const float* kp = nullptr;
-      const float* vp = nullptr;
-      int64_t ldk = a.kv_stride, ldv = a.kv_stride, khs = d;
-      if (from_prefix) {  // items with a prefix cover every head: whole rows, one contiguous read each
-        sc.krot.resize(static_cast<size_t>(tile * hkv_d));
-        sc.vbuf.resize(static_cast<size_t>(tile * hkv_d));
-        ldk = ldv = hkv_d;
-        // Keys are converted and rotated a few rows at a time, so the rotation finds them still in L1.
-        constexpr int64_t kStageRows = 16;
-        for (int64_t c = 0; c < nk; c += kStageRows) {
-          const int64_t n = std::min(kStageRows, nk - c);
-          a.prefix->read_rows(a.prefix_layer, false, kb + c, n, sc.krot.data() + c * ldk);
-          for (int64_t j = c; j < c + n; ++j)
-            for (int32_t hi = 0; hi < nh; ++hi)
-              rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
-                               sc.krot.data() + j * ldk + hi * d);
-        }
-        a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
-        kp = sc.krot.data();
-        vp = sc.vbuf.data();
-      } else {
-        const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(h0) * d;
-        kp = (a.k_rotated ? a.k_rotated : a.k) + row0;
-        vp = a.v + row0;
-        if (a.key_rope && !a.k_rotated) {  // pre-RoPE keys in the cache: rotated copies, head by head
-          sc.krot.resize(static_cast<size_t>(tile * d * nh));
-          for (int32_t hi = 0; hi < nh; ++hi)
-            for (int64_t j = 0; j < nk; ++j) {
-              float* dst = sc.krot.data() + (hi * tile + j) * d;
-              std::memcpy(dst, kp + j * a.kv_stride + hi * d, static_cast<size_t>(d) * sizeof(float));
-              rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
-            }
-          kp = sc.krot.data();
-          ldk = d;
-          khs = tile * d;
-        }
+ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
+  ItemShape s{};
+  s.g = a.n_head / a.n_head_kv;
+  s.d = a.head_dim;
+  s.nq = w.q1 - w.q0;
+  s.rows = s.nq * s.g;
+  s.h0 = first_head(w);
+  s.nh = head_count(a, w);
+  s.all_rows = s.rows * s.nh;
+  s.tile = key_tile(s.rows, s.d);
+  s.ld = (s.rows + 7) / 8 * 8;
+  s.self_first = a.layout->query_kv_offset + w.q0;
+  s.self_last = a.layout->query_kv_offset + w.q1 - 1;
+  return s;
+}
+
+// Zeroed output and softmax statistics, and the item's queries transposed per KV head, qt[hi][x][r]
+// (scaled), so that scores come out key by key: st[j][r].
+void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, Scratch& sc) {
+  sc.qt.resize(static_cast<size_t>(s.all_rows * s.d));
+  sc.o.assign(static_cast<size_t>(s.all_rows * s.d), 0.0f);
+  sc.s.resize(static_cast<size_t>(s.tile * s.ld));
+  sc.m.assign(static_cast<size_t>(s.all_rows), -std::numeric_limits<float>::infinity());
+  sc.l.assign(static_cast<size_t>(s.all_rows), 0.0f);
+  sc.mx.assign(static_cast<size_t>(s.ld), 0.0f);
+  sc.shift.assign(static_cast<size_t>(s.ld), 0.0f);
+  sc.sums.resize(static_cast<size_t>(s.ld));
+  const int64_t q_stride = static_cast<int64_t>(a.n_head) * s.d;
+  for (int32_t hi = 0; hi < s.nh; ++hi)
+    for (int64_t i = 0; i < s.nq; ++i)
+      for (int32_t j = 0; j < s.g; ++j) {
+        const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(s.h0 + hi) * s.g + j) * s.d;
+        float* dst = sc.qt.data() + hi * s.d * s.rows + i * s.g + j;
+        for (int64_t x = 0; x < s.d; ++x) dst[x * s.rows] = src[x] * a.scale;
       }
-      // Causal masking inside the tile: query row r (token self_first + r/g) sees keys up to its own
-      // position. Only tiles reaching past the first query's position have masked entries.
-      const bool masked = kb + nk - 1 > self_first;
-      int64_t next_kb = kb + nk, next_nk = 0;
-      if (from_prefix && next_kb < end && next_kb < a.prefix_rows)
-        next_nk = std::min({tile, end - next_kb, a.prefix_rows - next_kb});
-      float* st = sc.s.data();
-      const auto fill_masked = [&](float value) {
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = std::max<int64_t>(0, self_first + r / g - kb + 1); j < nk; ++j)
-            st[j * ld + r] = value;
-      };
-      for (int32_t hi = 0; hi < nh; ++hi) {
-        float* oh = sc.o.data() + hi * rows * d;
-        float* mh = sc.m.data() + hi * rows;
-        float* lh = sc.l.data() + hi * rows;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nk), static_cast<int>(rows),
-                    static_cast<int>(d), 1.0f, kp + hi * khs, static_cast<int>(ldk),
-                    sc.qt.data() + hi * d * rows, static_cast<int>(rows), 0.0f, st, static_cast<int>(ld));
-        if (ld > rows)
-          for (int64_t j = 0; j < nk; ++j) std::fill(st + j * ld + rows, st + (j + 1) * ld, 0.0f);
-        if (masked) fill_masked(-std::numeric_limits<float>::infinity());
-        std::copy(mh, mh + rows, sc.mx.begin());
-        simd::max_rows(st, nk, ld, sc.mx.data());
-        for (int64_t r = 0; r < rows; ++r) {
-          const float m_old = mh[r], m_new = sc.mx[static_cast<size_t>(r)];
-          // A row that has seen no key yet keeps max -inf: shift by 0 so its entries stay exp(-inf).
-          sc.shift[static_cast<size_t>(r)] = m_new == -std::numeric_limits<float>::infinity() ? 0.0f : m_new;
-          if (m_old != m_new) {
-            const float corr = std::exp(m_old - m_new);  // 0 on the first visible block (m_old = -inf)
-            float* orow = oh + r * d;
-            for (int64_t x = 0; x < d; ++x) orow[x] *= corr;
-            lh[r] *= corr;
-          }
-          mh[r] = m_new;
-        }
-        std::fill(sc.sums.begin(), sc.sums.end(), 0.0f);
-        // The next stored tile (if any) is requested a few rows at a time between rows of exponentials: a
-        // burst of requests for a whole tile stalls the core until they arrive, so it has to be spread out
-        // (measured: 4 exp rows per request ~3% faster per query, bursts per head no faster than none).
-        const int64_t exp_rows = next_nk > 0 ? kPrefetchEvery : nk;
-        for (int64_t j = 0; j < nk; j += exp_rows) {
-          const int64_t jn = std::min(exp_rows, nk - j);
-          simd::exp_shift_rows(st + j * ld, jn, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
-          if (next_nk == 0) continue;
-          const int64_t slot = hi * nk + j, slots = nh * nk;
-          const int64_t p0 = next_nk * slot / slots, p1 = next_nk * std::min(slots, slot + jn) / slots;
-          if (p1 > p0) a.prefix->prefetch_rows(a.prefix_layer, next_kb + p0, p1 - p0);
-        }
-        if (masked) {
-          // Masked entries must weigh exactly 0 (the polynomial exp of -inf is only tiny): zeroed after the
-          // exponentials, which then leave the sums to this loop.
-          fill_masked(0.0f);
-          for (int64_t j = 0; j < nk; ++j)
-            for (int64_t r = 0; r < rows; ++r) sc.sums[static_cast<size_t>(r)] += st[j * ld + r];
-        }
-        for (int64_t r = 0; r < rows; ++r) lh[r] += sc.sums[static_cast<size_t>(r)];
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
-                    static_cast<int>(nk), 1.0f, st, static_cast<int>(ld), vp + hi * d, static_cast<int>(ldv),
-                    1.0f, oh, static_cast<int>(d));
-      }
-    }
+}
+
+// Where a staged key/value tile of the item's heads lies: key j of head h0+hi at k + hi*khs + j*ldk,
+// value at v + hi*d + j*ldv.
+struct StagedTile {
+  const float* k;
+  const float* v;
+  int64_t ldk, ldv, khs;
+};
+
+// Keys [kb, kb+nk) from the prefix source (stored blocks): items with a prefix cover every head, so whole
+// rows are read, one contiguous run each, and rotated to their positions.
+StagedTile stage_prefix_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk,
+                             Scratch& sc) {
+  const int64_t hkv_d = static_cast<int64_t>(a.n_head_kv) * s.d;
+  sc.krot.resize(static_cast<size_t>(s.tile * hkv_d));
+  sc.vbuf.resize(static_cast<size_t>(s.tile * hkv_d));
+  // Keys are converted and rotated a few rows at a time, so the rotation finds them still in L1.
+  constexpr int64_t kStageRows = 16;
+  for (int64_t c = 0; c < nk; c += kStageRows) {
+    const int64_t n = std::min(kStageRows, nk - c);
+    a.prefix->read_rows(a.prefix_layer, false, kb + c, n, sc.krot.data() + c * hkv_d);
+    for (int64_t j = c; j < c + n; ++j)
+      for (int32_t hi = 0; hi < s.nh; ++hi)
+        rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
+                         sc.krot.data() + j * hkv_d + hi * s.d);
   }
+  a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
+  return {sc.krot.data(), sc.vbuf.data(), hkv_d, hkv_d, s.d};
+}
+
+// Keys [kb, kb+nk) from the in-memory cache: read in place, or as rotated copies head by head when the
+// cache holds pre-RoPE keys.
+StagedTile stage_cache_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
+  const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(s.h0) * s.d;
+  StagedTile t{(a.k_rotated ? a.k_rotated : a.k) + row0, a.v + row0, a.kv_stride, a.kv_stride, s.d};
+  if (!a.key_rope || a.k_rotated) return t;
+  sc.krot.resize(static_cast<size_t>(s.tile * s.d * s.nh));
+  for (int32_t hi = 0; hi < s.nh; ++hi)
+    for (int64_t j = 0; j < nk; ++j) {
+      float* dst = sc.krot.data() + (hi * s.tile + j) * s.d;
+      std::memcpy(dst, t.k + j * a.kv_stride + hi * s.d, static_cast<size_t>(s.d) * sizeof(float));
+      rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
+    }
+  t.k = sc.krot.data();
+  t.ldk = s.d;
+  t.khs = s.tile * s.d;
+  return t;
+}
+
+// One key tile [kb, kb+nk) for one KV head hi: scores, causal mask, the online-softmax update of the
+// head's running max/sum/output, and O += P·V. `next` (rows next_nk from next_kb, 0 for none) is the next
+// stored tile, prefetched between rows of exponentials.
+void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTile& t, int32_t hi, int64_t kb,
+                     int64_t nk, int64_t next_kb, int64_t next_nk, Scratch& sc) {
+  const int64_t rows = s.rows, ld = s.ld, d = s.d;
+  // Causal masking inside the tile: query row r (token self_first + r/g) sees keys up to its own
+  // position. Only tiles reaching past the first query's position have masked entries.
+  const bool masked = kb + nk - 1 > s.self_first;
+  float* st = sc.s.data();
+  const auto fill_masked = [&](float value) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = std::max<int64_t>(0, s.self_first + r / s.g - kb + 1); j < nk; ++j)
+        st[j * ld + r] = value;
+  };
+  float* oh = sc.o.data() + hi * rows * d;
+  float* mh = sc.m.data() + hi * rows;
+  float* lh = sc.l.data() + hi * rows;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nk), static_cast<int>(rows),
+              static_cast<int>(d), 1.0f, t.k + hi * t.khs, static_cast<int>(t.ldk),
+              sc.qt.data() + hi * d * rows, static_cast<int>(rows), 0.0f, st, static_cast<int>(ld));
+  if (ld > rows)
+    for (int64_t j = 0; j < nk; ++j) std::fill(st + j * ld + rows, st + (j + 1) * ld, 0.0f);
+  if (masked) fill_masked(-std::numeric_limits<float>::infinity());
+  std::copy(mh, mh + rows, sc.mx.begin());
+  simd::max_rows(st, nk, ld, sc.mx.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    const float m_old = mh[r], m_new = sc.mx[static_cast<size_t>(r)];
+    // A row that has seen no key yet keeps max -inf: shift by 0 so its entries stay exp(-inf).
+    sc.shift[static_cast<size_t>(r)] = m_new == -std::numeric_limits<float>::infinity() ? 0.0f : m_new;
+    if (m_old != m_new) {
+      const float corr = std::exp(m_old - m_new);  // 0 on the first visible block (m_old = -inf)
+      float* orow = oh + r * d;
+      for (int64_t x = 0; x < d; ++x) orow[x] *= corr;
+      lh[r] *= corr;
+    }
+    mh[r] = m_new;
+  }
+  std::fill(sc.sums.begin(), sc.sums.end(), 0.0f);
+  // The next stored tile (if any) is requested a few rows at a time between rows of exponentials: a
+  // burst of requests for a whole tile stalls the core until they arrive, so it has to be spread out
+  // (measured: 4 exp rows per request ~3% faster per query, bursts per head no faster than none).
+  const int64_t exp_rows = next_nk > 0 ? kPrefetchEvery : nk;
+  for (int64_t j = 0; j < nk; j += exp_rows) {
+    const int64_t jn = std::min(exp_rows, nk - j);
+    simd::exp_shift_rows(st + j * ld, jn, ld, sc.shift.data(), masked ? nullptr : sc.sums.data());
+    if (next_nk == 0) continue;
+    const int64_t slot = hi * nk + j, slots = s.nh * nk;
+    const int64_t p0 = next_nk * slot / slots, p1 = next_nk * std::min(slots, slot + jn) / slots;
+    if (p1 > p0) a.prefix->prefetch_rows(a.prefix_layer, next_kb + p0, p1 - p0);
+  }
+  if (masked) {
+    // Masked entries must weigh exactly 0 (the polynomial exp of -inf is only tiny): zeroed after the
+    // exponentials, which then leave the sums to this loop.
+    fill_masked(0.0f);
+    for (int64_t j = 0; j < nk; ++j)
+      for (int64_t r = 0; r < rows; ++r) sc.sums[static_cast<size_t>(r)] += st[j * ld + r];
+  }
+  for (int64_t r = 0; r < rows; ++r) lh[r] += sc.sums[static_cast<size_t>(r)];
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
+              static_cast<int>(nk), 1.0f, st, static_cast<int>(ld), t.v + hi * d, static_cast<int>(t.ldv),
+              1.0f, oh, static_cast<int>(d));
+}
+
+// The item's result: its unnormalised partial (a split, merged later), or the normalised output rows.
+void finish_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, const Scratch& sc,
+                 std::vector<Partial>& partials) {
   if (w.part >= 0) {
     Partial& p = partials[static_cast<size_t>(w.part)];
     p.o = sc.o;
@@ -228,20 +254,40 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
     p.l = sc.l;
     return;
   }
-  for (int64_t r = 0; r < all_rows; ++r) {
+  for (int64_t r = 0; r < s.all_rows; ++r) {
     const float l = sc.l[static_cast<size_t>(r)];
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    const float* orow = sc.o.data() + r * d;
+    const float* orow = sc.o.data() + r * s.d;
     float* dst = out_row(a, w, r);
-    for (int64_t x = 0; x < d; ++x) dst[x] = orow[x] * inv;
+    for (int64_t x = 0; x < s.d; ++x) dst[x] = orow[x] * inv;
   }
 }
 
-}  // namespace
+// One work item: its queries against every visible key of its tile's ranges (within [kv_lo, kv_hi) and
+// causal), streamed a tile of keys at a time with an online softmax.
+void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vector<Partial>& partials) {
+  const ItemShape s = item_shape(a, w);
+  start_item(a, w, s, sc);
+  for (const auto& range : w.tile->ranges) {
+    const int64_t end = std::min({range.end, s.self_last + 1, w.kv_hi});
+    for (int64_t kb = std::max(range.begin, w.kv_lo), nk = 0; kb < end; kb += nk) {
+      nk = std::min(s.tile, end - kb);
+      const bool from_prefix = kb < a.prefix_rows;
+      if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
+      const StagedTile t =
+          from_prefix ? stage_prefix_tile(a, s, kb, nk, sc) : stage_cache_tile(a, s, kb, nk, sc);
+      const int64_t next_kb = kb + nk;
+      int64_t next_nk = 0;
+      if (from_prefix && next_kb < end && next_kb < a.prefix_rows)
+        next_nk = std::min({s.tile, end - next_kb, a.prefix_rows - next_kb});
+      for (int32_t hi = 0; hi < s.nh; ++hi) accumulate_tile(a, s, t, hi, kb, nk, next_kb, next_nk, sc);
+    }
+  }
+  finish_item(a, w, s, sc, partials);
+}
 
-void attention(ThreadPool& pool, const AttentionArgs& a) {
-  check_args(a);
-  blas_use_single_thread();
+// The work items of a call: query blocks of each layout tile, per KV head, later query blocks first.
+std::vector<WorkItem> make_items(const AttentionArgs& a) {
   std::vector<WorkItem> items;
   // With stored blocks as the prefix (a DBSA query) an item takes every KV head: its key tiles are then
   // read from the store as whole rows, one contiguous run, instead of once per head with a stride.
@@ -252,66 +298,71 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
         items.push_back({q0, std::min(t.q_end, q0 + kQueryBlock), &t, all_heads ? -1 : h});
   // Later query blocks see more keys under causal masking: start them first for better balance.
   std::reverse(items.begin(), items.end());
-  // Few items (decode, short queries over a long cached context) would leave threads idle: split
-  // each item's keys into pieces computed independently and merged with their softmax statistics.
-  // Two pieces per thread measured fastest for a DBSA query (4 or 6 add merges and shorter GEMM runs,
-  // 1 leaves a preempted thread's share unshared).
-  const auto target = static_cast<int64_t>(2 * pool.size());
+  return items;
+}
+
+// Items split into key pieces, each computing a partial result; `groups` holds each original item with
+// the [first, last) range of its pieces' partials.
+struct SplitGroup {
+  WorkItem item;
+  size_t first, last;
+};
+
+// Few items (decode, short queries over a long cached context) would leave threads idle: each item's
+// keys are split into pieces computed independently and merged with their softmax statistics. Two
+// pieces per thread measured fastest for a DBSA query (4 or 6 add merges and shorter GEMM runs, 1 leaves
+// a preempted thread's share unshared).
+std::vector<SplitGroup> split_items(const AttentionArgs& a, int64_t threads, std::vector<WorkItem>& items) {
+  std::vector<SplitGroup> groups;
+  const int64_t target = 2 * threads;
+  if (threads <= 1 || static_cast<int64_t>(items.size()) >= target) return groups;
+  const int64_t per_item =
+      (target + static_cast<int64_t>(items.size()) - 1) / static_cast<int64_t>(items.size());
   std::vector<WorkItem> split;
-  std::vector<std::pair<size_t, size_t>> groups;  // [first, last) partial indices per original item
-  std::vector<WorkItem> group_items;              // the original item of each group
-  if (pool.size() > 1 && static_cast<int64_t>(items.size()) < target) {
-    const int64_t per_item =
-        (target + static_cast<int64_t>(items.size()) - 1) / static_cast<int64_t>(items.size());
-    for (const auto& w : items) {
-      const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
-      int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
-      for (const auto& r : w.tile->ranges) {
-        const int64_t e = std::min(r.end, self_last + 1);
-        if (r.begin < e) {
-          lo = std::min(lo, r.begin);
-          hi = std::max(hi, e);
-        }
+  for (const auto& w : items) {
+    const int64_t self_last = a.layout->query_kv_offset + w.q1 - 1;
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
+    for (const auto& r : w.tile->ranges) {
+      const int64_t e = std::min(r.end, self_last + 1);
+      if (r.begin < e) {
+        lo = std::min(lo, r.begin);
+        hi = std::max(hi, e);
       }
-      const int64_t pieces = hi > lo ? std::min(per_item, (hi - lo) / kKeyBlock) : 0;
-      if (pieces < 2) {
-        split.push_back(w);
-        continue;
-      }
-      const int64_t step = ((hi - lo + pieces - 1) / pieces + kPieceAlign - 1) / kPieceAlign * kPieceAlign;
-      const size_t first = groups.empty() ? 0 : groups.back().second;
-      size_t n_parts = 0;
-      for (int64_t b = lo; b < hi; b += step, ++n_parts) {
-        WorkItem piece = w;
-        piece.kv_lo = b;
-        piece.kv_hi = std::min(hi, b + step);
-        piece.part = static_cast<int64_t>(first + n_parts);
-        split.push_back(piece);
-      }
-      groups.emplace_back(first, first + n_parts);
-      group_items.push_back(w);
     }
-    items.swap(split);
-    // The KV heads of one key piece run next to each other: they read the same cache lines (a token's
-    // heads are adjacent), so the threads share them in cache instead of each streaming the whole
-    // context from memory once per head.
-    std::stable_sort(items.begin(), items.end(), [](const WorkItem& x, const WorkItem& y) {
-      if (x.q0 != y.q0) return x.q0 > y.q0;
-      return x.kv_lo > y.kv_lo;
-    });
+    const int64_t pieces = hi > lo ? std::min(per_item, (hi - lo) / kKeyBlock) : 0;
+    if (pieces < 2) {
+      split.push_back(w);
+      continue;
+    }
+    const int64_t step = ((hi - lo + pieces - 1) / pieces + kPieceAlign - 1) / kPieceAlign * kPieceAlign;
+    const size_t first = groups.empty() ? 0 : groups.back().last;
+    size_t n_parts = 0;
+    for (int64_t b = lo; b < hi; b += step, ++n_parts) {
+      WorkItem piece = w;
+      piece.kv_lo = b;
+      piece.kv_hi = std::min(hi, b + step);
+      piece.part = static_cast<int64_t>(first + n_parts);
+      split.push_back(piece);
+    }
+    groups.push_back({w, first, first + n_parts});
   }
-  std::vector<Partial> partials(groups.empty() ? 0 : groups.back().second);
-  pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t i, int) {
-    thread_local Scratch sc;
-    run_item(a, items[static_cast<size_t>(i)], sc, partials);
+  items.swap(split);
+  // The KV heads of one key piece run next to each other: they read the same cache lines (a token's
+  // heads are adjacent), so the threads share them in cache instead of each streaming the whole
+  // context from memory once per head.
+  std::stable_sort(items.begin(), items.end(), [](const WorkItem& x, const WorkItem& y) {
+    if (x.q0 != y.q0) return x.q0 > y.q0;
+    return x.kv_lo > y.kv_lo;
   });
-  if (groups.empty()) return;
-  // Merge: rescale every split to the common max, add, normalise.
+  return groups;
+}
+
+// Each split item's output: its pieces rescaled to their common max, added and normalised.
+void merge_partials(const AttentionArgs& a, const std::vector<SplitGroup>& groups,
+                    const std::vector<Partial>& partials) {
   const int32_t g = a.n_head / a.n_head_kv;
   const int64_t d = a.head_dim;
-  for (size_t gi = 0; gi < groups.size(); ++gi) {
-    const WorkItem& w = group_items[gi];
-    const auto [first, last] = groups[gi];
+  for (const auto& [w, first, last] : groups) {
     const int64_t rows = (w.q1 - w.q0) * g * head_count(a, w);
     for (int64_t r = 0; r < rows; ++r) {
       float m = -std::numeric_limits<float>::infinity();
@@ -330,6 +381,21 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
       simd::scale(1.0f / l, dst, d);
     }
   }
+}
+
+}  // namespace
+
+void attention(ThreadPool& pool, const AttentionArgs& a) {
+  check_args(a);
+  blas_use_single_thread();
+  std::vector<WorkItem> items = make_items(a);
+  const std::vector<SplitGroup> groups = split_items(a, static_cast<int64_t>(pool.size()), items);
+  std::vector<Partial> partials(groups.empty() ? 0 : groups.back().last);
+  pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t i, int) {
+    thread_local Scratch sc;
+    run_item(a, items[static_cast<size_t>(i)], sc, partials);
+  });
+  merge_partials(a, groups, partials);
 }
 
 std::vector<float> attention_weights(const AttentionArgs& a, int64_t query, int32_t head) {

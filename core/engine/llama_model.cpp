@@ -87,94 +87,125 @@ ForwardResult LlamaModel::forward(KvCache& cache, const ForwardRequest& req) {
   return res;
 }
 
+struct LlamaModel::Chunk {
+  KvCache& cache;
+  const ForwardRequest& req;
+  int64_t c0, c1, n;  // the chunk's tokens [c0, c1) of the request, n of them
+  int64_t row0;       // its first row in the cache
+  const RopeTable& q_table;
+  const RopeTable* key_table;  // the cache's table when it keeps pre-RoPE keys, else null
+  const AttentionLayout* layout;
+};
+
 void LlamaModel::forward_chunk(KvCache& cache, const ForwardRequest& req, std::span<const int32_t> positions,
                                int64_t c0, int64_t c1, const AttentionLayout* chunk_layout,
                                ForwardResult& res) {
   const auto& hp = w_.hp;
-  const int64_t n = c1 - c0, embd = hp.n_embd, hd = hp.head_dim;
-  const int64_t q_dim = static_cast<int64_t>(hp.n_head) * hd,
-                kv_dim = static_cast<int64_t>(hp.n_head_kv) * hd;
-  const int64_t ff = hp.n_ff;
-  Backend& be = *backend_;
+  const int64_t n = c1 - c0, embd = hp.n_embd;
+  const int64_t q_dim = static_cast<int64_t>(hp.n_head) * hp.head_dim;
   const auto chunk_pos = positions.subspan(static_cast<size_t>(c0), static_cast<size_t>(n));
   const int64_t row0 = cache.append(chunk_pos);
   const RopeTable q_table(rope_, chunk_pos);
-  const bool pre_rope = cache.storage() == KeyStorage::PreRope;
-  const RopeTable* key_table = pre_rope ? &cache.rope_table(rope_) : nullptr;
+  const RopeTable* key_table = cache.storage() == KeyStorage::PreRope ? &cache.rope_table(rope_) : nullptr;
+  const Chunk c{cache, req, c0, c1, n, row0, q_table, key_table, chunk_layout};
 
   x_.resize(static_cast<size_t>(n * embd));
   h_.resize(static_cast<size_t>(n * embd));
   q_.resize(static_cast<size_t>(n * q_dim));
   attn_.resize(static_cast<size_t>(n * q_dim));
-  gate_.resize(static_cast<size_t>(n * ff));
-  up_.resize(static_cast<size_t>(n * ff));
+  gate_.resize(static_cast<size_t>(n * hp.n_ff));
+  up_.resize(static_cast<size_t>(n * hp.n_ff));
   embedding_lookup(w_.token_embd, req.tokens.subspan(static_cast<size_t>(c0), static_cast<size_t>(n)),
                    x_.data());
-
   for (int32_t l = 0; l < static_cast<int32_t>(hp.n_layer); ++l) {
-    const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
-    float* kc = cache.k(l, row0);
-    float* vc = cache.v(l, row0);
-    be.rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
-    be.matmul(h_.data(), n, L.wq, q_.data());
-    be.matmul(h_.data(), n, L.wk, kc);
-    be.matmul(h_.data(), n, L.wv, vc);
-    if (!L.bq.empty()) add_bias_rows(q_.data(), L.bq.data(), n, q_dim);
-    if (!L.bk.empty()) add_bias_rows(kc, L.bk.data(), n, kv_dim);
-    if (!L.bv.empty()) add_bias_rows(vc, L.bv.data(), n, kv_dim);
-    be.rope(rope_, q_table, 0, q_.data(), n, static_cast<int32_t>(hp.n_head));
-    if (!pre_rope) be.rope(rope_, q_table, 0, kc, n, static_cast<int32_t>(hp.n_head_kv));
-
-    AttentionArgs a;
-    a.q = q_.data();
-    a.k = cache.k(l, cache.prefix_rows());
-    a.v = cache.v(l, cache.prefix_rows());
-    a.prefix = cache.prefix();
-    a.prefix_layer = l;
-    a.prefix_rows = cache.prefix_rows();
-    a.n_kv = row0 + n;
-    a.kv_stride = kv_dim;
-    a.n_head = static_cast<int32_t>(hp.n_head);
-    a.n_head_kv = static_cast<int32_t>(hp.n_head_kv);
-    a.head_dim = static_cast<int32_t>(hd);
-    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    a.layout = chunk_layout;
-    if (pre_rope) {
-      a.key_rope = &rope_;
-      a.key_table = key_table;
-      a.k_rotated = cache.rotated_k(l, rope_);
-    }
-    a.out = attn_.data();
-    be.attention(a);
-    if (req.capture && req.capture->layer == l) {
-      for (size_t i = 0; i < req.capture->queries.size(); ++i) {
-        const int64_t qi = req.capture->queries[i];
-        if (qi >= c0 && qi < c1) req.capture->weights[i] = attention_weights(a, qi - c0, req.capture->head);
-      }
-    }
-    be.matmul(attn_.data(), n, L.wo, h_.data());
-    add_inplace(x_.data(), h_.data(), n * embd);
-
-    be.rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
-    be.matmul(h_.data(), n, L.w_gate, gate_.data());
-    be.matmul(h_.data(), n, L.w_up, up_.data());
-    be.swiglu(gate_.data(), up_.data(), gate_.data(), n * ff);
-    be.matmul(gate_.data(), n, L.w_down, h_.data());
-    add_inplace(x_.data(), h_.data(), n * embd);
+    attention_sublayer(c, l);
+    ffn_sublayer(c, l);
     if (req.on_hidden && req.hidden_layer == l) req.on_hidden(c0, n, x_.data());
   }
+  output_head(c, res);
+}
 
-  const int64_t vocab = hp.n_vocab;
-  const bool last_chunk = c1 == static_cast<int64_t>(req.tokens.size());
+void LlamaModel::attention_sublayer(const Chunk& c, int32_t l) {
+  const auto& hp = w_.hp;
+  const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
+  const int64_t n = c.n, embd = hp.n_embd, hd = hp.head_dim;
+  const int64_t q_dim = static_cast<int64_t>(hp.n_head) * hd,
+                kv_dim = static_cast<int64_t>(hp.n_head_kv) * hd;
+  Backend& be = *backend_;
+  KvCache& cache = c.cache;
+  float* kc = cache.k(l, c.row0);
+  float* vc = cache.v(l, c.row0);
+  be.rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
+  be.matmul(h_.data(), n, L.wq, q_.data());
+  be.matmul(h_.data(), n, L.wk, kc);
+  be.matmul(h_.data(), n, L.wv, vc);
+  if (!L.bq.empty()) add_bias_rows(q_.data(), L.bq.data(), n, q_dim);
+  if (!L.bk.empty()) add_bias_rows(kc, L.bk.data(), n, kv_dim);
+  if (!L.bv.empty()) add_bias_rows(vc, L.bv.data(), n, kv_dim);
+  be.rope(rope_, c.q_table, 0, q_.data(), n, static_cast<int32_t>(hp.n_head));
+  if (!c.key_table) be.rope(rope_, c.q_table, 0, kc, n, static_cast<int32_t>(hp.n_head_kv));
+
+  AttentionArgs a;
+  a.q = q_.data();
+  a.k = cache.k(l, cache.prefix_rows());
+  a.v = cache.v(l, cache.prefix_rows());
+  a.prefix = cache.prefix();
+  a.prefix_layer = l;
+  a.prefix_rows = cache.prefix_rows();
+  a.n_kv = c.row0 + n;
+  a.kv_stride = kv_dim;
+  a.n_head = static_cast<int32_t>(hp.n_head);
+  a.n_head_kv = static_cast<int32_t>(hp.n_head_kv);
+  a.head_dim = static_cast<int32_t>(hd);
+  a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  a.layout = c.layout;
+  if (c.key_table) {
+    a.key_rope = &rope_;
+    a.key_table = c.key_table;
+    a.k_rotated = cache.rotated_k(l, rope_);
+  }
+  a.out = attn_.data();
+  be.attention(a);
+  if (AttentionCapture* cap = c.req.capture; cap && cap->layer == l) {
+    for (size_t i = 0; i < cap->queries.size(); ++i) {
+      const int64_t qi = cap->queries[i];
+      if (qi >= c.c0 && qi < c.c1) cap->weights[i] = attention_weights(a, qi - c.c0, cap->head);
+    }
+  }
+  be.matmul(attn_.data(), n, L.wo, h_.data());
+  add_inplace(x_.data(), h_.data(), n * embd);
+}
+
+void LlamaModel::ffn_sublayer(const Chunk& c, int32_t l) {
+  const auto& hp = w_.hp;
+  const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
+  const int64_t n = c.n, embd = hp.n_embd;
+  Backend& be = *backend_;
+  be.rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
+  be.matmul(h_.data(), n, L.w_gate, gate_.data());
+  be.matmul(h_.data(), n, L.w_up, up_.data());
+  be.swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
+  be.matmul(gate_.data(), n, L.w_down, h_.data());
+  add_inplace(x_.data(), h_.data(), n * embd);
+}
+
+// The final norm and the vocabulary projection of the rows the request asks for (every row, or the
+// request's last token in its last chunk), and the final hidden state when that is the layer asked for.
+void LlamaModel::output_head(const Chunk& c, ForwardResult& res) {
+  const auto& hp = w_.hp;
+  const ForwardRequest& req = c.req;
+  const int64_t n = c.n, embd = hp.n_embd, vocab = hp.n_vocab;
+  Backend& be = *backend_;
+  const bool last_chunk = c.c1 == static_cast<int64_t>(req.tokens.size());
   const bool want_hidden_final = req.on_hidden && req.hidden_layer == static_cast<int32_t>(hp.n_layer);
   if (req.logits == LogitsMode::All || want_hidden_final) {
     be.rms_norm(x_.data(), w_.output_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
-    if (want_hidden_final) req.on_hidden(c0, n, h_.data());
+    if (want_hidden_final) req.on_hidden(c.c0, n, h_.data());
     if (req.logits == LogitsMode::All) {
       float* dst = res.logits.empty() ? (logits_.resize(static_cast<size_t>(n * vocab)), logits_.data())
-                                      : res.logits.data() + c0 * vocab;
+                                      : res.logits.data() + c.c0 * vocab;
       be.matmul(h_.data(), n, w_.output, dst);
-      if (req.on_logits) req.on_logits(c0, n, dst);
+      if (req.on_logits) req.on_logits(c.c0, n, dst);
     }
   }
   if (req.logits == LogitsMode::Last && last_chunk) {

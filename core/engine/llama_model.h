@@ -52,8 +52,13 @@ class LlamaModel {
   double flops(int64_t n_tokens, int64_t visible_pairs, LogitsMode logits) const;
 
  private:
+  // One ubatch [c0, c1) of a request, in the steps of a transformer layer.
+  struct Chunk;
   void forward_chunk(KvCache& cache, const ForwardRequest& req, std::span<const int32_t> positions,
                      int64_t c0, int64_t c1, const AttentionLayout* chunk_layout, ForwardResult& res);
+  void attention_sublayer(const Chunk& c, int32_t l);  // x += Wo·attention(norm(x)), K/V into the cache
+  void ffn_sublayer(const Chunk& c, int32_t l);        // x += W_down·swiglu(norm(x))
+  void output_head(const Chunk& c, ForwardResult& res);
 
   ModelWeights w_;
   std::shared_ptr<Backend> backend_;

@@ -10,6 +10,7 @@
 #include "icl/grouping.h"
 #include "method/method.h"
 #include "method/query.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 namespace {
@@ -57,8 +58,8 @@ std::vector<std::string> parse_method_list(std::string_view text) {
     const size_t comma = std::min(text.find(',', start), text.size());
     const std::string name(text.substr(start, comma - start));
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw std::invalid_argument("--methods: unknown method '" + name +
-                                  "' (expected dbsa, full-icl, cached-icl, retrieval-icl or zero-shot)");
+      throw std::invalid_argument("--methods: unknown method '" + name + "' (expected one of " +
+                                  name_list(known) + ")");
     require(seen.insert(name).second, "--methods: '" + name + "' is listed twice");
     out.push_back(name);
     start = comma + 1;
@@ -91,16 +92,18 @@ void validate_config(const EvalConfig& c) {
   const auto known = method_names();
   for (const auto& m : c.methods)
     require(std::find(known.begin(), known.end(), m) != known.end(),
-            "--methods: unknown method '" + m +
-                "' (expected dbsa, full-icl, cached-icl, retrieval-icl or zero-shot)");
+            "--methods: unknown method '" + m + "' (expected one of " + name_list(known) + ")");
   require(c.blocks >= 1, "--blocks must be >= 1 (or use --preset), got " + std::to_string(c.blocks));
   require(c.block_demos >= 1, "--block-demos must be >= 1, got " + std::to_string(c.block_demos));
   require(c.select >= 1 || c.select == kAllBlocks,
           "--select must be >= 1 or 'all' (or use --preset), got " + std::to_string(c.select));
   require(c.select <= c.blocks, "--select " + std::to_string(c.select) + " is larger than --blocks " +
                                     std::to_string(c.blocks) + " (a query can select at most every block)");
-  require(c.pattern.sink == kAllBlocks || c.pattern.sink >= 0, "--sink must be >= 0 or 'all'");
-  require(c.pattern.prev == kAllBlocks || c.pattern.prev >= 0, "--prev must be >= 0 or 'all'");
+  try {
+    c.pattern.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--sink/--prev: ") + e.what());
+  }
   require(c.runs >= 1, "--runs must be >= 1, got " + std::to_string(c.runs));
   require(c.test >= 0, "--test must be >= 0 (0 = the whole test subset), got " + std::to_string(c.test));
   const std::string threads_error = thread_count_error(c.threads);
@@ -110,11 +113,12 @@ void validate_config(const EvalConfig& c) {
           "--shard: expected i/n with 0 <= i < n");
   const auto groupings = grouping_names();
   require(std::find(groupings.begin(), groupings.end(), c.grouping) != groupings.end(),
-          "--grouping '" + c.grouping + "': expected in-order, balanced or bm25-cluster (optionally -swap)");
+          "--grouping '" + c.grouping + "': expected one of " + name_list(groupings));
   try {
     (void)parse_block_order(c.order);
   } catch (const std::exception&) {
-    throw std::invalid_argument("--order '" + c.order + "': expected in-order, hi2lo, lo2hi or reversed");
+    throw std::invalid_argument("--order '" + c.order + "': expected one of " +
+                                name_list(block_order_names()));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "icl/grouping_methods.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 
@@ -52,7 +53,7 @@ std::unique_ptr<Grouping> make_grouping(std::string_view name) {
   if (name == "balanced") return std::make_unique<BalancedGrouping>();
   if (name == "bm25-cluster") return std::make_unique<Bm25ClusterGrouping>();
   throw std::invalid_argument("unknown grouping '" + std::string(name) +
-                              "' (known: in-order, balanced, bm25-cluster, each optionally with -swap)");
+                              "' (known: " + name_list(grouping_names()) + ")");
 }
 
 }  // namespace dbsa

@@ -1,4 +1,5 @@
 #include "icl/template.h"
+#include "util/name_list.h"
 
 #include <stdexcept>
 
@@ -9,9 +10,7 @@ std::vector<std::string> paper_dataset_names() {
 }
 
 std::string paper_dataset_list() {
-  std::string out;
-  for (const auto& n : paper_dataset_names()) out.append(out.empty() ? "" : ", ").append(n);
-  return out;
+  return name_list(paper_dataset_names());
 }
 
 PromptTemplate paper_template(std::string_view dataset) {

@@ -8,6 +8,7 @@
 #include "method/cache_builder.h"
 #include "method/dense_block_retriever.h"
 #include "method/model_identity.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 
@@ -43,7 +44,8 @@ CacheSession::CacheSession(const std::filesystem::path& dir, const CacheSessionO
                                  opts.dense_layer >= 0 ? opts.dense_layer : default_embedding_layer(*model_),
                                  &index_note_);
   else
-    throw std::invalid_argument("query: --retriever must be bm25 or dense, got '" + opts.retriever + "'");
+    throw std::invalid_argument("query: --retriever '" + opts.retriever + "': expected one of " +
+                                name_list(block_retriever_names()));
   retriever_name_ = opts.retriever;
   query_ = std::make_unique<BlockQuery>(*model_, cache_, *tok_, manifest_.prompt,
                                         make_label_set(*tok_, manifest_.labels), std::move(retriever));

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "method/method_factories.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 
@@ -39,8 +40,8 @@ std::unique_ptr<Method> make_method(std::string_view name, MethodInputs inputs) 
   if (name == "cached-icl") return make_cached_icl_method(std::move(inputs));
   if (name == "retrieval-icl") return make_retrieval_icl_method(std::move(inputs));
   if (name == "zero-shot") return make_zero_shot_method(std::move(inputs));
-  throw std::invalid_argument("method '" + std::string(name) +
-                              "': expected dbsa, full-icl, cached-icl, retrieval-icl or zero-shot");
+  throw std::invalid_argument("method '" + std::string(name) + "': expected one of " +
+                              name_list(method_names()));
 }
 
 }  // namespace dbsa

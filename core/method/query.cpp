@@ -9,6 +9,7 @@
 #include "icl/block_tokens.h"
 #include "method/block_row_source.h"
 #include "method/label_decoding.h"
+#include "util/name_list.h"
 
 namespace dbsa {
 
@@ -21,8 +22,8 @@ BlockOrder parse_block_order(std::string_view name) {
   if (name == "hi2lo") return BlockOrder::Hi2Lo;
   if (name == "lo2hi") return BlockOrder::Lo2Hi;
   if (name == "reversed") return BlockOrder::Reversed;
-  throw std::invalid_argument("block order '" + std::string(name) +
-                              "': expected in-order, hi2lo, lo2hi or reversed");
+  throw std::invalid_argument("block order '" + std::string(name) + "': expected one of " +
+                              name_list(block_order_names()));
 }
 
 std::vector<SelectedBlock> select_blocks(std::span<const RetrievalHit> hits, int32_t n_blocks,

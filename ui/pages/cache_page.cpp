@@ -31,6 +31,7 @@ namespace {
 
 const QString kBuildJob = QStringLiteral("Build cache");
 const QString kVerifyJob = QStringLiteral("Verify cache");
+const QString kDeleteJob = QStringLiteral("Delete cache");
 
 }  // namespace
 
@@ -60,7 +61,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   knobs->addStretch(1);
   knobs->addWidget(start);
   form->addRow(tr("layout"), knobs);
-  progress_ = new JobProgressWidget(state_.job(), {kBuildJob, kVerifyJob}, build);
+  progress_ = new JobProgressWidget(state_.job(), {kBuildJob, kVerifyJob, kDeleteJob}, build);
   form->addRow(progress_);
   layout->addWidget(build);
 
@@ -111,7 +112,8 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
     const QString& t = state_.job().title();
-    if (t == kBuildJob || t == kVerifyJob) show_error(this, t, message);
+    if (t == kBuildJob || t == kVerifyJob || t == kDeleteJob) show_error(this, t, message);
+    if (t == kDeleteJob) refresh();  // the table shows what is left
   });
 }
 
@@ -213,16 +215,21 @@ void CachePage::verify_cache(int row) {
 void CachePage::delete_cache(int row) {
   if (row < 0 || row >= caches_->rowCount()) return;
   const std::filesystem::path dir = caches_->row(row).summary.dir;
-  try {
-    // The GUI thread never waits: a cache another process is writing is refused at once, naming it.
+  const std::filesystem::path root = state_.store_root();
+  // Removing a large cache's files takes seconds on a slow disk: off the GUI thread, like verify. The
+  // current cache is dropped first, so no page opens it while it goes.
+  if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
+  state_.job().start(kDeleteJob, [this, dir, root](JobControl&) -> BackgroundJob::Publish {
+    // A cache another process is writing is refused at once, naming it, rather than waited for.
     LockWait no_wait;
     no_wait.timeout_s = 0;
-    CacheStore(state_.store_root(), no_wait).remove_dir(dir);
-  } catch (const std::exception& e) {
-    show_error(this, tr("Delete cache"), QString::fromStdString(e.what()));
-  }
-  if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
-  refresh();
+    CacheStore(root, no_wait).remove_dir(dir);
+    Listing listing = list_caches(root, 0);
+    return [this, listing = std::move(listing)]() mutable {
+      listing.generation = ++generation_;  // newer than any listing started before the delete ended
+      show_listing(std::move(listing));
+    };
+  });
 }
 
 void CachePage::refresh() {

@@ -38,7 +38,7 @@ class CachePage : public QWidget {
   void set_request(const CacheRequest& r);
   void build_cache();
   void verify_cache(int row);
-  void delete_cache(int row);  // no confirmation (the button asks first)
+  void delete_cache(int row);  // a background job, no confirmation (the button asks first)
   // Lists the store in the background (every catalog is read, so never on the GUI thread); the table
   // is replaced and listed() emitted when the listing is back. A newer refresh supersedes an older one.
   void refresh();
