@@ -15,6 +15,7 @@
 #include "cache/cache_writer.h"
 #include "kv_test_data.h"
 #include "model/dequantize.h"
+#include "support/error_of.h"
 #include "support/test_paths.h"
 
 namespace dbsa {
@@ -28,12 +29,7 @@ std::filesystem::path build_cache(const std::filesystem::path& root, const Cache
 }
 
 std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const CacheError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::error_of<CacheError>(f);
 }
 
 // Naive reference: the float inputs of the selected blocks, concatenated, each value rounded as the

@@ -8,6 +8,7 @@
 #include "cache/cache_error.h"
 #include "cache/cache_index.h"
 #include "cache/cache_manifest.h"
+#include "support/error_of.h"
 #include "support/test_paths.h"
 
 namespace dbsa {
@@ -24,15 +25,6 @@ CacheManifest sample_manifest() {
   m.seed = 7;
   m.n_demos = 12;
   return m;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 void write_text(const std::filesystem::path& p, const std::string& text) {
@@ -52,13 +44,13 @@ TEST(CacheManifest, RoundTripsAndRefusesAnEditedOrIncompleteFile) {
   ASSERT_NE(at, std::string::npos) << text;
   text.replace(at, 13, "\"n_demos\": 13");
   write_text(dir / kManifestFileName, text);
-  EXPECT_NE(error_of([&] { read_manifest(dir); }).find("checksum does not match"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { read_manifest(dir); }).find("checksum does not match"), std::string::npos);
 
   write_text(dir / kManifestFileName, "{\"version\": 2}");
-  EXPECT_NE(error_of([&] { read_manifest(dir); }).find("missing field 'checksum'"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { read_manifest(dir); }).find("missing field 'checksum'"), std::string::npos);
   write_text(dir / kManifestFileName, "{\"version\": ");
-  EXPECT_NE(error_of([&] { read_manifest(dir); }).find("invalid JSON"), std::string::npos);
-  EXPECT_NE(error_of([&] { read_manifest(dir / "absent"); }).find("does not exist"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { read_manifest(dir); }).find("invalid JSON"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { read_manifest(dir / "absent"); }).find("does not exist"), std::string::npos);
 }
 
 TEST(CacheIndex, AStoredIndexIsFoundVerifiedAndMatchedToTheBlockCount) {
@@ -78,7 +70,7 @@ TEST(CacheIndex, AStoredIndexIsFoundVerifiedAndMatchedToTheBlockCount) {
   EXPECT_THROW(stored_index_covers(dir, 5, 4, &note), CacheError);  // another cache's index
 
   write_text(dir / "postings", "abd");  // same size, changed byte: the seal refuses it
-  EXPECT_NE(error_of([&] { stored_cache_index(cache_dir, kBm25IndexName); }).find("postings"),
+  EXPECT_NE(test::error_of([&] { stored_cache_index(cache_dir, kBm25IndexName); }).find("postings"),
             std::string::npos);
 }
 

@@ -9,6 +9,7 @@
 
 #include "cache/cache_error.h"
 #include "kv_test_data.h"
+#include "support/error_of.h"
 #include "support/test_paths.h"
 
 namespace dbsa {
@@ -19,12 +20,7 @@ void build(const CacheStore& store, const CacheKey& key, int32_t n_blocks) {
 }
 
 std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const CacheError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::error_of<CacheError>(f);
 }
 
 TEST(CacheStore, ListsCachesWithTheirKeysAndSizesAndDeletes) {

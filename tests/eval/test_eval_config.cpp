@@ -10,6 +10,7 @@
 #include "eval/paper_presets.h"
 #include "eval/sweep.h"
 #include "eval/work_units.h"
+#include "support/error_of.h"
 
 namespace dbsa {
 namespace {
@@ -27,12 +28,7 @@ EvalConfig valid_config() {
 }
 
 std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
+  return test::error_of(f);
 }
 
 TEST(EvalConfig, ShardParsing) {
