@@ -1,5 +1,8 @@
 #include "device_weights.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace dbsa::cuda {
 
 Elem elem_of(WeightType t) {
@@ -10,8 +13,12 @@ Elem elem_of(WeightType t) {
       return Elem::F16;
     case WeightType::BF16:
       return Elem::BF16;
+    default:
+      break;
   }
-  return Elem::F32;
+  throw std::invalid_argument("cuda: " + std::string(weight_type_name(t)) +
+                              " matrices are held in their blocks, which no device kernel takes yet "
+                              "(load_model holds them as F16 for device backends)");
 }
 
 bool needs_host_rounding(const WeightMatrix& w) {
@@ -34,7 +41,8 @@ const void* DeviceWeights::find_or_upload(const void* host, size_t bytes, std::s
 }
 
 const void* DeviceWeights::matrix(const WeightMatrix& w) {
-  return find_or_upload(w.data, static_cast<size_t>(w.rows * w.cols * w.element_bytes()), w.owner);
+  (void)elem_of(w.type);  // refuses block-held matrices before any copy
+  return find_or_upload(w.data, static_cast<size_t>(w.bytes()), w.owner);
 }
 
 const float* DeviceWeights::vector(const std::vector<float>& v) {

@@ -78,9 +78,21 @@ CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int64_t& v
   return cmd->add_option(name, value, help)->check(at_least(min));
 }
 
+void add_precision_flags(CLI::App* cmd, PrecisionFlags& p) {
+  auto* f16 =
+      cmd->add_flag("--weights-f16", p.f16,
+                    "Dequantize quantized weights to F16 at load (about 3.5x the memory of Q4_K) instead "
+                    "of multiplying their blocks with integer kernels");
+  auto* f32 =
+      cmd->add_flag("--weights-f32", p.f32,
+                    "Hold every weight as F32 (dequantize/expand at load): quantized weights then sum "
+                    "exactly (closest agreement with the reference), at 7x the memory of Q4_K");
+  f16->excludes(f32);
+}
+
 void add_weight_options(CLI::App* cmd, WeightArgs& w) {
   add_threads_option(cmd, w.threads, "--threads", "Threads (default: all cores)");
-  cmd->add_flag("--weights-f32", w.weights_f32, kWeightsF32Help);
+  add_precision_flags(cmd, w.precision);
   add_backend_option(cmd, w.backend);
   add_max_context_option(cmd, w.max_context);
 }
@@ -101,7 +113,7 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
   const std::string path = file->path();
-  auto model = load_model(std::move(file), w.backend, w.threads, w.weights_f32);
+  auto model = load_model(std::move(file), w.backend, w.threads, w.precision.value());
   model->set_context_limit(context_limit_for(model->hparams(), path, w.max_context));
   return model;
 }

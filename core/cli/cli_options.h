@@ -36,11 +36,20 @@ CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int32_t& v
 CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, int64_t& value, int64_t min,
                               const std::string& help);
 
-// --threads, --weights-f32, --backend and --max-context: how a model is loaded, which backend runs it
-// and the longest sequence it may be given.
+// --weights-f16 / --weights-f32 (excluding each other): how the weights are held, native otherwise.
+struct PrecisionFlags {
+  bool f16 = false, f32 = false;
+  WeightPrecision value() const {
+    return f32 ? WeightPrecision::F32 : f16 ? WeightPrecision::F16 : WeightPrecision::Native;
+  }
+};
+void add_precision_flags(CLI::App* cmd, PrecisionFlags& p);
+
+// --threads, --weights-f16/-f32, --backend and --max-context: how a model is loaded, which backend runs
+// it and the longest sequence it may be given.
 struct WeightArgs {
   int threads = 0;  // 0: all cores (CPU backend)
-  bool weights_f32 = false;
+  PrecisionFlags precision;
   std::string backend = "cpu";  // a name of engine/backend_registry.h ("cpu", "cuda" when built)
   int64_t max_context = 0;      // 0: the model's own context length
 };
@@ -49,10 +58,6 @@ void add_weight_options(CLI::App* cmd, WeightArgs& w);
 // model's context length. Added by add_weight_options, the benches and the evaluations.
 CLI::Option* add_max_context_option(CLI::App* cmd, int64_t& max_context);
 
-// Help of --weights-f32 (the weight options and the benches share it).
-inline constexpr const char* kWeightsF32Help =
-    "Keep all weights as F32 (dequantize/expand at load): twice the memory of F16; quantized weights then "
-    "sum exactly like the reference's integer kernels (closest agreement, ~1.9x slower prefill)";
 // --backend NAME alone (commands that load models their own way).
 void add_backend_option(CLI::App* cmd, std::string& backend);
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w);

@@ -34,7 +34,7 @@ struct BenchArgs {
   int repeats = 3;
   int n_decode = 32;
   bool json = false;
-  bool weights_f32 = false;
+  PrecisionFlags precision;
   std::string backend = "cpu";
   int64_t max_context = 0;
 };
@@ -100,7 +100,7 @@ std::unique_ptr<LlamaModel> load_bench_model(const BenchArgs& a, std::string_vie
     check_context(limit, n + extra,
                   "bench " + std::string(bench) + ": --tokens " + std::to_string(n) +
                       (extra > 0 ? " + --n-decode " + std::to_string(extra) : ""));
-  return load_model(std::move(file), a.backend, a.threads, a.weights_f32);
+  return load_model(std::move(file), a.backend, a.threads, a.precision.value());
 }
 
 std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
@@ -110,16 +110,17 @@ std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
   return t;
 }
 
+// The types the matrices are held as, e.g. "Q4_K+Q6_K" for a Q4_K_M file held in its blocks.
 std::string weight_kind(const LlamaModel& m) {
-  switch (m.weights().layers.front().wq.type) {
-    case WeightType::F32:
-      return "F32";
-    case WeightType::F16:
-      return "F16";
-    case WeightType::BF16:
-      return "BF16";
+  std::string out;
+  std::vector<std::string_view> seen;
+  for (const WeightMatrix* w : m.weights().matrices()) {
+    const std::string_view t = weight_type_name(w->type);
+    if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;
+    seen.push_back(t);
+    out.append(out.empty() ? "" : "+").append(t);
   }
-  return "?";
+  return out;
 }
 
 // Device backends (--backend cuda) run whole passes in device memory (engine/forward_runner.h) and are
@@ -296,7 +297,7 @@ void add_common(CLI::App* c, BenchArgs& a) {
   c->add_option("--tokens", a.tokens, "Comma-separated token counts (prefill lengths / decode contexts)");
   add_threads_option(c, a.threads, "--threads,-t", "Threads")->check(at_least(1));
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
-  c->add_flag("--weights-f32", a.weights_f32, kWeightsF32Help);
+  add_precision_flags(c, a.precision);
   add_backend_option(c, a.backend);
   add_max_context_option(c, a.max_context);
 }

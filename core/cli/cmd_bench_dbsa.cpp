@@ -164,7 +164,7 @@ nlohmann::json pool_bench_fields(const PoolBenchArgs& p, double load_s) {
           {"seed", p.seed},
           {"threads", p.weights.threads},
           {"backend", p.weights.backend},
-          {"weights_f32", p.weights.weights_f32},
+          {"weights", weight_precision_name(p.weights.precision.value())},
           {"model_load_s", load_s}};
 }
 

@@ -74,7 +74,7 @@ EvalConfig resolve(EvalArgs& a) {
   c.cache_dir = a.cache_dir;
   c.test_indices = a.test_indices;
   c.threads = a.weights.threads;
-  c.weights_f32 = a.weights.weights_f32;
+  c.weights = a.weights.precision.value();
   c.backend = a.weights.backend;
   c.max_context = a.weights.max_context;
   c.methods = parse_method_list(a.methods);

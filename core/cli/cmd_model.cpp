@@ -1,12 +1,14 @@
 // `dbsa model info` and `dbsa model synth`.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "engine/model_weights.h"
 #include "model/gguf_file.h"
 #include "model/model_hparams.h"
 #include "model/model_summary.h"
@@ -17,11 +19,33 @@ namespace {
 
 struct InfoArgs {
   std::string model;
-  bool json = false;
+  bool json = false, tensors = false;
+  PrecisionFlags precision;
 };
 
+// How the engine holds each weight matrix under the chosen precision: its type in memory and whether it
+// is the file's mapped bytes (in place) or a copy made at load.
+nlohmann::ordered_json held_weights(const std::shared_ptr<const GgufFile>& file, WeightPrecision p) {
+  nlohmann::ordered_json j;
+  j["precision"] = weight_precision_name(p);
+  const ModelWeights w = ModelWeights::load(file, WeightLoadOptions::for_precision(p));
+  int64_t mapped = 0, copied = 0;
+  for (const WeightMatrix* m : w.matrices()) {
+    const bool in_place = m->owner == std::static_pointer_cast<const void>(file);
+    (in_place ? mapped : copied) += m->bytes();
+    j["matrices"].push_back({{"name", m->name},
+                             {"file_type", ggml_type_name(m->file_type)},
+                             {"held_as", weight_type_name(m->type)},
+                             {"bytes", m->bytes()},
+                             {"in_place", in_place}});
+  }
+  j["mapped_bytes"] = mapped;
+  j["copied_bytes"] = copied;
+  return j;
+}
+
 void run_info(const InfoArgs& a) {
-  auto file = GgufFile::open(a.model);
+  std::shared_ptr<const GgufFile> file = GgufFile::open(a.model);
   const ModelSummary sum = summarize_model(*file);
   const ModelHParams& hp = sum.hparams;
   const std::string& tok_model = sum.tokenizer_model;
@@ -52,6 +76,7 @@ void run_info(const InfoArgs& a) {
   j["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}};
   for (const auto& [name, e] : sum.tensor_types)
     j["tensor_types"][name] = {{"tensors", e.tensors}, {"bytes", e.bytes}};
+  j["weights"] = held_weights(file, a.precision.value());
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return;
@@ -73,6 +98,25 @@ void run_info(const InfoArgs& a) {
   for (const auto& [name, e] : sum.tensor_types)
     std::cout << " " << name << "×" << e.tensors << " (" << e.bytes << " B)";
   std::cout << "\n";
+  const auto& held = j["weights"];
+  // Matrices grouped by (file type, held as, in place).
+  std::map<std::string, std::pair<int, int64_t>> groups;
+  for (const auto& m : held["matrices"]) {
+    const std::string from = m["file_type"], as = m["held_as"];
+    const std::string key = from == as ? from + " in its blocks" : from + " -> " + as;
+    auto& g = groups[key + (m["in_place"].get<bool>() ? " (mapped, in place)" : " (copied at load)")];
+    ++g.first;
+    g.second += m["bytes"].get<int64_t>();
+  }
+  std::cout << "held as       " << held["precision"].get<std::string>() << ":";
+  for (const auto& [key, g] : groups) std::cout << "  " << g.first << "× " << key << " " << g.second << " B;";
+  std::cout << "  " << held["mapped_bytes"].get<int64_t>() << " B mapped, "
+            << held["copied_bytes"].get<int64_t>() << " B copied\n";
+  if (a.tensors)
+    for (const auto& m : held["matrices"])
+      std::cout << "  " << m["name"].get<std::string>() << "  " << m["file_type"].get<std::string>() << " -> "
+                << m["held_as"].get<std::string>() << "  " << m["bytes"].get<int64_t>() << " B"
+                << (m["in_place"].get<bool>() ? "  in place" : "  copied") << "\n";
 }
 
 }  // namespace
@@ -82,10 +126,13 @@ void register_model_commands(CLI::App& app) {
   model->require_subcommand(1);
 
   auto info = std::make_shared<InfoArgs>();
-  auto* ci = model->add_subcommand(
-      "info", "Architecture, dimensions, vocabulary, tensor types and size of a GGUF model");
+  auto* ci = model->add_subcommand("info",
+                                   "Architecture, dimensions, vocabulary, tensor types and size of a GGUF "
+                                   "model, and how its weights are held");
   add_model_option(ci, info->model, "model", "GGUF file, or `builtin`")->required();
   ci->add_flag("--json", info->json, "Print JSON");
+  ci->add_flag("--tensors", info->tensors, "List every weight matrix with how it is held");
+  add_precision_flags(ci, info->precision);
   ci->callback([info] { run_info(*info); });
 
   register_model_synth_command(*model);

@@ -75,12 +75,9 @@ std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, cons
 }
 
 std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
-                                       int n_threads, bool weights_f32) {
-  WeightLoadOptions wo;
-  if (weights_f32) {
-    wo.quantized_to = WeightType::F32;
-    wo.expand_16bit = true;
-  }
+                                       int n_threads, WeightPrecision precision) {
+  if (backend != "cpu" && precision == WeightPrecision::Native) precision = WeightPrecision::F16;
+  const WeightLoadOptions wo = WeightLoadOptions::for_precision(precision);
   auto be = make_backend(backend, n_threads);
   return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));
 }

@@ -28,11 +28,11 @@ std::vector<std::string> backend_names();
 // when it cannot start (e.g. no device).
 std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads = 0);
 
-// A model on the named backend: weights kept as the file has them (quantized ones as F16), or all as F32
-// with weights_f32. The backend is made first, so a missing device is reported before seconds of
-// weight loading.
+// A model on the named backend with its weights held as `precision` says. Device backends have no
+// integer kernels yet: for them `native` holds quantized matrices as F16. The backend is made first, so
+// a missing device is reported before seconds of weight loading.
 std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
-                                       int n_threads, bool weights_f32);
+                                       int n_threads, WeightPrecision precision);
 
 // Device-resident forward passes by backend name (see forward_runner.h); none for "cpu".
 using ForwardRunnerMaker = std::function<std::unique_ptr<ForwardRunner>(const LlamaModel& model)>;

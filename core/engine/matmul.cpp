@@ -3,11 +3,13 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
 
 #include "engine/activation_rounding.h"
+#include "engine/quant_kernels.h"
 #include "engine/simd_kernels.h"
 
 namespace dbsa {
@@ -26,6 +28,8 @@ float dot_row(const WeightMatrix& w, int64_t r, const float* x) {
       return simd::dot_f16(w.u16() + r * w.cols, x, w.cols);
     case WeightType::BF16:
       return simd::dot_bf16(w.u16() + r * w.cols, x, w.cols);
+    default:  // quantized rows go through matvec_quantized
+      break;
   }
   return 0.0f;
 }
@@ -37,6 +41,27 @@ void matvec(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, 
     const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
     for (int64_t t = 0; t < n; ++t)
       for (int64_t r = r0; r < r1; ++r) y[t * w.rows + r] = dot_row(w, r, x + t * w.cols);
+  });
+}
+
+// Decode with quantized weights: the few activation rows quantized once to the blocks the weight type's
+// integer kernel takes, then one dot product per weight row, rows split over the pool.
+void matvec_quantized(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  const ActivationBlocks blocks = activation_blocks(w.type);
+  const int64_t xb = activation_row_bytes(blocks, w.cols);
+  thread_local std::vector<std::byte> xq;
+  xq.resize(static_cast<size_t>(n * xb));
+  for (int64_t t = 0; t < n; ++t) quantize_activations(blocks, x + t * w.cols, xq.data() + t * xb, w.cols);
+  const QuantDot dot = quant_dot(w.type);
+  const std::byte* xs = xq.data();
+  constexpr int64_t kRowsPerTask = 64;
+  const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
+    for (int64_t r = r0; r < r1; ++r) {
+      const void* row = w.row_data(r);
+      for (int64_t t = 0; t < n; ++t) y[t * w.rows + r] = dot(row, xs + t * xb, w.cols);
+    }
   });
 }
 
@@ -82,6 +107,8 @@ void blas_set_threads(int n) {
 
 void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   if (n <= 0 || w.rows == 0) return;
+  // Quantized activations are the rounding: the kernels take the unrounded rows.
+  if (is_quantized(w.type) && n <= kMatvecMaxTokens) return matvec_quantized(pool, x, n, w, y);
   if (w.act_rounding != ActivationRounding::None) {
     thread_local std::vector<float> rounded;
     rounded.resize(static_cast<size_t>(n * w.cols));

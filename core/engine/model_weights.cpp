@@ -1,5 +1,6 @@
 #include "engine/model_weights.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -42,9 +43,28 @@ ActivationRounding reference_rounding(GgmlType t) {
 WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, const std::string& name,
                                    int64_t rows, int64_t cols, const WeightLoadOptions& opts);
 
+// The quantized types whose blocks the engine multiplies as they are.
+std::optional<WeightType> block_type(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q8_0:
+      return WeightType::Q8_0;
+    case GgmlType::Q4_0:
+      return WeightType::Q4_0;
+    case GgmlType::Q4_K:
+      return WeightType::Q4_K;
+    case GgmlType::Q5_K:
+      return WeightType::Q5_K;
+    case GgmlType::Q6_K:
+      return WeightType::Q6_K;
+    default:
+      return std::nullopt;
+  }
+}
+
 WeightMatrix load_matrix(const std::shared_ptr<const GgufFile>& file, const std::string& name, int64_t rows,
                          int64_t cols, const WeightLoadOptions& opts) {
   WeightMatrix w = load_matrix_as_stored(file, name, rows, cols, opts);
+  w.file_type = file->tensor(name).type;
   if (opts.reference_activations) {
     w.act_rounding = reference_rounding(file->tensor(name).type);
     // F16 storage already rounds the dequantized values, so exact sums would buy nothing there.
@@ -73,9 +93,15 @@ WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, 
     w.owner = file;
     return w;
   }
+  if (const auto bt = block_type(t.type); bt && opts.quantized == QuantizedHolding::InBlocks) {
+    w.type = *bt;
+    w.data = t.data;
+    w.owner = file;
+    return w;
+  }
   std::vector<float> values = dequantize_tensor(t);
-  WeightMatrix out = !is16 && opts.quantized_to != WeightType::F32
-                         ? make_16bit_matrix(name, opts.quantized_to, rows, cols, values)
+  WeightMatrix out = !is16 && opts.quantized != QuantizedHolding::F32
+                         ? make_16bit_matrix(name, WeightType::F16, rows, cols, values)
                          : make_f32_matrix(name, rows, cols, std::move(values));
   out.dequantized = !is16;
   return out;
@@ -93,11 +119,35 @@ std::vector<float> load_optional_vector(const GgufFile& f, const std::string& na
   return f.find_tensor(name) ? load_vector(f, name, n) : std::vector<float>{};
 }
 
+bool is_quantized_file_type(GgmlType t) {
+  return t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
+}
+
 }  // namespace
 
+std::string_view weight_precision_name(WeightPrecision p) {
+  switch (p) {
+    case WeightPrecision::Native:
+      return "native";
+    case WeightPrecision::F16:
+      return "f16";
+    case WeightPrecision::F32:
+      return "f32";
+  }
+  return "?";
+}
+
+WeightLoadOptions WeightLoadOptions::for_precision(WeightPrecision p) {
+  WeightLoadOptions o;
+  if (p == WeightPrecision::F16) o.quantized = QuantizedHolding::F16;
+  if (p == WeightPrecision::F32) {
+    o.quantized = QuantizedHolding::F32;
+    o.expand_16bit = true;
+  }
+  return o;
+}
+
 ModelWeights ModelWeights::load(std::shared_ptr<const GgufFile> file, const WeightLoadOptions& opts) {
-  if (opts.quantized_to == WeightType::BF16)
-    throw std::invalid_argument("quantized weights load to F16 or F32");
   ModelWeights m;
   m.file = file;
   m.hp = read_hparams(*file);
@@ -129,25 +179,24 @@ ModelWeights ModelWeights::load(std::shared_ptr<const GgufFile> file, const Weig
     L.w_up = load_matrix(file, p + "ffn_up.weight", ff, embd, opts);
     L.w_down = load_matrix(file, p + "ffn_down.weight", embd, ff, opts);
   }
+  for (const WeightMatrix* w : m.matrices())
+    if (is_quantized_file_type(w->file_type)) m.quantized = opts.quantized;
   return m;
 }
 
-int64_t ModelWeights::bytes() const {
-  auto mb = [](const WeightMatrix& w) { return w.rows * w.cols * w.element_bytes(); };
-  int64_t total = mb(token_embd) + (output.data == token_embd.data ? 0 : mb(output));
-  for (const auto& L : layers)
-    total += mb(L.wq) + mb(L.wk) + mb(L.wv) + mb(L.wo) + mb(L.w_gate) + mb(L.w_up) + mb(L.w_down);
-  return total;
-}
-
-std::optional<WeightType> ModelWeights::dequantized_type() const {
-  std::vector<const WeightMatrix*> all = {&token_embd, &output};
+std::vector<const WeightMatrix*> ModelWeights::matrices() const {
+  std::vector<const WeightMatrix*> all = {&token_embd};
+  if (output.data != token_embd.data) all.push_back(&output);
   for (const auto& L : layers)
     for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
       all.push_back(w);
-  for (const WeightMatrix* w : all)
-    if (w->dequantized) return w->type;
-  return std::nullopt;
+  return all;
+}
+
+int64_t ModelWeights::bytes() const {
+  int64_t total = 0;
+  for (const WeightMatrix* w : matrices()) total += w->bytes();
+  return total;
 }
 
 }  // namespace dbsa

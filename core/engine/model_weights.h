@@ -1,10 +1,12 @@
 #pragma once
 // The tensors of a Llama-family model, taken from a GGUF file. F32 matrices are used in place (they
 // point into the memory-mapped file), F16/BF16 stay 16-bit (widened in the matmul) or are expanded to
-// F32, and quantized matrices are dequantized once at load to F16 or F32.
+// F32, and quantized matrices stay in their blocks in the mapped file (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K:
+// the types with integer kernels, engine/quant_kernels.h) or are dequantized once at load to F16 or F32.
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/weight_matrix.h"
@@ -13,12 +15,24 @@
 
 namespace dbsa {
 
+// How quantized matrices are held: in their blocks (types without integer kernels then dequantize to
+// F16), or dequantized at load to F16 or to F32.
+enum class QuantizedHolding { InBlocks, F16, F32 };
+
+// The --weights-* choice of the commands and the studio: `native` holds quantized matrices in their
+// blocks and 16-bit ones as 16-bit; `f16` dequantizes quantized matrices to F16; `f32` holds every
+// matrix as F32 (quantized ones then sum exactly, the closest agreement with the reference).
+enum class WeightPrecision { Native, F16, F32 };
+std::string_view weight_precision_name(WeightPrecision p);  // "native", "f16", "f32"
+
 struct WeightLoadOptions {
-  WeightType quantized_to = WeightType::F16;  // F16 or F32: storage of dequantized matrices
-  bool expand_16bit = false;                  // store F16/BF16 matrices as F32 (faster sgemm, 2× memory)
+  QuantizedHolding quantized = QuantizedHolding::InBlocks;
+  bool expand_16bit = false;  // store F16/BF16 matrices as F32 (faster sgemm, 2× memory)
   // Round activations the way the reference engine does for each weight's source type (F16 for F16
   // weights, 8-bit blocks for quantized ones), so results agree with it; false keeps F32 activations.
   bool reference_activations = true;
+
+  static WeightLoadOptions for_precision(WeightPrecision p);
 };
 
 struct LayerWeights {
@@ -37,6 +51,9 @@ struct ModelWeights {
   WeightMatrix output;                   // [n_vocab][n_embd]; shares token_embd's data when tied
   std::vector<float> rope_freqs;         // rope_freqs.weight when the file carries it (llama3 scaling)
   std::shared_ptr<const GgufFile> file;  // keeps mapped tensors alive (null for synthesized weights)
+  // How the file's quantized matrices are held; none when it has none (then no load option changes
+  // any value the model computes).
+  std::optional<QuantizedHolding> quantized;
 
   // Loads and validates every tensor's presence, type and shape against the hyper-parameters; errors
   // name the file, the tensor and what was expected.
@@ -44,9 +61,8 @@ struct ModelWeights {
 
   // Bytes of weight storage held (mapped or owned).
   int64_t bytes() const;
-  // The storage type of the matrices dequantized from quantized tensors; none when the file has no
-  // quantized matrices (then no load option changes any value the model computes).
-  std::optional<WeightType> dequantized_type() const;
+  // Every matrix with its role: token_embd, output (when not tied), then each layer's seven.
+  std::vector<const WeightMatrix*> matrices() const;
 };
 
 }  // namespace dbsa

@@ -8,6 +8,44 @@
 
 namespace dbsa {
 
+namespace {
+
+GgmlType ggml_type_of(WeightType t) {
+  switch (t) {
+    case WeightType::F32:
+      return GgmlType::F32;
+    case WeightType::F16:
+      return GgmlType::F16;
+    case WeightType::BF16:
+      return GgmlType::BF16;
+    case WeightType::Q8_0:
+      return GgmlType::Q8_0;
+    case WeightType::Q4_0:
+      return GgmlType::Q4_0;
+    case WeightType::Q4_K:
+      return GgmlType::Q4_K;
+    case WeightType::Q5_K:
+      return GgmlType::Q5_K;
+    case WeightType::Q6_K:
+      return GgmlType::Q6_K;
+  }
+  return GgmlType::F32;
+}
+
+}  // namespace
+
+bool is_quantized(WeightType t) {
+  return t != WeightType::F32 && t != WeightType::F16 && t != WeightType::BF16;
+}
+
+std::string_view weight_type_name(WeightType t) {
+  return ggml_type_name(ggml_type_of(t));
+}
+
+int64_t WeightMatrix::row_bytes() const {
+  return static_cast<int64_t>(ggml_row_size(ggml_type_of(type), static_cast<uint64_t>(cols)));
+}
+
 void WeightMatrix::row_to_f32(int64_t r, float* dst) const {
   switch (type) {
     case WeightType::F32:
@@ -18,6 +56,9 @@ void WeightMatrix::row_to_f32(int64_t r, float* dst) const {
       return;
     case WeightType::BF16:
       simd::bf16_to_f32_row(u16() + r * cols, dst, cols);
+      return;
+    default:
+      dequantize(ggml_type_of(type), row_data(r), dst, cols);
       return;
   }
 }

@@ -148,7 +148,7 @@ std::string config_json(const EvalConfig& c, std::string_view method, int32_t ru
   j["preset"] = c.preset;
   j["cache_dir"] = effective_cache_dir(c).string();
   j["threads"] = c.threads;
-  j["weights_f32"] = c.weights_f32;
+  j["weights"] = weight_precision_name(c.weights);
   j["backend"] = c.backend;
   j["chunk_tokens"] = c.chunk_tokens;
   j["shard"] = c.shard.text();

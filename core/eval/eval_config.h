@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/block_layout.h"
+#include "engine/model_weights.h"
 
 namespace dbsa {
 
@@ -43,9 +44,9 @@ struct EvalConfig {
   std::filesystem::path cache_dir;  // empty: default_cache_dir(db)
   double lock_timeout = -1;         // seconds to wait for a cache another process builds; < 0: no limit
   int threads = 0;                  // 0 = every core
-  bool weights_f32 = false;         // keep every matrix as F32 (faster sgemm, more memory)
-  std::string backend = "cpu";      // engine/backend_registry.h name
-  int64_t max_context = 0;          // --max-context; 0: the model's context length
+  WeightPrecision weights = WeightPrecision::Native;  // --weights-f16/-f32
+  std::string backend = "cpu";                        // engine/backend_registry.h name
+  int64_t max_context = 0;                            // --max-context; 0: the model's context length
   int64_t chunk_tokens = 256;
   ShardSpec shard;
 };

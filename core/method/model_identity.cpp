@@ -8,10 +8,37 @@ namespace {
 constexpr char kSeparator = '+';
 }
 
+namespace {
+
+// The suffix of each holding; F16 has none (it was the only holding when caches were first named).
+std::string holding_suffix(QuantizedHolding h) {
+  switch (h) {
+    case QuantizedHolding::F16:
+      return "";
+    case QuantizedHolding::F32:
+      return "dequant-f32";
+    case QuantizedHolding::InBlocks:
+      return "q-blocks";
+  }
+  return "";
+}
+
+std::string holding_advice(const std::string& suffix) {
+  if (suffix.empty())
+    return "with the quantized weights dequantized to F16; load them the same way (--weights-f16)";
+  if (suffix == "dequant-f32")
+    return "with the quantized weights dequantized to F32; load them the same way (--weights-f32)";
+  if (suffix == "q-blocks")
+    return "with the quantized weights in their blocks (the default); load them without --weights-f16/-f32";
+  return "with a weight precision this version does not know ('" + suffix + "'); rebuild the cache";
+}
+
+}  // namespace
+
 std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights) {
-  const auto t = weights.dequantized_type();
-  if (!t || *t == WeightType::F16) return file_fingerprint;
-  return file_fingerprint + kSeparator + (*t == WeightType::F32 ? "dequant-f32" : "dequant-bf16");
+  if (!weights.quantized) return file_fingerprint;
+  const std::string suffix = holding_suffix(*weights.quantized);
+  return suffix.empty() ? file_fingerprint : file_fingerprint + kSeparator + suffix;
 }
 
 CacheManifest model_manifest(const std::filesystem::path& model_path, const std::string& file_fingerprint,
@@ -28,11 +55,8 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
                                const ModelWeights& weights) {
   const std::string ours = cache_model_fingerprint(file_fingerprint, weights);
   if (ours == cache_fingerprint) return {};
-  return ours == file_fingerprint
-             ? "computed with the quantized weights dequantized to F32; load them the same way "
-               "(--weights-f32)"
-             : "computed with the quantized weights dequantized to F16 (the default); load them without "
-               "--weights-f32";
+  const auto sep = cache_fingerprint.find(kSeparator);
+  return "computed " + holding_advice(sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1));
 }
 
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {

@@ -1,9 +1,10 @@
 #pragma once
 // The model identity a KV block cache is keyed by. The same GGUF file computes different K/V when its
-// quantized matrices are dequantized to F32 (`--weights-f32`) instead of the default F16, so those
-// caches must not be reused for each other: the precision is appended to the file's fingerprint. The
-// default keeps the plain fingerprint (caches built before this distinction keep their names), and so
-// do files without quantized matrices, for which the option changes no value.
+// quantized matrices are held in their blocks (the default), dequantized to F16 (`--weights-f16`) or to
+// F32 (`--weights-f32`), so those caches must not be reused for each other: the holding is appended to
+// the file's fingerprint ("+q-blocks", "+dequant-f32"). F16 keeps the plain fingerprint (it was the only
+// holding when caches were first named, so those caches keep their names), and so do files without
+// quantized matrices, for which the options change no value.
 #include <filesystem>
 #include <string>
 
@@ -25,7 +26,8 @@ CacheManifest model_manifest(const std::filesystem::path& model_path, const std:
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint);
 
 // For a cache of this model file (file parts equal): empty when `weights` were loaded at the cache's
-// precision, otherwise the precision the cache was computed with and the flag that matches it.
+// precision, otherwise "computed with ..." naming the precision the cache was computed with and the
+// flag that matches it.
 std::string precision_mismatch(const std::string& cache_fingerprint, const std::string& file_fingerprint,
                                const ModelWeights& weights);
 

@@ -81,23 +81,49 @@ TEST(ModelWeights, SixteenBitKeptOrExpandedGiveTheSameModel) {
 
 TEST(ModelWeights, QuantizedToF16OrF32StayWithinRoundingOfEachOther) {
   WeightLoadOptions f16, f32;
-  f32.quantized_to = WeightType::F32;
+  f16.quantized = QuantizedHolding::F16;
+  f32.quantized = QuantizedHolding::F32;
   const auto a = last_logits("tiny-spm-q8_0.gguf", f16), b = last_logits("tiny-spm-q8_0.gguf", f32);
   EXPECT_GT(max_rel_diff(a, b), 0.0f);  // F16 storage does round Q8_0 values
   // ...by about one F16 rounding (2^-11) per weight, which on this random model moves logits ~1% of
   // their scale: enough that the reference comparison loads quantized weights as F32.
   EXPECT_LE(max_rel_diff(a, b), 3e-2f);
-  WeightLoadOptions bad;
-  bad.quantized_to = WeightType::BF16;
-  EXPECT_THROW(last_logits("tiny-spm-q8_0.gguf", bad), std::invalid_argument);
+}
+
+TEST(ModelWeights, QuantizedBlocksAreUsedInPlaceAndComputeTheSameModel) {
+  for (const char* name : {"tiny-spm-q8_0.gguf", "k256-q4_k_m.gguf"}) {
+    SCOPED_TRACE(name);
+    const std::shared_ptr<const GgufFile> file =
+        GgufFile::open(test::fixture(std::string("models/") + name).string());
+    const ModelWeights blocks = ModelWeights::load(file);
+    ASSERT_EQ(blocks.quantized, QuantizedHolding::InBlocks);
+    int64_t tensor_bytes = 0;
+    for (const WeightMatrix* w : blocks.matrices()) {
+      const GgufTensorInfo& t = file->tensor(w->name);
+      EXPECT_EQ(w->file_type, t.type) << w->name;
+      if (!is_quantized(w->type)) continue;
+      EXPECT_FALSE(w->dequantized) << w->name;
+      EXPECT_EQ(w->data, t.data) << w->name << ": not the mapped bytes";
+      EXPECT_EQ(w->bytes(), static_cast<int64_t>(t.n_bytes)) << w->name;
+      tensor_bytes += w->bytes();
+    }
+    EXPECT_GT(tensor_bytes, 0);
+    // Integer sums of 8-bit activations against the blocks, vs the same rounded activations against the
+    // dequantized values summed exactly: the same model up to float rounding.
+    WeightLoadOptions f32;
+    f32.quantized = QuantizedHolding::F32;
+    const auto a = last_logits(name, WeightLoadOptions{}), b = last_logits(name, f32);
+    EXPECT_LE(max_rel_diff(a, b), 1e-3f);
+  }
 }
 
 TEST(ModelWeights, OnlyDequantizedF32MatricesSumExactly) {
   const std::shared_ptr<const GgufFile> file =
       GgufFile::open(test::fixture("models/k256-q4_k_m.gguf").string());
-  WeightLoadOptions f32;
-  f32.quantized_to = WeightType::F32;
-  const ModelWeights a = ModelWeights::load(file, f32), b = ModelWeights::load(file);
+  WeightLoadOptions f32, f16;
+  f32.quantized = QuantizedHolding::F32;
+  f16.quantized = QuantizedHolding::F16;
+  const ModelWeights a = ModelWeights::load(file, f32), b = ModelWeights::load(file, f16);
   EXPECT_TRUE(a.layers[0].wq.exact_sums);
   EXPECT_TRUE(a.output.exact_sums);
   EXPECT_FALSE(b.layers[0].wq.exact_sums);  // F16 storage has rounded the values already

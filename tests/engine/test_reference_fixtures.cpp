@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
@@ -24,7 +25,13 @@ namespace fs = std::filesystem;
 struct Case {
   std::string model;   // file stem, e.g. tiny-spm-f32
   std::string prompt;  // capital, unicode, ...
+  // Quantized models run twice: in their blocks (the default) and dequantized to F32 (exact sums).
+  WeightPrecision precision = WeightPrecision::Native;
 };
+
+bool quantized(const std::string& model) {
+  return model.find("q8_0") != std::string::npos || model.find("q4_k") != std::string::npos;
+}
 
 std::vector<Case> all_cases() {
   std::vector<Case> out;
@@ -38,9 +45,12 @@ std::vector<Case> all_cases() {
     const std::string stem = name.substr(0, name.size() - suffix.size());
     const auto dot = stem.rfind('.');
     out.push_back({stem.substr(0, dot), stem.substr(dot + 1)});
+    if (quantized(out.back().model))
+      out.push_back({out.back().model, out.back().prompt, WeightPrecision::F32});
   }
-  std::sort(out.begin(), out.end(),
-            [](const Case& a, const Case& b) { return a.model + a.prompt < b.model + b.prompt; });
+  std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) {
+    return std::tuple(a.model, a.prompt, a.precision) < std::tuple(b.model, b.prompt, b.precision);
+  });
   return out;
 }
 
@@ -82,10 +92,6 @@ float tolerance_for(const std::string& model) {
 // ~1e-4 of their scale (see the worst-error log), so a tie is judged at the F32 tolerance.
 constexpr float kTieTolerance = 1e-3f;
 
-bool quantized(const std::string& model) {
-  return model.find("q8_0") != std::string::npos || model.find("q4_k") != std::string::npos;
-}
-
 class ReferenceFixture : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ReferenceFixture, MatchesIndependentImplementation) {
@@ -95,8 +101,8 @@ TEST_P(ReferenceFixture, MatchesIndependentImplementation) {
   std::shared_ptr<const GgufFile> file =
       GgufFile::open(test::fixture("models/" + c.model + ".gguf").string());
   const auto tok = Tokenizer::from_gguf(*file);
-  WeightLoadOptions wo;
-  wo.quantized_to = WeightType::F32;  // Q8_0 values need more mantissa than F16 has
+  // Not F16: Q8_0 values need more mantissa than F16 has.
+  const WeightLoadOptions wo = WeightLoadOptions::for_precision(c.precision);
   auto model = std::make_unique<LlamaModel>(ModelWeights::load(file, wo), std::make_shared<CpuBackend>(2));
   const int32_t vocab = static_cast<int32_t>(model->hparams().n_vocab);
   const float rel = tolerance_for(c.model);
@@ -166,8 +172,9 @@ TEST_P(ReferenceFixture, MatchesIndependentImplementation) {
   model->forward(cache, req);
   EXPECT_LE(worst, rel) << "per-position logits (relative to the row's max logit)";
   const double frac = static_cast<double>(argmax_equal) / static_cast<double>(tokens.size());
-  GTEST_LOG_(INFO) << c.model << "." << c.prompt << " worst " << worst << " first>1e-5 at " << first_bad
-                   << " argmax " << argmax_equal << "/" << tokens.size() << " near-ties " << near_ties;
+  GTEST_LOG_(INFO) << c.model << "." << c.prompt << " (" << weight_precision_name(c.precision) << ") worst "
+                   << worst << " first>1e-5 at " << first_bad << " argmax " << argmax_equal << "/"
+                   << tokens.size() << " near-ties " << near_ties;
   for (const auto& m : mismatches) GTEST_LOG_(INFO) << c.model << "." << c.prompt << " " << m;
   if (quantized(c.model)) {
     EXPECT_GE(frac, 0.98) << argmax_equal << " of " << tokens.size() << " positions (and " << near_ties
@@ -215,6 +222,8 @@ TEST_P(ReferenceFixture, MatchesIndependentImplementation) {
 INSTANTIATE_TEST_SUITE_P(All, ReferenceFixture, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<Case>& i) {
                            std::string n = i.param.model + "_" + i.param.prompt;
+                           if (i.param.precision != WeightPrecision::Native)
+                             n += "_" + std::string(weight_precision_name(i.param.precision));
                            for (char& ch : n)
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;

@@ -11,34 +11,41 @@
 namespace dbsa {
 namespace {
 
-ModelWeights load(const char* model, bool f32) {
-  WeightLoadOptions o;
-  if (f32) {
-    o.quantized_to = WeightType::F32;
-    o.expand_16bit = true;
-  }
-  return ModelWeights::load(GgufFile::open(test::fixture(model).string()), o);
+ModelWeights load(const char* model, WeightPrecision p) {
+  return ModelWeights::load(GgufFile::open(test::fixture(model).string()),
+                            WeightLoadOptions::for_precision(p));
 }
 
-TEST(ModelIdentity, QuantizedWeightsDequantizedToF32AreAnotherModel) {
-  const std::string fp = fingerprint_file(test::fixture("models/k256-q4_k_m.gguf"));
-  const std::string as_f16 = cache_model_fingerprint(fp, load("models/k256-q4_k_m.gguf", false));
-  const std::string as_f32 = cache_model_fingerprint(fp, load("models/k256-q4_k_m.gguf", true));
-  EXPECT_EQ(as_f16, fp);  // the default keeps caches built before the distinction
+TEST(ModelIdentity, EachHoldingOfQuantizedWeightsIsAnotherModel) {
+  const char* q4 = "models/k256-q4_k_m.gguf";
+  const std::string fp = fingerprint_file(test::fixture(q4));
+  const std::string as_blocks = cache_model_fingerprint(fp, load(q4, WeightPrecision::Native));
+  const std::string as_f16 = cache_model_fingerprint(fp, load(q4, WeightPrecision::F16));
+  const std::string as_f32 = cache_model_fingerprint(fp, load(q4, WeightPrecision::F32));
+  EXPECT_EQ(as_f16, fp);  // F16 keeps the names of caches built when it was the only holding
   EXPECT_NE(as_f32, fp);
-  EXPECT_EQ(file_part_of_fingerprint(as_f32), fp);
-  EXPECT_EQ(file_part_of_fingerprint(as_f16), fp);
+  EXPECT_NE(as_blocks, fp);
+  EXPECT_NE(as_blocks, as_f32);
+  for (const auto& f : {as_blocks, as_f16, as_f32}) EXPECT_EQ(file_part_of_fingerprint(f), fp);
+  // A cache of one holding opened with another names the flag that matches it.
+  const auto native = load(q4, WeightPrecision::Native);
+  EXPECT_EQ(precision_mismatch(as_blocks, fp, native), "");
+  EXPECT_NE(precision_mismatch(as_f32, fp, native).find("--weights-f32"), std::string::npos);
+  EXPECT_NE(precision_mismatch(as_f16, fp, native).find("--weights-f16"), std::string::npos);
+  EXPECT_NE(precision_mismatch(as_blocks, fp, load(q4, WeightPrecision::F16)).find("the default"),
+            std::string::npos);
 }
 
 TEST(ModelIdentity, UnquantizedFilesComputeTheSameEitherWay) {
   for (const char* m : {"models/tiny-spm-f32.gguf", "models/tiny-spm-f16.gguf"}) {
     SCOPED_TRACE(m);
-    EXPECT_FALSE(load(m, false).dequantized_type().has_value());
-    EXPECT_FALSE(load(m, true).dequantized_type().has_value());
-    EXPECT_EQ(cache_model_fingerprint("abc", load(m, true)), "abc");
+    for (const auto p : {WeightPrecision::Native, WeightPrecision::F16, WeightPrecision::F32}) {
+      EXPECT_FALSE(load(m, p).quantized.has_value());
+      EXPECT_EQ(cache_model_fingerprint("abc", load(m, p)), "abc");
+    }
   }
-  EXPECT_EQ(load("models/k256-q4_k_m.gguf", false).dequantized_type(), WeightType::F16);
-  EXPECT_EQ(load("models/k256-q4_k_m.gguf", true).dequantized_type(), WeightType::F32);
+  EXPECT_EQ(load("models/k256-q4_k_m.gguf", WeightPrecision::Native).quantized, QuantizedHolding::InBlocks);
+  EXPECT_EQ(load("models/k256-q4_k_m.gguf", WeightPrecision::F32).quantized, QuantizedHolding::F32);
 }
 
 // Every place that builds a cache (encode, eval, the benches) names the model through model_manifest:
@@ -48,7 +55,7 @@ TEST(ModelIdentity, ManifestNamesTheFileItsPrecisionAndTheTokenizer) {
   const auto file = GgufFile::open(path.string());
   const auto tok_ptr = Tokenizer::from_gguf(*file);
   const Tokenizer& tok = *tok_ptr;
-  const ModelWeights f32 = load("models/k256-q4_k_m.gguf", true);
+  const ModelWeights f32 = load("models/k256-q4_k_m.gguf", WeightPrecision::F32);
   const CacheManifest m = model_manifest(path, {}, f32, tok);
   EXPECT_TRUE(std::filesystem::path(m.model_path).is_absolute());
   EXPECT_EQ(std::filesystem::canonical(m.model_path), std::filesystem::canonical(path));
@@ -56,7 +63,8 @@ TEST(ModelIdentity, ManifestNamesTheFileItsPrecisionAndTheTokenizer) {
   EXPECT_EQ(m.tokenizer_fingerprint, tokenizer_fingerprint(tok));
   EXPECT_EQ(model_manifest(path, fingerprint_file(path), f32, tok), m);
   // A caller's precomputed fingerprint is taken as given (not re-hashed).
-  EXPECT_EQ(model_manifest(path, "given", load("models/k256-q4_k_m.gguf", false), tok).model_fingerprint,
+  EXPECT_EQ(model_manifest(path, "given", load("models/k256-q4_k_m.gguf", WeightPrecision::F16), tok)
+                .model_fingerprint,
             "given");
   EXPECT_TRUE(m.dataset.empty());  // the caller's part
 }

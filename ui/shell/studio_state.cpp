@@ -63,7 +63,7 @@ void StudioState::set_capture_head(int32_t layer, int32_t head) {
 
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
                                               const std::string& backend) {
-  return load_model(std::move(file), backend, 0, false);
+  return load_model(std::move(file), backend, 0, WeightPrecision::Native);
 }
 
 }  // namespace dbsa::ui

@@ -1,0 +1,48 @@
+#pragma once
+// Dot products of quantized weight rows (GGUF block formats, used in place) with activations quantized
+// to 8-bit blocks the way the format's reference kernels take them: Q8_0 and Q4_0 weights meet Q8_0
+// activation blocks (32 values, F16 scale), Q4_K/Q5_K/Q6_K weights meet Q8_K blocks (256 values, F32
+// scale, sums per 16). Every product inside a scale's span is summed exactly in int32; the scaled
+// partial sums are then added in float in one fixed order, so the AVX2 kernels and their portable
+// twins return the same bits (tests/engine/test_quant_kernels.cpp), and both are what the reference
+// integer kernels compute up to the order of those float additions.
+#include <cstdint>
+
+#include "engine/weight_matrix.h"
+
+namespace dbsa {
+
+struct BlockQ8_0 {
+  uint16_t d;  // F16 scale
+  int8_t qs[32];
+};
+struct BlockQ8_K {
+  float d;
+  int8_t qs[256];
+  int16_t bsums[16];  // sums of each 16 consecutive qs
+};
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_K) == 292, "ggml's block layouts");
+
+// The activation block format a quantized weight type's dot product takes.
+enum class ActivationBlocks { Q8_0, Q8_K };
+ActivationBlocks activation_blocks(WeightType t);  // throws std::invalid_argument for float types
+int64_t activation_block_elems(ActivationBlocks b);
+int64_t activation_row_bytes(ActivationBlocks b, int64_t n);  // bytes of n values as blocks
+
+// Quantizes n values (a multiple of the block size) into dst, as ggml's x86 quantizers do: Q8_0
+// q = round(x·127/max|x|) with the scale stored as F16; Q8_K maps the signed value of largest magnitude
+// to -127 and keeps the scale as float.
+void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n);
+// The values the blocks stand for (d·q), e.g. to round activations that meet dequantized weights.
+void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
+
+enum class Isa { Portable, Avx2 };
+// Σ w[i]·x[i] over one weight row of n values of type t (raw blocks) and n activation values as
+// activation_blocks(t) blocks.
+using QuantDot = float (*)(const void* w, const void* x, int64_t n);
+// The kernel of `t` for `isa` (Avx2 only where simd::has_avx2(); throws std::invalid_argument else).
+QuantDot quant_dot(WeightType t, Isa isa);
+// The fastest kernel this CPU runs.
+QuantDot quant_dot(WeightType t);
+
+}  // namespace dbsa

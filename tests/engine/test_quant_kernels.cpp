@@ -1,0 +1,184 @@
+// The integer kernels of quantized weights (engine/quant_kernels.h): the AVX2 kernels return the same
+// bits as their portable twins, both match a naive double-precision dot product of the dequantized
+// values, and the matmul's decode (integer) and prefill (dequantized panel) paths agree.
+#include "engine/quant_kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "engine/activation_rounding.h"
+#include "engine/matmul.h"
+#include "engine/simd_kernels.h"
+#include "model/dequantize.h"
+
+namespace dbsa {
+namespace {
+
+constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K,
+                                 WeightType::Q6_K};
+
+GgmlType ggml_of(WeightType t) {
+  switch (t) {
+    case WeightType::Q8_0:
+      return GgmlType::Q8_0;
+    case WeightType::Q4_0:
+      return GgmlType::Q4_0;
+    case WeightType::Q4_K:
+      return GgmlType::Q4_K;
+    case WeightType::Q5_K:
+      return GgmlType::Q5_K;
+    default:
+      return GgmlType::Q6_K;
+  }
+}
+
+void put_f16(std::byte* p, float v) {
+  const uint16_t h = f32_to_f16(v);
+  std::memcpy(p, &h, 2);
+}
+
+// Rows of random blocks: every quant byte random (so every bit pattern occurs, -128 in Q8_0 included),
+// scales random F16 values of either sign.
+std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_of(t)));
+  const int64_t blocks = rows * cols / info.block_elems;
+  std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
+  for (auto& b : out) b = static_cast<std::byte>(byte(rng));
+  for (int64_t i = 0; i < blocks; ++i) {
+    std::byte* b = out.data() + i * info.block_bytes;
+    switch (t) {
+      case WeightType::Q8_0:
+      case WeightType::Q4_0:
+        put_f16(b, scale(rng));
+        break;
+      case WeightType::Q4_K:
+      case WeightType::Q5_K:
+        put_f16(b, scale(rng));
+        put_f16(b + 2, scale(rng));
+        break;
+      default:
+        put_f16(b + 208, scale(rng));
+        break;
+    }
+  }
+  return out;
+}
+
+std::vector<float> random_activations(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = g(rng);
+  x[7] = 9.5f;  // an outlier, as real residual streams have
+  return x;
+}
+
+TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValues) {
+  std::mt19937 rng(42);
+  constexpr int64_t n = 1024;  // 4 super-blocks, 32 Q8_0 blocks
+  for (const WeightType t : kTypes) {
+    SCOPED_TRACE(std::string(weight_type_name(t)));
+    const ActivationBlocks ab = activation_blocks(t);
+    for (int trial = 0; trial < 20; ++trial) {
+      const auto w = random_rows(t, 1, n, rng);
+      const auto x = random_activations(n, rng);
+      std::vector<std::byte> xq(static_cast<size_t>(activation_row_bytes(ab, n)));
+      quantize_activations(ab, x.data(), xq.data(), n);
+      const float portable = quant_dot(t, Isa::Portable)(w.data(), xq.data(), n);
+
+      std::vector<float> wf(n), xf(n);
+      dequantize(ggml_of(t), w.data(), wf.data(), n);
+      dequantize_activations(ab, xq.data(), xf.data(), n);
+      double exact = 0.0, magnitude = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        exact += static_cast<double>(wf[i]) * xf[i];
+        magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
+      }
+      EXPECT_LE(std::fabs(portable - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
+
+      if (!simd::has_avx2()) continue;
+      const float avx2 = quant_dot(t, Isa::Avx2)(w.data(), xq.data(), n);
+      uint32_t a, b;
+      std::memcpy(&a, &portable, 4);
+      std::memcpy(&b, &avx2, 4);
+      EXPECT_EQ(a, b) << "trial " << trial << ": portable " << portable << ", AVX2 " << avx2;
+    }
+  }
+  if (!simd::has_avx2()) GTEST_SKIP() << "no AVX2 here: only the portable kernels were checked";
+}
+
+TEST(QuantKernels, ActivationBlocksFollowTheReferenceQuantizers) {
+  std::mt19937 rng(7);
+  const auto x = random_activations(512, rng);
+  // Q8_K: the signed value of largest magnitude becomes -127, the sums per 16 are exact.
+  std::vector<BlockQ8_K> k(2);
+  quantize_activations(ActivationBlocks::Q8_K, x.data(), k.data(), 512);
+  EXPECT_EQ(k[0].qs[7], -127);  // x[7] is the outlier
+  for (const auto& b : k)
+    for (int j = 0; j < 16; ++j) {
+      int s = 0;
+      for (int i = 0; i < 16; ++i) s += b.qs[16 * j + i];
+      EXPECT_EQ(b.bsums[j], s);
+    }
+  // Q8_0: q = round(x·127/max|x|), scale F16 of max|x|/127; each value within half a step.
+  std::vector<BlockQ8_0> q(16);
+  quantize_activations(ActivationBlocks::Q8_0, x.data(), q.data(), 512);
+  std::vector<float> back(512);
+  dequantize_activations(ActivationBlocks::Q8_0, q.data(), back.data(), 512);
+  for (int b = 0; b < 16; ++b) {
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * b + i]));
+    const float d = amax / 127.0f;
+    EXPECT_EQ(q[b].d, f32_to_f16(d));
+    // Half a step, plus what storing the scale as F16 moves the largest value.
+    const float tol = d / 2 + 127 * std::fabs(f16_to_f32(q[b].d) - d) + 1e-6f;
+    for (int i = 0; i < 32; ++i) EXPECT_LE(std::fabs(back[32 * b + i] - x[32 * b + i]), tol);
+  }
+  // The rounding of activations that meet dequantized weights is these blocks' values.
+  std::vector<float> rounded(512);
+  round_activations(ActivationRounding::Q8_0, x.data(), rounded.data(), 1, 512);
+  EXPECT_EQ(rounded, back);
+  EXPECT_THROW(quantize_activations(ActivationBlocks::Q8_K, x.data(), k.data(), 100), std::invalid_argument);
+}
+
+TEST(QuantKernels, DecodeAndPrefillPathsOfTheMatmulAgree) {
+  std::mt19937 rng(3);
+  ThreadPool pool(2);
+  constexpr int64_t rows = 96, cols = 512, tokens = 9;
+  for (const WeightType t : kTypes) {
+    SCOPED_TRACE(std::string(weight_type_name(t)));
+    auto bytes = std::make_shared<std::vector<std::byte>>(random_rows(t, rows, cols, rng));
+    WeightMatrix w;
+    w.name = "w";
+    w.type = t;
+    w.rows = rows;
+    w.cols = cols;
+    w.data = bytes->data();
+    w.owner = bytes;
+    w.act_rounding =
+        activation_blocks(t) == ActivationBlocks::Q8_0 ? ActivationRounding::Q8_0 : ActivationRounding::Q8_K;
+    const auto x = random_activations(tokens * cols, rng);
+    std::vector<float> batched(tokens * rows), single(rows);
+    matmul(pool, x.data(), tokens, w, batched.data());  // dequantized panels through sgemm
+    std::vector<float> wf(cols);
+    for (int64_t tk = 0; tk < tokens; ++tk) {
+      matmul(pool, x.data() + tk * cols, 1, w, single.data());  // integer kernels
+      for (int64_t r = 0; r < rows; ++r) {
+        w.row_to_f32(r, wf.data());
+        double mag = 0.0;
+        for (int64_t i = 0; i < cols; ++i) mag += std::fabs(static_cast<double>(wf[i]) * x[tk * cols + i]);
+        EXPECT_NEAR(single[r], batched[tk * rows + r], 1e-5 * mag + 1e-12) << "token " << tk << " row " << r;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dbsa
