@@ -8,8 +8,6 @@
 
 namespace dbsa {
 
-namespace {
-
 GgmlType ggml_type_of(WeightType t) {
   switch (t) {
     case WeightType::F32:
@@ -31,8 +29,6 @@ GgmlType ggml_type_of(WeightType t) {
   }
   return GgmlType::F32;
 }
-
-}  // namespace
 
 bool is_quantized(WeightType t) {
   return t != WeightType::F32 && t != WeightType::F16 && t != WeightType::BF16;

@@ -17,6 +17,7 @@ enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K };
 
 bool is_quantized(WeightType t);
 std::string_view weight_type_name(WeightType t);  // "F32", "Q4_K", ...
+GgmlType ggml_type_of(WeightType t);              // the GGUF type of the same encoding
 
 // How activations are rounded before they meet this matrix. The reference engine (ggml) converts the
 // activations to the weight's "dot type" — F16 for F16 weights, 8-bit blocks for quantized ones — so

@@ -23,21 +23,6 @@ namespace {
 constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K,
                                  WeightType::Q6_K};
 
-GgmlType ggml_of(WeightType t) {
-  switch (t) {
-    case WeightType::Q8_0:
-      return GgmlType::Q8_0;
-    case WeightType::Q4_0:
-      return GgmlType::Q4_0;
-    case WeightType::Q4_K:
-      return GgmlType::Q4_K;
-    case WeightType::Q5_K:
-      return GgmlType::Q5_K;
-    default:
-      return GgmlType::Q6_K;
-  }
-}
-
 void put_f16(std::byte* p, float v) {
   const uint16_t h = f32_to_f16(v);
   std::memcpy(p, &h, 2);
@@ -46,7 +31,7 @@ void put_f16(std::byte* p, float v) {
 // Rows of random blocks: every quant byte random (so every bit pattern occurs, -128 in Q8_0 included),
 // scales random F16 values of either sign.
 std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std::mt19937& rng) {
-  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_of(t)));
+  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)));
   const int64_t blocks = rows * cols / info.block_elems;
   std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
   std::uniform_int_distribution<int> byte(0, 255);
@@ -94,7 +79,7 @@ TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValue
       const float portable = quant_dot(t, Isa::Portable)(w.data(), xq.data(), n);
 
       std::vector<float> wf(n), xf(n);
-      dequantize(ggml_of(t), w.data(), wf.data(), n);
+      dequantize(ggml_type_of(t), w.data(), wf.data(), n);
       dequantize_activations(ab, xq.data(), xf.data(), n);
       double exact = 0.0, magnitude = 0.0;
       for (int64_t i = 0; i < n; ++i) {

@@ -223,7 +223,7 @@ INSTANTIATE_TEST_SUITE_P(All, ReferenceFixture, ::testing::ValuesIn(all_cases())
                          [](const ::testing::TestParamInfo<Case>& i) {
                            std::string n = i.param.model + "_" + i.param.prompt;
                            if (i.param.precision != WeightPrecision::Native)
-                             n += "_" + std::string(weight_precision_name(i.param.precision));
+                             n.append("_").append(weight_precision_name(i.param.precision));
                            for (char& ch : n)
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;
