@@ -154,7 +154,7 @@ TEST_F(CudaOps, EmbeddingGatherMatchesCpuExactly) {
                                                        : make_16bit_matrix("emb", type, 100, 24, values);
     std::vector<float> want(ids.size() * 24);
     embedding_lookup(table, ids, want.data());
-    const size_t bytes = static_cast<size_t>(table.rows * table.cols * table.element_bytes());
+    const size_t bytes = static_cast<size_t>(table.bytes());
     cuda::DeviceBuffer<std::byte> d_table(bytes);
     DBSA_CUDA_CHECK(cudaMemcpy(d_table.data(), table.data, bytes, cudaMemcpyHostToDevice));
     auto d_ids = to_device(ids);
