@@ -34,14 +34,21 @@ float dot_row(const WeightMatrix& w, int64_t r, const float* x) {
   return 0.0f;
 }
 
-void matvec(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+// Few-token products: y[t][r] = dot(r, t) for every weight row r and token t, rows split over the pool
+// in tasks of 64.
+template <class Dot>
+void for_each_row_dot(ThreadPool& pool, int64_t n, int64_t rows, float* y, const Dot& dot) {
   constexpr int64_t kRowsPerTask = 64;
-  const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  const int64_t n_tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
+    const int64_t r0 = task * kRowsPerTask, r1 = std::min(rows, r0 + kRowsPerTask);
     for (int64_t t = 0; t < n; ++t)
-      for (int64_t r = r0; r < r1; ++r) y[t * w.rows + r] = dot_row(w, r, x + t * w.cols);
+      for (int64_t r = r0; r < r1; ++r) y[t * rows + r] = dot(r, t);
   });
+}
+
+void matvec(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  for_each_row_dot(pool, n, w.rows, y, [&](int64_t r, int64_t t) { return dot_row(w, r, x + t * w.cols); });
 }
 
 // Decode with quantized weights: the few activation rows quantized once to the blocks the weight type's
@@ -54,15 +61,8 @@ void matvec_quantized(ThreadPool& pool, const float* x, int64_t n, const WeightM
   for (int64_t t = 0; t < n; ++t) quantize_activations(blocks, x + t * w.cols, xq.data() + t * xb, w.cols);
   const QuantDot dot = quant_dot(w.type);
   const std::byte* xs = xq.data();
-  constexpr int64_t kRowsPerTask = 64;
-  const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
-  pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
-    for (int64_t r = r0; r < r1; ++r) {
-      const void* row = w.row_data(r);
-      for (int64_t t = 0; t < n; ++t) y[t * w.rows + r] = dot(row, xs + t * xb, w.cols);
-    }
-  });
+  for_each_row_dot(pool, n, w.rows, y,
+                   [&](int64_t r, int64_t t) { return dot(w.row_data(r), xs + t * xb, w.cols); });
 }
 
 void sgemm_slice(const float* x, int64_t n, const float* wrows, int64_t n_rows, int64_t k, float* y,

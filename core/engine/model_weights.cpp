@@ -43,22 +43,12 @@ ActivationRounding reference_rounding(GgmlType t) {
 WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, const std::string& name,
                                    int64_t rows, int64_t cols, const WeightLoadOptions& opts);
 
-// The quantized types whose blocks the engine multiplies as they are.
+// The WeightType that holds GGUF type t's blocks as they are, for the types with integer kernels.
 std::optional<WeightType> block_type(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q8_0:
-      return WeightType::Q8_0;
-    case GgmlType::Q4_0:
-      return WeightType::Q4_0;
-    case GgmlType::Q4_K:
-      return WeightType::Q4_K;
-    case GgmlType::Q5_K:
-      return WeightType::Q5_K;
-    case GgmlType::Q6_K:
-      return WeightType::Q6_K;
-    default:
-      return std::nullopt;
-  }
+  for (const WeightType w :
+       {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K})
+    if (ggml_type_of(w) == t) return w;
+  return std::nullopt;
 }
 
 WeightMatrix load_matrix(const std::shared_ptr<const GgufFile>& file, const std::string& name, int64_t rows,
@@ -66,7 +56,7 @@ WeightMatrix load_matrix(const std::shared_ptr<const GgufFile>& file, const std:
   WeightMatrix w = load_matrix_as_stored(file, name, rows, cols, opts);
   w.file_type = file->tensor(name).type;
   if (opts.reference_activations) {
-    w.act_rounding = reference_rounding(file->tensor(name).type);
+    w.act_rounding = reference_rounding(w.file_type);
     // F16 storage already rounds the dequantized values, so exact sums would buy nothing there.
     w.exact_sums = w.dequantized && w.type == WeightType::F32;
   }
@@ -117,10 +107,6 @@ std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64
 
 std::vector<float> load_optional_vector(const GgufFile& f, const std::string& name, int64_t n) {
   return f.find_tensor(name) ? load_vector(f, name, n) : std::vector<float>{};
-}
-
-bool is_quantized_file_type(GgmlType t) {
-  return t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
 }
 
 }  // namespace
@@ -180,7 +166,7 @@ ModelWeights ModelWeights::load(std::shared_ptr<const GgufFile> file, const Weig
     L.w_down = load_matrix(file, p + "ffn_down.weight", embd, ff, opts);
   }
   for (const WeightMatrix* w : m.matrices())
-    if (is_quantized_file_type(w->file_type)) m.quantized = opts.quantized;
+    if (w->dequantized || is_quantized(w->type)) m.quantized = opts.quantized;
   return m;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
@@ -141,8 +142,12 @@ float dot_q4_0_portable(const void* wv, const void* xv, int64_t n) {
   return sum;
 }
 
-float dot_q4_k_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ4_K*>(wv);
+// Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). Per block: the values' sums against their
+// activations, weighted by the eight sub-block scales, minus the mins' part.
+template <bool kFifthBit>
+float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const auto* w = static_cast<const Block*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
   float sum = 0.0f;
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -154,34 +159,14 @@ float dot_q4_k_portable(const void* wv, const void* xv, int64_t n) {
       scale_min(2 * c + 1, w[b].scales, sc_hi, m);
       int32_t lo = 0, hi = 0;
       for (int l = 0; l < 32; ++l) {
-        lo += (w[b].qs[32 * c + l] & 0xf) * q8[64 * c + l];
-        hi += (w[b].qs[32 * c + l] >> 4) * q8[64 * c + 32 + l];
-      }
-      s += sc_lo * lo + sc_hi * hi;
-    }
-    const int32_t mins = mins_dot(w[b].scales, x[b].bsums);
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
-    sum -= f16_to_f32(w[b].dmin) * x[b].d * static_cast<float>(mins);
-  }
-  return sum;
-}
-
-float dot_q5_k_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ5_K*>(wv);
-  const auto* x = static_cast<const BlockQ8_K*>(xv);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const int8_t* q8 = x[b].qs;
-    int32_t s = 0;
-    for (int c = 0; c < 4; ++c) {
-      int32_t sc_lo, sc_hi, m;
-      scale_min(2 * c, w[b].scales, sc_lo, m);
-      scale_min(2 * c + 1, w[b].scales, sc_hi, m);
-      int32_t lo = 0, hi = 0;
-      for (int l = 0; l < 32; ++l) {
-        const int32_t h = w[b].qh[l] >> (2 * c);
-        lo += ((w[b].qs[32 * c + l] & 0xf) | ((h & 1) << 4)) * q8[64 * c + l];
-        hi += ((w[b].qs[32 * c + l] >> 4) | ((h & 2) << 3)) * q8[64 * c + 32 + l];
+        int32_t v_lo = w[b].qs[32 * c + l] & 0xf, v_hi = w[b].qs[32 * c + l] >> 4;
+        if constexpr (kFifthBit) {
+          const int32_t h = w[b].qh[l] >> (2 * c);
+          v_lo |= (h & 1) << 4;
+          v_hi |= (h & 2) << 3;
+        }
+        lo += v_lo * q8[64 * c + l];
+        hi += v_hi * q8[64 * c + 32 + l];
       }
       s += sc_lo * lo + sc_hi * hi;
     }
@@ -278,48 +263,30 @@ __attribute__((target("avx2"))) inline __m256i chunk_k(__m256i lo, __m256i hi, c
   return _mm256_add_epi32(p0, p1);
 }
 
-__attribute__((target("avx2"))) float dot_q4_k_avx2(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ4_K*>(wv);
-  const auto* x = static_cast<const BlockQ8_K*>(xv);
-  const __m256i m4 = _mm256_set1_epi8(0xf);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    __m256i acc = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      int32_t sc_lo, sc_hi, m;
-      scale_min(2 * c, w[b].scales, sc_lo, m);
-      scale_min(2 * c + 1, w[b].scales, sc_hi, m);
-      const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * c));
-      const __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-      acc = _mm256_add_epi32(acc, chunk_k(lo, hi, x[b].qs + 64 * c, sc_lo, sc_hi));
-    }
-    const int32_t s = hsum_i32(acc);
-    const int32_t mins = mins_dot(w[b].scales, x[b].bsums);
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
-    sum -= f16_to_f32(w[b].dmin) * x[b].d * static_cast<float>(mins);
-  }
-  return sum;
-}
-
-__attribute__((target("avx2"))) float dot_q5_k_avx2(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ5_K*>(wv);
+template <bool kFifthBit>
+__attribute__((target("avx2"))) float dot_qk_avx2(const void* wv, const void* xv, int64_t n) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const auto* w = static_cast<const Block*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
   const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
   float sum = 0.0f;
   for (int64_t b = 0; b < n / kQK; ++b) {
-    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qh));
     __m256i acc = _mm256_setzero_si256();
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qh));
     for (int c = 0; c < 4; ++c) {
       int32_t sc_lo, sc_hi, m;
       scale_min(2 * c, w[b].scales, sc_lo, m);
       scale_min(2 * c + 1, w[b].scales, sc_hi, m);
       const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * c));
-      // Bit k of each byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring byte
-      // only above bit 0, which the mask drops.
-      const __m256i h_lo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
-      const __m256i h_hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q4, m4), h_lo);
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), h_hi);
+      __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+      if constexpr (kFifthBit) {
+        // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring
+        // byte only above bit 0, which the mask drops.
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+        hi = _mm256_or_si256(hi,
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+      }
       acc = _mm256_add_epi32(acc, chunk_k(lo, hi, x[b].qs + 64 * c, sc_lo, sc_hi));
     }
     const int32_t s = hsum_i32(acc);
@@ -423,9 +390,9 @@ QuantDot quant_dot(WeightType t, Isa isa) {
     case WeightType::Q4_0:
       return wide ? dot_q4_0_avx2 : dot_q4_0_portable;
     case WeightType::Q4_K:
-      return wide ? dot_q4_k_avx2 : dot_q4_k_portable;
+      return wide ? dot_qk_avx2<false> : dot_qk_portable<false>;
     case WeightType::Q5_K:
-      return wide ? dot_q5_k_avx2 : dot_q5_k_portable;
+      return wide ? dot_qk_avx2<true> : dot_qk_portable<true>;
     case WeightType::Q6_K:
       return wide ? dot_q6_k_avx2 : dot_q6_k_portable;
     default:

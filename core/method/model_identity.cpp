@@ -5,10 +5,10 @@
 namespace dbsa {
 
 namespace {
-constexpr char kSeparator = '+';
-}
 
-namespace {
+constexpr char kSeparator = '+';
+constexpr QuantizedHolding kHoldings[] = {QuantizedHolding::InBlocks, QuantizedHolding::F16,
+                                          QuantizedHolding::F32};
 
 // The suffix of each holding; F16 has none (it was the only holding when caches were first named).
 std::string holding_suffix(QuantizedHolding h) {
@@ -23,14 +23,16 @@ std::string holding_suffix(QuantizedHolding h) {
   return "";
 }
 
-std::string holding_advice(const std::string& suffix) {
-  if (suffix.empty())
-    return "with the quantized weights dequantized to F16; load them the same way (--weights-f16)";
-  if (suffix == "dequant-f32")
-    return "with the quantized weights dequantized to F32; load them the same way (--weights-f32)";
-  if (suffix == "q-blocks")
-    return "with the quantized weights in their blocks (the default); load them without --weights-f16/-f32";
-  return "with a weight precision this version does not know ('" + suffix + "'); rebuild the cache";
+std::string holding_advice(QuantizedHolding h) {
+  switch (h) {
+    case QuantizedHolding::F16:
+      return "with the quantized weights dequantized to F16; load them the same way (--weights-f16)";
+    case QuantizedHolding::F32:
+      return "with the quantized weights dequantized to F32; load them the same way (--weights-f32)";
+    case QuantizedHolding::InBlocks:
+      return "with the quantized weights in their blocks (the default); load them without --weights-f16/-f32";
+  }
+  return "";
 }
 
 }  // namespace
@@ -56,7 +58,10 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
   const std::string ours = cache_model_fingerprint(file_fingerprint, weights);
   if (ours == cache_fingerprint) return {};
   const auto sep = cache_fingerprint.find(kSeparator);
-  return "computed " + holding_advice(sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1));
+  const std::string suffix = sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1);
+  for (const QuantizedHolding h : kHoldings)
+    if (holding_suffix(h) == suffix) return "computed " + holding_advice(h);
+  return "computed with a weight precision this version does not know ('" + suffix + "'); rebuild the cache";
 }
 
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {
