@@ -2,9 +2,11 @@
 // y[n][w.rows] = x[n][w.cols] · wᵀ, the projection of every token by a weight matrix.
 // Batched inputs go through OpenBLAS sgemm, split over the thread pool by output features (OpenBLAS
 // itself runs single-threaded so the pool is the only source of threads; 16-bit weights are widened
-// per slice into per-thread scratch). Few-token inputs (decode) use SIMD dot products per row, which
-// stream the weights once instead of packing them. Matrices marked exact_sums accumulate in double
-// (dgemm over slices widened per task, double dot products for decode): about half sgemm's speed.
+// per slice into per-thread scratch, quantized ones dequantized per slice). Few-token inputs (decode)
+// use SIMD dot products per row, which stream the weights once instead of packing them; quantized
+// weights there meet activations quantized to 8-bit blocks in integer kernels (engine/quant_kernels.h).
+// Matrices marked exact_sums accumulate in double (dgemm over slices widened per task, double dot products
+// for decode): about half sgemm's speed.
 #include <cstdint>
 
 #include "engine/thread_pool.h"
