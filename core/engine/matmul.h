@@ -1,10 +1,15 @@
 #pragma once
 // y[n][w.rows] = x[n][w.cols] · wᵀ, the projection of every token by a weight matrix.
-// Batched inputs go through OpenBLAS sgemm, split over the thread pool by output features (OpenBLAS
+// Float batches go through OpenBLAS sgemm, split over the thread pool by output features (OpenBLAS
 // itself runs single-threaded so the pool is the only source of threads; 16-bit weights are widened
-// per slice into per-thread scratch, quantized ones dequantized per slice). Few-token inputs (decode)
-// use SIMD dot products per row, which stream the weights once instead of packing them; quantized
-// weights there meet activations quantized to 8-bit blocks in integer kernels (engine/quant_kernels.h).
+// per slice into per-thread scratch). Few-token float inputs (decode) use SIMD dot products per row,
+// which stream the weights once instead of packing them. Quantized weights, decode and prefill alike,
+// meet activations quantized to 8-bit blocks in the integer kernels of engine/quant_kernels.h, which
+// compute what the reference engine's kernels compute to the bit: measured against dequantized panels
+// through sgemm (1.6x faster in pp512 on a Q8_0 SmolLM shape), they are slower, but the panels' float
+// sums drift by tens of ulps from the reference's and flip later 8-bit roundings (k256-q4_k_m "long":
+// 97.5% equal argmax against 98.4%; docs/BENCHMARKS.md), and a token's logits would differ between
+// prefill and decode.
 // Matrices marked exact_sums accumulate in double (dgemm over slices widened per task, double dot products
 // for decode): about half sgemm's speed.
 #include <cstdint>

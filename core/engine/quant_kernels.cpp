@@ -1,5 +1,6 @@
-// Built with -ffp-contract=off (core/engine/CMakeLists.txt): a fused multiply-add in one twin and a
-// multiply then add in the other would round differently, and the twins must agree to the bit.
+// Built with -ffp-contract=off (core/engine/CMakeLists.txt): every fused multiply-add is written out
+// (std::fma, _mm256_fmadd_ps), so the compiler cannot fuse one twin's multiply and add and not the
+// other's; the twins must agree to the bit.
 #include "engine/quant_kernels.h"
 
 #include <immintrin.h>
@@ -25,6 +26,11 @@ struct BlockQ4_0 {
   uint16_t d;
   uint8_t qs[16];  // value j: low nibble of qs[j] (j < 16) or high nibble of qs[j-16], minus 8
 };
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];   // bit j of the little-endian u32: bit 4 of value j
+  uint8_t qs[16];  // nibbles as in Q4_0; value = (nibble | fifth bit << 4) - 16
+};
 struct BlockQ8_0W {
   uint16_t d;
   int8_t qs[32];
@@ -46,8 +52,8 @@ struct BlockQ6_K {
   int8_t scales[16];
   uint16_t d;
 };
-static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ8_0W) == 34 && sizeof(BlockQ4_K) == 144 &&
-                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
+static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ8_0W) == 34 &&
+                  sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
               "ggml's block layouts");
 
 // Scale and min of sub-block j (0..7) of a Q4_K/Q5_K block.
@@ -59,18 +65,6 @@ inline void scale_min(int j, const uint8_t* q, int32_t& sc, int32_t& m) {
     sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
     m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
   }
-}
-
-// Σ over the 8 sub-blocks of min · (sum of the activations it covers): the part of a Q4_K/Q5_K dot
-// product the mins contribute, exact.
-inline int32_t mins_dot(const uint8_t* scales, const int16_t* bsums) {
-  int32_t sum = 0;
-  for (int j = 0; j < 8; ++j) {
-    int32_t sc, m;
-    scale_min(j, scales, sc, m);
-    sum += m * (bsums[2 * j] + bsums[2 * j + 1]);
-  }
-  return sum;
 }
 
 // ---- activation quantizers ----
@@ -115,49 +109,73 @@ void quantize_q8_k(const float* x, BlockQ8_K* y, int64_t n) {
   }
 }
 
-// ---- portable kernels ----
+// ---- the arithmetic both twins share ----
+// Every kernel follows the reference's AVX2 kernels (ggml-cpu-quants.c of the llama.cpp the fixtures in
+// ../shared/fixtures were made with) operation for operation: per weight block, eight exact int32 lane
+// sums (lane l: values 4l..4l+3 of each 32-value group, weighted by their sub-block scales), each
+// multiplied by the block's float scale and added to a float lane with one fused multiply-add; the
+// eight lanes are added in hsum8's order at the end, and the K-quants' mins part is added last. So the
+// logits of a quantized model match the reference's matmuls to the bit, not just to the float noise
+// that flips later 8-bit roundings and argmaxes (tests/engine/test_reference_fixtures.cpp).
 
-float dot_q8_0_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ8_0W*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / 32; ++b) {
-    int32_t s = 0;
-    for (int i = 0; i < 32; ++i) s += w[b].qs[i] * x[b].qs[i];
-    sum += f16_to_f32(w[b].d) * f16_to_f32(x[b].d) * static_cast<float>(s);
-  }
-  return sum;
+// (v0+v4 + v2+v6) + (v1+v5 + v3+v7), the reference's horizontal sum.
+inline float hsum8(const float* v) {
+  const float r0 = v[4] + v[0], r1 = v[5] + v[1], r2 = v[6] + v[2], r3 = v[7] + v[3];
+  return (r0 + r2) + (r1 + r3);
 }
 
-float dot_q4_0_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ4_0*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / 32; ++b) {
-    int32_t s = 0;
-    for (int i = 0; i < 16; ++i)
-      s += ((w[b].qs[i] & 0xf) - 8) * x[b].qs[i] + ((w[b].qs[i] >> 4) - 8) * x[b].qs[i + 16];
-    sum += f16_to_f32(w[b].d) * f16_to_f32(x[b].d) * static_cast<float>(s);
+// ---- portable kernels: one weight row against one activation row ----
+
+// The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
+void values(const BlockQ8_0W& b, int8_t* q) {
+  std::memcpy(q, b.qs, 32);
+}
+void values(const BlockQ4_0& b, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) - 8);
+    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
   }
-  return sum;
+}
+void values(const BlockQ5_0& b, int8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4) - 16);
+    q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
+  }
 }
 
-// Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). Per block: the values' sums against their
-// activations, weighted by the eight sub-block scales, minus the mins' part.
+template <class Block>
+float dot_q0_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const Block*>(wv);
+  const auto* x = static_cast<const BlockQ8_0*>(xv);
+  float acc[8] = {};
+  int8_t q[32];
+  for (int64_t b = 0; b < n / 32; ++b) {
+    values(w[b], q);
+    const float d = f16_to_f32(w[b].d) * f16_to_f32(x[b].d);
+    for (int l = 0; l < 8; ++l) {
+      int32_t s = 0;
+      for (int i = 4 * l; i < 4 * l + 4; ++i) s += q[i] * x[b].qs[i];
+      acc[l] = std::fma(d, static_cast<float>(s), acc[l]);
+    }
+  }
+  return hsum8(acc);
+}
+
+// Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). The mins' part: Q4_K's in four float lanes
+// (lane k: sub-blocks 2k, 2k+1), Q5_K's in one float, as the reference adds them.
 template <bool kFifthBit>
 float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
   const auto* w = static_cast<const Block*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
-  float sum = 0.0f;
+  float acc[8] = {}, acc_m[4] = {}, summs = 0.0f;
   for (int64_t b = 0; b < n / kQK; ++b) {
     const int8_t* q8 = x[b].qs;
-    int32_t s = 0;
-    for (int c = 0; c < 4; ++c) {
-      int32_t sc_lo, sc_hi, m;
-      scale_min(2 * c, w[b].scales, sc_lo, m);
-      scale_min(2 * c + 1, w[b].scales, sc_hi, m);
-      int32_t lo = 0, hi = 0;
+    int32_t sc[8], m[8], s[8] = {};
+    for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+    for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l) {
         int32_t v_lo = w[b].qs[32 * c + l] & 0xf, v_hi = w[b].qs[32 * c + l] >> 4;
         if constexpr (kFifthBit) {
@@ -165,170 +183,254 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
           v_lo |= (h & 1) << 4;
           v_hi |= (h & 2) << 3;
         }
-        lo += v_lo * q8[64 * c + l];
-        hi += v_hi * q8[64 * c + 32 + l];
+        s[l / 4] += sc[2 * c] * v_lo * q8[64 * c + l] + sc[2 * c + 1] * v_hi * q8[64 * c + 32 + l];
       }
-      s += sc_lo * lo + sc_hi * hi;
+    const float d = x[b].d * f16_to_f32(w[b].d), dmin = -x[b].d * f16_to_f32(w[b].dmin);
+    for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
+    const int16_t* bs = x[b].bsums;
+    if constexpr (kFifthBit) {
+      int32_t mins = 0;
+      for (int j = 0; j < 8; ++j) mins += m[j] * (bs[2 * j] + bs[2 * j + 1]);
+      summs = std::fma(dmin, static_cast<float>(mins), summs);
+    } else {
+      for (int k = 0; k < 4; ++k) {
+        const int32_t p =
+            m[2 * k] * (bs[4 * k] + bs[4 * k + 1]) + m[2 * k + 1] * (bs[4 * k + 2] + bs[4 * k + 3]);
+        acc_m[k] = std::fma(dmin, static_cast<float>(p), acc_m[k]);
+      }
     }
-    const int32_t mins = mins_dot(w[b].scales, x[b].bsums);
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
-    sum -= f16_to_f32(w[b].dmin) * x[b].d * static_cast<float>(mins);
   }
-  return sum;
+  if constexpr (kFifthBit) return hsum8(acc) + summs;
+  return hsum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
 float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
-  float sum = 0.0f;
+  float acc[8] = {};
   for (int64_t b = 0; b < n / kQK; ++b) {
-    int32_t s = 0;
+    int32_t s[8] = {};
     for (int half = 0; half < 2; ++half) {
       const uint8_t* ql = w[b].ql + 64 * half;
       const uint8_t* qh = w[b].qh + 32 * half;
       const int8_t* sc = w[b].scales + 8 * half;
       const int8_t* q8 = x[b].qs + 128 * half;
-      for (int g = 0; g < 4; ++g)      // 32-value groups: bits of ql[l] or ql[l+32], qh bit pair g
-        for (int k = 0; k < 2; ++k) {  // 16-value sub-blocks, one scale each
-          int32_t p = 0;
-          for (int l = 16 * k; l < 16 * k + 16; ++l) {
-            const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
-            const int32_t q = (low | ((qh[l] >> (2 * g)) & 3) << 4) - 32;
-            p += q * q8[32 * g + l];
-          }
-          s += sc[2 * g + k] * p;
+      for (int g = 0; g < 4; ++g)  // 32-value groups: bits of ql[l] or ql[l+32], qh bit pair g
+        for (int l = 0; l < 32; ++l) {
+          const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
+          const int32_t q = (low | ((qh[l] >> (2 * g)) & 3) << 4) - 32;
+          s[l / 4] += sc[2 * g + l / 16] * q * q8[32 * g + l];  // one scale per 16 values
         }
     }
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
+    const float d = x[b].d * f16_to_f32(w[b].d);
+    for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
   }
-  return sum;
+  return hsum8(acc);
 }
 
-// ---- AVX2 kernels: the same integer sums, eight or sixteen lanes at a time ----
-
-__attribute__((target("avx2"))) inline int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
+// The portable kernels of QuantDots: one activation row at a time.
+template <float (*Dot)(const void*, const void*, int64_t)>
+void dots_portable(const void* w, const void* x, int64_t x_stride, int n_x, int64_t n, float* out) {
+  for (int t = 0; t < n_x; ++t) out[t] = Dot(w, static_cast<const std::byte*>(x) + t * x_stride, n);
 }
 
-// Σ x·y over 32 signed bytes, in 8 int32 lanes: maddubs takes an unsigned operand, so |x| meets
-// y·sign(x) (|x| <= 128, |y| <= 127: the int16 pair sums cannot saturate).
-__attribute__((target("avx2"))) inline __m256i dot_i8(__m256i x, __m256i y) {
-  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+// ---- AVX2 kernels: the same sums, each weight block unpacked once for up to four activation rows ----
+#define DBSA_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+// The lanes added in hsum8's order.
+DBSA_AVX2 inline float hsum8(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
 }
 
-__attribute__((target("avx2"))) float dot_q8_0_avx2(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ8_0W*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const int32_t s = hsum_i32(dot_i8(qw, qx));
-    sum += f16_to_f32(w[b].d) * f16_to_f32(x[b].d) * static_cast<float>(s);
-  }
-  return sum;
+DBSA_AVX2 inline __m256i load32(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
-__attribute__((target("avx2"))) float dot_q4_0_avx2(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ4_0*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
+// Σ x·y over 32 signed bytes, in 8 int32 lanes (lane l: bytes 4l..4l+3): maddubs takes an unsigned
+// operand, so |x| meets y·sign(x) (|x| <= 128, |y| <= 127: the int16 pair sums cannot saturate).
+DBSA_AVX2 inline __m256i dot_i8(__m256i abs_x, __m256i x, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_x, _mm256_sign_epi8(y, x)), _mm256_set1_epi16(1));
+}
+
+// A 32-value block's values as signed bytes, in value order (the portable values() above).
+DBSA_AVX2 inline __m256i values_avx2(const BlockQ8_0W& b) {
+  return load32(b.qs);
+}
+DBSA_AVX2 inline __m256i nibbles(const uint8_t* qs) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
   const __m128i m4 = _mm_set1_epi8(0xf);
-  const __m256i eight = _mm256_set1_epi8(8);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
-    const __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
-    const __m256i qw = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight);
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const int32_t s = hsum_i32(dot_i8(qw, qx));
-    sum += f16_to_f32(w[b].d) * f16_to_f32(x[b].d) * static_cast<float>(s);
-  }
-  return sum;
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+}
+DBSA_AVX2 inline __m256i values_avx2(const BlockQ4_0& b) {
+  return _mm256_sub_epi8(nibbles(b.qs), _mm256_set1_epi8(8));
+}
+DBSA_AVX2 inline __m256i values_avx2(const BlockQ5_0& b) {
+  // Byte j gets bit j of qh: each byte takes the qh byte holding its bit, then tests it.
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int32_t>(qh)),
+      _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
+  const __m256i fifth =
+      _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
+  return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth), _mm256_set1_epi8(16));
 }
 
-// Σ over one 64-value chunk of a Q4_K/Q5_K block: (low values · their activations)·sc_lo + (high
-// values · theirs)·sc_hi, in 8 int32 lanes. lo/hi hold unsigned values below 32.
-__attribute__((target("avx2"))) inline __m256i chunk_k(__m256i lo, __m256i hi, const int8_t* q8,
-                                                       int32_t sc_lo, int32_t sc_hi) {
-  const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
-  const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
-  const __m256i p0 =
-      _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(static_cast<int16_t>(sc_lo)));
-  const __m256i p1 =
-      _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(static_cast<int16_t>(sc_hi)));
-  return _mm256_add_epi32(p0, p1);
-}
+template <class Block>
+struct Q0Avx2 {
+  template <int T>
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    const auto* w = static_cast<const Block*>(wv);
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m256i q = values_avx2(w[b]);
+      const __m256i aq = _mm256_sign_epi8(q, q);
+      const float dw = _cvtsh_ss(w[b].d);
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + t * xs)[b];
+        const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), s, acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
+  }
+};
 
 template <bool kFifthBit>
-__attribute__((target("avx2"))) float dot_qk_avx2(const void* wv, const void* xv, int64_t n) {
-  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
-  const auto* w = static_cast<const Block*>(wv);
-  const auto* x = static_cast<const BlockQ8_K*>(xv);
-  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    __m256i acc = _mm256_setzero_si256();
-    __m256i qh = _mm256_setzero_si256();
-    if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qh));
-    for (int c = 0; c < 4; ++c) {
-      int32_t sc_lo, sc_hi, m;
-      scale_min(2 * c, w[b].scales, sc_lo, m);
-      scale_min(2 * c + 1, w[b].scales, sc_hi, m);
-      const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * c));
-      __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+struct QkAvx2 {
+  template <int T>
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+    const auto* w = static_cast<const Block*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+    __m256 acc[T];
+    __m128 acc_m[T];
+    float summs[T];
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_setzero_ps();
+      acc_m[t] = _mm_setzero_ps();
+      summs[t] = 0.0f;
+    }
+    for (int64_t b = 0; b < n / kQK; ++b) {
+      int32_t sc[8], m[8];
+      for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+      __m256i sum[T];
+      for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+      __m256i qh = _mm256_setzero_si256();
+      if constexpr (kFifthBit) qh = load32(w[b].qh);
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q4 = load32(w[b].qs + 32 * c);
+        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        if constexpr (kFifthBit) {
+          // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring
+          // byte only above bit 0, which the mask drops.
+          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+          hi = _mm256_or_si256(hi,
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        }
+        const __m256i sc_lo = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c]));
+        const __m256i sc_hi = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1]));
+        for (int t = 0; t < T; ++t) {
+          const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 64 * c;
+          const __m256i p0 = _mm256_madd_epi16(sc_lo, _mm256_maddubs_epi16(lo, load32(q8)));
+          const __m256i p1 = _mm256_madd_epi16(sc_hi, _mm256_maddubs_epi16(hi, load32(q8 + 32)));
+          sum[t] = _mm256_add_epi32(sum[t], _mm256_add_epi32(p0, p1));
+        }
+      }
+      const float dw = _cvtsh_ss(w[b].d), dmw = _cvtsh_ss(w[b].dmin);
+      const __m128i mins =
+          _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
+                         static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]),
+                         static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]));
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_K& xb = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b];
+        const float d = xb.d * dw, dmin = -xb.d * dmw;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[t]), acc[t]);
+        // Sub-block sums of the activations (pairs of the 16-value sums), times the mins.
+        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
+                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
+        const __m128i prod = _mm_madd_epi16(mins, pairs);  // lane k: sub-blocks 2k, 2k+1
+        if constexpr (kFifthBit) {
+          const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+          summs[t] = std::fma(dmin, static_cast<float>(_mm_cvtsi128_si32(h)), summs[t]);
+        } else {
+          acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m[t]);
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t) {
       if constexpr (kFifthBit) {
-        // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring
-        // byte only above bit 0, which the mask drops.
-        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-        hi = _mm256_or_si256(hi,
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        out[t] = hsum8(acc[t]) + summs[t];
+      } else {
+        __m128 r = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
+        r = _mm_add_ss(r, _mm_movehdup_ps(r));
+        out[t] = hsum8(acc[t]) + _mm_cvtss_f32(r);
       }
-      acc = _mm256_add_epi32(acc, chunk_k(lo, hi, x[b].qs + 64 * c, sc_lo, sc_hi));
     }
-    const int32_t s = hsum_i32(acc);
-    const int32_t mins = mins_dot(w[b].scales, x[b].bsums);
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
-    sum -= f16_to_f32(w[b].dmin) * x[b].d * static_cast<float>(mins);
   }
-  return sum;
-}
+};
 
-__attribute__((target("avx2"))) float dot_q6_k_avx2(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ6_K*>(wv);
-  const auto* x = static_cast<const BlockQ8_K*>(xv);
-  const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-  float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    __m256i acc = _mm256_setzero_si256();
-    for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = w[b].ql + 64 * half;
-      const int8_t* sc = w[b].scales + 8 * half;
-      const int8_t* q8 = x[b].qs + 128 * half;
-      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qh + 32 * half));
-      const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
-                              _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                              _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
-      for (int g = 0; g < 4; ++g) {
-        const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
-        const __m256i q = _mm256_or_si256(low[g], high);  // 0..63; the value is q - 32
-        const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32 * g));
-        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(m32, y));
-        // int16 lanes 0..7 cover values 0..15 (scale 2g), lanes 8..15 values 16..31 (scale 2g+1).
-        const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p16, scales));
+struct Q6kAvx2 {
+  template <int T>
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    const auto* w = static_cast<const BlockQ6_K*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK; ++b) {
+      __m256i sum[T];
+      for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+      for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = w[b].ql + 64 * half;
+        const int8_t* sc = w[b].scales + 8 * half;
+        const __m256i a = load32(ql), c = load32(ql + 32), h = load32(w[b].qh + 32 * half);
+        const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
+                                _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
+                                _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+        for (int g = 0; g < 4; ++g) {
+          const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
+          const __m256i q = _mm256_or_si256(low[g], high);  // 0..63; the value is q - 32
+          // int16 lanes 0..7 cover values 0..15 (scale 2g), lanes 8..15 values 16..31 (scale 2g+1).
+          const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+          for (int t = 0; t < T; ++t) {
+            const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 128 * half;
+            const __m256i y = load32(q8 + 32 * g);
+            const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(m32, y));
+            sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(scales, p16));
+          }
+        }
+      }
+      const float dw = _cvtsh_ss(w[b].d);
+      for (int t = 0; t < T; ++t) {
+        const float d = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].d * dw;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[t]), acc[t]);
       }
     }
-    const int32_t s = hsum_i32(acc);
-    sum += f16_to_f32(w[b].d) * x[b].d * static_cast<float>(s);
+    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
   }
-  return sum;
+};
+
+// The AVX2 kernels of QuantDots: activation rows in tiles of up to four.
+template <class Kernel>
+DBSA_AVX2 void dots_avx2(const void* w, const void* xv, int64_t xs, int n_x, int64_t n, float* out) {
+  const auto* x = static_cast<const std::byte*>(xv);
+  for (; n_x >= 4; n_x -= 4, x += 4 * xs, out += 4) Kernel::template run<4>(w, x, xs, n, out);
+  switch (n_x) {
+    case 3:
+      return Kernel::template run<3>(w, x, xs, n, out);
+    case 2:
+      return Kernel::template run<2>(w, x, xs, n, out);
+    case 1:
+      return Kernel::template run<1>(w, x, xs, n, out);
+    default:
+      return;
+  }
 }
+#undef DBSA_AVX2
 
 }  // namespace
 
@@ -336,6 +438,7 @@ ActivationBlocks activation_blocks(WeightType t) {
   switch (t) {
     case WeightType::Q8_0:
     case WeightType::Q4_0:
+    case WeightType::Q5_0:
       return ActivationBlocks::Q8_0;
     case WeightType::Q4_K:
     case WeightType::Q5_K:
@@ -381,28 +484,30 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
     for (int j = 0; j < kQK; ++j) y[kQK * i + j] = q[i].d * static_cast<float>(q[i].qs[j]);
 }
 
-QuantDot quant_dot(WeightType t, Isa isa) {
-  if (isa == Isa::Avx2 && !simd::has_avx2()) throw std::invalid_argument("quant_dot: this CPU has no AVX2");
+QuantDots quant_dots(WeightType t, Isa isa) {
+  if (isa == Isa::Avx2 && !simd::has_avx2()) throw std::invalid_argument("quant_dots: this CPU has no AVX2");
   const bool wide = isa == Isa::Avx2;
   switch (t) {
     case WeightType::Q8_0:
-      return wide ? dot_q8_0_avx2 : dot_q8_0_portable;
+      return wide ? dots_avx2<Q0Avx2<BlockQ8_0W>> : dots_portable<dot_q0_portable<BlockQ8_0W>>;
     case WeightType::Q4_0:
-      return wide ? dot_q4_0_avx2 : dot_q4_0_portable;
+      return wide ? dots_avx2<Q0Avx2<BlockQ4_0>> : dots_portable<dot_q0_portable<BlockQ4_0>>;
+    case WeightType::Q5_0:
+      return wide ? dots_avx2<Q0Avx2<BlockQ5_0>> : dots_portable<dot_q0_portable<BlockQ5_0>>;
     case WeightType::Q4_K:
-      return wide ? dot_qk_avx2<false> : dot_qk_portable<false>;
+      return wide ? dots_avx2<QkAvx2<false>> : dots_portable<dot_qk_portable<false>>;
     case WeightType::Q5_K:
-      return wide ? dot_qk_avx2<true> : dot_qk_portable<true>;
+      return wide ? dots_avx2<QkAvx2<true>> : dots_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
-      return wide ? dot_q6_k_avx2 : dot_q6_k_portable;
+      return wide ? dots_avx2<Q6kAvx2> : dots_portable<dot_q6_k_portable>;
     default:
-      throw std::invalid_argument("quant_dot: " + std::string(weight_type_name(t)) +
+      throw std::invalid_argument("quant_dots: " + std::string(weight_type_name(t)) +
                                   " is not a quantized type");
   }
 }
 
-QuantDot quant_dot(WeightType t) {
-  return quant_dot(t, simd::has_avx2() ? Isa::Avx2 : Isa::Portable);
+QuantDots quant_dots(WeightType t) {
+  return quant_dots(t, simd::has_avx2() ? Isa::Avx2 : Isa::Portable);
 }
 
 }  // namespace dbsa

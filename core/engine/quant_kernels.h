@@ -1,8 +1,9 @@
 #pragma once
 // Dot products of quantized weight rows (GGUF block formats, used in place) with activations quantized
-// to 8-bit blocks the way the format's reference kernels take them: Q8_0 and Q4_0 weights meet Q8_0
+// to 8-bit blocks the way the format's reference kernels take them: Q8_0, Q4_0 and Q5_0 weights meet Q8_0
 // activation blocks (32 values, F16 scale), Q4_K/Q5_K/Q6_K weights meet Q8_K blocks (256 values, F32
-// scale, sums per 16). Every product inside a scale's span is summed exactly in int32; the scaled
+// scale, sums per 16). Every product inside a scale's span is summed exactly in int32 (the 32-value
+// formats in eight lanes of four values each); the scaled
 // partial sums are then added in float in one fixed order, so the AVX2 kernels and their portable
 // twins return the same bits (tests/engine/test_quant_kernels.cpp), and both are what the reference
 // integer kernels compute up to the order of those float additions.
@@ -37,12 +38,14 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
 
 enum class Isa { Portable, Avx2 };
-// Σ w[i]·x[i] over one weight row of n values of type t (raw blocks) and n activation values as
-// activation_blocks(t) blocks.
-using QuantDot = float (*)(const void* w, const void* x, int64_t n);
+// out[t] = Σ w[i]·x_t[i] over one weight row of n values of type t (raw blocks) and n_x activation rows
+// of n values as activation_blocks(t) blocks, row t at x + t·x_stride bytes. The AVX2 kernels unpack
+// each weight block once for up to four rows; every row's result is the same bits whatever n_x is, so
+// a token's logits do not depend on how many tokens were computed with it.
+using QuantDots = void (*)(const void* w, const void* x, int64_t x_stride, int n_x, int64_t n, float* out);
 // The kernel of `t` for `isa` (Avx2 only where simd::has_avx2(); throws std::invalid_argument else).
-QuantDot quant_dot(WeightType t, Isa isa);
+QuantDots quant_dots(WeightType t, Isa isa);
 // The fastest kernel this CPU runs.
-QuantDot quant_dot(WeightType t);
+QuantDots quant_dots(WeightType t);
 
 }  // namespace dbsa

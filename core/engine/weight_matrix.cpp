@@ -20,6 +20,8 @@ GgmlType ggml_type_of(WeightType t) {
       return GgmlType::Q8_0;
     case WeightType::Q4_0:
       return GgmlType::Q4_0;
+    case WeightType::Q5_0:
+      return GgmlType::Q5_0;
     case WeightType::Q4_K:
       return GgmlType::Q4_K;
     case WeightType::Q5_K:

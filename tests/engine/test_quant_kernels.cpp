@@ -1,6 +1,6 @@
 // The integer kernels of quantized weights (engine/quant_kernels.h): the AVX2 kernels return the same
 // bits as their portable twins, both match a naive double-precision dot product of the dequantized
-// values, and the matmul's decode (integer) and prefill (dequantized panel) paths agree.
+// values, and the matmul's prefill and decode give the same bits.
 #include "engine/quant_kernels.h"
 
 #include <gtest/gtest.h>
@@ -20,8 +20,8 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K,
-                                 WeightType::Q6_K};
+constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0,
+                                 WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
 void put_f16(std::byte* p, float v) {
   const uint16_t h = f32_to_f16(v);
@@ -42,6 +42,7 @@ std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std
     switch (t) {
       case WeightType::Q8_0:
       case WeightType::Q4_0:
+      case WeightType::Q5_0:
         put_f16(b, scale(rng));
         break;
       case WeightType::Q4_K:
@@ -55,6 +56,18 @@ std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std
     }
   }
   return out;
+}
+
+float dot1(WeightType t, Isa isa, const void* w, const void* x, int64_t n) {
+  float out = 0.0f;
+  quant_dots(t, isa)(w, x, 0, 1, n, &out);
+  return out;
+}
+
+uint32_t bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
 }
 
 std::vector<float> random_activations(int64_t n, std::mt19937& rng) {
@@ -76,7 +89,7 @@ TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValue
       const auto x = random_activations(n, rng);
       std::vector<std::byte> xq(static_cast<size_t>(activation_row_bytes(ab, n)));
       quantize_activations(ab, x.data(), xq.data(), n);
-      const float portable = quant_dot(t, Isa::Portable)(w.data(), xq.data(), n);
+      const float portable = dot1(t, Isa::Portable, w.data(), xq.data(), n);
 
       std::vector<float> wf(n), xf(n);
       dequantize(ggml_type_of(t), w.data(), wf.data(), n);
@@ -89,14 +102,38 @@ TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValue
       EXPECT_LE(std::fabs(portable - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
 
       if (!simd::has_avx2()) continue;
-      const float avx2 = quant_dot(t, Isa::Avx2)(w.data(), xq.data(), n);
-      uint32_t a, b;
-      std::memcpy(&a, &portable, 4);
-      std::memcpy(&b, &avx2, 4);
-      EXPECT_EQ(a, b) << "trial " << trial << ": portable " << portable << ", AVX2 " << avx2;
+      const float avx2 = dot1(t, Isa::Avx2, w.data(), xq.data(), n);
+      EXPECT_EQ(bits(portable), bits(avx2))
+          << "trial " << trial << ": portable " << portable << ", AVX2 " << avx2;
     }
   }
   if (!simd::has_avx2()) GTEST_SKIP() << "no AVX2 here: only the portable kernels were checked";
+}
+
+// A row's result does not depend on how many rows share the kernel call (tiles of 4, then 3, 2, 1).
+TEST(QuantKernels, EveryActivationRowGetsTheSameBitsInAnyTile) {
+  std::mt19937 rng(11);
+  constexpr int64_t n = 512;
+  constexpr int kRows = 7;
+  for (const WeightType t : kTypes) {
+    SCOPED_TRACE(std::string(weight_type_name(t)));
+    const ActivationBlocks ab = activation_blocks(t);
+    const int64_t xb = activation_row_bytes(ab, n);
+    const auto w = random_rows(t, 1, n, rng);
+    std::vector<std::byte> xq(static_cast<size_t>(kRows * xb));
+    for (int r = 0; r < kRows; ++r)
+      quantize_activations(ab, random_activations(n, rng).data(), xq.data() + r * xb, n);
+    for (const Isa isa : {Isa::Portable, Isa::Avx2}) {
+      if (isa == Isa::Avx2 && !simd::has_avx2()) continue;
+      for (int m = 1; m <= kRows; ++m) {
+        std::vector<float> out(m);
+        quant_dots(t, isa)(w.data(), xq.data(), xb, m, n, out.data());
+        for (int r = 0; r < m; ++r)
+          EXPECT_EQ(bits(out[r]), bits(dot1(t, Isa::Portable, w.data(), xq.data() + r * xb, n)))
+              << m << " rows, row " << r;
+      }
+    }
+  }
 }
 
 TEST(QuantKernels, ActivationBlocksFollowTheReferenceQuantizers) {
@@ -133,7 +170,10 @@ TEST(QuantKernels, ActivationBlocksFollowTheReferenceQuantizers) {
   EXPECT_THROW(quantize_activations(ActivationBlocks::Q8_K, x.data(), k.data(), 100), std::invalid_argument);
 }
 
-TEST(QuantKernels, DecodeAndPrefillPathsOfTheMatmulAgree) {
+// Prefill (many tokens, tiles of four) and decode (one token) run the same kernels: a token's
+// projection is the same bits whichever way it was computed, and within float noise of the exact sum
+// of the weights' and the 8-bit activations' values.
+TEST(QuantKernels, PrefillAndDecodeOfTheMatmulGiveTheSameBits) {
   std::mt19937 rng(3);
   ThreadPool pool(2);
   constexpr int64_t rows = 96, cols = 512, tokens = 9;
@@ -147,19 +187,25 @@ TEST(QuantKernels, DecodeAndPrefillPathsOfTheMatmulAgree) {
     w.cols = cols;
     w.data = bytes->data();
     w.owner = bytes;
-    w.act_rounding =
-        activation_blocks(t) == ActivationBlocks::Q8_0 ? ActivationRounding::Q8_0 : ActivationRounding::Q8_K;
     const auto x = random_activations(tokens * cols, rng);
     std::vector<float> batched(tokens * rows), single(rows);
-    matmul(pool, x.data(), tokens, w, batched.data());  // dequantized panels through sgemm
-    std::vector<float> wf(cols);
+    matmul(pool, x.data(), tokens, w, batched.data());
+    const ActivationBlocks ab = activation_blocks(t);
+    std::vector<float> wf(cols), xf(cols);
+    std::vector<std::byte> xq(static_cast<size_t>(activation_row_bytes(ab, cols)));
     for (int64_t tk = 0; tk < tokens; ++tk) {
-      matmul(pool, x.data() + tk * cols, 1, w, single.data());  // integer kernels
+      matmul(pool, x.data() + tk * cols, 1, w, single.data());
+      quantize_activations(ab, x.data() + tk * cols, xq.data(), cols);
+      dequantize_activations(ab, xq.data(), xf.data(), cols);
       for (int64_t r = 0; r < rows; ++r) {
+        EXPECT_EQ(bits(single[r]), bits(batched[tk * rows + r])) << "token " << tk << " row " << r;
         w.row_to_f32(r, wf.data());
-        double mag = 0.0;
-        for (int64_t i = 0; i < cols; ++i) mag += std::fabs(static_cast<double>(wf[i]) * x[tk * cols + i]);
-        EXPECT_NEAR(single[r], batched[tk * rows + r], 1e-5 * mag + 1e-12) << "token " << tk << " row " << r;
+        double exact = 0.0, mag = 0.0;
+        for (int64_t i = 0; i < cols; ++i) {
+          exact += static_cast<double>(wf[i]) * xf[i];
+          mag += std::fabs(static_cast<double>(wf[i]) * xf[i]);
+        }
+        EXPECT_NEAR(single[r], exact, 1e-5 * mag + 1e-12) << "token " << tk << " row " << r;
       }
     }
   }
