@@ -102,24 +102,25 @@ QuantizedRows quantize_rows(ThreadPool& pool, const float* x, int64_t n, const W
   return {xq.data(), xb};
 }
 
-// Quantized weights: the activation rows quantized once, then integer dot products of every weight
-// row with tiles of kTile rows. A task's weight rows (at most 64: ~40 KB of Q8_0 blocks at 576
+// Quantized weights: the activation rows quantized once, then integer kernels over tiles of kTile
+// weight rows by kTile activation rows. A task's weight rows (at most 64: ~40 KB of Q8_0 blocks at 576
 // columns) stay in L2 while every tile of tokens passes over them.
 void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   constexpr int kTile = 4;
   const int64_t per = rows_per_task(pool, w.rows);
   const QuantizedRows xq = quantize_rows(pool, x, n, w);
-  const QuantDots dots = quant_dots(w.type);
+  const QuantGemm gemm = quant_gemm(w.type);
   const RowStream stream(w);
   pool.parallel_for((w.rows + per - 1) / per, [&](int64_t task, int) {
     const int64_t r0 = task * per, r1 = std::min(w.rows, r0 + per);
-    float out[kTile];
     for (int64_t t0 = 0; t0 < n; t0 += kTile) {
       const int m = static_cast<int>(std::min<int64_t>(kTile, n - t0));
-      for (int64_t r = r0; r < r1; ++r) {
-        if (t0 == 0) stream.prefetch_ahead(r);
-        dots(stream.row(r), xq.data + t0 * xq.stride, xq.stride, m, w.cols, out);
-        for (int t = 0; t < m; ++t) y[(t0 + t) * w.rows + r] = out[t];
+      for (int64_t r = r0; r < r1; r += kTile) {
+        const int rows = static_cast<int>(std::min<int64_t>(kTile, r1 - r));
+        if (t0 == 0)
+          for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
+        gemm(stream.row(r), stream.row_bytes, rows, xq.data + t0 * xq.stride, xq.stride, m, w.cols,
+             y + t0 * w.rows + r, w.rows);
       }
     }
   });

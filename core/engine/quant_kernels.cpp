@@ -228,10 +228,14 @@ float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
   return hsum8(acc);
 }
 
-// The portable kernels of QuantDots: one activation row at a time.
+// The portable kernels of QuantGemm: one weight row against one activation row at a time.
 template <float (*Dot)(const void*, const void*, int64_t)>
-void dots_portable(const void* w, const void* x, int64_t x_stride, int n_x, int64_t n, float* out) {
-  for (int t = 0; t < n_x; ++t) out[t] = Dot(w, static_cast<const std::byte*>(x) + t * x_stride, n);
+void gemm_portable(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x, int64_t n,
+                   float* out, int64_t os) {
+  const auto* w = static_cast<const std::byte*>(wv);
+  const auto* x = static_cast<const std::byte*>(xv);
+  for (int t = 0; t < n_x; ++t)
+    for (int r = 0; r < n_w; ++r) out[t * os + r] = Dot(w + r * ws, x + t * xs, n);
 }
 
 // ---- AVX2 kernels: the same sums, each weight block unpacked once for up to four activation rows ----
@@ -414,22 +418,197 @@ struct Q6kAvx2 {
   }
 };
 
-// The AVX2 kernels of QuantDots: activation rows in tiles of up to four.
+// The AVX2 kernels of QuantGemm: each weight row against activation rows in tiles of up to four.
 template <class Kernel>
-DBSA_AVX2 void dots_avx2(const void* w, const void* xv, int64_t xs, int n_x, int64_t n, float* out) {
+DBSA_AVX2 void gemm_avx2(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x, int64_t n,
+                         float* out, int64_t os) {
   const auto* x = static_cast<const std::byte*>(xv);
-  for (; n_x >= 4; n_x -= 4, x += 4 * xs, out += 4) Kernel::template run<4>(w, x, xs, n, out);
-  switch (n_x) {
+  for (int r = 0; r < n_w; ++r) {
+    const void* w = static_cast<const std::byte*>(wv) + r * ws;
+    float tile[4];
+    for (int t = 0; t < n_x; t += 4) {
+      const std::byte* xt = x + t * xs;
+      switch (std::min(4, n_x - t)) {
+        case 4:
+          Kernel::template run<4>(w, xt, xs, n, tile);
+          break;
+        case 3:
+          Kernel::template run<3>(w, xt, xs, n, tile);
+          break;
+        case 2:
+          Kernel::template run<2>(w, xt, xs, n, tile);
+          break;
+        default:
+          Kernel::template run<1>(w, xt, xs, n, tile);
+          break;
+      }
+      for (int k = 0; k < std::min(4, n_x - t); ++k) out[(t + k) * os + r] = tile[k];
+    }
+  }
+}
+
+// ---- AVX2 activation quantizers: the portable ones' values, eight at a time ----
+// max, x·id and round-to-nearest-even are exact per element, so lanes give the portable bits.
+
+DBSA_AVX2 inline float max_abs(const float* x, int n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_setzero_ps();
+  for (int i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+  __m128 r = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+  return _mm_cvtss_f32(_mm_max_ss(r, _mm_movehdup_ps(r)));
+}
+
+// round(x[0..31]·scale) as int32 lanes, packed to 32 int8 in order.
+DBSA_AVX2 inline __m256i round_pack32(const float* x, __m256 scale, __m256i* ints = nullptr) {
+  __m256i v[4];
+  for (int k = 0; k < 4; ++k) {
+    const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), scale);
+    v[k] = _mm256_cvtps_epi32(_mm256_round_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    if (ints) ints[k] = v[k];
+  }
+  const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+  // The packs work per 128-bit lane: dword k of the result holds values 4·perm[k]..; undo it.
+  return _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+DBSA_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / 32; ++b, x += 32) {
+    const float amax = max_abs(x, 32);
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[b].d = f32_to_f16(d);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[b].qs), round_pack32(x, _mm256_set1_ps(id)));
+  }
+}
+
+DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
+    BlockQ8_K& o = y[b];
+    const float amax = max_abs(x, kQK);
+    if (amax == 0.0f) {
+      std::memset(&o, 0, sizeof o);
+      continue;
+    }
+    float max = 0.0f;  // the first value of largest magnitude, as the portable scan finds it
+    for (int i = 0; i < kQK; i += 8) {
+      const int hit = _mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
+      if (hit) {
+        max = x[i + __builtin_ctz(static_cast<unsigned>(hit))];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    for (int c = 0; c < kQK / 32; ++c) {
+      __m256i ints[4];
+      // |iscale·x| <= 127 except where rounding up reaches 128 (the portable min(127, ·)); only the
+      // maximum's own sign can get there, at +127·(1 + ulp): clamp as the portable kernel does.
+      __m256i q = round_pack32(x + 32 * c, _mm256_set1_ps(iscale), ints);
+      q = _mm256_min_epi8(q, _mm256_set1_epi8(127));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.qs + 32 * c), q);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i s = _mm256_add_epi32(_mm256_min_epi32(ints[2 * h], _mm256_set1_epi32(127)),
+                                           _mm256_min_epi32(ints[2 * h + 1], _mm256_set1_epi32(127)));
+        __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
+        r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
+        o.bsums[2 * c + h] = static_cast<int16_t>(_mm_cvtsi128_si32(r));
+      }
+    }
+    o.d = 1.0f / iscale;
+  }
+}
+
+// ---- AVX-512 VNNI: the 32-value formats, a tile of up to four weight rows by four activation rows ----
+// vpdpbusd multiplies unsigned by signed bytes and adds each lane's four products to an int32 lane in
+// one instruction, lanes laid out as maddubs+madd lay them out. The signed weights go in as q + 128;
+// the 128·Σy that adds is taken off by starting each lane at -dpbusd(128, y). Each 512-bit register
+// holds two (row, token) pairs of the same block in its 256-bit halves, so every lane still sums what
+// the AVX2 kernel's lane sums, and the halves' float lanes are added in hsum8's order at the end.
+// GCC 12 warns that the AVX-512 intrinsics' own _mm512_undefined_* placeholders are uninitialized
+// (a known false positive of the headers under a target attribute); -Werror must not trip on it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define DBSA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+template <class Block>
+struct Q0Vnni {
+  template <int R, int P>  // R weight rows, P pairs of activation rows
+  DBSA_AVX512 static void run(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int64_t n,
+                              float* out, int64_t os) {
+    __m512 acc[R][P];
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
+    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int64_t b = 0; b < n / 32; ++b) {
+      __m512i qu[R];
+      __m512 dw[R];
+      for (int r = 0; r < R; ++r) {
+        const Block& wb = reinterpret_cast<const Block*>(w + r * ws)[b];
+        qu[r] = _mm512_broadcast_i64x4(
+            _mm256_xor_si256(values_avx2(wb), _mm256_set1_epi8(static_cast<char>(0x80))));
+        dw[r] = _mm512_set1_ps(_cvtsh_ss(wb.d));
+      }
+      for (int p = 0; p < P; ++p) {
+        const BlockQ8_0& x0 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p) * xs)[b];
+        const BlockQ8_0& x1 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p + 1) * xs)[b];
+        const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(x0.qs)), load32(x1.qs), 1);
+        const __m512i base =
+            _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, y));
+        const __m512 dx = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(_cvtsh_ss(x0.d))),
+                                             _mm256_set1_ps(_cvtsh_ss(x1.d)), 1);
+        for (int r = 0; r < R; ++r) {
+          const __m512 s = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(base, qu[r], y));
+          acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dw[r], dx), s, acc[r][p]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < P; ++p) {
+        out[(2 * p) * os + r] = hsum8(_mm512_castps512_ps256(acc[r][p]));
+        out[(2 * p + 1) * os + r] = hsum8(_mm512_extractf32x8_ps(acc[r][p], 1));
+      }
+  }
+};
+
+template <class Block, int R>
+DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int n_x, int64_t n,
+                           float* out, int64_t os) {
+  int t = 0;
+  for (; t + 4 <= n_x; t += 4) Q0Vnni<Block>::template run<R, 2>(w, ws, x + t * xs, xs, n, out + t * os, os);
+  if (t + 2 <= n_x) {
+    Q0Vnni<Block>::template run<R, 1>(w, ws, x + t * xs, xs, n, out + t * os, os);
+    t += 2;
+  }
+  if (t < n_x)  // an odd last activation row: the AVX2 kernel, which sums the same lanes
+    for (int r = 0; r < R; ++r)
+      Q0Avx2<Block>::template run<1>(w + r * ws, x + t * xs, xs, n, out + t * os + r);
+}
+
+template <class Block>
+DBSA_AVX512 void gemm_q0_vnni(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
+                              int64_t n, float* out, int64_t os) {
+  const auto* w = static_cast<const std::byte*>(wv);
+  const auto* x = static_cast<const std::byte*>(xv);
+  int r = 0;
+  for (; r + 4 <= n_w; r += 4) vnni_rows<Block, 4>(w + r * ws, ws, x, xs, n_x, n, out + r, os);
+  switch (n_w - r) {
     case 3:
-      return Kernel::template run<3>(w, x, xs, n, out);
+      return vnni_rows<Block, 3>(w + r * ws, ws, x, xs, n_x, n, out + r, os);
     case 2:
-      return Kernel::template run<2>(w, x, xs, n, out);
+      return vnni_rows<Block, 2>(w + r * ws, ws, x, xs, n_x, n, out + r, os);
     case 1:
-      return Kernel::template run<1>(w, x, xs, n, out);
+      return vnni_rows<Block, 1>(w + r * ws, ws, x, xs, n_x, n, out + r, os);
     default:
       return;
   }
 }
+#undef DBSA_AVX512
+#pragma GCC diagnostic pop
+
 #undef DBSA_AVX2
 
 }  // namespace
@@ -459,15 +638,22 @@ int64_t activation_row_bytes(ActivationBlocks b, int64_t n) {
                                      : n / kQK * static_cast<int64_t>(sizeof(BlockQ8_K));
 }
 
-void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n) {
+void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n, Isa isa) {
   if (n % activation_block_elems(b) != 0)
     throw std::invalid_argument("quantize_activations: " + std::to_string(n) +
                                 " values are not whole blocks of " +
                                 std::to_string(activation_block_elems(b)));
+  if (!isa_supported(isa))
+    throw std::invalid_argument("quantize_activations: this CPU has no " + std::string(isa_name(isa)));
+  const bool wide = isa != Isa::Portable;
   if (b == ActivationBlocks::Q8_0)
-    quantize_q8_0(x, static_cast<BlockQ8_0*>(dst), n);
+    (wide ? quantize_q8_0_avx2 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(dst), n);
   else
-    quantize_q8_k(x, static_cast<BlockQ8_K*>(dst), n);
+    (wide ? quantize_q8_k_avx2 : quantize_q8_k)(x, static_cast<BlockQ8_K*>(dst), n);
+}
+
+void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n) {
+  quantize_activations(b, x, dst, n, best_isa());
 }
 
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n) {
@@ -484,30 +670,66 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
     for (int j = 0; j < kQK; ++j) y[kQK * i + j] = q[i].d * static_cast<float>(q[i].qs[j]);
 }
 
-QuantDots quant_dots(WeightType t, Isa isa) {
-  if (isa == Isa::Avx2 && !simd::has_avx2()) throw std::invalid_argument("quant_dots: this CPU has no AVX2");
-  const bool wide = isa == Isa::Avx2;
+bool isa_supported(Isa isa) {
+  switch (isa) {
+    case Isa::Portable:
+      return true;
+    case Isa::Avx2:
+      return simd::has_avx2();
+    case Isa::Avx512Vnni:
+      return simd::has_avx512_vnni();
+  }
+  return false;
+}
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Portable:
+      return "portable";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512Vnni:
+      return "avx512-vnni";
+  }
+  return "?";
+}
+
+QuantGemm quant_gemm(WeightType t, Isa isa) {
+  if (!isa_supported(isa))
+    throw std::invalid_argument("quant_gemm: this CPU has no " + std::string(isa_name(isa)));
+  const bool wide = isa != Isa::Portable, vnni = isa == Isa::Avx512Vnni;
   switch (t) {
     case WeightType::Q8_0:
-      return wide ? dots_avx2<Q0Avx2<BlockQ8_0W>> : dots_portable<dot_q0_portable<BlockQ8_0W>>;
+      return vnni   ? gemm_q0_vnni<BlockQ8_0W>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ8_0W>>
+                    : gemm_portable<dot_q0_portable<BlockQ8_0W>>;
     case WeightType::Q4_0:
-      return wide ? dots_avx2<Q0Avx2<BlockQ4_0>> : dots_portable<dot_q0_portable<BlockQ4_0>>;
+      return vnni   ? gemm_q0_vnni<BlockQ4_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ4_0>>
+                    : gemm_portable<dot_q0_portable<BlockQ4_0>>;
     case WeightType::Q5_0:
-      return wide ? dots_avx2<Q0Avx2<BlockQ5_0>> : dots_portable<dot_q0_portable<BlockQ5_0>>;
+      return vnni   ? gemm_q0_vnni<BlockQ5_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ5_0>>
+                    : gemm_portable<dot_q0_portable<BlockQ5_0>>;
+    // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: AVX2 kernels on VNNI CPUs too.
     case WeightType::Q4_K:
-      return wide ? dots_avx2<QkAvx2<false>> : dots_portable<dot_qk_portable<false>>;
+      return wide ? gemm_avx2<QkAvx2<false>> : gemm_portable<dot_qk_portable<false>>;
     case WeightType::Q5_K:
-      return wide ? dots_avx2<QkAvx2<true>> : dots_portable<dot_qk_portable<true>>;
+      return wide ? gemm_avx2<QkAvx2<true>> : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
-      return wide ? dots_avx2<Q6kAvx2> : dots_portable<dot_q6_k_portable>;
+      return wide ? gemm_avx2<Q6kAvx2> : gemm_portable<dot_q6_k_portable>;
     default:
-      throw std::invalid_argument("quant_dots: " + std::string(weight_type_name(t)) +
+      throw std::invalid_argument("quant_gemm: " + std::string(weight_type_name(t)) +
                                   " is not a quantized type");
   }
 }
 
-QuantDots quant_dots(WeightType t) {
-  return quant_dots(t, simd::has_avx2() ? Isa::Avx2 : Isa::Portable);
+Isa best_isa() {
+  return simd::has_avx512_vnni() ? Isa::Avx512Vnni : simd::has_avx2() ? Isa::Avx2 : Isa::Portable;
+}
+
+QuantGemm quant_gemm(WeightType t) {
+  return quant_gemm(t, best_isa());
 }
 
 }  // namespace dbsa

@@ -8,6 +8,7 @@
 // twins return the same bits (tests/engine/test_quant_kernels.cpp), and both are what the reference
 // integer kernels compute up to the order of those float additions.
 #include <cstdint>
+#include <string_view>
 
 #include "engine/weight_matrix.h"
 
@@ -37,15 +38,25 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 // The values the blocks stand for (d·q), e.g. to round activations that meet dequantized weights.
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
 
-enum class Isa { Portable, Avx2 };
-// out[t] = Σ w[i]·x_t[i] over one weight row of n values of type t (raw blocks) and n_x activation rows
-// of n values as activation_blocks(t) blocks, row t at x + t·x_stride bytes. The AVX2 kernels unpack
-// each weight block once for up to four rows; every row's result is the same bits whatever n_x is, so
-// a token's logits do not depend on how many tokens were computed with it.
-using QuantDots = void (*)(const void* w, const void* x, int64_t x_stride, int n_x, int64_t n, float* out);
-// The kernel of `t` for `isa` (Avx2 only where simd::has_avx2(); throws std::invalid_argument else).
-QuantDots quant_dots(WeightType t, Isa isa);
+// The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 VNNI for the 32-value
+// formats (Q8_0, Q4_0, Q5_0; the K-quants use their AVX2 kernels there). Chosen at run time.
+enum class Isa { Portable, Avx2, Avx512Vnni };
+bool isa_supported(Isa isa);  // this CPU runs it
+std::string_view isa_name(Isa isa);
+Isa best_isa();
+// quantize_activations with a given instruction set (the same bits on each; for the tests).
+void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n, Isa isa);
+
+// out[t·out_stride + r] = Σ w_r[i]·x_t[i] for n_w weight rows of n values of type t (raw blocks, row r at
+// w + r·w_stride bytes) and n_x activation rows of n values as activation_blocks(t) blocks (row t at
+// x + t·x_stride). The kernels unpack each weight block once for several activation rows and load each
+// activation block once for several weight rows; every (r, t) result is the same bits whatever n_w,
+// n_x and the instruction set, so a token's logits do not depend on how it was batched or where it ran.
+using QuantGemm = void (*)(const void* w, int64_t w_stride, int n_w, const void* x, int64_t x_stride, int n_x,
+                           int64_t n, float* out, int64_t out_stride);
+// The kernel of `t` for `isa` (throws std::invalid_argument where !isa_supported(isa)).
+QuantGemm quant_gemm(WeightType t, Isa isa);
 // The fastest kernel this CPU runs.
-QuantDots quant_dots(WeightType t);
+QuantGemm quant_gemm(WeightType t);
 
 }  // namespace dbsa

@@ -210,6 +210,13 @@ bool has_avx2() {
   return yes;
 }
 
+bool has_avx512_vnni() {
+  static const bool yes = has_avx2() && __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+  return yes;
+}
+
 float dot_f32(const float* a, const float* b, int64_t n) {
   if (has_avx2()) return dot_f32_avx2(a, b, n);
   float s = 0.0f;

@@ -8,6 +8,8 @@ namespace dbsa::simd {
 
 // True when the AVX2+FMA+F16C paths are in use (decided once, at first call).
 bool has_avx2();
+// AVX-512 F/BW/VL/DQ with VNNI (vpdpbusd), and AVX2: the quantized kernels' widest path.
+bool has_avx512_vnni();
 
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values

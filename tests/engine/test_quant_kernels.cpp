@@ -60,9 +60,11 @@ std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std
 
 float dot1(WeightType t, Isa isa, const void* w, const void* x, int64_t n) {
   float out = 0.0f;
-  quant_dots(t, isa)(w, x, 0, 1, n, &out);
+  quant_gemm(t, isa)(w, 0, 1, x, 0, 1, n, &out, 1);
   return out;
 }
+
+constexpr Isa kIsas[] = {Isa::Portable, Isa::Avx2, Isa::Avx512Vnni};
 
 uint32_t bits(float f) {
   uint32_t u;
@@ -101,17 +103,20 @@ TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValue
       }
       EXPECT_LE(std::fabs(portable - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
 
-      if (!simd::has_avx2()) continue;
-      const float avx2 = dot1(t, Isa::Avx2, w.data(), xq.data(), n);
-      EXPECT_EQ(bits(portable), bits(avx2))
-          << "trial " << trial << ": portable " << portable << ", AVX2 " << avx2;
+      for (const Isa isa : kIsas) {
+        if (!isa_supported(isa)) continue;
+        const float wide = dot1(t, isa, w.data(), xq.data(), n);
+        EXPECT_EQ(bits(portable), bits(wide))
+            << "trial " << trial << ": portable " << portable << ", " << isa_name(isa) << " " << wide;
+      }
     }
   }
-  if (!simd::has_avx2()) GTEST_SKIP() << "no AVX2 here: only the portable kernels were checked";
+  if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no AVX2 here: only the portable kernels were checked";
 }
 
-// A row's result does not depend on how many rows share the kernel call (tiles of 4, then 3, 2, 1).
-TEST(QuantKernels, EveryActivationRowGetsTheSameBitsInAnyTile) {
+// A (weight row, activation row) result does not depend on how many rows share the kernel call
+// (tiles of four, then three, two, one, on either side) nor on the instruction set.
+TEST(QuantKernels, EveryRowPairGetsTheSameBitsInAnyTileAndIsa) {
   std::mt19937 rng(11);
   constexpr int64_t n = 512;
   constexpr int kRows = 7;
@@ -119,18 +124,55 @@ TEST(QuantKernels, EveryActivationRowGetsTheSameBitsInAnyTile) {
     SCOPED_TRACE(std::string(weight_type_name(t)));
     const ActivationBlocks ab = activation_blocks(t);
     const int64_t xb = activation_row_bytes(ab, n);
-    const auto w = random_rows(t, 1, n, rng);
+    const auto w = random_rows(t, kRows, n, rng);
+    const int64_t wb = static_cast<int64_t>(w.size()) / kRows;
     std::vector<std::byte> xq(static_cast<size_t>(kRows * xb));
     for (int r = 0; r < kRows; ++r)
       quantize_activations(ab, random_activations(n, rng).data(), xq.data() + r * xb, n);
-    for (const Isa isa : {Isa::Portable, Isa::Avx2}) {
-      if (isa == Isa::Avx2 && !simd::has_avx2()) continue;
-      for (int m = 1; m <= kRows; ++m) {
-        std::vector<float> out(m);
-        quant_dots(t, isa)(w.data(), xq.data(), xb, m, n, out.data());
-        for (int r = 0; r < m; ++r)
-          EXPECT_EQ(bits(out[r]), bits(dot1(t, Isa::Portable, w.data(), xq.data() + r * xb, n)))
-              << m << " rows, row " << r;
+    for (const Isa isa : kIsas) {
+      if (!isa_supported(isa)) continue;
+      SCOPED_TRACE(std::string(isa_name(isa)));
+      for (int n_w = 1; n_w <= kRows; ++n_w)
+        for (int n_x = 1; n_x <= kRows; ++n_x) {
+          std::vector<float> out(static_cast<size_t>(n_x * kRows), -1.0f);
+          quant_gemm(t, isa)(w.data(), wb, n_w, xq.data(), xb, n_x, n, out.data(), kRows);
+          for (int x = 0; x < n_x; ++x)
+            for (int r = 0; r < n_w; ++r)
+              EXPECT_EQ(bits(out[x * kRows + r]),
+                        bits(dot1(t, Isa::Portable, w.data() + r * wb, xq.data() + x * xb, n)))
+                  << n_w << "x" << n_x << " tile, weight row " << r << ", activation row " << x;
+        }
+    }
+  }
+}
+
+// The AVX2 quantizers write the portable ones' bytes: random rows, rows whose values fall exactly on
+// rounding ties (x·127/max|x| = k + 0.5), rows of zeros and rows whose largest magnitude occurs twice
+// with both signs (the first one sets Q8_K's sign).
+TEST(QuantKernels, ActivationQuantizersGiveTheSameBytesOnEveryIsa) {
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> rows;
+  for (int i = 0; i < 6; ++i) rows.push_back(random_activations(512, rng));
+  std::vector<float> ties(512);
+  for (int i = 0; i < 512; ++i) ties[i] = static_cast<float>(i % 254 - 127) + (i % 3 == 0 ? 0.5f : 0.0f);
+  for (int b = 0; b < 512; b += 32) ties[b] = 127.0f;
+  rows.push_back(ties);
+  rows.push_back(std::vector<float>(512, 0.0f));
+  std::vector<float> both = random_activations(512, rng);
+  both[3] = -20.0f;
+  both[200] = 20.0f;
+  both[300] = 20.0f;
+  both[301] = -20.0f;
+  rows.push_back(both);
+  for (const ActivationBlocks ab : {ActivationBlocks::Q8_0, ActivationBlocks::Q8_K}) {
+    const auto bytes = static_cast<size_t>(activation_row_bytes(ab, 512));
+    for (size_t k = 0; k < rows.size(); ++k) {
+      std::vector<std::byte> portable(bytes), wide(bytes);
+      quantize_activations(ab, rows[k].data(), portable.data(), 512, Isa::Portable);
+      for (const Isa isa : kIsas) {
+        if (!isa_supported(isa)) continue;
+        quantize_activations(ab, rows[k].data(), wide.data(), 512, isa);
+        EXPECT_EQ(portable, wide) << "row " << k << ", " << isa_name(isa);
       }
     }
   }
