@@ -221,6 +221,7 @@ void run_prefill(const BenchArgs& a) {
     // machine move both sides of the ratio together; the median ratio is reported.
     std::vector<double> times, peaks, fractions;
     int64_t kv_bytes = 0;
+    double rss = 0.0;
     for (int r = 0; r < a.repeats; ++r) {
       KvCache cache = model->make_cache(n);
       ForwardRequest req;
@@ -229,6 +230,8 @@ void run_prefill(const BenchArgs& a) {
       model->forward(cache, req);
       times.push_back(seconds_since(t0));
       kv_bytes = cache.bytes();
+      // The prefill's own peak, before the sgemm measurement's matrices are allocated beside it.
+      if (r == 0) rss = peak_rss_mb();
       peaks.push_back(sgemm_peak_gflops(model->backend(), hp, n, a.threads));
       fractions.push_back(flops / times.back() / 1e9 / peaks.back());
     }
@@ -236,7 +239,6 @@ void run_prefill(const BenchArgs& a) {
     const double gflops = flops / t / 1e9;
     const double peak = median(peaks);
     const double frac = median(fractions);
-    const double rss = peak_rss_mb();
     if (!a.json)
       std::printf(
           "prefill %6lld tokens: %8.1f tokens/s  %6.1f GFLOP/s  sgemm peak %6.1f GFLOP/s  -> %4.1f%%  "

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 #include "engine/model_weights.h"
+#include "engine/quant_kernels.h"
 #include "model/gguf_file.h"
 #include "model/model_hparams.h"
 #include "model/model_summary.h"
@@ -41,6 +42,10 @@ nlohmann::ordered_json held_weights(const std::shared_ptr<const GgufFile>& file,
   }
   j["mapped_bytes"] = mapped;
   j["copied_bytes"] = copied;
+  // The integer kernels' instruction set per quantized type held in blocks (chosen at run time).
+  for (const WeightMatrix* m : w.matrices())
+    if (is_quantized(m->type))
+      j["kernels"][std::string(weight_type_name(m->type))] = isa_name(kernel_isa(m->type));
   return j;
 }
 
@@ -112,6 +117,12 @@ void run_info(const InfoArgs& a) {
   for (const auto& [key, g] : groups) std::cout << "  " << g.first << "× " << key << " " << g.second << " B;";
   std::cout << "  " << held["mapped_bytes"].get<int64_t>() << " B mapped, "
             << held["copied_bytes"].get<int64_t>() << " B copied\n";
+  if (held.contains("kernels")) {
+    std::cout << "kernels      ";
+    for (const auto& [type, isa] : held["kernels"].items())
+      std::cout << " " << type << " " << isa.get<std::string>();
+    std::cout << "  (integer, this CPU; DBSA_MAX_ISA caps it)\n";
+  }
   if (a.tensors)
     for (const auto& m : held["matrices"])
       std::cout << "  " << m["name"].get<std::string>() << "  " << m["file_type"].get<std::string>() << " -> "

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -534,34 +536,59 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define DBSA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
+// A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
+// for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0.
+template <class Block>
+constexpr int kBias = std::is_same_v<Block, BlockQ8_0W>  ? 128
+                      : std::is_same_v<Block, BlockQ4_0> ? 8
+                                                         : 16;
+
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0W& b) {
+  return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));
+}
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_0& b) {
+  return nibbles(b.qs);
+}
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ5_0& b) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  return _mm256_or_si256(nibbles(b.qs), _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(16)));
+}
+
+// -kBias·(lane sums of y): the start that takes the bias's share off the lane sums.
+template <class Block>
+DBSA_AVX512 inline __m512i bias_start(__m512i y) {
+  return _mm512_sub_epi32(
+      _mm512_setzero_si512(),
+      _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(kBias<Block>)), y));
+}
+
 template <class Block>
 struct Q0Vnni {
-  template <int R, int P>  // R weight rows, P pairs of activation rows
-  DBSA_AVX512 static void run(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int64_t n,
-                              float* out, int64_t os) {
+  // R weight rows by P pairs of activation rows: each register holds one row's block against two tokens.
+  template <int R, int P>
+  DBSA_AVX512 static void tokens(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int64_t n,
+                                 float* out, int64_t os) {
     __m512 acc[R][P];
     for (int r = 0; r < R; ++r)
       for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
-    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int64_t b = 0; b < n / 32; ++b) {
       __m512i qu[R];
       __m512 dw[R];
       for (int r = 0; r < R; ++r) {
         const Block& wb = reinterpret_cast<const Block*>(w + r * ws)[b];
-        qu[r] = _mm512_broadcast_i64x4(
-            _mm256_xor_si256(values_avx2(wb), _mm256_set1_epi8(static_cast<char>(0x80))));
+        qu[r] = _mm512_broadcast_i64x4(unsigned_values(wb));
         dw[r] = _mm512_set1_ps(_cvtsh_ss(wb.d));
       }
       for (int p = 0; p < P; ++p) {
         const BlockQ8_0& x0 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p) * xs)[b];
         const BlockQ8_0& x1 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p + 1) * xs)[b];
         const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(x0.qs)), load32(x1.qs), 1);
-        const __m512i base =
-            _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, y));
+        const __m512i start = bias_start<Block>(y);
         const __m512 dx = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(_cvtsh_ss(x0.d))),
                                              _mm256_set1_ps(_cvtsh_ss(x1.d)), 1);
         for (int r = 0; r < R; ++r) {
-          const __m512 s = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(base, qu[r], y));
+          const __m512 s = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(start, qu[r], y));
           acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dw[r], dx), s, acc[r][p]);
         }
       }
@@ -572,20 +599,51 @@ struct Q0Vnni {
         out[(2 * p + 1) * os + r] = hsum8(_mm512_extractf32x8_ps(acc[r][p], 1));
       }
   }
+
+  // RP pairs of weight rows against one activation row (decode): each register holds two rows' blocks.
+  template <int RP>
+  DBSA_AVX512 static void rows(const std::byte* w, int64_t ws, const std::byte* x, int64_t n, float* out) {
+    __m512 acc[RP];
+    for (int p = 0; p < RP; ++p) acc[p] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x)[b];
+      const __m512i y = _mm512_broadcast_i64x4(load32(xb.qs));
+      const __m512i start = bias_start<Block>(y);
+      const __m512 dx = _mm512_set1_ps(_cvtsh_ss(xb.d));
+      for (int p = 0; p < RP; ++p) {
+        const Block& w0 = reinterpret_cast<const Block*>(w + (2 * p) * ws)[b];
+        const Block& w1 = reinterpret_cast<const Block*>(w + (2 * p + 1) * ws)[b];
+        const __m512i qu =
+            _mm512_inserti64x4(_mm512_castsi256_si512(unsigned_values(w0)), unsigned_values(w1), 1);
+        const __m512 dw = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(_cvtsh_ss(w0.d))),
+                                             _mm256_set1_ps(_cvtsh_ss(w1.d)), 1);
+        const __m512 s = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(start, qu, y));
+        acc[p] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dx), s, acc[p]);
+      }
+    }
+    for (int p = 0; p < RP; ++p) {
+      out[2 * p] = hsum8(_mm512_castps512_ps256(acc[p]));
+      out[2 * p + 1] = hsum8(_mm512_extractf32x8_ps(acc[p], 1));
+    }
+  }
 };
 
 template <class Block, int R>
 DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int n_x, int64_t n,
                            float* out, int64_t os) {
   int t = 0;
-  for (; t + 4 <= n_x; t += 4) Q0Vnni<Block>::template run<R, 2>(w, ws, x + t * xs, xs, n, out + t * os, os);
+  for (; t + 4 <= n_x; t += 4)
+    Q0Vnni<Block>::template tokens<R, 2>(w, ws, x + t * xs, xs, n, out + t * os, os);
   if (t + 2 <= n_x) {
-    Q0Vnni<Block>::template run<R, 1>(w, ws, x + t * xs, xs, n, out + t * os, os);
+    Q0Vnni<Block>::template tokens<R, 1>(w, ws, x + t * xs, xs, n, out + t * os, os);
     t += 2;
   }
-  if (t < n_x)  // an odd last activation row: the AVX2 kernel, which sums the same lanes
-    for (int r = 0; r < R; ++r)
-      Q0Avx2<Block>::template run<1>(w + r * ws, x + t * xs, xs, n, out + t * os + r);
+  if (t == n_x) return;
+  // An odd last activation row: rows in pairs, and a last odd row through the AVX2 kernel, which sums
+  // the same lanes.
+  float* o = out + t * os;
+  if constexpr (R >= 2) Q0Vnni<Block>::template rows<R / 2>(w, ws, x + t * xs, n, o);
+  if constexpr (R % 2 == 1) Q0Avx2<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
 }
 
 template <class Block>
@@ -725,11 +783,32 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
 }
 
 Isa best_isa() {
-  return simd::has_avx512_vnni() ? Isa::Avx512Vnni : simd::has_avx2() ? Isa::Avx2 : Isa::Portable;
+  static const Isa isa = [] {
+    Isa best = simd::has_avx512_vnni() ? Isa::Avx512Vnni : simd::has_avx2() ? Isa::Avx2 : Isa::Portable;
+    // DBSA_MAX_ISA caps the choice (benchmarks of one ISA against another in one run, and the kernels
+    // an older CPU would run); an unknown name is refused rather than silently ignored.
+    if (const char* cap = std::getenv("DBSA_MAX_ISA"); cap && *cap) {
+      const std::string want(cap);
+      std::optional<Isa> limit;
+      for (const Isa i : {Isa::Portable, Isa::Avx2, Isa::Avx512Vnni})
+        if (want == isa_name(i)) limit = i;
+      if (!limit)
+        throw std::invalid_argument("DBSA_MAX_ISA=" + want + ": expected portable, avx2 or avx512-vnni");
+      best = std::min(best, *limit);
+    }
+    return best;
+  }();
+  return isa;
+}
+
+Isa kernel_isa(WeightType t) {
+  const Isa best = best_isa();
+  const bool vnni_kernel = t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0;
+  return best == Isa::Avx512Vnni && !vnni_kernel ? Isa::Avx2 : best;
 }
 
 QuantGemm quant_gemm(WeightType t) {
-  return quant_gemm(t, best_isa());
+  return quant_gemm(t, kernel_isa(t));
 }
 
 }  // namespace dbsa

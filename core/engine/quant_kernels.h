@@ -43,6 +43,7 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
 enum class Isa { Portable, Avx2, Avx512Vnni };
 bool isa_supported(Isa isa);  // this CPU runs it
 std::string_view isa_name(Isa isa);
+// The widest ISA this CPU runs, capped by the environment variable DBSA_MAX_ISA (an isa_name).
 Isa best_isa();
 // quantize_activations with a given instruction set (the same bits on each; for the tests).
 void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n, Isa isa);
@@ -56,7 +57,8 @@ using QuantGemm = void (*)(const void* w, int64_t w_stride, int n_w, const void*
                            int64_t n, float* out, int64_t out_stride);
 // The kernel of `t` for `isa` (throws std::invalid_argument where !isa_supported(isa)).
 QuantGemm quant_gemm(WeightType t, Isa isa);
-// The fastest kernel this CPU runs.
+// The instruction set of the fastest kernel of `t` this CPU runs (what quant_gemm(t) returns).
+Isa kernel_isa(WeightType t);
 QuantGemm quant_gemm(WeightType t);
 
 }  // namespace dbsa
