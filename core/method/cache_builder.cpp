@@ -104,12 +104,32 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
 BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                                const std::vector<Example>& new_demos, const Blocks& new_blocks,
                                const PreEncodeOptions& opts, const LockWait& wait) {
+  return append_block_cache(
+      model, tok, dir,
+      [&](const CacheManifest&, const CacheKey&) {
+        return AppendRows{new_demos, new_blocks};
+      },
+      opts, wait);
+}
+
+BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
+                               const AppendSource& source, const PreEncodeOptions& opts,
+                               const LockWait& wait) {
   // The writer takes the cache's lock first: the manifest, the existing blocks (whose K/V the new
   // blocks attend to) and the block count the new rows continue are all read under it.
   CacheWriter writer = CacheWriter::append(dir, nullptr, wait);
   CacheManifest manifest = read_manifest(dir);
   if (manifest.tokenizer_fingerprint != tokenizer_fingerprint(tok))
     throw std::invalid_argument(dir.string() + ": the cache was built with another tokenizer");
+  const BlockCache existing = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
+  if (existing.n_blocks() != writer.first_new_block())
+    throw CacheError("cache '" + dir.string() + "' changed while its lock was held (" +
+                     std::to_string(existing.n_blocks()) + " blocks, the writer expected " +
+                     std::to_string(writer.first_new_block()) + ")");
+  const CacheKey key = existing.meta().key;
+  const AppendRows rows = source(manifest, key);
+  const std::vector<Example>& new_demos = rows.demos;
+  const Blocks& new_blocks = rows.blocks;
   for (size_t i = 0; i < new_demos.size(); ++i) {
     bool known = false;
     for (const auto& l : manifest.labels) known = known || l == new_demos[i].label;
@@ -118,12 +138,6 @@ BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const st
                                   new_demos[i].label + "', not one of the cache's labels (" + dir.string() +
                                   "/" + kManifestFileName + ")");
   }
-  const BlockCache existing = BlockCache::open(dir, nullptr, VerifyMode::Lazy);
-  if (existing.n_blocks() != writer.first_new_block())
-    throw CacheError("cache '" + dir.string() + "' changed while its lock was held (" +
-                     std::to_string(existing.n_blocks()) + " blocks, the writer expected " +
-                     std::to_string(writer.first_new_block()) + ")");
-  const CacheKey key = existing.meta().key;
   check_blocks(new_blocks, new_demos.size(), static_cast<size_t>(key.block_demos));
   std::vector<std::string> texts;
   for (const auto& b : existing.blocks()) texts.push_back(b.text);

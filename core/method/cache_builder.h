@@ -4,6 +4,7 @@
 // over the block texts kept inside the cache folder. Cancelled builds leave nothing behind.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,10 +52,23 @@ BuildResult build_block_cache(LlamaModel& model, const Tokenizer& tok, const Cac
                               const CacheKey& key, CacheManifest manifest, const std::vector<Example>& demos,
                               const Blocks& blocks, const PreEncodeOptions& opts, bool reuse_existing = true);
 
-// Appends new blocks (new_blocks index into new_demos) to the cache in `dir` under its S and P, encoding
-// only their tokens,
+// The demonstrations an append adds and their blocks (indices into demos).
+struct AppendRows {
+  std::vector<Example> demos;
+  Blocks blocks;
+};
+// Decides an append's rows from the cache's manifest and key as read under its lock (so they are read
+// once, and never from a cache another writer is changing); may throw to refuse the append.
+using AppendSource = std::function<AppendRows(const CacheManifest&, const CacheKey&)>;
+
+// Appends the rows `source` gives to the cache in `dir` under its S and P, encoding only their tokens,
 // then refreshes the manifest's n_demos and the BM25 index, all under the cache's lock (waiting for
-// another writer as `wait` says). Their labels must be in the manifest's set.
+// another writer as `wait` says). Their labels must be in the manifest's set. Nothing is written before
+// every check has passed.
+BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
+                               const AppendSource& source, const PreEncodeOptions& opts,
+                               const LockWait& wait = {});
+// The same for rows already grouped.
 BuildResult append_block_cache(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                                const std::vector<Example>& new_demos, const Blocks& new_blocks,
                                const PreEncodeOptions& opts, const LockWait& wait = {});

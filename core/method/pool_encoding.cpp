@@ -23,24 +23,27 @@ PoolEncoding encode_pool(LlamaModel& model, const Tokenizer& tok, const CacheSto
 
 PoolAppend append_pool_file(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                             const std::string& model_fp, const std::filesystem::path& pool_file,
-                            bool skip_bad_rows, uint64_t seed, const PreEncodeOptions& opts,
+                            bool skip_bad_rows, std::optional<uint64_t> seed, const PreEncodeOptions& opts,
                             const LockWait& wait) {
-  const CacheManifest man = read_manifest(dir);
   PoolAppend out;
-  out.key = BlockCache::open(dir, nullptr, VerifyMode::Lazy).meta().key;
-  if (file_part_of_fingerprint(out.key.model_fingerprint) != model_fp)
-    throw std::runtime_error("append: " + dir.string() + " was built with another model (" + man.model_path +
-                             ")");
-  if (const std::string why = precision_mismatch(out.key.model_fingerprint, model_fp, model.weights());
-      !why.empty())
-    throw std::runtime_error("append: " + dir.string() + " was " + why);
-  std::vector<std::string> labels = man.labels;
-  LoadOptions lo;
-  lo.skip_bad_rows = skip_bad_rows;
-  const auto demos = load_pool_jsonl(pool_file, labels, lo, out.skipped);
-  const Blocks blocks =
-      group_pool(demos, man.prompt, tok, out.key.grouping, static_cast<size_t>(out.key.block_demos), seed);
-  out.build = append_block_cache(model, tok, dir, demos, blocks, opts, wait);
+  const AppendSource rows = [&](const CacheManifest& man, const CacheKey& key) {
+    out.key = key;
+    if (file_part_of_fingerprint(key.model_fingerprint) != model_fp)
+      throw std::runtime_error("append: " + dir.string() + " was built with another model (" +
+                               man.model_path + ")");
+    if (const std::string why = precision_mismatch(key.model_fingerprint, model_fp, model.weights());
+        !why.empty())
+      throw std::runtime_error("append: " + dir.string() + " was " + why);
+    std::vector<std::string> labels = man.labels;
+    LoadOptions lo;
+    lo.skip_bad_rows = skip_bad_rows;
+    AppendRows r;
+    r.demos = load_pool_jsonl(pool_file, labels, lo, out.skipped);
+    r.blocks = group_pool(r.demos, man.prompt, tok, key.grouping, static_cast<size_t>(key.block_demos),
+                          seed.value_or(man.seed));
+    return r;
+  };
+  out.build = append_block_cache(model, tok, dir, rows, opts, wait);
   return out;
 }
 

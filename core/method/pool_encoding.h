@@ -4,6 +4,7 @@
 // build itself; and the append of a pool file's demonstrations to an existing cache. Shared by
 // `dbsa encode` and the studio's Cache page so both publish identical caches.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,13 @@ struct PoolAppend {
 };
 
 // Appends the demonstrations of `pool_file` (JSONL; labels must be the cache's) to the cache in `dir` as
-// new blocks, grouped as the cache's key says (seeded with `seed`) and encoded under its S and P. The
-// model must be the file the cache was built with (fingerprint_file: model_fp) at the same precision;
-// every refusal names the folder and comes before anything is written.
+// new blocks, grouped as the cache's key says (seeded with `seed`, or the cache's own seed) and encoded
+// under its S and P. The model must be the file the cache was built with (fingerprint_file: model_fp)
+// at the same precision; every refusal names the folder and comes before anything is written. The
+// cache's manifest and key are read once, under its lock.
 PoolAppend append_pool_file(LlamaModel& model, const Tokenizer& tok, const std::filesystem::path& dir,
                             const std::string& model_fp, const std::filesystem::path& pool_file,
-                            bool skip_bad_rows, uint64_t seed, const PreEncodeOptions& opts,
+                            bool skip_bad_rows, std::optional<uint64_t> seed, const PreEncodeOptions& opts,
                             const LockWait& wait = {});
 
 }  // namespace dbsa

@@ -13,6 +13,8 @@
 #include <cmath>
 #include <fstream>
 
+#include "cache/block_cache.h"
+#include "cache/cache_manifest.h"
 #include "chart_test_db.h"
 #include "engine/backend_registry.h"
 #include "engine/cpu_backend.h"
@@ -173,6 +175,45 @@ TEST(CachePageTest, BuildsListsVerifiesAndDeletes) {
   EXPECT_EQ(page.caches().rowCount(), 0);
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_TRUE(s.state().cache_dir().empty());
+}
+
+// The studio appends a pool file to a cache as the CLI does (core append_pool_file): new blocks under
+// the cache's layout, the cache listed and chosen again; a row whose label the cache lacks is an error
+// naming the file and the label, and the cache keeps its blocks.
+TEST(CachePageTest, AppendsAPoolFileAsNewBlocks) {
+  Studio s("cache-append", Step::Cache);
+  auto& page = s.window->cache_page();
+  const auto dir = s.state().cache_dir();
+  ASSERT_EQ(page.caches().rowCount(), 1);
+  const std::vector<std::string> labels = read_manifest(dir).labels;
+  ASSERT_FALSE(labels.empty());
+  const auto bad = s.scratch / "bad.jsonl";
+  {
+    std::ofstream f(bad);
+    f << "{\"text\": \"What is a quark ?\", \"label\": \"no-such-label\"}\n";
+  }
+  page.append_to_cache(0, QString::fromStdString(bad.string()));
+  const std::string error = wait_job(s.state().job());
+  EXPECT_NE(error.find("bad.jsonl"), std::string::npos) << error;
+  EXPECT_NE(error.find("no-such-label"), std::string::npos) << error;
+  EXPECT_EQ(BlockCache::open(dir, nullptr, VerifyMode::Lazy).n_blocks(), 4);
+
+  const auto good = s.scratch / "more.jsonl";
+  {
+    std::ofstream f(good);
+    const char* texts[] = {"Who invented the telephone ?", "Where is Lima ?", "How far is the moon ?",
+                           "What does NASA stand for ?", "When did the war end ?"};
+    for (int i = 0; i < 5; ++i)
+      f << "{\"text\": \"" << texts[i] << "\", \"label\": \"" << labels[i % labels.size()] << "\"}\n";
+  }
+  QSignalSpy listed(&page, &ui::CachePage::listed);
+  page.append_to_cache(0, QString::fromStdString(good.string()));
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  ASSERT_TRUE(listed.count() > 0 || listed.wait(10000));
+  ASSERT_EQ(page.caches().rowCount(), 1);
+  EXPECT_EQ(page.caches().row(0).summary.n_blocks, 5);
+  EXPECT_EQ(s.state().cache_dir(), dir);
+  EXPECT_EQ(read_manifest(dir).n_demos, 25);
 }
 
 TEST(CachePageTest, CancelLeavesNoPartialCacheAndTheUiResponsive) {

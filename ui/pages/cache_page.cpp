@@ -19,6 +19,7 @@
 
 #include "cache/cache_error.h"
 #include "cache/cache_key.h"
+#include "cache/fingerprint.h"
 #include "method/pool_encoding.h"
 #include "ui/models/cache_list_model.h"
 #include "ui/pages/error_dialog.h"
@@ -32,6 +33,7 @@ namespace {
 const QString kBuildJob = QStringLiteral("Build cache");
 const QString kVerifyJob = QStringLiteral("Verify cache");
 const QString kDeleteJob = QStringLiteral("Delete cache");
+const QString kAppendJob = QStringLiteral("Append to cache");
 
 }  // namespace
 
@@ -61,7 +63,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   knobs->addStretch(1);
   knobs->addWidget(start);
   form->addRow(tr("layout"), knobs);
-  progress_ = new JobProgressWidget(state_.job(), {kBuildJob, kVerifyJob, kDeleteJob}, build);
+  progress_ = new JobProgressWidget(state_.job(), {kBuildJob, kVerifyJob, kDeleteJob, kAppendJob}, build);
   form->addRow(progress_);
   layout->addWidget(build);
 
@@ -75,9 +77,14 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   refresh_button->setShortcut(QKeySequence::Refresh);
   auto* verify = new QPushButton(tr("Verify"), store);
   auto* remove = new QPushButton(tr("Delete…"), store);
+  auto* append = new QPushButton(tr("Append demonstrations…"), store);
+  append->setToolTip(
+      tr("Encode the rows of a pool file (JSONL, the cache's labels) as new blocks of the "
+         "selected cache, with the model it was built with"));
   verify_ = new QLabel(store);
   verify_->setWordWrap(true);
   actions->addWidget(refresh_button);
+  actions->addWidget(append);
   actions->addWidget(verify);
   actions->addWidget(remove);
   actions->addWidget(verify_, 1);
@@ -93,6 +100,13 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   connect(refresh_button, &QPushButton::clicked, this, &CachePage::refresh);
   connect(&lister_, &QFutureWatcher<Listing>::finished, this, [this] { show_listing(lister_.result()); });
   connect(verify, &QPushButton::clicked, this, [this] { verify_cache(selected_row()); });
+  connect(append, &QPushButton::clicked, this, [this] {
+    const int row = selected_row();
+    if (row < 0) return;
+    const QString file = QFileDialog::getOpenFileName(this, tr("Append demonstrations"), QString(),
+                                                      tr("Pool files (*.jsonl);;All files (*)"));
+    if (!file.isEmpty()) append_to_cache(row, file);
+  });
   connect(remove, &QPushButton::clicked, this, [this] {
     const int row = selected_row();
     if (row < 0) return;
@@ -112,7 +126,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
     const QString& t = state_.job().title();
-    if (t == kBuildJob || t == kVerifyJob || t == kDeleteJob) show_error(this, t, message);
+    if (t == kBuildJob || t == kVerifyJob || t == kDeleteJob || t == kAppendJob) show_error(this, t, message);
     if (t == kDeleteJob) refresh();  // the table shows what is left
   });
 }
@@ -228,6 +242,50 @@ void CachePage::delete_cache(int row) {
     return [this, listing = std::move(listing)]() mutable {
       listing.generation = ++generation_;  // newer than any listing started before the delete ended
       show_listing(std::move(listing));
+    };
+  });
+}
+
+void CachePage::append_to_cache(int row, const QString& pool_file) {
+  if (row < 0 || row >= caches_->rowCount()) return;
+  const auto& m = state_.model();
+  if (!m) {
+    show_error(this, kAppendJob, tr("Open the model the cache was built with first (Model page)."));
+    return;
+  }
+  const std::filesystem::path dir = caches_->row(row).summary.dir;
+  const std::filesystem::path root = state_.store_root();
+  const std::filesystem::path file = pool_file.toStdString();
+  const std::filesystem::path model_path = m->path;
+  std::shared_ptr<LlamaModel> model = m->model;
+  std::shared_ptr<const Tokenizer> tok = m->tok;
+  PreEncodeOptions opts;
+  opts.chunk_tokens = chunk_->value();
+  // The cache's blocks change: no page may keep reading the old catalog while they are added.
+  if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
+  state_.job().start(kAppendJob, [=, this](JobControl& c) mutable -> BackgroundJob::Publish {
+    opts.progress = [&c](double f) { return c.progress(f); };
+    LockWait wait;  // another writer of this cache: wait for it, saying so, until done or cancelled
+    wait.report_every_s = 1;
+    wait.on_wait = [&c](long holder, double waited) {
+      c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
+                        .arg(holder)
+                        .arg(static_cast<qlonglong>(waited)));
+      return !c.cancelled();
+    };
+    std::optional<PoolAppend> a;
+    try {
+      // The cache's own grouping seed; rows with bad fields are errors naming their line.
+      a.emplace(append_pool_file(*model, *tok, dir, fingerprint_file(model_path), file, false, std::nullopt,
+                                 opts, wait));
+    } catch (const CacheError&) {
+      if (c.cancelled()) return {};
+      throw;
+    }
+    Listing listing = list_caches(root, 0);
+    return [this, dir, listing = std::move(listing)]() mutable {
+      listing.generation = ++generation_;
+      show_listing(std::move(listing), dir);  // the cache again, appended or (cancelled) as it was
     };
   });
 }

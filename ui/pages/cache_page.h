@@ -39,6 +39,9 @@ class CachePage : public QWidget {
   void build_cache();
   void verify_cache(int row);
   void delete_cache(int row);  // a background job, no confirmation (the button asks first)
+  // Encodes the rows of `pool_file` as new blocks of the cache in `row`, with the open model, as a
+  // background job (progress, cancel; a cancelled append adds nothing); the table is relisted after.
+  void append_to_cache(int row, const QString& pool_file);
   // Lists the store in the background (every catalog is read, so never on the GUI thread); the table
   // is replaced and listed() emitted when the listing is back. A newer refresh supersedes an older one.
   void refresh();
