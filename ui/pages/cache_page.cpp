@@ -35,6 +35,20 @@ const QString kVerifyJob = QStringLiteral("Verify cache");
 const QString kDeleteJob = QStringLiteral("Delete cache");
 const QString kAppendJob = QStringLiteral("Append to cache");
 
+// A job that writes a cache another process is writing waits for it, saying so on the progress line
+// every second, until that writer is done or the user cancels.
+LockWait reported_lock_wait(JobControl& c) {
+  LockWait wait;
+  wait.report_every_s = 1;
+  wait.on_wait = [&c](long holder, double waited) {
+    c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
+                      .arg(holder)
+                      .arg(static_cast<qlonglong>(waited)));
+    return !c.cancelled();
+  };
+  return wait;
+}
+
 }  // namespace
 
 CachePage::CachePage(StudioState& state, QWidget* parent)
@@ -179,16 +193,9 @@ void CachePage::build_cache() {
   const std::filesystem::path root = state_.store_root();
   state_.job().start(kBuildJob, [=, this](JobControl& c) mutable -> BackgroundJob::Publish {
     opts.progress = [&c](double f) { return c.progress(f); };
-    // Another process (a CLI encode or eval) writing the same cache: wait for it, saying so, until it
-    // is done (then its cache is reused) or the user cancels.
-    LockWait wait;
-    wait.report_every_s = 1;
-    wait.on_wait = [&c](long holder, double waited) {
-      c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
-                        .arg(holder)
-                        .arg(static_cast<qlonglong>(waited)));
-      return !c.cancelled();
-    };
+    // Another process (a CLI encode or eval) writing the same cache: wait for it (then its cache is
+    // reused).
+    const LockWait wait = reported_lock_wait(c);
     std::optional<PoolEncoding> e;
     try {
       e.emplace(encode_pool(*model, *tok, CacheStore(root, wait), spec, *pool, blocks, opts));
@@ -265,14 +272,7 @@ void CachePage::append_to_cache(int row, const QString& pool_file) {
   if (state_.cache_dir() == dir) state_.set_cache(std::nullopt);
   state_.job().start(kAppendJob, [=, this](JobControl& c) mutable -> BackgroundJob::Publish {
     opts.progress = [&c](double f) { return c.progress(f); };
-    LockWait wait;  // another writer of this cache: wait for it, saying so, until done or cancelled
-    wait.report_every_s = 1;
-    wait.on_wait = [&c](long holder, double waited) {
-      c.report(0.0, CachePage::tr("waiting for process %1, which is writing this cache (%2 s)")
-                        .arg(holder)
-                        .arg(static_cast<qlonglong>(waited)));
-      return !c.cancelled();
-    };
+    const LockWait wait = reported_lock_wait(c);  // another writer of this cache: wait for it
     std::optional<PoolAppend> a;
     try {
       // The cache's own grouping seed; rows with bad fields are errors naming their line.
