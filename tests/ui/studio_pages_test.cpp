@@ -7,6 +7,7 @@
 #include <QImage>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTimer>
 #include <QXmlStreamReader>
 #include <chrono>
@@ -318,6 +319,56 @@ TEST(AttentionPageTest, BlockLayoutAndANonEmptyAttentionMap) {
   EXPECT_EQ(s.state().query()->capture.layer, 1);
   EXPECT_EQ(s.state().query()->capture.head, 3);
   EXPECT_NE(s.state().query()->capture.weights, first_weights);
+}
+
+// Issue: the page showed the previous query's heatmap (and a 4-block layout for a 16-block cache) after
+// a query run while it was hidden, until a wheel tick redrew it. Every plot is now drawn from the
+// state it shows when the page is shown again, with the caption's dimensions; a new layer or head in
+// the spin boxes captures and plots again at once.
+TEST(AttentionPageTest, PlotsFollowEveryNewQueryEvenWhileHidden) {
+  Studio s("attention-stale", Step::Query);
+  auto& w = *s.window;
+  auto& page = w.attention_page();
+  w.resize(1024, 700);
+  w.show();
+  ASSERT_TRUE(w.set_page("attention"));
+  QCoreApplication::processEvents();
+  EXPECT_TRUE(page.plots_current());
+  const int first_rows = page.map_rows();
+  EXPECT_EQ(page.plotted_map(), QSize(page.map_columns(), page.map_rows()));
+  EXPECT_EQ(page.plotted_layout(), page.layout_blocks());
+
+  // Away on the Query page, a test query of another length.
+  ASSERT_TRUE(w.set_page("query"));
+  QCoreApplication::processEvents();
+  for (int i = 1; i < 20 && s.state().query()->query_tokens.size() == static_cast<size_t>(first_rows); ++i) {
+    w.query_page().run_test_query(i);
+    ASSERT_EQ(wait_job(s.state().job()), "");
+  }
+  const auto& q = *s.state().query();
+  ASSERT_NE(q.query_tokens.size(), static_cast<size_t>(first_rows));
+  const QSize expected(static_cast<int>(q.context_tokens.size() + q.query_tokens.size()),
+                       static_cast<int>(q.query_tokens.size()));
+  ASSERT_TRUE(w.set_page("attention"));
+  QCoreApplication::processEvents();
+  EXPECT_TRUE(page.plots_current());
+  EXPECT_EQ(page.plotted_map(), expected);
+  EXPECT_TRUE(page.caption().contains(QStringLiteral("%1 query tokens").arg(expected.height())))
+      << page.caption().toStdString();
+  EXPECT_TRUE(page.caption().contains(QStringLiteral("(%1 context tokens)").arg(q.context_tokens.size())))
+      << page.caption().toStdString();
+
+  QSpinBox* layer = nullptr;
+  for (auto* box : page.findChildren<QSpinBox*>())
+    if (box->prefix().startsWith("layer")) layer = box;
+  ASSERT_NE(layer, nullptr);
+  layer->setValue(1);
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  QCoreApplication::processEvents();
+  EXPECT_EQ(s.state().query()->capture.layer, 1);
+  EXPECT_EQ(layer->value(), 1);
+  EXPECT_TRUE(page.plots_current());
+  EXPECT_TRUE(page.caption().startsWith("Layer 1,")) << page.caption().toStdString();
 }
 
 TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {

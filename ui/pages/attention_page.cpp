@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QToolTip>
@@ -36,11 +37,6 @@ QCPColorMap* reset_map(QCustomPlot* plot, int nx, int ny) {
   map->data()->setRange(QCPRange(0, nx - 1), QCPRange(0, ny - 1));
   map->setInterpolate(false);
   return map;
-}
-
-// A hidden plot has no paint buffer yet; it replots itself when first shown and resized.
-void replot_if_visible(QCustomPlot* plot) {
-  if (plot->isVisible()) plot->replot();
 }
 
 QString swatch(const QColor& c, const QString& name) {
@@ -83,6 +79,14 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   layout->addWidget(split, 1);
 
   connect(capture, &QPushButton::clicked, this, [this] { set_head(layer_->value(), head_->value()); });
+  // A new layer or head is a new capture: the map follows the spin boxes at once (show_map sets them
+  // without this signal).
+  for (QSpinBox* box : {layer_, head_})
+    connect(box, &QSpinBox::valueChanged, this, [this] {
+      if (state_.query()) set_head(layer_->value(), head_->value());
+    });
+  for (QCustomPlot* plot : {layout_plot_, map_plot_})
+    connect(plot, &QCustomPlot::afterReplot, this, [this, plot] { stale_.erase(plot); });
   connect(&state_, &StudioState::cache_changed, this, &AttentionPage::show_layout);
   connect(&state_, &StudioState::query_changed, this, &AttentionPage::show_map);
   connect(map_plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
@@ -101,6 +105,35 @@ void AttentionPage::set_head(int layer, int head) {
   Q_EMIT recapture_requested();
 }
 
+// A plot whose data changed is drawn now when the page is on screen, else when it is shown next: a
+// hidden QCustomPlot keeps painting its old buffer when shown again unless it is replotted.
+void AttentionPage::refresh(QCustomPlot* plot) {
+  stale_.insert(plot);
+  if (isVisible()) plot->replot();
+}
+
+void AttentionPage::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  for (QCustomPlot* plot : std::set<QCustomPlot*>(stale_)) plot->replot();
+}
+
+QSize AttentionPage::plotted_map() const {
+  for (int i = 0; i < map_plot_->plottableCount(); ++i)
+    if (auto* m = qobject_cast<QCPColorMap*>(map_plot_->plottable(i)))
+      return {m->data()->keySize(), m->data()->valueSize()};
+  return {};
+}
+
+int AttentionPage::plotted_layout() const {
+  for (int i = 0; i < layout_plot_->plottableCount(); ++i)
+    if (auto* m = qobject_cast<QCPColorMap*>(layout_plot_->plottable(i))) return m->data()->keySize();
+  return 0;
+}
+
+bool AttentionPage::plots_current() const {
+  return stale_.empty();
+}
+
 BlockLink AttentionPage::layout_cell(int row, int col) const {
   return layout_[static_cast<size_t>(row * layout_n_ + col)];
 }
@@ -116,7 +149,7 @@ void AttentionPage::show_layout() {
   }
   if (layout_n_ == 0) {
     layout_plot_->clearPlottables();
-    replot_if_visible(layout_plot_);
+    refresh(layout_plot_);
     return;
   }
   QCPColorMap* map = reset_map(layout_plot_, layout_n_, layout_n_);
@@ -133,18 +166,32 @@ void AttentionPage::show_layout() {
   map->setDataRange(QCPRange(0, 3));
   layout_plot_->xAxis->setRange(-0.5, layout_n_ - 0.5);
   layout_plot_->yAxis->setRange(-0.5, layout_n_ - 0.5);
-  replot_if_visible(layout_plot_);
+  refresh(layout_plot_);
 }
 
 void AttentionPage::show_map() {
   const auto& q = state_.query();
   const auto session = state_.session();
-  if (!q || !session || q->capture.weights.empty()) return;
+  if (!q || !session || q->capture.weights.empty()) {
+    // No query, or one without a capture: no map rather than the previous query's.
+    map_plot_->clearPlottables();
+    map_plot_->clearItems();
+    map_rows_ = map_cols_ = 0;
+    map_nonzero_ = 0;
+    token_text_.clear();
+    token_block_.clear();
+    caption_->setText(tr("Build or choose a cache and run a query to see its attention."));
+    refresh(map_plot_);
+    return;
+  }
   const auto& hp = session->model().hparams();
-  layer_->setRange(0, static_cast<int>(hp.n_layer) - 1);
-  head_->setRange(0, static_cast<int>(hp.n_head) - 1);
-  layer_->setValue(q->capture.layer);
-  head_->setValue(q->capture.head);
+  {
+    const QSignalBlocker quiet_layer(layer_), quiet_head(head_);
+    layer_->setRange(0, static_cast<int>(hp.n_layer) - 1);
+    head_->setRange(0, static_cast<int>(hp.n_head) - 1);
+    layer_->setValue(q->capture.layer);
+    head_->setValue(q->capture.head);
+  }
   const Tokenizer& tok = session->tokenizer();
   const auto& blocks = q->prediction.blocks;
   token_text_.clear();
@@ -191,7 +238,7 @@ void AttentionPage::show_map() {
   }
   map_plot_->xAxis->setRange(-0.5, map_cols_ - 0.5);
   map_plot_->yAxis->setRange(-0.5, map_rows_ - 0.5);
-  replot_if_visible(map_plot_);
+  refresh(map_plot_);
   QStringList ids;
   for (const auto& b : blocks) ids << QString::number(b.block);
   caption_->setText(
@@ -201,6 +248,10 @@ void AttentionPage::show_map() {
           .arg(map_rows_)
           .arg(ids.join(", "))
           .arg(q->context_tokens.size()));
+}
+
+QString AttentionPage::caption() const {
+  return caption_->text();
 }
 
 QString AttentionPage::hover_text(int row, int column) const {

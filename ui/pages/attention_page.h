@@ -5,8 +5,10 @@
 // every query token (rows) over the tokens of the selected blocks and the query (columns), with block
 // boundaries marked; wheel zooms, drag pans, hovering names the token and its weight.
 // QCustomPlot lives only in attention_page.cpp (slow to compile).
+#include <QSize>
 #include <QString>
 #include <QWidget>
+#include <set>
 #include <vector>
 
 #include "engine/block_layout.h"
@@ -32,6 +34,13 @@ class AttentionPage : public QWidget {
   int64_t map_nonzero() const { return map_nonzero_; }
   int map_rows() const { return map_rows_; }
   int map_columns() const { return map_cols_; }
+  // What the plots hold now: the attention map's columns × rows and the layout matrix's blocks (to
+  // check them against the caption and the state), and whether both have been drawn since their data
+  // last changed (a hidden page draws them when shown).
+  QSize plotted_map() const;
+  int plotted_layout() const;
+  bool plots_current() const;
+  QString caption() const;
   // The tooltip text of map cell (query row, key column), empty outside the map.
   QString hover_text(int row, int column) const;
   void set_head(int layer, int head);  // and asks for the query again
@@ -39,9 +48,13 @@ class AttentionPage : public QWidget {
  signals:
   void recapture_requested();
 
+ protected:
+  void showEvent(QShowEvent* e) override;
+
  private:
   void show_layout();
   void show_map();
+  void refresh(QCustomPlot* plot);
 
   StudioState& state_;
   QSpinBox* layer_;
@@ -56,6 +69,7 @@ class AttentionPage : public QWidget {
   int map_rows_ = 0, map_cols_ = 0;
   std::vector<QString> token_text_;  // per map column
   std::vector<int> token_block_;     // per map column: selected block index, -1 for query tokens
+  std::set<QCustomPlot*> stale_;     // plots whose data changed since they were last drawn
 };
 
 }  // namespace dbsa::ui
