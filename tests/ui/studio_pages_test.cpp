@@ -104,6 +104,27 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
   EXPECT_EQ(s.state().model()->backend, "cpu-again");
 }
 
+// Issue: opening a model while a pool was loaded left the Model page at "40% Open model — ETA 0:00"
+// with a Cancel that did nothing: the open job's publish starts the pool's regroup, and the page took
+// the open job's end for the regroup's. Each widget now shows the end of the job that ended.
+TEST(ModelPageTest, OpeningAModelWithAPoolLoadedEndsItsProgress) {
+  Studio s("model-reopen", Step::Pool);
+  auto& job = s.state().job();
+  QSignalSpy started(&job, &ui::BackgroundJob::started);
+  s.window->model_page().open_model(tiny_model());
+  for (int i = 0; i < 3 && job.running(); ++i) job.wait(60000);
+  ASSERT_FALSE(job.running());
+  ASSERT_EQ(started.count(), 2);  // the open, then the regroup its publish started
+  EXPECT_EQ(started.at(1).at(0).toString(), "Group pool");
+  auto& progress = s.window->model_page().progress();
+  EXPECT_EQ(progress.value(), 1000);
+  EXPECT_EQ(progress.text().toStdString(), "Open model — done");
+  EXPECT_FALSE(progress.cancel_button()->isEnabled());
+  auto& pool_progress = s.window->pool_page().progress();
+  EXPECT_EQ(pool_progress.text().toStdString(), "Group pool — done");
+  EXPECT_FALSE(pool_progress.cancel_button()->isEnabled());
+}
+
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {
   need_studio_app();
   const auto dir = scratch_dir("bad-model");

@@ -138,8 +138,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
           });
   connect(&state_, &StudioState::blocks_changed, this, &CachePage::show_pool);
   connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
-  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
-    const QString& t = state_.job().title();
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
     if (t == kBuildJob || t == kVerifyJob || t == kDeleteJob || t == kAppendJob) show_error(this, t, message);
     if (t == kDeleteJob) refresh();  // the table shows what is left
   });

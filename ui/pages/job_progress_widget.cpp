@@ -38,25 +38,37 @@ JobProgressWidget::JobProgressWidget(BackgroundJob& job, QStringList titles, QWi
     bar_->setValue(static_cast<int>(f * 1000.0));
     label_->setText(tr("%1 — ETA %2").arg(job_.title(), eta_text(eta)));
   });
-  connect(&job_, &BackgroundJob::done, this, [this] {
-    if (!mine()) return;
-    cancel_->setEnabled(false);
+  connect(&job_, &BackgroundJob::done, this, [this](const QString& title) {
+    if (shows_end_of(title)) cancel_->setEnabled(false);
   });
-  connect(&job_, &BackgroundJob::finished, this, [this] {
-    if (!mine()) return;
+  connect(&job_, &BackgroundJob::finished, this, [this](const QString& title) {
+    if (!shows_end_of(title)) return;
     bar_->setValue(1000);
-    label_->setText(tr("%1 — done").arg(job_.title()));
+    label_->setText(tr("%1 — done").arg(title));
   });
-  connect(&job_, &BackgroundJob::cancelled, this, [this] {
-    if (mine()) label_->setText(tr("%1 — cancelled").arg(job_.title()));
+  connect(&job_, &BackgroundJob::cancelled, this, [this](const QString& title) {
+    if (shows_end_of(title)) label_->setText(tr("%1 — cancelled").arg(title));
   });
-  connect(&job_, &BackgroundJob::failed, this, [this] {
-    if (mine()) label_->setText(tr("%1 — failed").arg(job_.title()));
+  connect(&job_, &BackgroundJob::failed, this, [this](const QString&, const QString& title) {
+    if (shows_end_of(title)) label_->setText(tr("%1 — failed").arg(title));
   });
 }
 
 bool JobProgressWidget::mine() const {
-  return titles_.isEmpty() || titles_.contains(job_.title());
+  return mine(job_.title());
+}
+
+bool JobProgressWidget::mine(const QString& title) const {
+  return titles_.isEmpty() || titles_.contains(title);
+}
+
+bool JobProgressWidget::shows_end_of(const QString& title) const {
+  // A job of ours started by the ended one's publish is what this widget shows now.
+  return mine(title) && !(job_.running() && mine());
+}
+
+QString JobProgressWidget::text() const {
+  return label_->text();
 }
 
 int JobProgressWidget::value() const {

@@ -18,9 +18,13 @@ class JobProgressWidget : public QWidget {
   JobProgressWidget(BackgroundJob& job, QStringList titles, QWidget* parent = nullptr);
   int value() const;  // 0..1000, for tests
   QPushButton* cancel_button() const { return cancel_; }
+  QString text() const;  // the label beside the bar
 
  private:
-  bool mine() const;
+  bool mine() const;  // the running job is one this widget shows
+  bool mine(const QString& title) const;
+  // The end of job `title` is shown: it is one of ours and no job of ours has started since.
+  bool shows_end_of(const QString& title) const;
 
   BackgroundJob& job_;
   QStringList titles_;

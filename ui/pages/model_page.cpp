@@ -84,7 +84,8 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   stats_ = new QLabel(test);
   tl->addWidget(stats_);
   layout->addWidget(test, 1);
-  layout->addWidget(new JobProgressWidget(state_.job(), {kOpenJob, kGenerateJob}, this));
+  progress_ = new JobProgressWidget(state_.job(), {kOpenJob, kGenerateJob}, this);
+  layout->addWidget(progress_);
 
   connect(open, &QPushButton::clicked, this, [this] {
     const QString f =
@@ -103,8 +104,7 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   connect(&state_.job(), &BackgroundJob::progressed, this, [this](double, double, const QString& text) {
     if (state_.job().title() == kGenerateJob && !text.isEmpty()) output_->setPlainText(text);
   });
-  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
-    const QString& t = state_.job().title();
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
     if (t == kOpenJob || t == kGenerateJob) show_error(this, t, message);
     // A model that failed to open on the chosen backend leaves the open one: show where that runs.
     if (t == kOpenJob) show_open_backend();

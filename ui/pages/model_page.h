@@ -14,6 +14,7 @@ class QPushButton;
 namespace dbsa::ui {
 
 class StudioState;
+class JobProgressWidget;
 
 class ModelPage : public QWidget {
   Q_OBJECT
@@ -25,6 +26,7 @@ class ModelPage : public QWidget {
   void generate(const QString& prompt, int max_tokens);
   QString info_text() const;  // the fields shown, one "name: value" per line
   QString output_text() const;
+  JobProgressWidget& progress() { return *progress_; }
 
  signals:
   void model_opened(const QString& path);  // for the recent-files list
@@ -35,6 +37,7 @@ class ModelPage : public QWidget {
   void set_field(int row, const QString& value);
 
   StudioState& state_;
+  JobProgressWidget* progress_;
   QFormLayout* form_;
   QList<QLabel*> values_;
   QPlainTextEdit* prompt_;

@@ -102,7 +102,8 @@ PoolPage::PoolPage(StudioState& state, QWidget* parent)
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
   layout->addWidget(split, 1);
-  layout->addWidget(new JobProgressWidget(state_.job(), {kLoadJob, kGroupJob}, this));
+  progress_ = new JobProgressWidget(state_.job(), {kLoadJob, kGroupJob}, this);
+  layout->addWidget(progress_);
 
   connect(browse, &QPushButton::clicked, this, [this] {
     const QString d = QFileDialog::getExistingDirectory(this, tr("Data folder"), data_dir_->text());
@@ -122,8 +123,7 @@ PoolPage::PoolPage(StudioState& state, QWidget* parent)
   connect(&state_, &StudioState::model_changed, this, [this] {
     if (state_.pool()) regroup();
   });
-  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
-    const QString& t = state_.job().title();
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
     if (t == kLoadJob || t == kGroupJob) show_error(this, t, message);
   });
 }

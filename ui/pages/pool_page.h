@@ -13,6 +13,7 @@ class QTableView;
 namespace dbsa::ui {
 
 class StudioState;
+class JobProgressWidget;
 class DemoTableModel;
 class LabelHistogramModel;
 class BlockTableModel;
@@ -44,11 +45,15 @@ class PoolPage : public QWidget {
  signals:
   void pool_file_opened(const QString& path);
 
+ public:
+  JobProgressWidget& progress() { return *progress_; }
+
  private:
   void show_pool();
   void show_blocks();
 
   StudioState& state_;
+  JobProgressWidget* progress_;
   QComboBox* dataset_;
   QLineEdit* data_dir_;
   QLineEdit* pool_file_;

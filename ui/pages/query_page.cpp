@@ -90,8 +90,8 @@ QueryPage::QueryPage(StudioState& state, QWidget* parent)
     cache_->setText(d.empty() ? tr("no cache: build or choose one on the Cache page")
                               : QString::fromStdString(d.string()));
   });
-  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
-    if (state_.job().title() == kQueryJob) show_error(this, kQueryJob, message);
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
+    if (t == kQueryJob) show_error(this, kQueryJob, message);
   });
 }
 

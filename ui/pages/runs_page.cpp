@@ -113,8 +113,8 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   connect(&state_.job(), &BackgroundJob::progressed, this, [this](double, double, const QString& what) {
     if (state_.job().title() == kEvalJob && !what.isEmpty()) summary_->setText(what);
   });
-  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message) {
-    if (state_.job().title() == kEvalJob) show_error(this, kEvalJob, message);
+  connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
+    if (t == kEvalJob) show_error(this, kEvalJob, message);
   });
 }
 

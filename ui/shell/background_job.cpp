@@ -80,19 +80,20 @@ bool BackgroundJob::wait(int timeout_ms) {
 void BackgroundJob::on_finished() {
   Outcome o = watcher_.result();
   running_ = false;
+  const QString title = title_;  // the publish may start the next job, which replaces title_
   if (!o.error.isEmpty()) {
-    Q_EMIT failed(o.error);
+    Q_EMIT failed(o.error, title);
   } else if (o.cancelled) {
-    Q_EMIT cancelled();
+    Q_EMIT cancelled(title);
   } else {
     try {
       o.publish();
-      Q_EMIT finished();
+      Q_EMIT finished(title);
     } catch (const std::exception& e) {
-      Q_EMIT failed(QString::fromStdString(e.what()));
+      Q_EMIT failed(QString::fromStdString(e.what()), title);
     }
   }
-  Q_EMIT done();
+  Q_EMIT done(title);
 }
 
 QString eta_text(double seconds) {

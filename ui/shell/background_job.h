@@ -54,11 +54,13 @@ class BackgroundJob : public QObject {
   void started(const QString& title);
   // fraction 0..1; eta_seconds < 0 while unknown.
   void progressed(double fraction, double eta_seconds, const QString& what);
-  void finished();  // after the publish closure ran
-  void failed(const QString& message);
-  void cancelled();
+  // The end of the job titled `title`. A publish closure may start the next job (opening a model
+  // regroups the pool), so title() can already name that one: listeners go by the signal's title.
+  void finished(const QString& title);  // after the publish closure ran
+  void failed(const QString& message, const QString& title);
+  void cancelled(const QString& title);
   void refused(const QString& title);  // start() while `this->title()` is running
-  void done();                         // after any of finished/failed/cancelled
+  void done(const QString& title);     // after any of finished/failed/cancelled
 
  private:
   struct Outcome {
