@@ -415,6 +415,33 @@ TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
   EXPECT_TRUE(page.summary_text().contains("2 runs")) << page.summary_text().toStdString();
 }
 
+// Issue: a cancelled evaluation showed "100% Evaluate — done" (only the log said "interrupted"). It now
+// ends as cancelled, with the runs it finished listed and the summary saying it was interrupted.
+TEST(RunsPageTest, ACancelledEvaluationSaysSo) {
+  Studio s("runs-cancel", Step::Pool);
+  auto& page = s.window->runs_page();
+  auto& job = s.state().job();
+  page.set_db(QString::fromStdString((s.scratch / "results.sqlite").string()));
+  ui::RunRequest r;
+  r.methods = "zero-shot,dbsa";
+  r.blocks = 2;
+  r.block_demos = 4;
+  r.select = 2;
+  r.test = 0;  // every test query: long enough for the cancel to land mid-run
+  page.set_request(r);
+  QSignalSpy cancelled(&job, &ui::BackgroundJob::cancelled), finished(&job, &ui::BackgroundJob::finished);
+  QSignalSpy progressed(&job, &ui::BackgroundJob::progressed);
+  page.start_eval();
+  ASSERT_TRUE(progressed.wait(60000));  // the evaluation is under way
+  page.progress().cancel_button()->click();
+  EXPECT_EQ(wait_job(job, 120000), "");
+  EXPECT_EQ(cancelled.count(), 1);
+  EXPECT_EQ(finished.count(), 0);
+  EXPECT_EQ(page.progress().text().toStdString(), "Evaluate — cancelled");
+  EXPECT_LT(page.progress().value(), 1000);
+  EXPECT_TRUE(page.summary_text().contains("interrupted")) << page.summary_text().toStdString();
+}
+
 TEST(ChartsPageTest, DrawsAndExportsPngPdfSvg) {
   need_studio_app();
   const auto db = write_chart_test_db("charts-page");

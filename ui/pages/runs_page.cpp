@@ -77,7 +77,8 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   db.row->addWidget(start);
   form->addRow(tr("results database"), db.row);
-  form->addRow(new JobProgressWidget(state_.job(), {kEvalJob}, box));
+  progress_ = new JobProgressWidget(state_.job(), {kEvalJob}, box);
+  form->addRow(progress_);
   summary_ = new QLabel(box);
   summary_->setWordWrap(true);
   form->addRow(summary_);
@@ -188,6 +189,7 @@ void RunsPage::start_eval() {
     // Another process building the same cache: the wait shows in the progress line (and Esc ends it).
     cb.notice = [&ctl](const std::string& line) { ctl.report(0.0, QString::fromStdString(line)); };
     const EvalSummary s = evaluate_points({c}, cb);
+    if (s.interrupted) ctl.stopped_early();  // the finished runs are shown; the job says "cancelled"
     QStringList lines;
     for (const auto& u : s.units)
       lines << QStringLiteral("run %1 %2: %3%4")

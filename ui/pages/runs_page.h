@@ -12,6 +12,7 @@ class QSpinBox;
 namespace dbsa::ui {
 
 class StudioState;
+class JobProgressWidget;
 class RunTableModel;
 
 // Every method core knows (method/method.h: method_names()), comma-separated.
@@ -41,8 +42,12 @@ class RunsPage : public QWidget {
   void db_changed(const QString& file);
   void eval_finished(const QString& file);
 
+ public:
+  JobProgressWidget& progress() { return *progress_; }
+
  private:
   StudioState& state_;
+  JobProgressWidget* progress_;
   QComboBox* preset_;
   QLineEdit* methods_;
   QSpinBox *blocks_, *block_demos_, *select_, *sink_, *prev_, *runs_n_, *test_;

@@ -58,7 +58,7 @@ bool BackgroundJob::start(const QString& title, Work work) {
     } catch (...) {
       o.error = QStringLiteral("unknown error");
     }
-    o.cancelled = o.error.isEmpty() && !o.publish;
+    o.cancelled = o.error.isEmpty() && (!o.publish || control->stopped_early_.load());
     return o;
   }));
   return true;
@@ -83,12 +83,13 @@ void BackgroundJob::on_finished() {
   const QString title = title_;  // the publish may start the next job, which replaces title_
   if (!o.error.isEmpty()) {
     Q_EMIT failed(o.error, title);
-  } else if (o.cancelled) {
-    Q_EMIT cancelled(title);
   } else {
     try {
-      o.publish();
-      Q_EMIT finished(title);
+      if (o.publish) o.publish();
+      if (o.cancelled)
+        Q_EMIT cancelled(title);
+      else
+        Q_EMIT finished(title);
     } catch (const std::exception& e) {
       Q_EMIT failed(QString::fromStdString(e.what()), title);
     }

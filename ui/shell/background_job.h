@@ -1,7 +1,8 @@
 #pragma once
 // Long work off the GUI thread (KDAB Hotspot's pattern): the work runs on Qt's global thread pool and
 // returns a closure that is run back on the GUI thread to publish its result (an empty closure means
-// the work was cancelled and has nothing to publish), so results never cross
+// the work was cancelled and has nothing to publish; JobControl::stopped_early() publishes and still
+// ends as cancelled), so results never cross
 // threads as half-built Qt objects. Progress and cancellation are polled through a JobControl; a core
 // exception becomes failed(message) on the GUI thread, never an exception in the event loop.
 #include <QElapsedTimer>
@@ -26,10 +27,14 @@ class JobControl {
     return !cancelled();
   }
   const std::atomic<bool>* cancel_flag() const { return &cancel_; }
+  // The work stopped at the user's cancel but has partial results to publish (an evaluation's finished
+  // runs): the publish closure runs, and the job ends as cancelled, not finished.
+  void stopped_early() { stopped_early_.store(true); }
 
  private:
   friend class BackgroundJob;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> stopped_early_{false};
   std::function<void(double, const QString&)> sink_;
 };
 
