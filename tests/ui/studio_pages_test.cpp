@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
+#include <QLayout>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
@@ -440,6 +441,27 @@ TEST(RunsPageTest, ACancelledEvaluationSaysSo) {
   EXPECT_EQ(page.progress().text().toStdString(), "Evaluate — cancelled");
   EXPECT_LT(page.progress().value(), 1000);
   EXPECT_TRUE(page.summary_text().contains("interrupted")) << page.summary_text().toStdString();
+}
+
+// Issue: exporting shrank the on-screen chart to the export size until the window was resized, and
+// nothing said where the file went.
+TEST(ChartsPageTest, ExportKeepsTheOnScreenChartAndSaysWhereTheFileWent) {
+  need_studio_app();
+  const auto db = write_chart_test_db("charts-export");
+  ui::ChartsPage page;
+  page.set_db(QString::fromStdString(db.string()));
+  ASSERT_GT(page.redraw(), 0);
+  page.resize(1000, 700);
+  page.layout()->activate();  // the chart gets its share of the page, as on screen
+  const QSize before = page.plot_size();
+  ASSERT_GT(before.width(), 640);
+  const QString file = QString::fromStdString((db.parent_path() / "small.png").string());
+  page.export_to(file, 320, 200);
+  QCoreApplication::processEvents();
+  EXPECT_EQ(page.plot_size(), before);
+  EXPECT_EQ(QImage(file).size(), QSize(320, 200));
+  EXPECT_TRUE(page.export_text().contains("small.png")) << page.export_text().toStdString();
+  EXPECT_TRUE(page.export_text().contains("320×200")) << page.export_text().toStdString();
 }
 
 TEST(ChartsPageTest, DrawsAndExportsPngPdfSvg) {

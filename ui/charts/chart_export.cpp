@@ -96,10 +96,14 @@ void export_chart(QCustomPlot& plot, const std::filesystem::path& file, int widt
   check_export(file, width, height);
   ImageFormat format = image_format_for(file);
 
-  // The on-screen size drives the layout; match it to the export so nothing is laid out twice.
+  // The layout is computed at the plot's size: lay it out at the export's, render, and give an
+  // on-screen plot its own size back (the window's chart shrank to the export size until resized).
+  const QSize on_screen = plot.size();
   plot.resize(width, height);
   plot.replot(QCustomPlot::rpImmediateRefresh);
   QByteArray bytes = render(plot, format, width, height);
+  plot.resize(on_screen);
+  plot.replot();
   if (bytes.isEmpty()) throw std::runtime_error(file.string() + ": rendering the chart failed");
   try {
     write_file_atomic(file, std::as_bytes(std::span(bytes.constData(), static_cast<size_t>(bytes.size()))));

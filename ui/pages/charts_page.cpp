@@ -3,6 +3,7 @@
 #include <qcustomplot.h>
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -49,6 +50,9 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   note_ = new QLabel(tr("Choose a results database on the Runs page."), this);
   note_->setWordWrap(true);
   layout->addWidget(note_);
+  exported_ = new QLabel(this);
+  exported_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(exported_);
 
   connect(kind_, &QComboBox::currentTextChanged, this, [this] { redraw(); });
   connect(dataset_, &QLineEdit::editingFinished, this, [this] { redraw(); });
@@ -106,6 +110,18 @@ int ChartsPage::redraw() {
 
 void ChartsPage::export_to(const QString& file, int width, int height) {
   export_chart(*plot_, file.toStdString(), width, height);
+  exported_->setText(tr("Saved %1×%2 chart to %3")
+                         .arg(width)
+                         .arg(height)
+                         .arg(QDir::toNativeSeparators(QFileInfo(file).absoluteFilePath())));
+}
+
+QString ChartsPage::export_text() const {
+  return exported_->text();
+}
+
+QSize ChartsPage::plot_size() const {
+  return plot_ ? plot_->size() : QSize();
 }
 
 QString ChartsPage::note_text() const {

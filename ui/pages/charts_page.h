@@ -2,6 +2,7 @@
 // Charts page: the five chart kinds of `dbsa chart` drawn live from the results database (wheel zooms,
 // drag pans), exported as PNG, PDF or SVG at a chosen size through the same export code as the CLI.
 // QCustomPlot lives only in charts_page.cpp (slow to compile).
+#include <QSize>
 #include <QWidget>
 
 class QComboBox;
@@ -26,6 +27,8 @@ class ChartsPage : public QWidget {
   // Throws (naming the file) like `dbsa chart` when the file cannot be written.
   void export_to(const QString& file, int width, int height);
   QString note_text() const;
+  QString export_text() const;  // where the last export went
+  QSize plot_size() const;      // the on-screen chart's size
 
  private:
   QString db_;
@@ -34,6 +37,7 @@ class ChartsPage : public QWidget {
   QSpinBox* width_;
   QSpinBox* height_;
   QLabel* note_;
+  QLabel* exported_;
   QVBoxLayout* plot_box_;
   QCustomPlot* plot_ = nullptr;
 };
