@@ -239,6 +239,32 @@ TEST(CachePageTest, AppendsAPoolFileAsNewBlocks) {
   EXPECT_EQ(read_manifest(dir).n_demos, 25);
 }
 
+// Buttons that start a job are disabled while any job runs, and get their own state back after
+// (Generate needs an open model; the Cancel button stays usable).
+TEST(StudioJobsTest, JobStartingControlsAreDisabledWhileAJobRuns) {
+  Studio s("jobs-disable", Step::Pool);
+  auto& w = *s.window;
+  const auto button = [&w](const QString& text) -> QPushButton* {
+    for (auto* b : w.findChildren<QPushButton*>())
+      if (b->text() == text) return b;
+    return nullptr;
+  };
+  const QStringList starters = {
+      "Build cache", "Verify",      "Delete…",  "Append demonstrations…",    "Run", "Start", "Load pool",
+      "Regroup",     "Open model…", "Generate", "Capture for the last query"};
+  for (const QString& t : starters) {
+    ASSERT_NE(button(t), nullptr) << t.toStdString();
+    EXPECT_TRUE(button(t)->isEnabled()) << t.toStdString();
+  }
+  w.cache_page().set_store_root(QString::fromStdString((s.scratch / "store").string()));
+  w.cache_page().build_cache();
+  ASSERT_TRUE(s.state().job().running());
+  for (const QString& t : starters) EXPECT_FALSE(button(t)->isEnabled()) << t.toStdString();
+  EXPECT_TRUE(w.cache_page().progress().cancel_button()->isEnabled());
+  EXPECT_EQ(wait_job(s.state().job()), "");
+  for (const QString& t : starters) EXPECT_TRUE(button(t)->isEnabled()) << t.toStdString();
+}
+
 TEST(CachePageTest, CancelLeavesNoPartialCacheAndTheUiResponsive) {
   Studio s("cache-cancel", Step::Pool);
   auto& page = s.window->cache_page();
@@ -289,6 +315,19 @@ TEST(QueryPageTest, TheRetrievalTableShowsTheSelectedBlocks) {
   EXPECT_NE(text.find("gold " + q.gold), std::string::npos) << text;
   EXPECT_NE(text.find(q.prediction.label), std::string::npos) << text;
   EXPECT_NE(text.find("retrieval "), std::string::npos) << text;
+}
+
+// An empty (or blank) query is refused with a clear error, and the last query's results stay.
+TEST(QueryPageTest, AnEmptyQueryIsRefused) {
+  Studio s("query-empty", Step::Query);
+  const std::string before = s.state().query()->text;
+  for (const QString& text : {QString(), QStringLiteral("   \t ")}) {
+    s.window->query_page().run_query(text);
+    const std::string error = wait_job(s.state().job());
+    EXPECT_NE(error.find("empty"), std::string::npos) << error;
+    ASSERT_TRUE(s.state().query().has_value());
+    EXPECT_EQ(s.state().query()->text, before);
+  }
 }
 
 TEST(QueryPageTest, DenseRetrievalScoresTheBlocksWithTheModel) {

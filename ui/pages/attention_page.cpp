@@ -12,6 +12,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "ui/pages/page_widgets.h"
 #include "ui/shell/studio_state.h"
 
 namespace dbsa::ui {
@@ -79,6 +80,7 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   layout->addWidget(split, 1);
 
   connect(capture, &QPushButton::clicked, this, [this] { set_head(layer_->value(), head_->value()); });
+  start_controls(state_.job(), {capture});
   // A new layer or head is a new capture: the map follows the spin boxes at once (show_map sets them
   // without this signal).
   for (QSpinBox* box : {layer_, head_})

@@ -111,6 +111,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   });
   connect(root_, &QLineEdit::editingFinished, this, [this] { set_store_root(root_->text()); });
   connect(start, &QPushButton::clicked, this, &CachePage::build_cache);
+  start_controls(state_.job(), {start, verify, remove, append});
   connect(refresh_button, &QPushButton::clicked, this, &CachePage::refresh);
   connect(&lister_, &QFutureWatcher<Listing>::finished, this, [this] { show_listing(lister_.result()); });
   connect(verify, &QPushButton::clicked, this, [this] { verify_cache(selected_row()); });

@@ -18,6 +18,7 @@
 #include "ui/models/cache_list_model.h"
 #include "ui/pages/error_dialog.h"
 #include "ui/pages/job_progress_widget.h"
+#include "ui/pages/page_widgets.h"
 #include "ui/shell/studio_state.h"
 
 namespace dbsa::ui {
@@ -72,7 +73,7 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   greedy_->setChecked(true);
   generate_ = new QPushButton(tr("Generate"), test);
   generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
-  generate_->setEnabled(false);
+  set_control_wanted(generate_, false);  // until a model is open
   controls->addWidget(max_tokens_);
   controls->addWidget(greedy_);
   controls->addStretch(1);
@@ -87,6 +88,7 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   progress_ = new JobProgressWidget(state_.job(), {kOpenJob, kGenerateJob}, this);
   layout->addWidget(progress_);
 
+  start_controls(state_.job(), {open, backend_, generate_});
   connect(open, &QPushButton::clicked, this, [this] {
     const QString f =
         QFileDialog::getOpenFileName(this, tr("Open GGUF model"), {}, tr("GGUF models (*.gguf)"));
@@ -140,7 +142,7 @@ void ModelPage::show_open_backend() {
 
 void ModelPage::show_model() {
   const auto& m = state_.model();
-  generate_->setEnabled(m.has_value());
+  set_control_wanted(generate_, m.has_value());
   if (!m) return;
   const ModelSummary& s = m->summary;
   const ModelHParams& hp = s.hparams;

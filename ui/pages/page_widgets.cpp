@@ -3,9 +3,13 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableView>
+#include <QVariant>
+
+#include "ui/shell/background_job.h"
 
 namespace dbsa::ui {
 
@@ -40,6 +44,37 @@ QTableView* table_view(QAbstractItemModel* model, QWidget* parent, bool fit_colu
   if (fit_columns) v->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   v->horizontalHeader()->setStretchLastSection(true);
   return v;
+}
+
+namespace {
+
+constexpr char kWanted[] = "dbsaWanted";
+constexpr char kJob[] = "dbsaJob";
+
+void apply_control_state(QWidget* control) {
+  const QVariant wanted = control->property(kWanted);
+  const auto* job = qobject_cast<const BackgroundJob*>(control->property(kJob).value<QObject*>());
+  control->setEnabled((!wanted.isValid() || wanted.toBool()) && !(job && job->running()));
+}
+
+}  // namespace
+
+void start_controls(BackgroundJob& job, std::initializer_list<QWidget*> controls) {
+  for (QWidget* control : controls) {
+    control->setProperty(kJob, QVariant::fromValue<QObject*>(&job));
+    QPointer<QWidget> guarded(control);
+    const auto apply = [guarded] {
+      if (guarded) apply_control_state(guarded);
+    };
+    QObject::connect(&job, &BackgroundJob::started, control, apply);
+    QObject::connect(&job, &BackgroundJob::done, control, apply);
+    apply_control_state(control);
+  }
+}
+
+void set_control_wanted(QWidget* control, bool wanted) {
+  control->setProperty(kWanted, wanted);
+  apply_control_state(control);
 }
 
 }  // namespace dbsa::ui

@@ -117,6 +117,7 @@ PoolPage::PoolPage(StudioState& state, QWidget* parent)
   });
   connect(load, &QPushButton::clicked, this, &PoolPage::load_pool);
   connect(regroup_button, &QPushButton::clicked, this, &PoolPage::regroup);
+  start_controls(state_.job(), {load, regroup_button});
   connect(&state_, &StudioState::pool_changed, this, &PoolPage::show_pool);
   connect(&state_, &StudioState::blocks_changed, this, &PoolPage::show_blocks);
   // Blocks are grouped by the model's token counts: a new model regroups the pool.

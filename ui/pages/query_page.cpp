@@ -81,6 +81,7 @@ QueryPage::QueryPage(StudioState& state, QWidget* parent)
   layout->addWidget(split, 1);
 
   connect(run, &QPushButton::clicked, this, [this] { run_query(text_->text()); });
+  start_controls(state_.job(), {run, tests_});
   connect(text_, &QLineEdit::returnPressed, this, [this] { run_query(text_->text()); });
   connect(tests_, &QComboBox::activated, this, &QueryPage::run_test_query);
   connect(&state_, &StudioState::pool_changed, this, &QueryPage::show_tests);

@@ -96,6 +96,7 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   });
   connect(db_, &QLineEdit::editingFinished, this, [this] { set_db(db_->text()); });
   connect(start, &QPushButton::clicked, this, &RunsPage::start_eval);
+  start_controls(state_.job(), {start});
   // While an evaluation runs: where it is, and the runs it has finished so far (the database is read
   // read-only; the evaluator commits each run as one transaction).
   auto* poll = new QTimer(this);
