@@ -9,6 +9,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTableView>
 #include <QTimer>
 #include <QXmlStreamReader>
 #include <chrono>
@@ -263,6 +264,66 @@ TEST(StudioJobsTest, JobStartingControlsAreDisabledWhileAJobRuns) {
   EXPECT_TRUE(w.cache_page().progress().cancel_button()->isEnabled());
   EXPECT_EQ(wait_job(s.state().job()), "");
   for (const QString& t : starters) EXPECT_TRUE(button(t)->isEnabled()) << t.toStdString();
+}
+
+// Issue: queries ran on the cache's model, not the open model, and nothing said so; selecting a cache
+// row (to verify or delete it) made it the queried cache; deleting it left its results on screen.
+TEST(CachePageTest, TheQueriedCacheIsChosenExplicitlyAndItsModelIsShown) {
+  Studio s("cache-use", Step::Query);
+  auto& w = *s.window;
+  auto& page = w.cache_page();
+  const auto first = s.state().cache_dir();
+  ASSERT_TRUE(s.state().query().has_value());
+  EXPECT_TRUE(w.query_page().cache_text().contains("tiny-spm-f32.gguf"))
+      << w.query_page().cache_text().toStdString();
+  EXPECT_FALSE(w.query_page().cache_text().contains("⚠"));
+  EXPECT_TRUE(w.windowTitle().contains("tiny-spm-f32.gguf")) << w.windowTitle().toStdString();
+  EXPECT_TRUE(w.windowTitle().contains("cache ")) << w.windowTitle().toStdString();
+
+  // A second cache (another layout) becomes the queried one when built; the old query goes with it.
+  ui::CacheRequest cr;
+  cr.sink = 0;
+  cr.prev = 2;
+  page.set_request(cr);
+  page.build_cache();
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  ASSERT_EQ(page.caches().rowCount(), 2);
+  const auto second = s.state().cache_dir();
+  EXPECT_NE(second, first);
+  EXPECT_FALSE(s.state().query().has_value());
+  EXPECT_EQ(w.attention_page().map_rows(), 0);
+
+  // Selecting the first cache's row does not change the queried cache; "Use for queries" does.
+  const int row_first = page.caches().row_of(first);
+  ASSERT_GE(row_first, 0);
+  auto* table = page.findChild<QTableView*>();
+  ASSERT_NE(table, nullptr);
+  table->selectRow(row_first);
+  EXPECT_EQ(s.state().cache_dir(), second);
+  page.use_cache(row_first);
+  EXPECT_EQ(s.state().cache_dir(), first);
+
+  // Another model file open: the page says the queries run on the cache's model, not that one.
+  w.model_page().open_model(QString::fromStdString(fixture("models/tiny-spm-f16.gguf").string()));
+  for (int i = 0; i < 3 && s.state().job().running(); ++i) s.state().job().wait(60000);
+  EXPECT_TRUE(w.query_page().cache_text().contains("⚠ not the open model"))
+      << w.query_page().cache_text().toStdString();
+  EXPECT_TRUE(w.query_page().cache_text().contains("tiny-spm-f32.gguf"));
+  EXPECT_TRUE(w.windowTitle().contains("tiny-spm-f16.gguf")) << w.windowTitle().toStdString();
+
+  // Deleting the queried cache leaves no results of it on screen.
+  w.query_page().run_test_query(0);
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  ASSERT_TRUE(s.state().query().has_value());
+  QSignalSpy listed(&page, &ui::CachePage::listed);
+  page.delete_cache(page.caches().row_of(first));
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  ASSERT_TRUE(listed.count() > 0 || listed.wait(10000));
+  EXPECT_TRUE(s.state().cache_dir().empty());
+  EXPECT_FALSE(s.state().query().has_value());
+  EXPECT_EQ(w.attention_page().map_rows(), 0);
+  EXPECT_EQ(w.query_page().selected().rowCount(), 0);
+  EXPECT_TRUE(w.query_page().result_text().trimmed().isEmpty()) << w.query_page().result_text().toStdString();
 }
 
 TEST(CachePageTest, CancelLeavesNoPartialCacheAndTheUiResponsive) {

@@ -9,6 +9,12 @@ int RetrievedDemoModel::rows() const {
   return static_cast<int>(rows_.size());
 }
 
+void RetrievedDemoModel::clear() {
+  beginResetModel();
+  rows_.clear();
+  endResetModel();
+}
+
 void RetrievedDemoModel::set_blocks(const std::vector<SelectedBlock>& blocks, const BlockCache& cache,
                                     const LoadedPool* pool) {
   beginResetModel();

@@ -27,6 +27,7 @@ class RetrievedDemoModel : public TableModel {
 
   // pool: the demonstrations the cache was built from, or null when unknown (no texts).
   void set_blocks(const std::vector<SelectedBlock>& blocks, const BlockCache& cache, const LoadedPool* pool);
+  void clear();  // no query
 
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
 

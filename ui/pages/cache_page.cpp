@@ -92,12 +92,15 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
   auto* verify = new QPushButton(tr("Verify"), store);
   auto* remove = new QPushButton(tr("Delete…"), store);
   auto* append = new QPushButton(tr("Append demonstrations…"), store);
+  auto* use = new QPushButton(tr("Use for queries"), store);
+  use->setToolTip(tr("Query and inspect this cache on the Query and Attention pages (double click)"));
   append->setToolTip(
       tr("Encode the rows of a pool file (JSONL, the cache's labels) as new blocks of the "
          "selected cache, with the model it was built with"));
   verify_ = new QLabel(store);
   verify_->setWordWrap(true);
   actions->addWidget(refresh_button);
+  actions->addWidget(use);
   actions->addWidget(append);
   actions->addWidget(verify);
   actions->addWidget(remove);
@@ -132,11 +135,10 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
         QMessageBox::Yes)
       delete_cache(row);
   });
-  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-          [this](const QModelIndex& current) {
-            if (current.isValid() && caches_->row(current.row()).summary.error.empty())
-              state_.set_cache(caches_->row(current.row()).summary);
-          });
+  // Selecting a row (to verify, append to or delete it) does not change the cache queries use: that
+  // is "Use for queries" (or a double click).
+  connect(use, &QPushButton::clicked, this, [this] { use_cache(selected_row()); });
+  connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& i) { use_cache(i.row()); });
   connect(&state_, &StudioState::blocks_changed, this, &CachePage::show_pool);
   connect(&state_, &StudioState::store_changed, this, &CachePage::refresh);
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
@@ -314,10 +316,22 @@ void CachePage::show_listing(Listing listing, const std::filesystem::path& choos
   caches_->set_rows(std::move(listing.rows));
   const int row = caches_->row_of(choose.empty() ? state_.cache_dir() : choose);
   if (row >= 0) {
-    state_.set_cache(caches_->row(row).summary);
+    use_cache(row);
     table_->selectRow(row);
+  } else if (!state_.cache_dir().empty()) {
+    state_.set_cache(std::nullopt);  // the chosen cache is gone from the store (deleted elsewhere)
   }
   Q_EMIT listed();
+}
+
+void CachePage::use_cache(int row) {
+  if (row < 0 || row >= caches_->rowCount()) return;
+  const CacheRow& r = caches_->row(row);
+  if (!r.summary.error.empty()) {
+    show_error(this, tr("Use cache"), QString::fromStdString(r.summary.error));
+    return;
+  }
+  state_.set_cache(r.summary, r.model_path);
 }
 
 QString CachePage::verify_text() const {

@@ -39,6 +39,8 @@ class CachePage : public QWidget {
   void build_cache();
   void verify_cache(int row);
   void delete_cache(int row);  // a background job, no confirmation (the button asks first)
+  // Makes the cache in `row` the one the Query and Attention pages use (selecting a row does not).
+  void use_cache(int row);
   // Encodes the rows of `pool_file` as new blocks of the cache in `row`, with the open model, as a
   // background job (progress, cancel; a cancelled append adds nothing); the table is relisted after.
   void append_to_cache(int row, const QString& pool_file);

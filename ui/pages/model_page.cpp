@@ -13,6 +13,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "cache/fingerprint.h"
 #include "engine/backend_registry.h"
 #include "engine/generation.h"
 #include "ui/models/cache_list_model.h"
@@ -124,6 +125,7 @@ void ModelPage::open_model(const QString& path) {
         m.file = GgufFile::open(m.path);
         m.summary = summarize_model(*m.file);
         m.tok = Tokenizer::from_gguf(*m.file);
+        m.fingerprint = fingerprint_file(m.path);
         c.report(0.4, tr("loading weights"));
         m.model = load_studio_model(m.file, backend);
         return [this, m = std::move(m), path]() mutable {

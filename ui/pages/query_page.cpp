@@ -86,11 +86,8 @@ QueryPage::QueryPage(StudioState& state, QWidget* parent)
   connect(tests_, &QComboBox::activated, this, &QueryPage::run_test_query);
   connect(&state_, &StudioState::pool_changed, this, &QueryPage::show_tests);
   connect(&state_, &StudioState::query_changed, this, &QueryPage::show_query);
-  connect(&state_, &StudioState::cache_changed, this, [this] {
-    const auto& d = state_.cache_dir();
-    cache_->setText(d.empty() ? tr("no cache: build or choose one on the Cache page")
-                              : QString::fromStdString(d.string()));
-  });
+  connect(&state_, &StudioState::cache_changed, this, &QueryPage::show_cache);
+  connect(&state_, &StudioState::model_changed, this, &QueryPage::show_cache);
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
     if (t == kQueryJob) show_error(this, kQueryJob, message);
   });
@@ -162,10 +159,38 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
   });
 }
 
+// The cache and the model its queries run on (the cache's own, whatever model is open), said plainly
+// when that is not the open model.
+void QueryPage::show_cache() {
+  const auto& d = state_.cache_dir();
+  if (d.empty()) {
+    cache_->setText(tr("no cache: build one, or choose one with \"Use for queries\" on the Cache page"));
+    return;
+  }
+  const QString model = QString::fromStdString(state_.cache_model_path());
+  QString text = tr("%1\nqueries run on the cache's model: %2")
+                     .arg(QString::fromStdString(d.string()), model.isEmpty() ? tr("(unknown)") : model);
+  if (!state_.cache_built_with_open_model())
+    text += state_.model() ? tr("\n⚠ not the open model (%1): this cache was built with another file")
+                                 .arg(QString::fromStdString(state_.model()->path.string()))
+                           : tr("\n(no model is open: the cache's model is loaded for its queries)");
+  cache_->setText(text);
+}
+
+QString QueryPage::cache_text() const {
+  return cache_->text();
+}
+
 void QueryPage::show_query() {
   const auto& q = state_.query();
   const auto session = state_.session();
-  if (!q || !session) return;
+  if (!q || !session) {  // none, or the last one belonged to a cache no longer chosen
+    selected_->set_prediction({}, nullptr, {});
+    demos_->clear();
+    label_->clear();
+    timings_->clear();
+    return;
+  }
   const Prediction& p = q->prediction;
   selected_->set_prediction(p.blocks, &session->cache(),
                             session->retriever_name() == "bm25" ? tr("BM25 score") : tr("dense score"));

@@ -31,10 +31,12 @@ class QueryPage : public QWidget {
   SelectedBlockModel& selected() { return *selected_; }
   RetrievedDemoModel& demos() { return *demos_; }
   QString result_text() const;  // predicted vs gold and the timings, as shown
+  QString cache_text() const;   // the cache, the model its queries run on, and any mismatch
 
  private:
   void show_tests();
   void show_query();
+  void show_cache();
 
   StudioState& state_;
   QLabel* cache_;

@@ -68,6 +68,16 @@ MainWindow::MainWindow(QWidget* parent)
       runs_(new RunsPage(*state_, stack_)),
       charts_(new ChartsPage(stack_)) {
   setWindowTitle(QStringLiteral("DBSA Studio"));
+  // The open model and the cache queries use, always in sight.
+  const auto show_title = [this] {
+    QStringList parts{QStringLiteral("DBSA Studio")};
+    if (const auto& m = state_->model()) parts << QString::fromStdString(m->path.filename().string());
+    if (const CacheSummary* c = state_->cache())
+      parts << tr("cache %1").arg(QString::fromStdString(c->digest.substr(0, 12)));
+    setWindowTitle(parts.join(QStringLiteral(" — ")));
+  };
+  connect(state_, &StudioState::model_changed, this, show_title);
+  connect(state_, &StudioState::cache_changed, this, show_title);
   const QStyle::StandardPixmap icons[] = {
       QStyle::SP_ComputerIcon,           QStyle::SP_FileDialogListView,     QStyle::SP_DriveHDIcon,
       QStyle::SP_FileDialogContentsView, QStyle::SP_FileDialogDetailedView, QStyle::SP_MediaPlay,

@@ -1,6 +1,7 @@
 #include "ui/shell/studio_state.h"
 
 #include "engine/backend_registry.h"
+#include "method/model_identity.h"
 
 namespace dbsa::ui {
 
@@ -37,14 +38,26 @@ const std::filesystem::path& StudioState::cache_dir() const {
   return cache_ ? cache_->dir : none;
 }
 
-void StudioState::set_cache(std::optional<CacheSummary> cache) {
+void StudioState::set_cache(std::optional<CacheSummary> cache, std::string model_path) {
   // The same folder listed again is the same cache unless it grew (an append, maybe by another process).
   const bool same = (cache ? cache->dir : std::filesystem::path()) == cache_dir() &&
                     (!cache || cache->n_blocks == cache_->n_blocks);
-  if (same) return;
+  if (same) {
+    if (!model_path.empty()) cache_model_path_ = std::move(model_path);
+    return;
+  }
   cache_ = std::move(cache);
+  cache_model_path_ = cache_ ? std::move(model_path) : std::string();
   session_.reset();
+  const bool had_query = query_.has_value();
+  query_.reset();
   Q_EMIT cache_changed();
+  if (had_query) Q_EMIT query_changed();
+}
+
+bool StudioState::cache_built_with_open_model() const {
+  return cache_ && model_ && !model_->fingerprint.empty() &&
+         file_part_of_fingerprint(cache_->meta.key.model_fingerprint) == model_->fingerprint;
 }
 
 void StudioState::set_session(std::shared_ptr<CacheSession> s) {

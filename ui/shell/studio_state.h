@@ -31,6 +31,7 @@ struct OpenModel {
   std::shared_ptr<LlamaModel> model;
   ModelSummary summary;
   std::string backend = "cpu";  // the registry name the model was loaded on (engine/backend_registry.h)
+  std::string fingerprint;      // fingerprint_file(path), to tell whether a cache was built with it
 };
 
 struct PoolBlocks {
@@ -65,6 +66,10 @@ class StudioState : public QObject {
   // here instead of opening the cache on the GUI thread. Null when none is chosen.
   const CacheSummary* cache() const { return cache_ ? &*cache_ : nullptr; }
   const std::filesystem::path& cache_dir() const;
+  // The model file the chosen cache was built with (its manifest's path; queries run on it), and
+  // whether that is the open model's file (false when either is missing).
+  const std::string& cache_model_path() const { return cache_model_path_; }
+  bool cache_built_with_open_model() const;
   std::shared_ptr<CacheSession> session() const { return session_; }
   const std::optional<QueryOutcome>& query() const { return query_; }
   // Layer and query head whose weights the next query captures.
@@ -77,8 +82,9 @@ class StudioState : public QObject {
   // tests are kept).
   void set_blocks(PoolBlocks p);
   void set_store_root(std::filesystem::path root);
-  // Selecting another cache drops the open session (the next query opens one); nullopt chooses none.
-  void set_cache(std::optional<CacheSummary> cache);
+  // Choosing another cache drops the open session (the next query opens one) and the last query's
+  // results, which belong to the old cache; nullopt chooses none.
+  void set_cache(std::optional<CacheSummary> cache, std::string model_path = {});
   void set_session(std::shared_ptr<CacheSession> s);
   void set_query(QueryOutcome q);
   void set_capture_head(int32_t layer, int32_t head);
@@ -97,6 +103,7 @@ class StudioState : public QObject {
   std::optional<PoolBlocks> pool_;
   std::filesystem::path store_root_;
   std::optional<CacheSummary> cache_;
+  std::string cache_model_path_;
   std::shared_ptr<CacheSession> session_;
   std::optional<QueryOutcome> query_;
   int32_t capture_layer_ = 0, capture_head_ = 0;
