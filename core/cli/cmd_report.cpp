@@ -1,4 +1,4 @@
-// `dbsa report`: accuracy, setup and latency per (dataset, method) over the finished runs of a
+// `dbsa report`: accuracy, setup and latency per (dataset, model, method) over the finished runs of a
 // results database, as a text table, JSON, CSV or Markdown.
 #include <filesystem>
 #include <fstream>
@@ -21,13 +21,20 @@ struct ReportArgs {
   bool csv = false;
   bool markdown = false;
   bool by_config = false;
+  std::string model;
   std::string out;
 };
 
 void run_report(const ReportArgs& a) {
   // Read-only: a report never changes the database (an older schema is migrated in memory).
   ResultsDb db(a.db, OpenMode::ReadOnly);
-  auto rows = build_report(db, ReportOptions{a.by_config});
+  ReportOptions options;
+  options.by_config = a.by_config;
+  options.model = a.model;
+  auto rows = build_report(db, options);
+  if (!a.model.empty() && rows.empty())
+    throw std::runtime_error(a.db + ": no finished runs of model '" + a.model +
+                             "' (match a model's path, file name or fingerprint prefix)");
   const auto abandoned = abandoned_runs(db);
   std::string text = a.json       ? report_json(rows, abandoned)
                      : a.csv      ? report_csv(rows)
@@ -47,7 +54,7 @@ void register_report_command(CLI::App& app) {
   auto a = std::make_shared<ReportArgs>();
   auto* c = app.add_subcommand(
       "report",
-      "Accuracy (mean ± std over runs), setup, per-query latency and KV bytes per dataset and method");
+      "Accuracy (mean ± std over runs), setup, per-query latency and KV bytes per dataset, model and method");
   c->add_option("--db", a->db, "Results database (SQLite) written by dbsa eval")->required();
   auto* j = c->add_flag("--json", a->json, "JSON output");
   auto* s = c->add_flag("--csv", a->csv, "CSV output");
@@ -58,6 +65,9 @@ void register_report_command(CLI::App& app) {
   c->add_flag(
       "--by-config", a->by_config,
       "One row per configuration (blocks, select, sink, prev, grouping, order, test size) for sweeps");
+  c->add_option("--model", a->model,
+                "Only the runs of this model: its path, file name or a fingerprint prefix (8+ characters); "
+                "without it, every model gets its own rows");
   c->add_option("--out,-o", a->out, "Write to this file (atomically) instead of stdout");
   c->callback([a] { run_report(*a); });
 }

@@ -64,27 +64,63 @@ Unit byte_unit(double max_bytes) {
   return {"bytes", 1};
 }
 
-// The finished runs the chart draws, with the dataset rule of build_chart_data applied.
+// The finished runs the chart draws, with the dataset and model rules of build_chart_data applied.
 struct Selection {
   std::vector<RunRecord> runs;
-  std::string dataset;  // empty for Accuracy over several datasets
+  std::string dataset;           // empty for Accuracy over several datasets
+  std::string model;             // the model filter (empty: every model)
+  std::set<std::string> models;  // run_model_fingerprint of the runs drawn
+  std::set<std::string> model_names;
+  bool several_models() const { return models.size() > 1; }
 };
 
-Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset) {
+// A method's series, per model when the runs come from several: ordered as method_less, then model.
+using SeriesKey = std::pair<std::string, std::string>;  // (method, model name)
+bool series_less(const SeriesKey& a, const SeriesKey& b) {
+  if (method_less(a.first, b.first)) return true;
+  if (method_less(b.first, a.first)) return false;
+  return a.second < b.second;
+}
+std::string series_name(const Selection& s, const SeriesKey& k) {
+  return s.several_models() ? k.first + " · " + k.second : k.first;
+}
+// A series for key k: its name, method and model index (the model's place among those drawn).
+ChartSeries series_for(const Selection& s, const SeriesKey& k) {
+  ChartSeries c;
+  c.name = series_name(s, k);
+  c.method = k.first;
+  c.model_index = static_cast<int>(std::distance(s.model_names.begin(), s.model_names.find(k.second)));
+  if (c.model_index >= static_cast<int>(s.model_names.size())) c.model_index = 0;
+  return c;
+}
+
+Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
+                      const std::string& model) {
   const std::string file = db.file().string();
   std::vector<RunRecord> finished;
-  std::set<std::string> datasets;
+  std::set<std::string> datasets, all_models;
   for (RunRecord& r : db.runs()) {
     if (r.status != RunStatus::Finished) continue;
+    all_models.insert(run_model_name(r.info));
+    if (!run_model_matches(r.info, model)) continue;
     datasets.insert(r.info.dataset);
     if (!dataset || r.info.dataset == *dataset) finished.push_back(std::move(r));
   }
-  if (datasets.empty()) throw std::runtime_error(file + ": no finished runs to chart (run dbsa eval first)");
+  if (all_models.empty())
+    throw std::runtime_error(file + ": no finished runs to chart (run dbsa eval first)");
+  if (datasets.empty())
+    throw std::runtime_error(file + ": no finished runs of model '" + model +
+                             "' (models with finished runs: " + join(all_models) + ")");
   if (finished.empty())
     throw std::runtime_error(file + ": no finished runs for dataset '" + *dataset +
                              "' (datasets with finished runs: " + join(datasets) + ")");
   Selection s;
   s.runs = std::move(finished);
+  s.model = model;
+  for (const RunRecord& r : s.runs) {
+    s.models.insert(r.info.model_fingerprint);
+    s.model_names.insert(run_model_name(r.info));
+  }
   if (dataset) {
     s.dataset = *dataset;
   } else if (datasets.size() == 1) {
@@ -97,11 +133,14 @@ Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::st
 }
 
 std::vector<ReportRow> report_rows(ResultsDb& db, const Selection& s) {
+  ReportOptions o;
+  o.model = s.model;
   std::vector<ReportRow> rows;
-  for (ReportRow& r : build_report(db))
+  for (ReportRow& r : build_report(db, o))
     if (s.dataset.empty() || r.dataset == s.dataset) rows.push_back(std::move(r));
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const ReportRow& a, const ReportRow& b) { return method_less(a.method, b.method); });
+  std::stable_sort(rows.begin(), rows.end(), [](const ReportRow& a, const ReportRow& b) {
+    return series_less({a.method, a.model}, {b.method, b.model});
+  });
   return rows;
 }
 
@@ -120,10 +159,11 @@ ChartData accuracy_chart(ResultsDb& db, const Selection& s) {
   std::set<std::string> datasets;
   for (const auto& r : rows) datasets.insert(r.dataset);
   d.categories.assign(datasets.begin(), datasets.end());
-  std::map<std::string, ChartSeries, decltype(&method_less)> by_method(&method_less);
+  std::map<SeriesKey, ChartSeries, decltype(&series_less)> by_method(&series_less);
   for (const auto& r : rows) {
-    ChartSeries& c = by_method[r.method];
-    c.name = r.method;
+    auto [it, fresh] = by_method.try_emplace({r.method, r.model});
+    if (fresh) it->second = series_for(s, {r.method, r.model});
+    ChartSeries& c = it->second;
     auto at = std::find(d.categories.begin(), d.categories.end(), r.dataset) - d.categories.begin();
     c.x.push_back(static_cast<double>(at));
     c.y.push_back(100 * r.accuracy_mean);
@@ -144,8 +184,7 @@ ChartData latency_total_chart(ResultsDb& db, const Selection& s) {
   d.note = "setup paid once, then every request costs the mean per-query latency";
   const auto ns = request_counts();
   for (const auto& r : report_rows(db, s)) {
-    ChartSeries c;
-    c.name = r.method;
+    ChartSeries c = series_for(s, {r.method, r.model});
     for (double n : ns) {
       double total = r.setup_seconds_mean + n * r.query_mean_seconds;
       // A log axis cannot show 0 (a method without setup or timings): leave such points out.
@@ -171,15 +210,14 @@ ChartData latency_query_chart(ResultsDb& db, const Selection& s) {
   d.y_label = std::string("Latency per query (") + u.name + ")";
   d.note = "bars: median (p50); whiskers: up to p95";
   for (const auto& r : rows) {
-    ChartSeries c;
-    c.name = r.method;
+    ChartSeries c = series_for(s, {r.method, r.model});
     c.x.push_back(static_cast<double>(d.categories.size()));
     c.y.push_back(r.query_p50_seconds / u.factor);
     c.err_minus.push_back(0);
     c.err_plus.push_back(std::max(0.0, r.query_p95_seconds - r.query_p50_seconds) / u.factor);
     c.labels.push_back("p50 " + short_number(r.query_p50_seconds / u.factor) + "\np95 " +
                        short_number(r.query_p95_seconds / u.factor));
-    d.categories.push_back(r.method);
+    d.categories.push_back(c.name);
     d.series.push_back(std::move(c));
   }
   return d;
@@ -191,9 +229,7 @@ struct PointAcc {
 };
 
 template <typename Key>
-ChartSeries to_series(const std::string& method, const std::map<Key, PointAcc>& acc) {
-  ChartSeries c;
-  c.name = method;
+ChartSeries to_series(ChartSeries c, const std::map<Key, PointAcc>& acc) {
   std::vector<std::pair<double, double>> pts;
   for (const auto& [key, p] : acc) pts.emplace_back(mean_of(p.x), mean_of(p.y));
   std::sort(pts.begin(), pts.end());
@@ -207,11 +243,11 @@ ChartSeries to_series(const std::string& method, const std::map<Key, PointAcc>& 
 ChartData storage_chart(const Selection& s) {
   ChartData d;
   // Keyed by pool size in demonstrations.
-  std::map<std::string, std::map<int, PointAcc>, decltype(&method_less)> acc(&method_less);
+  std::map<SeriesKey, std::map<int, PointAcc>, decltype(&series_less)> acc(&series_less);
   double max_bytes = 0;
   for (const RunRecord& r : s.runs) {
     int pool = r.info.params.blocks * r.info.params.block_demos;
-    auto& p = acc[r.info.method][pool];
+    auto& p = acc[{r.info.method, run_model_name(r.info)}][pool];
     p.x.push_back(pool);
     p.y.push_back(static_cast<double>(r.setup.kv_bytes));
     max_bytes = std::max(max_bytes, static_cast<double>(r.setup.kv_bytes));
@@ -221,8 +257,8 @@ ChartData storage_chart(const Selection& s) {
   d.x_label = "Pool size (demonstrations = blocks × demos per block)";
   d.y_label = std::string("KV cache size (") + u.name + ")";
   d.note = "mean over runs of the KV bytes each method keeps";
-  for (const auto& [method, points] : acc) {
-    ChartSeries c = to_series(method, points);
+  for (const auto& [key, points] : acc) {
+    ChartSeries c = to_series(series_for(s, key), points);
     for (double& y : c.y) y /= u.factor;
     d.series.push_back(std::move(c));
   }
@@ -235,8 +271,8 @@ ChartData accuracy_vs_context_chart(ResultsDb& db, const Selection& s) {
   d.x_label = "Context attended per query (tokens, mean)";
   d.y_label = "Accuracy (%)";
   d.note = "one point per configuration (blocks, demos per block, selected blocks)";
-  std::map<std::string, std::map<std::tuple<int, int, int>, PointAcc>, decltype(&method_less)> acc(
-      &method_less);
+  std::map<SeriesKey, std::map<std::tuple<int, int, int>, PointAcc>, decltype(&series_less)> acc(
+      &series_less);
   double min_x = 0, max_x = 0;
   for (const RunRecord& r : s.runs) {
     auto agg = db.aggregates(r.id);
@@ -245,7 +281,7 @@ ChartData accuracy_vs_context_chart(ResultsDb& db, const Selection& s) {
     for (const PredictionRow& p : db.predictions(r.id))
       tokens.push_back(static_cast<double>(p.n_tokens_attended));
     const RunParams& q = r.info.params;
-    auto& p = acc[r.info.method][{q.blocks, q.block_demos, q.select}];
+    auto& p = acc[{r.info.method, run_model_name(r.info)}][{q.blocks, q.block_demos, q.select}];
     double x = mean_of(tokens);
     p.x.push_back(x);
     p.y.push_back(100 * agg->accuracy);
@@ -254,7 +290,7 @@ ChartData accuracy_vs_context_chart(ResultsDb& db, const Selection& s) {
   }
   // Zero-shot attends tens of tokens, full ICL tens of thousands: a linear axis would squash all but one.
   d.log_x = min_x > 0 && max_x / min_x > 20;
-  for (const auto& [method, points] : acc) d.series.push_back(to_series(method, points));
+  for (const auto& [key, points] : acc) d.series.push_back(to_series(series_for(s, key), points));
   return d;
 }
 
@@ -294,8 +330,16 @@ std::vector<double> request_counts() {
   return v;
 }
 
-ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset) {
-  Selection s = select_runs(db, kind, dataset);
+std::vector<std::string> chart_models(ResultsDb& db) {
+  std::set<std::string> names;
+  for (const RunRecord& r : db.runs())
+    if (r.status == RunStatus::Finished) names.insert(run_model_name(r.info));
+  return {names.begin(), names.end()};
+}
+
+ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
+                           const std::string& model) {
+  Selection s = select_runs(db, kind, dataset, model);
   ChartData d;
   switch (kind) {
     case ChartKind::Accuracy:
@@ -315,6 +359,9 @@ ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<st
       break;
   }
   d.kind = kind;
+  if (s.several_models())
+    d.warning = "the runs come from " + std::to_string(s.models.size()) + " models (" + join(s.model_names) +
+                "): each method is drawn once per model; choose one with --model";
   return d;
 }
 

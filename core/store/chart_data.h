@@ -31,6 +31,8 @@ enum class ChartStyle { Lines, Bars };
 // written above the bar, labels[i] (empty: none), so small bars stay readable.
 struct ChartSeries {
   std::string name;
+  std::string method;   // the method the series draws (name adds the model when several are drawn)
+  int model_index = 0;  // which of the drawn models (0 for the first, or the only one)
   std::vector<double> x, y;
   std::vector<double> err_minus, err_plus;
   std::vector<std::string> labels;
@@ -45,6 +47,9 @@ struct ChartData {
   std::vector<std::string> categories;  // Bars: the x tick labels, indexed by ChartSeries::x
   std::vector<ChartSeries> series;      // one per method, in paper order (method_order)
   std::string note;                     // how to read the chart (e.g. what the whiskers are)
+  // Non-empty when the runs drawn come from several models: each method is then a series per model
+  // ("dbsa · model.gguf"), never pooled, and this says so and how to pick one.
+  std::string warning;
 };
 
 // Paper order (dbsa, full-icl, cached-icl, retrieval-icl, zero-shot, finetuned), unknown methods after,
@@ -53,9 +58,15 @@ int method_rank(const std::string& method);
 
 // Numbers for one chart kind. `dataset` restricts to one dataset; without it, every kind but
 // Accuracy needs the finished runs to come from a single dataset (mixing datasets would average
-// unlike prompts). Throws std::runtime_error naming the database when there are no finished runs
-// (for the dataset) or the dataset is ambiguous.
-ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset = {});
+// unlike prompts). `model` restricts to one model's runs (store/run_record.h: run_model_matches);
+// without it, runs of different models are drawn as separate series. Throws std::runtime_error
+// naming the database when there are no finished runs (for the dataset or model) or the dataset is
+// ambiguous.
+ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset = {},
+                           const std::string& model = {});
+
+// The models of the finished runs (run_model_name), sorted: what a model filter can choose from.
+std::vector<std::string> chart_models(ResultsDb& db);
 
 // The request counts of the total-latency chart: 1 … 100,000, log-spaced.
 std::vector<double> request_counts();

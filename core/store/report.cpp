@@ -17,6 +17,10 @@ struct Group {
   int64_t cache_hits = 0;
 };
 
+// Rows are grouped by (dataset, model name, model fingerprint, method, config): the name first so
+// rows sort by it, the fingerprint so two files of the same name stay apart.
+using GroupKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+
 }  // namespace
 
 double amortized_seconds_per_query(double setup_seconds, double per_query_seconds, double n_requests) {
@@ -32,11 +36,15 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
       c,
       "SELECT r.id, r.dataset, r.method, r.blocks, r.block_demos, r.n_select, r.sink, r.prev, "
       "r.grouping, r.block_order, r.test_size, r.setup_seconds, r.cache_hit, r.kv_bytes, "
-      "a.accuracy FROM runs r JOIN aggregates a ON a.run_id = r.id "
+      "a.accuracy, r.model_path, r.model_fingerprint FROM runs r JOIN aggregates a ON a.run_id = r.id "
       "WHERE r.status = 'finished' ORDER BY r.id");
   SqliteStatement lat(c, "SELECT total_seconds FROM predictions WHERE run_id = ?1");
-  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  std::map<GroupKey, Group> groups;
   while (runs.step()) {
+    RunInfo model;
+    model.model_path = runs.column_text(15);
+    model.model_fingerprint = runs.column_text(16);
+    if (!run_model_matches(model, options.model)) continue;
     std::string config;
     if (options.by_config)
       config = "blocks=" + std::to_string(runs.column_int(3)) +
@@ -46,7 +54,8 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
                " prev=" + block_count_text(static_cast<int32_t>(runs.column_int(7))) +
                " grouping=" + runs.column_text(8) + " order=" + runs.column_text(9) +
                " test=" + std::to_string(runs.column_int(10));
-    Group& g = groups[{runs.column_text(1), runs.column_text(2), config}];
+    Group& g = groups[{runs.column_text(1), run_model_name(model), model.model_fingerprint,
+                       runs.column_text(2), config}];
     g.setup.push_back(runs.column_double(11));
     g.cache_hits += runs.column_int(12) != 0 ? 1 : 0;
     g.kv_bytes.push_back(static_cast<double>(runs.column_int(13)));
@@ -57,10 +66,10 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
   }
 
   std::vector<ReportRow> rows;
-  std::map<std::string, double> best;
+  std::map<std::pair<std::string, std::string>, double> best;  // per (dataset, model fingerprint)
   for (const auto& [key, g] : groups) {
     ReportRow r;
-    std::tie(r.dataset, r.method, r.config) = key;
+    std::tie(r.dataset, r.model, r.model_fingerprint, r.method, r.config) = key;
     r.runs = static_cast<int64_t>(g.accuracy.size());
     r.queries = static_cast<int64_t>(g.latency.size());
     r.cache_hits = g.cache_hits;
@@ -74,11 +83,13 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
     r.amortized_seconds_n100 = amortized_seconds_per_query(r.setup_seconds_mean, r.query_mean_seconds, 100);
     r.amortized_seconds_n100000 =
         amortized_seconds_per_query(r.setup_seconds_mean, r.query_mean_seconds, 100000);
-    best[r.dataset] = std::max(best[r.dataset], r.accuracy_mean);
+    double& b = best[{r.dataset, r.model_fingerprint}];
+    b = std::max(b, r.accuracy_mean);
     rows.push_back(std::move(r));
   }
   for (ReportRow& r : rows)
-    if (best[r.dataset] > 0) r.accuracy_ratio_to_best = r.accuracy_mean / best[r.dataset];
+    if (const double b = best[{r.dataset, r.model_fingerprint}]; b > 0)
+      r.accuracy_ratio_to_best = r.accuracy_mean / b;
   return rows;
 }
 

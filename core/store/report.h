@@ -1,6 +1,7 @@
 #pragma once
-// The report over a results database: one row per (dataset, method) — optionally per configuration —
-// built from FINISHED runs only (running, interrupted and failed runs are never counted).
+// The report over a results database: one row per (dataset, model, method) — optionally per
+// configuration — built from FINISHED runs only (running, interrupted and failed runs are never
+// counted). Runs of different models are never pooled: the model (by fingerprint) is part of every row.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,10 +17,14 @@ struct ReportOptions {
   // Also split rows by the main parameters (blocks, demos, select, sink, prev, grouping, order, test
   // size): what a sweep over those knobs needs. Off: one row per (dataset, method), as in the paper.
   bool by_config = false;
+  // Only the runs of this model (store/run_record.h: run_model_matches); empty: every model.
+  std::string model;
 };
 
 struct ReportRow {
   std::string dataset;
+  std::string model;              // run_model_name
+  std::string model_fingerprint;  // what the rows are grouped by
   std::string method;
   std::string config;  // empty unless ReportOptions::by_config
   int64_t runs = 0;
@@ -27,8 +32,8 @@ struct ReportRow {
   int64_t cache_hits = 0;    // runs whose setup reused a stored KV cache
   double accuracy_mean = 0;  // mean over runs of each run's accuracy
   double accuracy_std = 0;   // sample std (n − 1) over runs; 0 for one run
-  // accuracy_mean / the best accuracy_mean of the same dataset (the paper's ">95% of the best");
-  // empty when the best is 0.
+  // accuracy_mean / the best accuracy_mean of the same dataset and model (the paper's ">95% of the
+  // best"); empty when the best is 0.
   std::optional<double> accuracy_ratio_to_best;
   double setup_seconds_mean = 0;
   // Per-query latency over all queries of all runs of the row pooled (percentiles: summary_stats.h).
@@ -44,7 +49,7 @@ struct ReportRow {
 // (setup + n × per_query) / n.
 double amortized_seconds_per_query(double setup_seconds, double per_query_seconds, double n_requests);
 
-// Rows sorted by dataset, then method, then config.
+// Rows sorted by dataset, then model, then method, then config.
 std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options = {});
 
 // Runs left "running" by a process that is gone (store/run_owner.h), by row id: never counted, but

@@ -28,18 +28,24 @@ bool any_config(std::span<const ReportRow> rows) {
   return std::any_of(rows.begin(), rows.end(), [](const ReportRow& r) { return !r.config.empty(); });
 }
 
+// The leading name columns of human_table (dataset, model, method, and config when present): left
+// aligned, the numbers after them right aligned.
+size_t text_columns(std::span<const ReportRow> rows) {
+  return any_config(rows) ? 4 : 3;
+}
+
 // The human-readable table shared by Markdown and text: header + one cell vector per row.
 std::vector<std::vector<std::string>> human_table(std::span<const ReportRow> rows) {
   bool config = any_config(rows);
   std::vector<std::vector<std::string>> t;
-  std::vector<std::string> head = {"dataset", "method"};
+  std::vector<std::string> head = {"dataset", "model", "method"};
   if (config) head.push_back("config");
   for (const char* h : {"runs", "accuracy (mean ± std)", "% of best", "setup s", "query mean s",
                         "query p50 s", "query p95 s", "KV bytes", "s/query @100", "s/query @100k"})
     head.push_back(h);
   t.push_back(head);
   for (const ReportRow& r : rows) {
-    std::vector<std::string> c = {r.dataset, r.method};
+    std::vector<std::string> c = {r.dataset, r.model, r.method};
     if (config) c.push_back(r.config);
     c.push_back(std::to_string(r.runs) +
                 (r.cache_hits > 0 ? " (" + std::to_string(r.cache_hits) + " cached)" : ""));
@@ -89,6 +95,8 @@ std::string report_json(std::span<const ReportRow> rows, std::span<const RunReco
   for (const ReportRow& r : rows) {
     nlohmann::ordered_json o;
     o["dataset"] = r.dataset;
+    o["model"] = r.model;
+    o["model_fingerprint"] = r.model_fingerprint;
     o["method"] = r.method;
     if (!r.config.empty()) o["config"] = r.config;
     o["runs"] = r.runs;
@@ -122,11 +130,14 @@ std::string report_json(std::span<const ReportRow> rows, std::span<const RunReco
 
 std::string report_csv(std::span<const ReportRow> rows) {
   std::string out =
-      "dataset,method,config,runs,queries,cache_hits,accuracy_mean,accuracy_std,accuracy_ratio_to_best,"
+      "dataset,model,model_fingerprint,method,config,runs,queries,cache_hits,accuracy_mean,accuracy_std,"
+      "accuracy_ratio_to_best,"
       "setup_seconds_mean,query_mean_seconds,query_p50_seconds,query_p95_seconds,kv_bytes_mean,"
       "amortized_seconds_n100,amortized_seconds_n100000\n";
   for (const ReportRow& r : rows) {
     std::vector<std::string> f = {csv_field(r.dataset),
+                                  csv_field(r.model),
+                                  csv_field(r.model_fingerprint),
                                   csv_field(r.method),
                                   csv_field(r.config),
                                   std::to_string(r.runs),
@@ -161,8 +172,7 @@ std::string report_markdown(std::span<const ReportRow> rows) {
     out += "\n";
     if (i == 0) {
       out += "|";
-      for (size_t k = 0; k < t[0].size(); ++k)
-        out += k < 2 || (k == 2 && any_config(rows)) ? "---|" : "---:|";
+      for (size_t k = 0; k < t[0].size(); ++k) out += k < text_columns(rows) ? "---|" : "---:|";
       out += "\n";
     }
   }
@@ -177,7 +187,7 @@ std::string report_text(std::span<const ReportRow> rows) {
   std::vector<size_t> width(t[0].size(), 0);
   for (const auto& row : t)
     for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], display_width(row[k]));
-  size_t text_cols = any_config(rows) ? 3 : 2;
+  const size_t text_cols = text_columns(rows);
   std::string out;
   for (const auto& row : t) {
     for (size_t k = 0; k < row.size(); ++k) {

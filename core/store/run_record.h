@@ -59,6 +59,12 @@ struct RunSetup {
   int64_t kv_bytes = 0;
 };
 
+// How reports and charts name and pick a run's model: its file name (the model_path's last part; the
+// fingerprint's first 12 characters when no path was recorded). A filter matches the full path, the
+// file name, or a prefix of 8 or more characters of the fingerprint.
+std::string run_model_name(const RunInfo& info);
+bool run_model_matches(const RunInfo& info, const std::string& filter);
+
 enum class RunStatus { Running, Finished, Interrupted, Failed };
 const char* run_status_name(RunStatus s);
 RunStatus parse_run_status(const std::string& name);  // throws StoreError on unknown names

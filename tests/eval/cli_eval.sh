@@ -25,7 +25,7 @@ grep -q "ETA" "$TMP/acc.err" || fail "no progress bar with ETA on stderr"
 [ "$(sqlite3 "$TMP/acc.sqlite" 'SELECT count(*) FROM predictions')" = 200 ] || fail "expected 200 per-query rows"
 "$DBSA" report --db "$TMP/acc.sqlite" > "$TMP/report.txt" || fail "report exited $?"
 for m in dbsa full-icl cached-icl retrieval-icl zero-shot; do
-  grep -q "^trec  *$m " "$TMP/report.txt" || fail "report has no row for $m: $(cat "$TMP/report.txt")"
+  grep -q "^trec  *tiny-spm-f32.gguf  *$m " "$TMP/report.txt" || fail "report has no row for $m: $(cat "$TMP/report.txt")"
 done
 "$DBSA" report --db "$TMP/acc.sqlite" --json > "$TMP/report.json" || fail "report --json exited $?"
 [ "$(grep -c '"method"' "$TMP/report.json")" = 5 ] || fail "report --json: expected 5 rows"

@@ -72,7 +72,9 @@ TEST(Report, ByConfigSplitsRowsOfASweep) {
   EXPECT_EQ(merged[0].runs, 2);
   EXPECT_DOUBLE_EQ(merged[0].accuracy_mean, 0.25);
 
-  auto split = build_report(db, ReportOptions{true});
+  ReportOptions by_config;
+  by_config.by_config = true;
+  auto split = build_report(db, by_config);
   ASSERT_EQ(split.size(), 2u);
   EXPECT_EQ(split[0].config,
             "blocks=4 demos=10 select=2 sink=0 prev=2 grouping=balanced order=in-order test=20");
@@ -86,6 +88,42 @@ TEST(Report, EmptyDatabaseHasNoRows) {
   auto file = test::scratch_dir("report_empty") / "r.sqlite";
   ResultsDb db(file);
   EXPECT_TRUE(build_report(db).empty());
+}
+
+// Runs of two models are never pooled: every (dataset, method) has a row per model, "% of best" is
+// within one model, and --model keeps one model's rows (by file name, path or fingerprint prefix).
+TEST(Report, RunsOfDifferentModelsGetTheirOwnRows) {
+  ResultsDb db(test::scratch_dir("report_two_models") / "r.sqlite");
+  test::write_finished_run(db, "trec", "dbsa", {true, true, false, false}, {0.1, 0.2, 0.3, 0.4}, 1, 10,
+                           "/m/small.gguf", "aaaaaaaaaaaa1111");
+  test::write_finished_run(db, "trec", "zero-shot", {true, false, false, false}, {0.1, 0.1, 0.1, 0.1}, 0, 0,
+                           "/m/small.gguf", "aaaaaaaaaaaa1111");
+  test::write_finished_run(db, "trec", "dbsa", {true, true, true, true}, {5.0, 5.0, 5.0, 5.0}, 9, 10,
+                           "/m/big.gguf", "bbbbbbbbbbbb2222");
+  const auto rows = build_report(db);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].model, "big.gguf");
+  EXPECT_EQ(rows[0].method, "dbsa");
+  EXPECT_DOUBLE_EQ(rows[0].accuracy_mean, 1.0);
+  EXPECT_DOUBLE_EQ(rows[0].query_mean_seconds, 5.0);
+  EXPECT_EQ(rows[1].model, "small.gguf");
+  EXPECT_EQ(rows[1].method, "dbsa");
+  EXPECT_DOUBLE_EQ(rows[1].accuracy_mean, 0.5);
+  EXPECT_NEAR(rows[1].query_mean_seconds, 0.25, 1e-12);
+  ASSERT_TRUE(rows[1].accuracy_ratio_to_best.has_value());
+  EXPECT_DOUBLE_EQ(*rows[1].accuracy_ratio_to_best, 1.0);  // the best of small.gguf, not of big.gguf
+  EXPECT_EQ(rows[2].model_fingerprint, "aaaaaaaaaaaa1111");
+  for (const std::string& filter :
+       {std::string("small.gguf"), std::string("/m/small.gguf"), std::string("aaaaaaaa")}) {
+    ReportOptions o;
+    o.model = filter;
+    const auto one = build_report(db, o);
+    ASSERT_EQ(one.size(), 2u) << filter;
+    for (const auto& r : one) EXPECT_EQ(r.model, "small.gguf") << filter;
+  }
+  ReportOptions none;
+  none.model = "aaaa";  // too short a fingerprint prefix to match
+  EXPECT_TRUE(build_report(db, none).empty());
 }
 
 }  // namespace

@@ -45,8 +45,12 @@ inline PredictionRow make_prediction(int64_t index, bool correct, double total_s
 // Writes one finished run whose queries have the given correctness and latencies.
 inline int64_t write_finished_run(ResultsDb& db, const std::string& dataset, const std::string& method,
                                   const std::vector<bool>& correct, const std::vector<double>& latency,
-                                  double setup_seconds = 0, int64_t kv_bytes = 0) {
+                                  double setup_seconds = 0, int64_t kv_bytes = 0,
+                                  const std::string& model_path = {},
+                                  const std::string& model_fingerprint = {}) {
   RunInfo info = make_run_info(dataset, method);
+  if (!model_path.empty()) info.model_path = model_path;
+  if (!model_fingerprint.empty()) info.model_fingerprint = model_fingerprint;
   int64_t id = db.begin_run(info);
   db.record_setup(id, RunSetup{setup_seconds, false, kv_bytes});
   for (size_t i = 0; i < correct.size(); ++i)

@@ -195,5 +195,45 @@ TEST(ChartDataEmptyTest, DatabaseWithoutFinishedRunsIsAnError) {
       std::runtime_error);
 }
 
+// Runs of two models are never pooled into one series: each method is a series per model, the chart
+// says so, and a model filter (file name, path or fingerprint prefix) keeps one model's runs.
+TEST(ChartDataModelsTest, RunsOfTwoModelsAreDrawnApartOrFiltered) {
+  auto file = test::scratch_dir("chart_data_models") / "results.sqlite";
+  ResultsDb db(file, OpenMode::Create);
+  for (const auto& r : test::chart_test_runs()) test::write_run(db, r);
+  for (const auto& r : test::second_model_runs()) test::write_run(db, r);
+  EXPECT_EQ(chart_models(db), (std::vector<std::string>{"big.gguf", "tiny-spm-f32.gguf"}));
+
+  const ChartData mixed = build_chart_data(db, ChartKind::LatencyQuery, std::string("trec"));
+  std::vector<std::string> names;
+  for (const auto& s : mixed.series) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"dbsa · big.gguf", "dbsa · tiny-spm-f32.gguf",
+                                             "full-icl · tiny-spm-f32.gguf", "zero-shot · big.gguf",
+                                             "zero-shot · tiny-spm-f32.gguf"}));
+  EXPECT_EQ(mixed.series[0].method, "dbsa");
+  EXPECT_EQ(mixed.series[0].model_index, 0);
+  EXPECT_EQ(mixed.series[1].model_index, 1);
+  EXPECT_NEAR(mixed.series[0].y[0], 200.0, 1e-9);  // big.gguf's dbsa: 0.2 s in ms, not pooled
+  EXPECT_NE(mixed.warning.find("2 models (big.gguf, tiny-spm-f32.gguf)"), std::string::npos) << mixed.warning;
+
+  for (const std::string& filter :
+       {std::string("big.gguf"), std::string("models/big.gguf"), std::string("fp-big-0")}) {
+    const ChartData one = build_chart_data(db, ChartKind::LatencyQuery, std::string("trec"), filter);
+    ASSERT_EQ(one.series.size(), 2u) << filter;
+    EXPECT_EQ(one.series[0].name, "dbsa");
+    EXPECT_EQ(one.series[1].name, "zero-shot");
+    EXPECT_TRUE(one.warning.empty());
+  }
+  try {
+    build_chart_data(db, ChartKind::Accuracy, std::nullopt, "nope.gguf");
+    ADD_FAILURE() << "an unknown model was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no finished runs of model 'nope.gguf' (models with finished runs: "
+                                         "big.gguf, tiny-spm-f32.gguf)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace dbsa::ui

@@ -119,7 +119,7 @@ TEST(ChartRenderSizeTest, PngFollowsTheRequestedSize) {
   test::need_application();
   auto db = test::write_chart_test_db("chart_sizes");
   for (auto [w, h] : {std::pair{640, 400}, std::pair{1600, 1000}}) {
-    ChartRequest r{db, ChartKind::Accuracy, db.parent_path() / "a.png", w, h, std::nullopt};
+    ChartRequest r{db, ChartKind::Accuracy, db.parent_path() / "a.png", w, h, std::nullopt, {}};
     render_chart(r);
     QImage img(QString::fromStdString(r.out.string()));
     EXPECT_EQ(img.size(), QSize(w, h));
@@ -153,7 +153,7 @@ TEST(ChartRenderCrowdedTest, SevenMethodsTwoDatasetsAtSmallSize) {
   }
   for (ChartKind k : {ChartKind::Accuracy, ChartKind::LatencyQuery, ChartKind::Storage}) {
     ChartRequest r{
-        dir / "results.sqlite", k, dir / (std::string(chart_kind_name(k)) + ".png"), 640, 400, "trec"};
+        dir / "results.sqlite", k, dir / (std::string(chart_kind_name(k)) + ".png"), 640, 400, "trec", {}};
     if (k == ChartKind::Accuracy) r.dataset.reset();
     EXPECT_EQ(render_chart(r), 7);
     EXPECT_EQ(QImage(QString::fromStdString(r.out.string())).size(), QSize(640, 400));

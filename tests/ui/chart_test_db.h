@@ -26,14 +26,16 @@ struct TestRun {
   std::vector<bool> correct;    // one per query
   std::vector<double> latency;  // total seconds per query
   RunStatus status = RunStatus::Finished;
+  std::string model_path = "models/tiny-spm-f32.gguf";
+  std::string model_fingerprint = "fp-ui";
 };
 
 inline void write_run(ResultsDb& db, const TestRun& t) {
   RunInfo info;
   info.method = t.method;
   info.dataset = t.dataset;
-  info.model_path = "models/tiny-spm-f32.gguf";
-  info.model_fingerprint = "fp-ui";
+  info.model_path = t.model_path;
+  info.model_fingerprint = t.model_fingerprint;
   info.params = RunParams{t.blocks, t.demos, t.select, 1, 2, "balanced", "in-order", t.seed, 4, ""};
   info.tool_version = "v0.1.0-test";
   int64_t id = db.begin_run(info);
@@ -96,6 +98,26 @@ inline std::filesystem::path write_chart_test_db(const std::string& scratch_name
 // One QApplication (offscreen) for the whole test binary.
 inline void need_application() {
   static std::unique_ptr<QApplication> app = ui::ensure_application();
+}
+
+// Runs of a second model on trec (another file, another fingerprint): no chart may pool them with the
+// first model's, and a filter by model keeps them apart.
+inline std::vector<TestRun> second_model_runs() {
+  std::vector<TestRun> runs;
+  for (const char* method : {"dbsa", "zero-shot"}) {
+    TestRun t;
+    t.dataset = "trec";
+    t.method = method;
+    t.setup_seconds = 1;
+    t.kv_bytes = static_cast<int64_t>(kMiB);
+    t.tokens = 100;
+    t.correct = {true, true, true, true};
+    t.latency = {0.2, 0.2, 0.2, 0.2};
+    t.model_path = "models/big.gguf";
+    t.model_fingerprint = "fp-big-000000";
+    runs.push_back(t);
+  }
+  return runs;
 }
 
 }  // namespace dbsa::test

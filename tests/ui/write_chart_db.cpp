@@ -1,11 +1,12 @@
-// write_chart_db FILE: the chart test database (chart_test_db.h) at FILE, for the `dbsa chart` CLI tests.
+// write_chart_db FILE [--two-models]: the chart test database (chart_test_db.h) at FILE, for the
+// `dbsa chart` CLI tests; with --two-models also the runs of a second model.
 #include <iostream>
 
 #include "chart_test_db.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: write_chart_db FILE\n";
+  if (argc < 2 || argc > 3 || (argc == 3 && std::string(argv[2]) != "--two-models")) {
+    std::cerr << "usage: write_chart_db FILE [--two-models]\n";
     return 2;
   }
   std::filesystem::path file = argv[1];
@@ -16,5 +17,7 @@ int main(int argc, char** argv) {
   }
   dbsa::ResultsDb db(file, dbsa::OpenMode::Create);
   for (const auto& run : dbsa::test::chart_test_runs()) dbsa::test::write_run(db, run);
+  if (argc == 3)
+    for (const auto& run : dbsa::test::second_model_runs()) dbsa::test::write_run(db, run);
   return 0;
 }

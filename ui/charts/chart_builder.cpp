@@ -111,10 +111,11 @@ int draw_lines(QCustomPlot& plot, const ChartData& data) {
     const ChartSeries& s = data.series[i];
     QCPGraph* g = plot.addGraph();
     g->setName(qs(s.name));
-    QColor c = method_color(s.name, static_cast<int>(i));
-    g->setPen(QPen(c, 2.2));
+    QColor c = series_color(s, static_cast<int>(i));
+    // A second model's line of the same method dashed, as well as lighter.
+    g->setPen(QPen(c, 2.2, s.model_index > 0 ? Qt::DashLine : Qt::SolidLine));
     // Markers where the points are measurements; a computed curve (51 points) stays a plain line.
-    if (s.x.size() <= 12) g->setScatterStyle(method_marker(s.name, c));
+    if (s.x.size() <= 12) g->setScatterStyle(method_marker(s.method.empty() ? s.name : s.method, c));
     g->setData(to_qvector(s.x), to_qvector(s.y), true);
     for (double x : s.x) ex.add(x);
     for (double y : s.y) ey.add(y);
@@ -162,7 +163,7 @@ int draw_bars(QCustomPlot& plot, const ChartData& data) {
     for (double& k : keys) k += offset;
     auto* bars = new QCPBars(plot.xAxis, plot.yAxis);
     bars->setName(qs(s.name));
-    QColor c = method_color(s.name, static_cast<int>(i));
+    QColor c = series_color(s, static_cast<int>(i));
     bars->setPen(QPen(c.darker(130), 1));
     bars->setBrush(c);
     bars->setWidth(width);
@@ -200,6 +201,12 @@ int draw_bars(QCustomPlot& plot, const ChartData& data) {
 }
 
 }  // namespace
+
+QColor series_color(const ChartSeries& s, int index_in_chart) {
+  // The method's colour; a second (third…) model's series of the same method in lighter shades.
+  const QColor c = method_color(s.method.empty() ? s.name : s.method, index_in_chart);
+  return s.model_index > 0 ? c.lighter(100 + 35 * s.model_index) : c;
+}
 
 QColor method_color(const std::string& method, int index_in_chart) {
   // Colour-blind-safe Tableau 10; paper methods keep their slot whatever else is in the chart.

@@ -16,5 +16,7 @@ int build_chart(QCustomPlot& plot, const ChartData& data);
 
 // The colour of a method, the same in every chart (paper methods have fixed colours).
 QColor method_color(const std::string& method, int index_in_chart);
+// A series' colour: its method's, lighter for the second and later models when several are drawn.
+QColor series_color(const ChartSeries& s, int index_in_chart);
 
 }  // namespace dbsa::ui

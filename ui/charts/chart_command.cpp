@@ -17,7 +17,7 @@ namespace dbsa::ui {
 namespace {
 
 struct ChartArgs {
-  std::string db, kind, out, dataset;
+  std::string db, kind, out, dataset, model;
   int width = 1000;
   int height = 640;
 };
@@ -30,6 +30,7 @@ void run_chart(const ChartArgs& a) {
   r.width = a.width;
   r.height = a.height;
   if (!a.dataset.empty()) r.dataset = a.dataset;
+  r.model = a.model;
   // Errors are exceptions printed as one line by the CLI; Qt's own chatter (e.g. "XDG_RUNTIME_DIR not
   // set" on the offscreen platform) would only bury that line.
   QtMessageHandler previous =
@@ -40,19 +41,22 @@ void run_chart(const ChartArgs& a) {
     QtMessageHandler h;
     ~Restore() { qInstallMessageHandler(h); }
   } restore{previous};
-  int series = render_chart(r);
+  std::string warning;
+  int series = render_chart(r, &warning);
+  if (!warning.empty()) std::cerr << "dbsa chart: warning: " << warning << "\n";
   std::cout << "wrote " << r.out.string() << " (" << chart_kind_name(r.kind) << ", " << series
             << (series == 1 ? " method" : " methods") << ", " << r.width << "x" << r.height << ")\n";
 }
 
 }  // namespace
 
-int render_chart(const ChartRequest& request) {
+int render_chart(const ChartRequest& request, std::string* warning) {
   // Cheap checks first: a bad --out must not wait for the database.
   check_export(request.out, request.width, request.height);
   // Read-only: charting never changes the database (an older schema is migrated in memory).
   ResultsDb db(request.db, OpenMode::ReadOnly);
-  ChartData data = build_chart_data(db, request.kind, request.dataset);
+  ChartData data = build_chart_data(db, request.kind, request.dataset, request.model);
+  if (warning) *warning = data.warning;
   auto app = ensure_application();  // only now: a bad request never starts Qt
   QCustomPlot plot;
   int series = build_chart(plot, data);
@@ -77,6 +81,9 @@ void register_chart_command(CLI::App& app) {
   c->add_option("--width", a->width, "Width in pixels (PDF/SVG: points)")->capture_default_str();
   c->add_option("--height", a->height, "Height in pixels (PDF/SVG: points)")->capture_default_str();
   c->add_option("--dataset", a->dataset, "Only runs of this dataset (needed when the database has several)");
+  c->add_option("--model", a->model,
+                "Only runs of this model: its path, file name or a fingerprint prefix (8+ characters); "
+                "without it, runs of several models are drawn per model, with a warning");
   c->callback([a] { run_chart(*a); });
 }
 

@@ -19,12 +19,14 @@ struct ChartRequest {
   int width = 1000;
   int height = 640;
   std::optional<std::string> dataset;
+  std::string model;  // only this model's runs (store/run_record.h: run_model_matches); empty: all
 };
 
 // Reads the database (read-only), draws the chart and writes `out` atomically. Returns the number of
-// method series drawn. Starts an offscreen QApplication when the process has none. Errors are exceptions
-// whose message names the file; an error never leaves a file at `out`.
-int render_chart(const ChartRequest& request);
+// method series drawn; `warning` (when given) receives ChartData::warning (runs of several models). Starts an
+// offscreen QApplication when the process has none. Errors are exceptions whose message names the file; an
+// error never leaves a file at `out`.
+int render_chart(const ChartRequest& request, std::string* warning = nullptr);
 
 // Adds `chart` to the dbsa command line (the app's main passes it to dbsa::cli::run).
 void register_chart_command(CLI::App& app);

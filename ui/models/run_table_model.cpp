@@ -15,8 +15,8 @@ QVariant block_count(int n) {
 }  // namespace
 
 RunTableModel::RunTableModel(QObject* parent)
-    : TableModel({"id", "method", "dataset", "status", "blocks", "select", "S", "P", "seed", "accuracy",
-                  "queries", "p50 ms", "setup s", "started"},
+    : TableModel({"id", "method", "model", "dataset", "status", "blocks", "select", "S", "P", "seed",
+                  "accuracy", "queries", "p50 ms", "setup s", "started"},
                  parent) {}
 
 int RunTableModel::rows() const {
@@ -45,6 +45,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   const RunRecord& r = row.record;
   const RunParams& p = r.info.params;
   if (role == Qt::ToolTipRole && index.column() == Status) return QString::fromStdString(r.error);
+  if (role == Qt::ToolTipRole && index.column() == Model)
+    return QString::fromStdString(r.info.model_path + "\n" + r.info.model_fingerprint);
   if (role != Qt::DisplayRole) return {};
   const auto& a = row.aggregates;
   switch (index.column()) {
@@ -52,6 +54,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       return static_cast<qlonglong>(r.id);
     case Method:
       return QString::fromStdString(r.info.method);
+    case Model:
+      return QString::fromStdString(run_model_name(r.info));
     case Dataset:
       return QString::fromStdString(r.info.dataset);
     case Status:

@@ -22,6 +22,7 @@ class RunTableModel : public TableModel {
   enum Column {
     Id,
     Method,
+    Model,
     Dataset,
     Status,
     Blocks,

@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -28,6 +29,9 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   for (const auto& k : chart_kind_names()) kind_->addItem(QString::fromStdString(k));
   dataset_ = new QLineEdit(this);
   dataset_->setPlaceholderText(tr("dataset (optional)"));
+  model_ = new QComboBox(this);
+  model_->setToolTip(tr("Only the runs of one model; with all models, each method is drawn per model"));
+  model_->addItem(tr("all models"));
   width_ = new QSpinBox(this);
   width_->setRange(kMinChartSide, kMaxChartSide);
   width_->setValue(1000);
@@ -40,6 +44,7 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   exp->setShortcut(QKeySequence::Save);
   top->addWidget(kind_);
   top->addWidget(dataset_);
+  top->addWidget(model_);
   top->addStretch(1);
   top->addWidget(width_);
   top->addWidget(height_);
@@ -56,6 +61,7 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
 
   connect(kind_, &QComboBox::currentTextChanged, this, [this] { redraw(); });
   connect(dataset_, &QLineEdit::editingFinished, this, [this] { redraw(); });
+  connect(model_, &QComboBox::activated, this, [this] { redraw(); });
   connect(exp, &QPushButton::clicked, this, [this] {
     const QString f = QFileDialog::getSaveFileName(this, tr("Export chart"), kind_->currentText() + ".png",
                                                    tr("Images (*.png *.pdf *.svg)"));
@@ -70,6 +76,11 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
 
 void ChartsPage::set_db(const QString& file) {
   db_ = file;
+  redraw();
+}
+
+void ChartsPage::set_model(const QString& model) {
+  model_->setCurrentIndex(std::max(0, model_->findText(model)));
   redraw();
 }
 
@@ -91,14 +102,32 @@ int ChartsPage::redraw() {
     ResultsDb db(db_.toStdString(), OpenMode::ReadOnly);
     std::optional<std::string> dataset;
     if (!dataset_->text().isEmpty()) dataset = dataset_->text().toStdString();
+    // The model list of this database; the choice stays when it still has runs.
+    const QString chosen = model_->currentIndex() > 0 ? model_->currentText() : QString();
+    {
+      const QSignalBlocker quiet(model_);
+      model_->clear();
+      model_->addItem(tr("all models"));
+      for (const auto& m : chart_models(db)) model_->addItem(QString::fromStdString(m));
+      model_->setCurrentIndex(std::max(0, model_->findText(chosen)));
+    }
+    const std::string model =
+        model_->currentIndex() > 0 ? model_->currentText().toStdString() : std::string();
     const ChartData chart =
-        build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset);
+        build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset, model);
     const int series = build_chart(*plot_, chart);
     if (plot_->isVisible()) plot_->replot();  // a hidden plot replots when first shown
-    note_->setText(tr("%1 of %2: %3 method(s). Wheel: zoom, drag: pan; Export writes PNG, PDF or SVG at the "
+    QString note = tr("%1 of %2: %3 series. Wheel: zoom, drag: pan; Export writes PNG, PDF or SVG at the "
                       "size set above.")
                        .arg(kind_->currentText(), QFileInfo(db_).fileName())
-                       .arg(series));
+                       .arg(series);
+    if (!chart.warning.empty())
+      note = tr("⚠ %1 (the model box above).")
+                 .arg(QString::fromStdString(chart.warning)
+                          .replace(QStringLiteral("; choose one with --model"),
+                                   QStringLiteral("; choose one"))) +
+             "\n" + note;
+    note_->setText(note);
     return series;
   } catch (const std::exception& e) {
     // An empty or mixed database is a state to explain, not an error to pop up on every redraw.

@@ -21,6 +21,7 @@ class ChartsPage : public QWidget {
 
   void set_db(const QString& file);  // and redraws
   void set_kind(const QString& kind);
+  void set_model(const QString& model);  // a model of the database, or "" for all; redraws
   // Draws the chosen kind; returns the number of method series (0 and the reason in note_text() when
   // the database has nothing to draw).
   int redraw();
@@ -34,6 +35,7 @@ class ChartsPage : public QWidget {
   QString db_;
   QComboBox* kind_;
   QLineEdit* dataset_;
+  QComboBox* model_;
   QSpinBox* width_;
   QSpinBox* height_;
   QLabel* note_;
