@@ -434,6 +434,14 @@ TEST(AttentionPageTest, BlockLayoutAndANonEmptyAttentionMap) {
   }
   EXPECT_TRUE(page.hover_text(0, 0).contains("block 0")) << page.hover_text(0, 0).toStdString();
   EXPECT_TRUE(page.hover_text(-1, 0).isEmpty());
+  // The mass per selected block: one share per block, which with the query's own share sums to one.
+  ASSERT_EQ(page.mass_per_block().size(), q.prediction.blocks.size());
+  double mass = 0;
+  for (double m : page.mass_per_block()) mass += m;
+  EXPECT_GT(mass, 0.0);
+  EXPECT_LE(mass, 1.0 + 1e-6);
+  EXPECT_TRUE(page.mass_text().contains("block 0 (sink)")) << page.mass_text().toStdString();
+  EXPECT_TRUE(page.mass_text().contains("the query itself")) << page.mass_text().toStdString();
 
   const auto first_weights = q.capture.weights;  // `q` is replaced by the next query
   page.set_head(1, 3);  // asks the Query page to run the query again with another head

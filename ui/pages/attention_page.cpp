@@ -12,6 +12,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "method/attention_mass.h"
 #include "ui/pages/page_widgets.h"
 #include "ui/shell/studio_state.h"
 
@@ -27,6 +28,13 @@ QCustomPlot* make_plot(QWidget* parent) {
   p->axisRect()->setupFullAxesBox(true);
   p->yAxis->setRangeReversed(true);  // row 0 at the top, as in a matrix
   p->setMinimumSize(200, 200);
+  // Rows and columns are tokens or blocks: whole numbers only, however far the user zooms.
+  for (QCPAxis* a : {p->xAxis, p->yAxis}) {
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    a->setTicker(ticker);
+  }
   return p;
 }
 
@@ -55,6 +63,8 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   head_ = new QSpinBox(this);
   head_->setPrefix(tr("head "));
   auto* capture = new QPushButton(tr("Capture for the last query"), this);
+  auto* reset = new QPushButton(tr("Reset zoom"), this);
+  reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
   capture->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
   auto* legend = new QLabel(swatch(kSink, tr("sink")) + swatch(kPrev, tr("previous")) +
                                 swatch(kSelf, tr("self")) + swatch(kNone, tr("not attended")),
@@ -62,12 +72,16 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   top->addWidget(layer_);
   top->addWidget(head_);
   top->addWidget(capture);
+  top->addWidget(reset);
   top->addStretch(1);
   top->addWidget(legend);
   layout->addLayout(top);
   caption_ = new QLabel(tr("Build or choose a cache and run a query to see its attention."), this);
   caption_->setWordWrap(true);
   layout->addWidget(caption_);
+  mass_ = new QLabel(this);
+  mass_->setWordWrap(true);
+  layout->addWidget(mass_);
   auto* split = new QSplitter(Qt::Horizontal, this);
   layout_plot_ = make_plot(split);
   layout_plot_->xAxis->setLabel(tr("attended block"));
@@ -81,6 +95,7 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
 
   connect(capture, &QPushButton::clicked, this, [this] { set_head(layer_->value(), head_->value()); });
   start_controls(state_.job(), {capture});
+  connect(reset, &QPushButton::clicked, this, &AttentionPage::reset_zoom);
   // A new layer or head is a new capture: the map follows the spin boxes at once (show_map sets them
   // without this signal).
   for (QSpinBox* box : {layer_, head_})
@@ -183,6 +198,9 @@ void AttentionPage::show_map() {
     token_text_.clear();
     token_block_.clear();
     caption_->setText(tr("Build or choose a cache and run a query to see its attention."));
+    mass_->clear();
+    mass_blocks_.clear();
+    highlight_selected({});
     refresh(map_plot_);
     return;
   }
@@ -241,6 +259,8 @@ void AttentionPage::show_map() {
   map_plot_->xAxis->setRange(-0.5, map_cols_ - 0.5);
   map_plot_->yAxis->setRange(-0.5, map_rows_ - 0.5);
   refresh(map_plot_);
+  show_mass(*q);
+  highlight_selected(blocks);
   QStringList ids;
   for (const auto& b : blocks) ids << QString::number(b.block);
   caption_->setText(
@@ -250,6 +270,49 @@ void AttentionPage::show_map() {
           .arg(map_rows_)
           .arg(ids.join(", "))
           .arg(q->context_tokens.size()));
+}
+
+// The share of the head's attention on each selected block (and the query), in the caption's order.
+void AttentionPage::show_mass(const QueryOutcome& q) {
+  const AttentionMass m = attention_mass(q.capture, q.prediction.blocks);
+  mass_blocks_ = m.blocks;
+  QStringList parts;
+  for (size_t i = 0; i < m.blocks.size(); ++i) {
+    const SelectedBlock& b = q.prediction.blocks[i];
+    parts << tr("block %1%2 %3%")
+                 .arg(b.block)
+                 .arg(b.forced ? tr(" (sink)") : QString())
+                 .arg(100.0 * m.blocks[i], 0, 'f', 1);
+  }
+  parts << tr("the query itself %1%").arg(100.0 * m.query, 0, 'f', 1);
+  mass_->setText(tr("Attention mass (mean over the query tokens): %1").arg(parts.join(", ")));
+}
+
+// The selected blocks framed on the layout matrix (their rows: what they saw when pre-encoded).
+void AttentionPage::highlight_selected(const std::vector<SelectedBlock>& blocks) {
+  layout_plot_->clearItems();
+  for (const auto& b : blocks) {
+    if (b.block >= layout_n_) continue;
+    auto* frame = new QCPItemRect(layout_plot_);
+    frame->topLeft->setCoords(-0.5, b.block - 0.5);
+    frame->bottomRight->setCoords(layout_n_ - 0.5, b.block + 0.5);
+    frame->setPen(QPen(QColor(0x22, 0x22, 0x22), 2));
+    frame->setBrush(Qt::NoBrush);
+  }
+  refresh(layout_plot_);
+}
+
+void AttentionPage::reset_zoom() {
+  layout_plot_->xAxis->setRange(-0.5, std::max(layout_n_, 1) - 0.5);
+  layout_plot_->yAxis->setRange(-0.5, std::max(layout_n_, 1) - 0.5);
+  map_plot_->xAxis->setRange(-0.5, std::max(map_cols_, 1) - 0.5);
+  map_plot_->yAxis->setRange(-0.5, std::max(map_rows_, 1) - 0.5);
+  refresh(layout_plot_);
+  refresh(map_plot_);
+}
+
+QString AttentionPage::mass_text() const {
+  return mass_->text();
 }
 
 QString AttentionPage::caption() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/block_layout.h"
+#include "method/prediction.h"
 
 class QCustomPlot;
 class QCPColorScale;
@@ -21,6 +22,7 @@ class QSpinBox;
 namespace dbsa::ui {
 
 class StudioState;
+struct QueryOutcome;
 
 class AttentionPage : public QWidget {
   Q_OBJECT
@@ -41,6 +43,10 @@ class AttentionPage : public QWidget {
   int plotted_layout() const;
   bool plots_current() const;
   QString caption() const;
+  // The attention mass per selected block of the shown head (method/attention_mass.h), and its line.
+  const std::vector<double>& mass_per_block() const { return mass_blocks_; }
+  QString mass_text() const;
+  void reset_zoom();  // both plots back to their whole data
   // The tooltip text of map cell (query row, key column), empty outside the map.
   QString hover_text(int row, int column) const;
   void set_head(int layer, int head);  // and asks for the query again
@@ -55,11 +61,15 @@ class AttentionPage : public QWidget {
   void show_layout();
   void show_map();
   void refresh(QCustomPlot* plot);
+  void show_mass(const QueryOutcome& q);
+  void highlight_selected(const std::vector<SelectedBlock>& blocks);
 
   StudioState& state_;
   QSpinBox* layer_;
   QSpinBox* head_;
   QLabel* caption_;
+  QLabel* mass_;
+  std::vector<double> mass_blocks_;
   QCustomPlot* layout_plot_;
   QCustomPlot* map_plot_;
   QCPColorScale* scale_ = nullptr;
