@@ -522,6 +522,20 @@ TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
     EXPECT_EQ(page.runs().row(i).aggregates->n, 3);
   }
   EXPECT_TRUE(page.summary_text().contains("2 runs")) << page.summary_text().toStdString();
+  // The table names each run's model and sorts by any column, numbers by value.
+  EXPECT_EQ(page.runs().data(page.runs().index(0, ui::RunTableModel::Model)).toString().toStdString(),
+            "tiny-spm-f32.gguf");
+  auto* table = page.findChild<QTableView*>();
+  ASSERT_NE(table, nullptr);
+  auto& shown = page.shown_runs();
+  for (const Qt::SortOrder order : {Qt::AscendingOrder, Qt::DescendingOrder}) {
+    table->sortByColumn(ui::RunTableModel::Accuracy, order);
+    const double first =
+        shown.data(shown.index(0, ui::RunTableModel::Accuracy), ui::RunTableModel::kSortRole).toDouble();
+    const double second =
+        shown.data(shown.index(1, ui::RunTableModel::Accuracy), ui::RunTableModel::kSortRole).toDouble();
+    EXPECT_TRUE(order == Qt::AscendingOrder ? first <= second : first >= second) << first << " " << second;
+  }
 }
 
 // Issue: a cancelled evaluation showed "100% Evaluate — done" (only the log said "interrupted"). It now

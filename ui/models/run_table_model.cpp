@@ -15,8 +15,8 @@ QVariant block_count(int n) {
 }  // namespace
 
 RunTableModel::RunTableModel(QObject* parent)
-    : TableModel({"id", "method", "model", "dataset", "status", "blocks", "select", "S", "P", "seed",
-                  "accuracy", "queries", "p50 ms", "setup s", "started"},
+    : TableModel({"id", "method", "model", "dataset", "status", "blocks", "demos/block", "select", "S", "P",
+                  "seed", "accuracy", "queries", "p50 ms", "setup s", "started"},
                  parent) {}
 
 int RunTableModel::rows() const {
@@ -47,8 +47,20 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::ToolTipRole && index.column() == Status) return QString::fromStdString(r.error);
   if (role == Qt::ToolTipRole && index.column() == Model)
     return QString::fromStdString(r.info.model_path + "\n" + r.info.model_fingerprint);
-  if (role != Qt::DisplayRole) return {};
   const auto& a = row.aggregates;
+  if (role == kSortRole) {
+    switch (index.column()) {
+      case Accuracy:
+        return a ? QVariant(a->accuracy) : QVariant(-1.0);
+      case QueryP50:
+        return a ? QVariant(a->query_p50_seconds) : QVariant(-1.0);
+      case Setup:
+        return r.setup.setup_seconds;
+      default:
+        return data(index, Qt::DisplayRole);
+    }
+  }
+  if (role != Qt::DisplayRole) return {};
   switch (index.column()) {
     case Id:
       return static_cast<qlonglong>(r.id);
@@ -62,6 +74,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       return QString::fromStdString(run_status_text(r));
     case Blocks:
       return p.blocks;
+    case Demos:
+      return p.block_demos;
     case Select:
       return block_count(p.select);
     case Sink:

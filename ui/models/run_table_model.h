@@ -26,6 +26,7 @@ class RunTableModel : public TableModel {
     Dataset,
     Status,
     Blocks,
+    Demos,
     Select,
     Sink,
     Prev,
@@ -38,6 +39,8 @@ class RunTableModel : public TableModel {
     ColumnCount
   };
   explicit RunTableModel(QObject* parent = nullptr);
+  // The role a sorting proxy sorts by: numbers as numbers (accuracy, latency, setup), the rest as shown.
+  static constexpr int kSortRole = Qt::UserRole + 1;
 
   // Throws the store's error (naming the file) when it cannot be read; an absent file lists nothing.
   void refresh(const std::filesystem::path& db);

@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStringList>
 #include <QTableView>
@@ -83,7 +84,14 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   summary_->setWordWrap(true);
   form->addRow(summary_);
   layout->addWidget(box);
-  auto* table = table_view(runs_, this, true);
+  // Sortable by any column (numbers by value): the table sorts a proxy, the model keeps database order.
+  auto* sorted = new QSortFilterProxyModel(this);
+  sorted->setSourceModel(runs_);
+  sorted->setSortRole(RunTableModel::kSortRole);
+  auto* table = table_view(sorted, this, true);
+  table->setSortingEnabled(true);
+  table->sortByColumn(RunTableModel::Id, Qt::AscendingOrder);
+  sorted_ = sorted;
   layout->addWidget(table, 1);
   set_request({});
 

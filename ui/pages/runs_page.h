@@ -9,6 +9,8 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 
+class QAbstractItemModel;
+
 namespace dbsa::ui {
 
 class StudioState;
@@ -36,6 +38,7 @@ class RunsPage : public QWidget {
   void refresh();
 
   RunTableModel& runs() { return *runs_; }
+  QAbstractItemModel& shown_runs() { return *sorted_; }  // the table's rows, in the order shown
   QString summary_text() const;
 
  signals:
@@ -54,6 +57,7 @@ class RunsPage : public QWidget {
   QLineEdit* db_;
   QLabel* summary_;
   RunTableModel* runs_;
+  QAbstractItemModel* sorted_ = nullptr;
 };
 
 }  // namespace dbsa::ui
