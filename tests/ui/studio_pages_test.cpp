@@ -26,12 +26,14 @@
 #include "ui/models/cache_list_model.h"
 #include "ui/models/demo_table_model.h"
 #include "ui/models/label_histogram_model.h"
+#include "ui/models/prediction_table_model.h"
 #include "ui/models/retrieved_demo_model.h"
 #include "ui/models/run_table_model.h"
 #include "ui/models/selected_block_model.h"
 #include "ui/pages/attention_page.h"
 #include "ui/pages/charts_page.h"
 #include "ui/pages/job_progress_widget.h"
+#include "ui/pages/run_detail_dialog.h"
 #include "ui/pages/runs_page.h"
 
 namespace dbsa::test {
@@ -536,6 +538,19 @@ TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
         shown.data(shown.index(1, ui::RunTableModel::Accuracy), ui::RunTableModel::kSortRole).toDouble();
     EXPECT_TRUE(order == Qt::AscendingOrder ? first <= second : first >= second) << first << " " << second;
   }
+  // Drill-down: a run's predictions, one row per query, with gold and predicted labels.
+  ui::RunDetailDialog* detail = page.open_run(0);
+  ASSERT_NE(detail, nullptr);
+  EXPECT_EQ(detail->predictions().rowCount(), 3);
+  const auto& p0 = detail->predictions().row(0);
+  EXPECT_EQ(detail->predictions()
+                .data(detail->predictions().index(0, ui::PredictionTableModel::Gold))
+                .toString()
+                .toStdString(),
+            p0.gold);
+  EXPECT_TRUE(detail->summary_text().contains("of 3 queries correct"))
+      << detail->summary_text().toStdString();
+  detail->close();
 }
 
 // Issue: a cancelled evaluation showed "100% Evaluate — done" (only the log said "interrupted"). It now

@@ -23,6 +23,7 @@
 #include "ui/pages/error_dialog.h"
 #include "ui/pages/job_progress_widget.h"
 #include "ui/pages/page_widgets.h"
+#include "ui/pages/run_detail_dialog.h"
 #include "ui/shell/studio_state.h"
 
 namespace dbsa::ui {
@@ -92,6 +93,9 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   table->setSortingEnabled(true);
   table->sortByColumn(RunTableModel::Id, Qt::AscendingOrder);
   sorted_ = sorted;
+  table->setToolTip(tr("Double click a run for its per-query predictions"));
+  connect(table, &QTableView::doubleClicked, this,
+          [this, sorted](const QModelIndex& i) { open_run(sorted->mapToSource(i).row()); });
   layout->addWidget(table, 1);
   set_request({});
 
@@ -216,6 +220,19 @@ void RunsPage::start_eval() {
       Q_EMIT eval_finished(db);
     };
   });
+}
+
+RunDetailDialog* RunsPage::open_run(int row) {
+  if (row < 0 || row >= runs_->rowCount()) return nullptr;
+  try {
+    auto* d = new RunDetailDialog(db_->text().toStdString(), runs_->row(row).record, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    d->show();
+    return d;
+  } catch (const std::exception& e) {
+    show_error(this, tr("Run predictions"), QString::fromStdString(e.what()));
+    return nullptr;
+  }
 }
 
 void RunsPage::refresh() {

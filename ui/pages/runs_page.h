@@ -13,6 +13,8 @@ class QAbstractItemModel;
 
 namespace dbsa::ui {
 
+class RunDetailDialog;
+
 class StudioState;
 class JobProgressWidget;
 class RunTableModel;
@@ -39,6 +41,9 @@ class RunsPage : public QWidget {
 
   RunTableModel& runs() { return *runs_; }
   QAbstractItemModel& shown_runs() { return *sorted_; }  // the table's rows, in the order shown
+  // The per-query predictions of the run in `row` of runs() (a double click on the table opens it);
+  // null, with an error dialog, when the database cannot be read.
+  RunDetailDialog* open_run(int row);
   QString summary_text() const;
 
  signals:
