@@ -9,6 +9,7 @@
 
 #include "cache/cache_error.h"
 #include "cache/cache_lock.h"
+#include "cache/cache_manifest.h"
 #include "cache/sealed_dir.h"
 
 namespace dbsa {
@@ -132,6 +133,15 @@ VerifyReport CacheStore::verify(const std::filesystem::path& dir, const Progress
       }
     }
     listed.insert(kCatalogFileName);
+    // The manifest is the cache's own file, not a stray one: it must read as a manifest.
+    if (std::filesystem::exists(dir / kManifestFileName)) {
+      listed.insert(kManifestFileName);
+      try {
+        read_manifest(dir);
+      } catch (const std::exception& e) {
+        r.problems.push_back(e.what());
+      }
+    }
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
       const std::string name = e.path().filename().string();
       if (listed.count(name)) continue;

@@ -193,6 +193,8 @@ TEST(CachePageTest, BuildsListsVerifiesAndDeletes) {
   page.verify_cache(0);
   EXPECT_EQ(wait_job(s.state().job()), "");
   EXPECT_TRUE(page.verify_text().contains("all 4 blocks intact")) << page.verify_text().toStdString();
+  // The cache's own manifest and BM25 index are not strays (they were reported "not in the catalog").
+  EXPECT_FALSE(page.verify_text().contains("not in the catalog")) << page.verify_text().toStdString();
   const auto dir = s.state().cache_dir();
   // The store is listed off the GUI thread: the table changes when the listing is back.
   QSignalSpy listed(&page, &ui::CachePage::listed);
@@ -393,6 +395,24 @@ TEST(QueryPageTest, AnEmptyQueryIsRefused) {
   }
 }
 
+// Re-running a picked test query (Run, or Enter in the text box) keeps its gold label and the ✓/✗.
+TEST(QueryPageTest, ARerunTestQueryKeepsItsGold) {
+  Studio s("query-gold", Step::Query);
+  const std::string gold = s.state().query()->gold;
+  ASSERT_FALSE(gold.empty());
+  auto* run = [&]() -> QPushButton* {
+    for (auto* b : s.window->query_page().findChildren<QPushButton*>())
+      if (b->text() == "Run") return b;
+    return nullptr;
+  }();
+  ASSERT_NE(run, nullptr);
+  run->click();
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  EXPECT_EQ(s.state().query()->gold, gold);
+  EXPECT_TRUE(s.window->query_page().result_text().contains("gold"))
+      << s.window->query_page().result_text().toStdString();
+}
+
 TEST(QueryPageTest, DenseRetrievalScoresTheBlocksWithTheModel) {
   Studio s("query-dense", Step::Query);
   auto& page = s.window->query_page();
@@ -572,6 +592,9 @@ TEST(RunsPageTest, ACancelledEvaluationSaysSo) {
   page.start_eval();
   ASSERT_TRUE(progressed.wait(60000));  // the evaluation is under way
   page.progress().cancel_button()->click();
+  // Said at once, while the work reaches its next check; the button cannot be pressed twice.
+  EXPECT_EQ(page.progress().text().toStdString(), "Evaluate — cancelling…");
+  EXPECT_FALSE(page.progress().cancel_button()->isEnabled());
   EXPECT_EQ(wait_job(job, 120000), "");
   EXPECT_EQ(cancelled.count(), 1);
   EXPECT_EQ(finished.count(), 0);

@@ -26,7 +26,13 @@ JobProgressWidget::JobProgressWidget(BackgroundJob& job, QStringList titles, QWi
   cancel_->setEnabled(false);
   // One Esc for the whole window: only the status bar's widget (which shows every job) takes it.
   if (titles_.isEmpty()) cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
-  connect(cancel_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
+  // Cancelling waits for the work's next check (seconds in a long forward pass): say so at once.
+  connect(cancel_, &QPushButton::clicked, this, [this] {
+    if (!job_.running() || !mine()) return;
+    job_.cancel();
+    cancel_->setEnabled(false);
+    label_->setText(tr("%1 — cancelling…").arg(job_.title()));
+  });
   connect(&job_, &BackgroundJob::started, this, [this](const QString& title) {
     if (!mine()) return;
     bar_->setValue(0);
@@ -34,7 +40,7 @@ JobProgressWidget::JobProgressWidget(BackgroundJob& job, QStringList titles, QWi
     cancel_->setEnabled(true);
   });
   connect(&job_, &BackgroundJob::progressed, this, [this](double f, double eta, const QString&) {
-    if (!mine()) return;
+    if (!mine() || job_.cancel_requested()) return;
     bar_->setValue(static_cast<int>(f * 1000.0));
     label_->setText(tr("%1 — ETA %2").arg(job_.title(), eta_text(eta)));
   });

@@ -80,9 +80,11 @@ QueryPage::QueryPage(StudioState& state, QWidget* parent)
   table_view(demos_, split, true);
   layout->addWidget(split, 1);
 
-  connect(run, &QPushButton::clicked, this, [this] { run_query(text_->text()); });
+  // A typed (or picked and re-run) text that is one of the pool's test queries keeps its gold label.
+  const auto run_text = [this] { run_query(text_->text(), gold_of(text_->text())); };
+  connect(run, &QPushButton::clicked, this, run_text);
   start_controls(state_.job(), {run, tests_});
-  connect(text_, &QLineEdit::returnPressed, this, [this] { run_query(text_->text()); });
+  connect(text_, &QLineEdit::returnPressed, this, run_text);
   connect(tests_, &QComboBox::activated, this, &QueryPage::run_test_query);
   connect(&state_, &StudioState::pool_changed, this, &QueryPage::show_tests);
   connect(&state_, &StudioState::query_changed, this, &QueryPage::show_query);
@@ -116,6 +118,15 @@ void QueryPage::run_test_query(int index) {
   tests_->setCurrentIndex(index);
   text_->setText(QString::fromStdString(e.text));
   run_query(QString::fromStdString(e.text), QString::fromStdString(e.label));
+}
+
+QString QueryPage::gold_of(const QString& text) const {
+  const auto& p = state_.pool();
+  if (!p) return {};
+  const std::string t = text.toStdString();
+  for (const Example& e : p->tests)
+    if (e.text == t) return QString::fromStdString(e.label);
+  return {};
 }
 
 void QueryPage::rerun() {

@@ -37,6 +37,7 @@ class QueryPage : public QWidget {
   void show_tests();
   void show_query();
   void show_cache();
+  QString gold_of(const QString& text) const;  // the test query's label, empty for other texts
 
   StudioState& state_;
   QLabel* cache_;

@@ -51,6 +51,7 @@ class BackgroundJob : public QObject {
   bool start(const QString& title, Work work);
   void cancel();
   bool running() const { return running_; }
+  bool cancel_requested() const { return running_ && control_ && control_->cancelled(); }
   const QString& title() const { return title_; }
   // Blocks (processing events) until the job is done; for tests and the --screenshot mode.
   bool wait(int timeout_ms);
