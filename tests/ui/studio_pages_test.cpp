@@ -2,6 +2,7 @@
 // cache (S=1, P=1) in a fresh store, a test query, its attention map, an evaluation and chart export.
 #include <gtest/gtest.h>
 
+#include <QAction>
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
@@ -21,6 +22,7 @@
 #include "chart_test_db.h"
 #include "engine/backend_registry.h"
 #include "engine/cpu_backend.h"
+#include "engine/quant_kernels.h"
 #include "studio_test_support.h"
 #include "ui/models/block_table_model.h"
 #include "ui/models/cache_list_model.h"
@@ -127,6 +129,17 @@ TEST(ModelPageTest, OpeningAModelWithAPoolLoadedEndsItsProgress) {
   auto& pool_progress = s.window->pool_page().progress();
   EXPECT_EQ(pool_progress.text().toStdString(), "Group pool — done");
   EXPECT_FALSE(pool_progress.cancel_button()->isEnabled());
+}
+
+// Help > About says what the app is and which instruction set its quantized kernels use here.
+TEST(MainWindowTest, HelpAboutNamesTheAppAndItsKernels) {
+  need_studio_app();
+  ui::MainWindow w;
+  auto* about = w.findChild<QAction*>("aboutAction");
+  ASSERT_NE(about, nullptr);
+  const QString text = ui::MainWindow::about_text();
+  EXPECT_TRUE(text.contains("Dynamic Block-Sparse Attention")) << text.toStdString();
+  EXPECT_TRUE(text.contains(QString::fromStdString(std::string(isa_name(best_isa()))))) << text.toStdString();
 }
 
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {

@@ -225,6 +225,12 @@ void QueryPage::show_query() {
                         .arg(1e3 * t.total(), 0, 'f', 2)
                         .arg(p.context_tokens)
                         .arg(p.query_tokens));
+  // Positions past the model's trained context are extrapolation (RoPE beyond its training range):
+  // the label may still come out, but it is not what the model was trained to do.
+  const int64_t used = p.context_tokens + p.query_tokens;
+  if (const uint32_t trained = session->model().hparams().n_ctx_train; trained > 0 && used > trained)
+    timings_->setText(timings_->text() + "\n" +
+                      tr("⚠ %1 tokens is more than the %2 the model was trained on").arg(used).arg(trained));
 }
 
 QString QueryPage::result_text() const {

@@ -10,12 +10,14 @@
 #include <QKeySequence>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
 
+#include "engine/quant_kernels.h"
 #include "ui/pages/attention_page.h"
 #include "ui/pages/cache_page.h"
 #include "ui/pages/charts_page.h"
@@ -154,6 +156,21 @@ void MainWindow::build_menus() {
                                   [this](bool on) { set_dark(on); });
   dark->setCheckable(true);
   dark->setObjectName(QStringLiteral("darkAction"));
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* about = help->addAction(tr("&About DBSA Studio"), this, [this] {
+    QMessageBox::about(this, tr("About DBSA Studio"), about_text());
+  });
+  about->setObjectName(QStringLiteral("aboutAction"));
+}
+
+QString MainWindow::about_text() {
+  return tr("<b>DBSA Studio</b><p>Dynamic Block-Sparse Attention for many-shot in-context learning "
+            "(Xiao et al., 2025): encode a demonstration pool once, block-sparse; retrieve the blocks "
+            "each query needs and decode its label from their cached keys and values.</p>"
+            "<p>Pages: Model, Pool, Cache, Query, Attention, Runs, Charts (Ctrl+1…7). The same core runs "
+            "headless as <tt>dbsa</tt>.</p><p>Qt %1; quantized kernels: %2.</p>")
+      .arg(QString::fromLatin1(qVersion()), QString::fromStdString(std::string(isa_name(best_isa()))));
 }
 
 void MainWindow::set_dark(bool dark) {

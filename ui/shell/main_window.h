@@ -32,6 +32,7 @@ class MainWindow : public QMainWindow {
   bool set_page(const QString& name);  // false for an unknown name
   QString page() const;
   void set_dark(bool dark);
+  static QString about_text();  // Help > About: what the app is, its Qt and kernel instruction set
 
   StudioState& state() { return *state_; }
   ModelPage& model_page() { return *model_; }
