@@ -45,6 +45,22 @@ std::vector<std::string> grouping_names() {
   return {"in-order", "balanced", "bm25-cluster", "in-order-swap", "balanced-swap", "bm25-cluster-swap"};
 }
 
+std::string grouping_description(std::string_view name) {
+  constexpr std::string_view kSwap = "-swap";
+  if (name.size() > kSwap.size() && name.substr(name.size() - kSwap.size()) == kSwap)
+    return grouping_description(name.substr(0, name.size() - kSwap.size())) +
+           " Then 10% of each block's demonstrations are swapped with other blocks'.";
+  if (name == "in-order")
+    return "Demonstrations sorted longest first and dealt, a round at a time, to the blocks with the "
+           "fewest tokens so far: blocks of similar token length (block 0 is not the pool's first "
+           "demonstrations).";
+  if (name == "balanced") return "Each block gets a similar mix of labels (stratified by label).";
+  if (name == "bm25-cluster")
+    return "Similar demonstrations share a block: size-constrained k-means over their BM25 term vectors.";
+  make_grouping(name);  // throws, naming the valid groupings
+  return {};
+}
+
 std::unique_ptr<Grouping> make_grouping(std::string_view name) {
   constexpr std::string_view kSwap = "-swap";
   if (name.size() > kSwap.size() && name.substr(name.size() - kSwap.size()) == kSwap)

@@ -43,6 +43,8 @@ class Grouping {
 // the known methods otherwise.
 std::unique_ptr<Grouping> make_grouping(std::string_view name);
 std::vector<std::string> grouping_names();
+// What a grouping does, in one sentence (the studio's tooltips); throws like make_grouping.
+std::string grouping_description(std::string_view name);
 
 // Wraps `inner`: after it, every block swaps floor(ratio x size) members with members of other blocks.
 std::unique_ptr<Grouping> with_swap(std::unique_ptr<Grouping> inner, double ratio = 0.1);

@@ -203,5 +203,12 @@ TEST(Bm25Vectors, WeightsFollowBm25Okapi) {
   EXPECT_EQ(bm25_vectors({"Running runs"}).terms.size(), 1u);
 }
 
+TEST(GroupingDescription, EveryGroupingHasOneAndUnknownNamesAreRefused) {
+  for (const auto& name : grouping_names()) EXPECT_FALSE(grouping_description(name).empty()) << name;
+  EXPECT_NE(grouping_description("in-order").find("longest first"), std::string::npos);
+  EXPECT_NE(grouping_description("balanced-swap").find("swapped"), std::string::npos);
+  EXPECT_THROW(grouping_description("alphabetical"), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace dbsa

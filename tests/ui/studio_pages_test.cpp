@@ -172,6 +172,14 @@ TEST(PoolPageTest, LoadsTrecWithHistogramAndBlockPreview) {
     EXPECT_GT(page.blocks().row(r).tokens, 20);
   }
   EXPECT_EQ(s.state().pool()->tests.size(), 250u);  // the paper's TREC test subset
+  // Each grouping says what it does (in-order is not the pool's order block by block).
+  QComboBox* grouping = nullptr;
+  for (auto* box : page.findChildren<QComboBox*>())
+    if (box->findText("bm25-cluster") >= 0) grouping = box;
+  ASSERT_NE(grouping, nullptr);
+  EXPECT_TRUE(grouping->itemData(grouping->findText("in-order"), Qt::ToolTipRole)
+                  .toString()
+                  .contains("longest first"));
 
   ui::PoolRequest r = page.request();
   r.grouping = "balanced";
@@ -618,6 +626,44 @@ TEST(RunsPageTest, ACancelledEvaluationSaysSo) {
 
 // Issue: exporting shrank the on-screen chart to the export size until the window was resized, and
 // nothing said where the file went.
+// The Runs page starts from the Pool page's blocks and the Cache page's store; methods are ticked, not
+// typed; a knob edited by hand drops the preset's name.
+TEST(RunsPageTest, DefaultsFollowThePoolAndCachePagesAndPresetsLetGo) {
+  Studio s("runs-defaults", Step::Pool);
+  auto& page = s.window->runs_page();
+  EXPECT_TRUE(page.defaults_text().contains("4 blocks of 5")) << page.defaults_text().toStdString();
+  s.window->cache_page().set_store_root(QString::fromStdString((s.scratch / "store").string()));
+  EXPECT_TRUE(page.defaults_text().contains("store")) << page.defaults_text().toStdString();
+  ui::RunRequest r;
+  r.methods = "dbsa,zero-shot";
+  page.set_request(r);
+  EXPECT_EQ(page.methods_text().toStdString(), "dbsa,zero-shot");
+
+  QComboBox* preset = nullptr;
+  for (auto* box : page.findChildren<QComboBox*>())
+    if (box->itemText(0) == "custom") preset = box;
+  ASSERT_NE(preset, nullptr);
+  ASSERT_GT(preset->count(), 1);
+  preset->setCurrentIndex(1);
+  page.apply_preset(preset->itemText(1));
+  EXPECT_EQ(preset->currentIndex(), 1);  // applying it does not reset it
+  QSpinBox* select = nullptr;
+  for (auto* box : page.findChildren<QSpinBox*>())
+    if (box->prefix() == "select ") select = box;
+  ASSERT_NE(select, nullptr);
+  select->setValue(select->value() + 1);
+  EXPECT_EQ(preset->currentIndex(), 0);  // edited by hand: custom
+
+  r.methods = "";
+  page.set_request(r);
+  page.set_db(QString::fromStdString((s.scratch / "r.sqlite").string()));
+  page.start_eval();
+  EXPECT_FALSE(s.state().job().running());
+  auto* box = page.findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(box, nullptr);
+  EXPECT_TRUE(box->text().contains("Tick at least one method")) << box->text().toStdString();
+}
+
 TEST(ChartsPageTest, ExportKeepsTheOnScreenChartAndSaysWhereTheFileWent) {
   need_studio_app();
   const auto db = write_chart_test_db("charts-export");

@@ -74,7 +74,11 @@ PoolPage::PoolPage(StudioState& state, QWidget* parent)
   block_demos_ = counter(tr("demos/block "), 1, 10000, 5, source);
   seed_ = counter(tr("seed "), 0, 1 << 30, 0, source);
   grouping_ = new QComboBox(source);
-  for (const auto& g : grouping_names()) grouping_->addItem(QString::fromStdString(g));
+  for (const auto& g : grouping_names()) {
+    grouping_->addItem(QString::fromStdString(g));
+    grouping_->setItemData(grouping_->count() - 1, QString::fromStdString(grouping_description(g)),
+                           Qt::ToolTipRole);
+  }
   sizes->addWidget(blocks_n_);
   sizes->addWidget(block_demos_);
   sizes->addWidget(seed_);

@@ -1,5 +1,6 @@
 #include "ui/pages/runs_page.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -9,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStringList>
@@ -59,8 +61,15 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   preset_->addItem(tr("custom"));
   for (const auto& p : paper_preset_names()) preset_->addItem(QString::fromStdString(p));
   form->addRow(tr("preset"), preset_);
-  methods_ = new QLineEdit(box);
-  form->addRow(tr("methods"), methods_);
+  // One box per method core knows: no free text to misspell, no CLI wording in the errors.
+  auto* method_row = new QHBoxLayout;
+  for (const auto& name : method_names()) {
+    auto* check = new QCheckBox(QString::fromStdString(name), box);
+    methods_.push_back(check);
+    method_row->addWidget(check);
+  }
+  method_row->addStretch(1);
+  form->addRow(tr("methods"), method_row);
   auto* knobs = new QHBoxLayout;
   blocks_ = counter(tr("blocks "), 1, 1000000, 4, box);
   block_demos_ = counter(tr("demos/block "), 1, 1000000, 5, box);
@@ -72,6 +81,9 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   test_->setSpecialValueText(tr("test all"));
   for (auto* k : {blocks_, block_demos_, select_, sink_, prev_, runs_n_, test_}) knobs->addWidget(k);
   form->addRow(tr("pool and queries"), knobs);
+  defaults_ = new QLabel(box);
+  defaults_->setWordWrap(true);
+  form->addRow(defaults_);
   const PathField db = path_field(box);
   db_ = db.edit;
   QPushButton* browse = db.browse;
@@ -100,6 +112,14 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   set_request({});
 
   connect(preset_, &QComboBox::textActivated, this, &RunsPage::apply_preset);
+  // A knob edited by hand is no longer the preset's configuration.
+  for (QSpinBox* k : {blocks_, block_demos_, select_, sink_, prev_})
+    connect(k, &QSpinBox::valueChanged, this, [this] {
+      if (!applying_preset_) preset_->setCurrentIndex(0);
+    });
+  // The Pool page's blocks and the Cache page's store are the defaults; the knobs above override them.
+  connect(&state_, &StudioState::blocks_changed, this, [this] { follow_pool(true); });
+  connect(&state_, &StudioState::store_changed, this, [this] { follow_pool(false); });
   connect(browse, &QPushButton::clicked, this, [this] {
     const QString f =
         QFileDialog::getSaveFileName(this, tr("Results database"), db_->text(), tr("SQLite (*.sqlite *.db)"),
@@ -143,7 +163,8 @@ QString RunsPage::db() const {
 }
 
 void RunsPage::set_request(const RunRequest& r) {
-  methods_->setText(r.methods);
+  const QStringList wanted = r.methods.split(',', Qt::SkipEmptyParts);
+  for (QCheckBox* m : methods_) m->setChecked(wanted.contains(m->text()));
   blocks_->setValue(r.blocks);
   block_demos_->setValue(r.block_demos);
   select_->setValue(r.select);
@@ -153,8 +174,41 @@ void RunsPage::set_request(const RunRequest& r) {
   test_->setValue(r.test);
 }
 
+void RunsPage::follow_pool(bool knobs) {
+  const auto& p = state_.pool();
+  if (knobs && p && !p->blocks.empty()) {
+    blocks_->setValue(static_cast<int>(p->blocks.size()));
+    block_demos_->setValue(p->block_demos);
+  }
+  const QString store = state_.store_root().empty() ? tr("the results database's folder")
+                                                    : QString::fromStdString(state_.store_root().string());
+  defaults_->setText(p ? tr("Defaults: the Pool page's %1 blocks of %2 (each run draws its pool with its own "
+                            "seed, as dbsa eval does); KV caches in %3. The knobs above override them.")
+                             .arg(p->blocks.size())
+                             .arg(p->block_demos)
+                             .arg(store)
+                       : tr("Load a pool on the Pool page; its blocks become the defaults here."));
+}
+
+QString RunsPage::defaults_text() const {
+  return defaults_->text();
+}
+
+QString RunsPage::methods_text() const {
+  QStringList chosen;
+  for (QCheckBox* m : methods_)
+    if (m->isChecked()) chosen << m->text();
+  return chosen.join(',');
+}
+
 void RunsPage::apply_preset(const QString& name) {
   if (preset_->currentIndex() == 0 || !state_.pool()) return;
+  const QSignalBlocker keep_label(preset_);
+  applying_preset_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{applying_preset_};
   try {
     const PaperPreset p = paper_preset(name.toStdString(), state_.pool()->pool->dataset);
     blocks_->setValue(p.blocks);
@@ -188,8 +242,14 @@ void RunsPage::start_eval() {
   c.test = test_->value();
   c.db = db_->text().toStdString();
   if (preset_->currentIndex() > 0) c.preset = preset_->currentText().toStdString();
+  if (!state_.store_root().empty()) c.cache_dir = state_.store_root();  // the Cache page's KV store
+  const QString chosen = methods_text();
+  if (chosen.isEmpty()) {
+    show_error(this, kEvalJob, tr("Tick at least one method to evaluate."));
+    return;
+  }
   try {
-    c.methods = parse_method_list(methods_->text().toStdString());
+    c.methods = parse_method_list(chosen.toStdString());
     validate_config(c);
   } catch (const std::exception& e) {
     show_error(this, kEvalJob, QString::fromStdString(e.what()));

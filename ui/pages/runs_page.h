@@ -3,7 +3,9 @@
 // knobs, or set them by hand), watch its progress with ETA (cancel marks the current run interrupted
 // and keeps the finished ones), and browse the runs of the results database.
 #include <QWidget>
+#include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -45,6 +47,8 @@ class RunsPage : public QWidget {
   // null, with an error dialog, when the database cannot be read.
   RunDetailDialog* open_run(int row);
   QString summary_text() const;
+  QString methods_text() const;   // the ticked methods, comma-separated
+  QString defaults_text() const;  // where the defaults come from (the Pool and Cache pages)
 
  signals:
   void db_changed(const QString& file);
@@ -54,10 +58,14 @@ class RunsPage : public QWidget {
   JobProgressWidget& progress() { return *progress_; }
 
  private:
+  // The defaults from the Pool page's blocks (and, with knobs, into the knobs) and the Cache page's store.
+  void follow_pool(bool knobs);
   StudioState& state_;
   JobProgressWidget* progress_;
   QComboBox* preset_;
-  QLineEdit* methods_;
+  std::vector<QCheckBox*> methods_;
+  QLabel* defaults_;
+  bool applying_preset_ = false;
   QSpinBox *blocks_, *block_demos_, *select_, *sink_, *prev_, *runs_n_, *test_;
   QLineEdit* db_;
   QLabel* summary_;
