@@ -62,6 +62,9 @@ QString run_demo(MainWindow& w, const DemoOptions& opts) {
   state.set_capture_head(1, 0);
   w.query_page().run_test_query(0);
   if (QString e = finish_step(job, QStringLiteral("query")); !e.isEmpty()) return e;
+  // A second query, so the pages show what follows a first one (the Attention page re-plots for it).
+  w.query_page().run_test_query(1);
+  if (QString e = finish_step(job, QStringLiteral("second query")); !e.isEmpty()) return e;
 
   const QString db = QDir(opts.work_dir).filePath(QStringLiteral("demo-results.sqlite"));
   QFile::remove(db);

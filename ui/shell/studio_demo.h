@@ -1,8 +1,8 @@
 #pragma once
 // `dbsa-studio --demo`: fills every page with real content from the built-in default — the project's
-// trained many-shot ICL model (resources/models/README.md), a TREC pool, a cache built from it, one
-// test query with its attention, and a short evaluation into a results database for the Runs and
-// Charts pages.
+// trained many-shot ICL model (resources/models/README.md), a TREC pool, a cache built from it, two
+// test queries (the pages show the second, with its attention), and a short evaluation into a results
+// database for the Runs and Charts pages.
 #include <QString>
 
 namespace dbsa::ui {
