@@ -544,6 +544,19 @@ TEST(AttentionPageTest, PlotsFollowEveryNewQueryEvenWhileHidden) {
   EXPECT_TRUE(page.caption().startsWith("Layer 1,")) << page.caption().toStdString();
 }
 
+// The dark palette reaches the on-screen plots (they stayed white), and the light one brings them back.
+TEST(AttentionPageTest, PlotsFollowTheDarkPalette) {
+  need_studio_app();
+  ui::MainWindow w;
+  auto& page = w.attention_page();
+  w.set_dark(true);
+  QCoreApplication::processEvents();
+  EXPECT_LT(page.plot_background().lightness(), 80) << page.plot_background().name().toStdString();
+  w.set_dark(false);
+  QCoreApplication::processEvents();
+  EXPECT_GT(page.plot_background().lightness(), 180) << page.plot_background().name().toStdString();
+}
+
 TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
   Studio s("runs-page", Step::Pool);
   auto& page = s.window->runs_page();

@@ -38,6 +38,20 @@ QCustomPlot* make_plot(QWidget* parent) {
   return p;
 }
 
+// On-screen plots in the window's palette (the dark palette left them white): background, axes, ticks
+// and labels. The colour maps' own gradients are unchanged.
+void style_plot(QCustomPlot* plot, const QPalette& palette) {
+  const QColor base = palette.color(QPalette::Base), text = palette.color(QPalette::Text);
+  plot->setBackground(base);
+  for (QCPAxis* a : plot->axisRect()->axes()) {
+    a->setBasePen(QPen(text));
+    a->setTickPen(QPen(text));
+    a->setSubTickPen(QPen(text));
+    a->setTickLabelColor(text);
+    a->setLabelColor(text);
+  }
+}
+
 QCPColorMap* reset_map(QCustomPlot* plot, int nx, int ny) {
   plot->clearPlottables();
   plot->clearItems();
@@ -89,6 +103,7 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   map_plot_ = make_plot(split);
   map_plot_->xAxis->setLabel(tr("context token (selected blocks, then the query)"));
   map_plot_->yAxis->setLabel(tr("query token"));
+  for (QCustomPlot* plot : {layout_plot_, map_plot_}) style_plot(plot, palette());
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 3);
   layout->addWidget(split, 1);
@@ -127,6 +142,24 @@ void AttentionPage::set_head(int layer, int head) {
 void AttentionPage::refresh(QCustomPlot* plot) {
   stale_.insert(plot);
   if (isVisible()) plot->replot();
+}
+
+void AttentionPage::changeEvent(QEvent* e) {
+  QWidget::changeEvent(e);
+  if (e->type() != QEvent::PaletteChange) return;
+  for (QCustomPlot* plot : {layout_plot_, map_plot_}) {
+    style_plot(plot, palette());
+    refresh(plot);
+  }
+  if (scale_) {
+    scale_->axis()->setTickLabelColor(palette().color(QPalette::Text));
+    scale_->axis()->setLabelColor(palette().color(QPalette::Text));
+  }
+}
+
+QColor AttentionPage::plot_background() const {
+  // QCustomPlot keeps its background brush private: read a corner of a small render.
+  return map_plot_->toPixmap(32, 32).toImage().pixelColor(0, 0);
 }
 
 void AttentionPage::showEvent(QShowEvent* e) {

@@ -5,6 +5,7 @@
 // every query token (rows) over the tokens of the selected blocks and the query (columns), with block
 // boundaries marked; wheel zooms, drag pans, hovering names the token and its weight.
 // QCustomPlot lives only in attention_page.cpp (slow to compile).
+#include <QColor>
 #include <QSize>
 #include <QString>
 #include <QWidget>
@@ -46,7 +47,8 @@ class AttentionPage : public QWidget {
   // The attention mass per selected block of the shown head (method/attention_mass.h), and its line.
   const std::vector<double>& mass_per_block() const { return mass_blocks_; }
   QString mass_text() const;
-  void reset_zoom();  // both plots back to their whole data
+  void reset_zoom();               // both plots back to their whole data
+  QColor plot_background() const;  // follows the window's palette
   // The tooltip text of map cell (query row, key column), empty outside the map.
   QString hover_text(int row, int column) const;
   void set_head(int layer, int head);  // and asks for the query again
@@ -56,6 +58,7 @@ class AttentionPage : public QWidget {
 
  protected:
   void showEvent(QShowEvent* e) override;
+  void changeEvent(QEvent* e) override;
 
  private:
   void show_layout();
