@@ -62,7 +62,7 @@ int64_t rows_per_task(const ThreadPool& pool, int64_t rows) {
 }
 
 // Few-token products: y[t][r] = dot(r, t) for every weight row r and token t, rows split over the pool
-// in tasks of 64.
+// in tasks of rows_per_task.
 template <class Dot>
 void for_each_row_dot(ThreadPool& pool, int64_t n, const WeightMatrix& w, float* y, const Dot& dot) {
   const int64_t rows = w.rows;
