@@ -142,6 +142,18 @@ TEST(MainWindowTest, HelpAboutNamesTheAppAndItsKernels) {
   EXPECT_TRUE(text.contains(QString::fromStdString(std::string(isa_name(best_isa()))))) << text.toStdString();
 }
 
+// A results database opens on the Runs page (and the Charts page follows it).
+TEST(MainWindowTest, OpeningAResultsDatabaseShowsItsRuns) {
+  need_studio_app();
+  const auto db = write_chart_test_db("open-results");
+  ui::MainWindow w;
+  w.open_file(QString::fromStdString(db.string()));
+  EXPECT_EQ(w.page(), "runs");
+  EXPECT_EQ(w.runs_page().db().toStdString(), db.string());
+  EXPECT_GT(w.runs_page().runs().rowCount(), 0);
+  EXPECT_GT(w.charts_page().redraw(), 0);
+}
+
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {
   need_studio_app();
   const auto dir = scratch_dir("bad-model");

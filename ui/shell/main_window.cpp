@@ -142,6 +142,11 @@ void MainWindow::build_menus() {
         QFileDialog::getOpenFileName(this, tr("Open pool file"), {}, tr("JSONL pools (*.jsonl)"));
     if (!f.isEmpty()) open_file(f);
   });
+  file->addAction(tr("Open r&esults database…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Open results database"), {},
+                                                   tr("Results databases (*.sqlite *.db)"));
+    if (!f.isEmpty()) open_file(f);
+  });
   recent_menu_ = file->addMenu(tr("Open &recent"));
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -194,6 +199,12 @@ void MainWindow::open_file(const QString& file) {
   if (file.endsWith(QStringLiteral(".gguf"), Qt::CaseInsensitive)) {
     set_page(QStringLiteral("model"));
     model_->open_model(file);
+  } else if (file.endsWith(QStringLiteral(".sqlite"), Qt::CaseInsensitive) ||
+             file.endsWith(QStringLiteral(".db"), Qt::CaseInsensitive)) {
+    // A results database: its runs on the Runs page and its charts (Charts page follows set_db).
+    runs_->set_db(file);
+    set_page(QStringLiteral("runs"));
+    add_recent(file);
   } else {
     PoolRequest r = pool_->request();
     r.pool_file = file;

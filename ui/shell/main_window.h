@@ -32,6 +32,8 @@ class MainWindow : public QMainWindow {
   bool set_page(const QString& name);  // false for an unknown name
   QString page() const;
   void set_dark(bool dark);
+  // A .gguf model (Model page), a .sqlite/.db results database (Runs and Charts pages), else a pool file.
+  void open_file(const QString& file);
   static QString about_text();  // Help > About: what the app is, its Qt and kernel instruction set
 
   StudioState& state() { return *state_; }
@@ -49,7 +51,7 @@ class MainWindow : public QMainWindow {
  private:
   void build_menus();
   void add_recent(const QString& file);
-  void open_file(const QString& file);  // a .gguf model, else a pool file
+
   void rebuild_recent_menu();
   void save_settings() const;
 

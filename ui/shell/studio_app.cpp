@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QIcon>
 #include <QStandardPaths>
 #include <QTimer>
@@ -67,7 +68,10 @@ int run_studio(int argc, char** argv) {
   const QCommandLineOption dark(QStringLiteral("dark"), "Use the dark palette.");
   const QCommandLineOption data(QStringLiteral("data-dir"), "Datasets folder for --demo.", "DIR",
                                 default_data_dir());
-  p.addOptions({shot, page, demo, dark, data});
+  const QCommandLineOption results(
+      QStringLiteral("results"),
+      "Open a results database (written by dbsa eval) on the Runs and Charts pages.", "FILE");
+  p.addOptions({shot, page, demo, dark, data, results});
   p.process(app);
 
   MainWindow w;
@@ -86,6 +90,13 @@ int run_studio(int argc, char** argv) {
       std::cerr << "dbsa-studio: demo: " << e.toStdString() << "\n";
       if (p.isSet(shot)) return 1;
     }
+  }
+  if (p.isSet(results)) {
+    if (!QFileInfo::exists(p.value(results))) {
+      std::cerr << "dbsa-studio: --results " << p.value(results).toStdString() << ": no such file\n";
+      return 2;
+    }
+    w.open_file(p.value(results));
   }
   if (p.isSet(shot)) return take_screenshot(w, p.value(shot), p.value(page));
   w.show();
