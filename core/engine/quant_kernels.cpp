@@ -646,6 +646,118 @@ DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, i
   if constexpr (R % 2 == 1) Q0Avx2<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
 }
 
+// Q4_K/Q5_K with 512-bit registers: two activation rows per register (the same weight chunk in both
+// halves), maddubs/madd as in the AVX2 kernel, so every lane holds the AVX2 kernel's integer sum and
+// each half gets its own token's FMA; the mins' part per token as there.
+template <bool kFifthBit>
+struct QkAvx512 {
+  template <int P>  // P pairs of activation rows
+  DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+    const auto* w = static_cast<const Block*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+    constexpr int T = 2 * P;
+    __m512 acc[P];
+    __m128 acc_m[T];
+    float summs[T];
+    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) {
+      acc_m[t] = _mm_setzero_ps();
+      summs[t] = 0.0f;
+    }
+    const auto xblock = [&](int t, int64_t b) -> const BlockQ8_K& {
+      return reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b];
+    };
+    for (int64_t b = 0; b < n / kQK; ++b) {
+      int32_t sc[8], m[8];
+      for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+      __m512i sum[P];
+      for (int p = 0; p < P; ++p) sum[p] = _mm512_setzero_si512();
+      __m256i qh = _mm256_setzero_si256();
+      if constexpr (kFifthBit) qh = load32(w[b].qh);
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q4 = load32(w[b].qs + 32 * c);
+        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        if constexpr (kFifthBit) {
+          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+          hi = _mm256_or_si256(hi,
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        }
+        const __m512i lo2 = _mm512_broadcast_i64x4(lo), hi2 = _mm512_broadcast_i64x4(hi);
+        const __m512i sc_lo = _mm512_set1_epi16(static_cast<int16_t>(sc[2 * c]));
+        const __m512i sc_hi = _mm512_set1_epi16(static_cast<int16_t>(sc[2 * c + 1]));
+        for (int p = 0; p < P; ++p) {
+          const int8_t* q0 = xblock(2 * p, b).qs + 64 * c;
+          const int8_t* q1 = xblock(2 * p + 1, b).qs + 64 * c;
+          const __m512i y0 = _mm512_inserti64x4(_mm512_castsi256_si512(load32(q0)), load32(q1), 1);
+          const __m512i y1 = _mm512_inserti64x4(_mm512_castsi256_si512(load32(q0 + 32)), load32(q1 + 32), 1);
+          const __m512i p0 = _mm512_madd_epi16(sc_lo, _mm512_maddubs_epi16(lo2, y0));
+          const __m512i p1 = _mm512_madd_epi16(sc_hi, _mm512_maddubs_epi16(hi2, y1));
+          sum[p] = _mm512_add_epi32(sum[p], _mm512_add_epi32(p0, p1));
+        }
+      }
+      const float dw = _cvtsh_ss(w[b].d), dmw = _cvtsh_ss(w[b].dmin);
+      const __m128i mins =
+          _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
+                         static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]),
+                         static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]));
+      for (int p = 0; p < P; ++p) {
+        const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(xblock(2 * p, b).d * dw)),
+                                            _mm256_set1_ps(xblock(2 * p + 1, b).d * dw), 1);
+        acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum[p]), acc[p]);
+      }
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_K& xb = xblock(t, b);
+        const float dmin = -xb.d * dmw;
+        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
+                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
+        const __m128i prod = _mm_madd_epi16(mins, pairs);
+        if constexpr (kFifthBit) {
+          const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+          summs[t] = std::fma(dmin, static_cast<float>(_mm_cvtsi128_si32(h)), summs[t]);
+        } else {
+          acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m[t]);
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const __m256 half =
+          t % 2 == 0 ? _mm512_castps512_ps256(acc[t / 2]) : _mm512_extractf32x8_ps(acc[t / 2], 1);
+      if constexpr (kFifthBit) {
+        out[t] = hsum8(half) + summs[t];
+      } else {
+        __m128 r = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
+        r = _mm_add_ss(r, _mm_movehdup_ps(r));
+        out[t] = hsum8(half) + _mm_cvtss_f32(r);
+      }
+    }
+  }
+};
+
+template <bool kFifthBit>
+DBSA_AVX512 void gemm_qk_avx512(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
+                                int64_t n, float* out, int64_t os) {
+  const auto* x = static_cast<const std::byte*>(xv);
+  for (int r = 0; r < n_w; ++r) {
+    const void* w = static_cast<const std::byte*>(wv) + r * ws;
+    float tile[4];
+    int t = 0;
+    for (; t + 4 <= n_x; t += 4) {
+      QkAvx512<kFifthBit>::template run<2>(w, x + t * xs, xs, n, tile);
+      for (int k = 0; k < 4; ++k) out[(t + k) * os + r] = tile[k];
+    }
+    if (t + 2 <= n_x) {
+      QkAvx512<kFifthBit>::template run<1>(w, x + t * xs, xs, n, tile);
+      for (int k = 0; k < 2; ++k) out[(t + k) * os + r] = tile[k];
+      t += 2;
+    }
+    if (t < n_x) {  // an odd last activation row: the AVX2 kernel, the same sums
+      QkAvx2<kFifthBit>::template run<1>(w, x + t * xs, xs, n, tile);
+      out[t * os + r] = tile[0];
+    }
+  }
+}
+
 template <class Block>
 DBSA_AVX512 void gemm_q0_vnni(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
                               int64_t n, float* out, int64_t os) {
@@ -769,11 +881,15 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
       return vnni   ? gemm_q0_vnni<BlockQ5_0>
              : wide ? gemm_avx2<Q0Avx2<BlockQ5_0>>
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
-    // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: AVX2 kernels on VNNI CPUs too.
+    // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
     case WeightType::Q4_K:
-      return wide ? gemm_avx2<QkAvx2<false>> : gemm_portable<dot_qk_portable<false>>;
+      return vnni   ? gemm_qk_avx512<false>
+             : wide ? gemm_avx2<QkAvx2<false>>
+                    : gemm_portable<dot_qk_portable<false>>;
     case WeightType::Q5_K:
-      return wide ? gemm_avx2<QkAvx2<true>> : gemm_portable<dot_qk_portable<true>>;
+      return vnni   ? gemm_qk_avx512<true>
+             : wide ? gemm_avx2<QkAvx2<true>>
+                    : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
       return wide ? gemm_avx2<Q6kAvx2> : gemm_portable<dot_q6_k_portable>;
     default:
@@ -803,7 +919,7 @@ Isa best_isa() {
 
 Isa kernel_isa(WeightType t) {
   const Isa best = best_isa();
-  const bool vnni_kernel = t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0;
+  const bool vnni_kernel = t != WeightType::Q6_K;  // Q6_K has AVX2 kernels only
   return best == Isa::Avx512Vnni && !vnni_kernel ? Isa::Avx2 : best;
 }
 

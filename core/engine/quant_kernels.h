@@ -38,8 +38,9 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 // The values the blocks stand for (d·q), e.g. to round activations that meet dequantized weights.
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
 
-// The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 VNNI for the 32-value
-// formats (Q8_0, Q4_0, Q5_0; the K-quants use their AVX2 kernels there). Chosen at run time.
+// The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
+// Q8_0, Q4_0, Q5_0 (vpdpbusd) and Q4_K, Q5_K (512-bit maddubs; Q6_K uses its AVX2 kernel there).
+// Chosen at run time.
 enum class Isa { Portable, Avx2, Avx512Vnni };
 bool isa_supported(Isa isa);  // this CPU runs it
 std::string_view isa_name(Isa isa);
