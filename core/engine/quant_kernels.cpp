@@ -734,25 +734,76 @@ struct QkAvx512 {
   }
 };
 
-template <bool kFifthBit>
-DBSA_AVX512 void gemm_qk_avx512(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
-                                int64_t n, float* out, int64_t os) {
+struct Q6kAvx512 {
+  template <int P>  // P pairs of activation rows, as QkAvx512
+  DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    const auto* w = static_cast<const BlockQ6_K*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+    const __m512i m32 = _mm512_set1_epi8(32);
+    __m512 acc[P];
+    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
+    const auto xblock = [&](int t, int64_t b) -> const BlockQ8_K& {
+      return reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b];
+    };
+    for (int64_t b = 0; b < n / kQK; ++b) {
+      __m512i sum[P];
+      for (int p = 0; p < P; ++p) sum[p] = _mm512_setzero_si512();
+      for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = w[b].ql + 64 * half;
+        const int8_t* sc = w[b].scales + 8 * half;
+        const __m256i a = load32(ql), c = load32(ql + 32), h = load32(w[b].qh + 32 * half);
+        const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
+                                _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
+                                _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+        for (int g = 0; g < 4; ++g) {
+          const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
+          const __m512i q = _mm512_broadcast_i64x4(_mm256_or_si256(low[g], high));
+          const __m512i scales = _mm512_broadcast_i64x4(
+              _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g])));
+          for (int p = 0; p < P; ++p) {
+            const int8_t* y0 = xblock(2 * p, b).qs + 128 * half + 32 * g;
+            const int8_t* y1 = xblock(2 * p + 1, b).qs + 128 * half + 32 * g;
+            const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(y0)), load32(y1), 1);
+            const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(q, y), _mm512_maddubs_epi16(m32, y));
+            sum[p] = _mm512_add_epi32(sum[p], _mm512_madd_epi16(scales, p16));
+          }
+        }
+      }
+      const float dw = _cvtsh_ss(w[b].d);
+      for (int p = 0; p < P; ++p) {
+        const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(xblock(2 * p, b).d * dw)),
+                                            _mm256_set1_ps(xblock(2 * p + 1, b).d * dw), 1);
+        acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum[p]), acc[p]);
+      }
+    }
+    for (int p = 0; p < P; ++p) {
+      out[2 * p] = hsum8(_mm512_castps512_ps256(acc[p]));
+      out[2 * p + 1] = hsum8(_mm512_extractf32x8_ps(acc[p], 1));
+    }
+  }
+};
+
+// A kernel over pairs of activation rows (Wide::run<P>) for each weight row, the odd last row through
+// its AVX2 twin (Narrow::run<1>), which sums the same lanes.
+template <class Wide, class Narrow>
+DBSA_AVX512 void gemm_pairs_avx512(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
+                                   int64_t n, float* out, int64_t os) {
   const auto* x = static_cast<const std::byte*>(xv);
   for (int r = 0; r < n_w; ++r) {
     const void* w = static_cast<const std::byte*>(wv) + r * ws;
     float tile[4];
     int t = 0;
     for (; t + 4 <= n_x; t += 4) {
-      QkAvx512<kFifthBit>::template run<2>(w, x + t * xs, xs, n, tile);
+      Wide::template run<2>(w, x + t * xs, xs, n, tile);
       for (int k = 0; k < 4; ++k) out[(t + k) * os + r] = tile[k];
     }
     if (t + 2 <= n_x) {
-      QkAvx512<kFifthBit>::template run<1>(w, x + t * xs, xs, n, tile);
+      Wide::template run<1>(w, x + t * xs, xs, n, tile);
       for (int k = 0; k < 2; ++k) out[(t + k) * os + r] = tile[k];
       t += 2;
     }
-    if (t < n_x) {  // an odd last activation row: the AVX2 kernel, the same sums
-      QkAvx2<kFifthBit>::template run<1>(w, x + t * xs, xs, n, tile);
+    if (t < n_x) {
+      Narrow::template run<1>(w, x + t * xs, xs, n, tile);
       out[t * os + r] = tile[0];
     }
   }
@@ -883,15 +934,17 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
     // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
     case WeightType::Q4_K:
-      return vnni   ? gemm_qk_avx512<false>
+      return vnni   ? gemm_pairs_avx512<QkAvx512<false>, QkAvx2<false>>
              : wide ? gemm_avx2<QkAvx2<false>>
                     : gemm_portable<dot_qk_portable<false>>;
     case WeightType::Q5_K:
-      return vnni   ? gemm_qk_avx512<true>
+      return vnni   ? gemm_pairs_avx512<QkAvx512<true>, QkAvx2<true>>
              : wide ? gemm_avx2<QkAvx2<true>>
                     : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
-      return wide ? gemm_avx2<Q6kAvx2> : gemm_portable<dot_q6_k_portable>;
+      return vnni   ? gemm_pairs_avx512<Q6kAvx512, Q6kAvx2>
+             : wide ? gemm_avx2<Q6kAvx2>
+                    : gemm_portable<dot_q6_k_portable>;
     default:
       throw std::invalid_argument("quant_gemm: " + std::string(weight_type_name(t)) +
                                   " is not a quantized type");
@@ -917,10 +970,8 @@ Isa best_isa() {
   return isa;
 }
 
-Isa kernel_isa(WeightType t) {
-  const Isa best = best_isa();
-  const bool vnni_kernel = t != WeightType::Q6_K;  // Q6_K has AVX2 kernels only
-  return best == Isa::Avx512Vnni && !vnni_kernel ? Isa::Avx2 : best;
+Isa kernel_isa(WeightType) {
+  return best_isa();  // every block type has kernels at every level
 }
 
 QuantGemm quant_gemm(WeightType t) {

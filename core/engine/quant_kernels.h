@@ -39,7 +39,7 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
 
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
-// Q8_0, Q4_0, Q5_0 (vpdpbusd) and Q4_K, Q5_K (512-bit maddubs; Q6_K uses its AVX2 kernel there).
+// Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register).
 // Chosen at run time.
 enum class Isa { Portable, Avx2, Avx512Vnni };
 bool isa_supported(Isa isa);  // this CPU runs it
