@@ -306,13 +306,59 @@ struct Q0Avx2 {
   }
 };
 
+// The pieces of a Q4_K/Q5_K block both wide kernels share. Chunk c (64 values) as unsigned values below
+// 32: low and high nibbles, with Q5_K's fifth bit from qh.
+template <bool kFifthBit, class Block>
+DBSA_AVX2 inline void qk_chunk(const Block& b, __m256i qh, int c, __m256i& lo, __m256i& hi) {
+  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+  const __m256i q4 = load32(b.qs + 32 * c);
+  lo = _mm256_and_si256(q4, m4);
+  hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+  if constexpr (kFifthBit) {
+    // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring byte
+    // only above bit 0, which the mask drops.
+    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+  }
+}
+
+DBSA_AVX2 inline __m128i qk_mins_vector(const int32_t* m) {
+  return _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
+                        static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]),
+                        static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]));
+}
+
+// One token's mins part of a block, added as the reference adds it: a 4-lane FMA (lane k: sub-blocks
+// 2k, 2k+1) for Q4_K, a scalar FMA of the whole sum for Q5_K.
+template <bool kFifthBit>
+DBSA_AVX2 inline void qk_add_mins(__m128i mins, const BlockQ8_K& xb, float dmw, __m128& acc_m, float& summs) {
+  const float dmin = -xb.d * dmw;
+  const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
+                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
+  const __m128i prod = _mm_madd_epi16(mins, pairs);
+  if constexpr (kFifthBit) {
+    const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+    summs = std::fma(dmin, static_cast<float>(_mm_cvtsi128_si32(h)), summs);
+  } else {
+    acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+  }
+}
+
+// A token's result: its eight float lanes in hsum8's order, then the mins part.
+template <bool kFifthBit>
+DBSA_AVX2 inline float qk_total(__m256 acc, __m128 acc_m, float summs) {
+  if constexpr (kFifthBit) return hsum8(acc) + summs;
+  __m128 r = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return hsum8(acc) + _mm_cvtss_f32(r);
+}
+
 template <bool kFifthBit>
 struct QkAvx2 {
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
     using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
     const auto* w = static_cast<const Block*>(wv);
-    const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
     __m256 acc[T];
     __m128 acc_m[T];
     float summs[T];
@@ -329,15 +375,8 @@ struct QkAvx2 {
       __m256i qh = _mm256_setzero_si256();
       if constexpr (kFifthBit) qh = load32(w[b].qh);
       for (int c = 0; c < 4; ++c) {
-        const __m256i q4 = load32(w[b].qs + 32 * c);
-        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-        if constexpr (kFifthBit) {
-          // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring
-          // byte only above bit 0, which the mask drops.
-          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-          hi = _mm256_or_si256(hi,
-                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-        }
+        __m256i lo, hi;
+        qk_chunk<kFifthBit>(w[b], qh, c, lo, hi);
         const __m256i sc_lo = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c]));
         const __m256i sc_hi = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1]));
         for (int t = 0; t < T; ++t) {
@@ -348,60 +387,54 @@ struct QkAvx2 {
         }
       }
       const float dw = _cvtsh_ss(w[b].d), dmw = _cvtsh_ss(w[b].dmin);
-      const __m128i mins =
-          _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
-                         static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]),
-                         static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]));
+      const __m128i mins = qk_mins_vector(m);
       for (int t = 0; t < T; ++t) {
         const BlockQ8_K& xb = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b];
-        const float d = xb.d * dw, dmin = -xb.d * dmw;
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[t]), acc[t]);
-        // Sub-block sums of the activations (pairs of the 16-value sums), times the mins.
-        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
-                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
-        const __m128i prod = _mm_madd_epi16(mins, pairs);  // lane k: sub-blocks 2k, 2k+1
-        if constexpr (kFifthBit) {
-          const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
-          summs[t] = std::fma(dmin, static_cast<float>(_mm_cvtsi128_si32(h)), summs[t]);
-        } else {
-          acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m[t]);
-        }
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * dw), _mm256_cvtepi32_ps(sum[t]), acc[t]);
+        qk_add_mins<kFifthBit>(mins, xb, dmw, acc_m[t], summs[t]);
       }
     }
-    for (int t = 0; t < T; ++t) {
-      if constexpr (kFifthBit) {
-        out[t] = hsum8(acc[t]) + summs[t];
-      } else {
-        __m128 r = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
-        r = _mm_add_ss(r, _mm_movehdup_ps(r));
-        out[t] = hsum8(acc[t]) + _mm_cvtss_f32(r);
-      }
-    }
+    for (int t = 0; t < T; ++t) out[t] = qk_total<kFifthBit>(acc[t], acc_m[t], summs[t]);
   }
 };
+
+// Half `half` (128 values) of a Q6_K block as four 32-value groups, each value 0..63 (the weight is
+// value - 32), with each group's scales as int16 lanes (lanes 0..7: values 0..15, scale 2g; lanes 8..15:
+// values 16..31, scale 2g+1), as both wide Q6_K kernels take them.
+struct Q6Half {
+  __m256i q[4], scales[4];
+};
+DBSA_AVX2 inline Q6Half q6_half(const BlockQ6_K& b, int half) {
+  const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+  const uint8_t* ql = b.ql + 64 * half;
+  const int8_t* sc = b.scales + 8 * half;
+  const __m256i a = load32(ql), c = load32(ql + 32), h = load32(b.qh + 32 * half);
+  const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
+                          _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
+                          _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+  Q6Half out;
+  for (int g = 0; g < 4; ++g) {
+    const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
+    out.q[g] = _mm256_or_si256(low[g], high);
+    out.scales[g] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+  }
+  return out;
+}
 
 struct Q6kAvx2 {
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
     const auto* w = static_cast<const BlockQ6_K*>(wv);
-    const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    const __m256i m32 = _mm256_set1_epi8(32);
     __m256 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK; ++b) {
       __m256i sum[T];
       for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
       for (int half = 0; half < 2; ++half) {
-        const uint8_t* ql = w[b].ql + 64 * half;
-        const int8_t* sc = w[b].scales + 8 * half;
-        const __m256i a = load32(ql), c = load32(ql + 32), h = load32(w[b].qh + 32 * half);
-        const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
-                                _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                                _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+        const Q6Half v = q6_half(w[b], half);
         for (int g = 0; g < 4; ++g) {
-          const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
-          const __m256i q = _mm256_or_si256(low[g], high);  // 0..63; the value is q - 32
-          // int16 lanes 0..7 cover values 0..15 (scale 2g), lanes 8..15 values 16..31 (scale 2g+1).
-          const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+          const __m256i q = v.q[g], scales = v.scales[g];
           for (int t = 0; t < T; ++t) {
             const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 128 * half;
             const __m256i y = load32(q8 + 32 * g);
@@ -655,7 +688,6 @@ struct QkAvx512 {
   DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
     using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
     const auto* w = static_cast<const Block*>(wv);
-    const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
     constexpr int T = 2 * P;
     __m512 acc[P];
     __m128 acc_m[T];
@@ -676,13 +708,8 @@ struct QkAvx512 {
       __m256i qh = _mm256_setzero_si256();
       if constexpr (kFifthBit) qh = load32(w[b].qh);
       for (int c = 0; c < 4; ++c) {
-        const __m256i q4 = load32(w[b].qs + 32 * c);
-        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-        if constexpr (kFifthBit) {
-          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-          hi = _mm256_or_si256(hi,
-                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-        }
+        __m256i lo, hi;
+        qk_chunk<kFifthBit>(w[b], qh, c, lo, hi);
         const __m512i lo2 = _mm512_broadcast_i64x4(lo), hi2 = _mm512_broadcast_i64x4(hi);
         const __m512i sc_lo = _mm512_set1_epi16(static_cast<int16_t>(sc[2 * c]));
         const __m512i sc_hi = _mm512_set1_epi16(static_cast<int16_t>(sc[2 * c + 1]));
@@ -697,39 +724,18 @@ struct QkAvx512 {
         }
       }
       const float dw = _cvtsh_ss(w[b].d), dmw = _cvtsh_ss(w[b].dmin);
-      const __m128i mins =
-          _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
-                         static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]),
-                         static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]));
+      const __m128i mins = qk_mins_vector(m);
       for (int p = 0; p < P; ++p) {
         const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(xblock(2 * p, b).d * dw)),
                                             _mm256_set1_ps(xblock(2 * p + 1, b).d * dw), 1);
         acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum[p]), acc[p]);
       }
-      for (int t = 0; t < T; ++t) {
-        const BlockQ8_K& xb = xblock(t, b);
-        const float dmin = -xb.d * dmw;
-        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
-                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
-        const __m128i prod = _mm_madd_epi16(mins, pairs);
-        if constexpr (kFifthBit) {
-          const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
-          summs[t] = std::fma(dmin, static_cast<float>(_mm_cvtsi128_si32(h)), summs[t]);
-        } else {
-          acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m[t]);
-        }
-      }
+      for (int t = 0; t < T; ++t) qk_add_mins<kFifthBit>(mins, xblock(t, b), dmw, acc_m[t], summs[t]);
     }
     for (int t = 0; t < T; ++t) {
       const __m256 half =
           t % 2 == 0 ? _mm512_castps512_ps256(acc[t / 2]) : _mm512_extractf32x8_ps(acc[t / 2], 1);
-      if constexpr (kFifthBit) {
-        out[t] = hsum8(half) + summs[t];
-      } else {
-        __m128 r = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
-        r = _mm_add_ss(r, _mm_movehdup_ps(r));
-        out[t] = hsum8(half) + _mm_cvtss_f32(r);
-      }
+      out[t] = qk_total<kFifthBit>(half, acc_m[t], summs[t]);
     }
   }
 };
@@ -738,7 +744,6 @@ struct Q6kAvx512 {
   template <int P>  // P pairs of activation rows, as QkAvx512
   DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
     const auto* w = static_cast<const BlockQ6_K*>(wv);
-    const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
     const __m512i m32 = _mm512_set1_epi8(32);
     __m512 acc[P];
     for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
@@ -749,17 +754,9 @@ struct Q6kAvx512 {
       __m512i sum[P];
       for (int p = 0; p < P; ++p) sum[p] = _mm512_setzero_si512();
       for (int half = 0; half < 2; ++half) {
-        const uint8_t* ql = w[b].ql + 64 * half;
-        const int8_t* sc = w[b].scales + 8 * half;
-        const __m256i a = load32(ql), c = load32(ql + 32), h = load32(w[b].qh + 32 * half);
-        const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
-                                _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                                _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+        const Q6Half v = q6_half(w[b], half);
         for (int g = 0; g < 4; ++g) {
-          const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
-          const __m512i q = _mm512_broadcast_i64x4(_mm256_or_si256(low[g], high));
-          const __m512i scales = _mm512_broadcast_i64x4(
-              _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g])));
+          const __m512i q = _mm512_broadcast_i64x4(v.q[g]), scales = _mm512_broadcast_i64x4(v.scales[g]);
           for (int p = 0; p < P; ++p) {
             const int8_t* y0 = xblock(2 * p, b).qs + 128 * half + 32 * g;
             const int8_t* y1 = xblock(2 * p + 1, b).qs + 128 * half + 32 * g;
