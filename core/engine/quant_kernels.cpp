@@ -16,6 +16,7 @@
 
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
+#include "model/k_quant_scales.h"
 
 namespace dbsa {
 
@@ -33,13 +34,10 @@ struct BlockQ5_0 {
   uint8_t qh[4];   // bit j of the little-endian u32: bit 4 of value j
   uint8_t qs[16];  // nibbles as in Q4_0; value = (nibble | fifth bit << 4) - 16
 };
-struct BlockQ8_0W {
-  uint16_t d;
-  int8_t qs[32];
-};
+// Q8_0 weights have the layout of Q8_0 activation blocks (BlockQ8_0, engine/quant_kernels.h).
 struct BlockQ4_K {
   uint16_t d, dmin;
-  uint8_t scales[12];  // 8 six-bit scales and mins (scale_min below)
+  uint8_t scales[12];  // 8 six-bit scales and mins (model/k_quant_scales.h)
   uint8_t qs[128];     // each 64 values: low nibbles of 32 bytes, then their high nibbles
 };
 struct BlockQ5_K {
@@ -54,20 +52,9 @@ struct BlockQ6_K {
   int8_t scales[16];
   uint16_t d;
 };
-static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ8_0W) == 34 &&
-                  sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
+static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
+                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
               "ggml's block layouts");
-
-// Scale and min of sub-block j (0..7) of a Q4_K/Q5_K block.
-inline void scale_min(int j, const uint8_t* q, int32_t& sc, int32_t& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
-    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
 
 // ---- activation quantizers ----
 
@@ -129,7 +116,7 @@ inline float hsum8(const float* v) {
 // ---- portable kernels: one weight row against one activation row ----
 
 // The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
-void values(const BlockQ8_0W& b, int8_t* q) {
+void values(const BlockQ8_0& b, int8_t* q) {
   std::memcpy(q, b.qs, 32);
 }
 void values(const BlockQ4_0& b, int8_t* q) {
@@ -176,7 +163,7 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     const int8_t* q8 = x[b].qs;
     int32_t sc[8], m[8], s[8] = {};
-    for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+    for (int j = 0; j < 8; ++j) k_quant_scale_min(j, w[b].scales, sc[j], m[j]);
     for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l) {
         int32_t v_lo = w[b].qs[32 * c + l] & 0xf, v_hi = w[b].qs[32 * c + l] >> 4;
@@ -261,7 +248,7 @@ DBSA_AVX2 inline __m256i dot_i8(__m256i abs_x, __m256i x, __m256i y) {
 }
 
 // A 32-value block's values as signed bytes, in value order (the portable values() above).
-DBSA_AVX2 inline __m256i values_avx2(const BlockQ8_0W& b) {
+DBSA_AVX2 inline __m256i values_avx2(const BlockQ8_0& b) {
   return load32(b.qs);
 }
 DBSA_AVX2 inline __m256i nibbles(const uint8_t* qs) {
@@ -369,7 +356,7 @@ struct QkAvx2 {
     }
     for (int64_t b = 0; b < n / kQK; ++b) {
       int32_t sc[8], m[8];
-      for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+      for (int j = 0; j < 8; ++j) k_quant_scale_min(j, w[b].scales, sc[j], m[j]);
       __m256i sum[T];
       for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
       __m256i qh = _mm256_setzero_si256();
@@ -572,11 +559,11 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 // A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
 // for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0.
 template <class Block>
-constexpr int kBias = std::is_same_v<Block, BlockQ8_0W>  ? 128
+constexpr int kBias = std::is_same_v<Block, BlockQ8_0>   ? 128
                       : std::is_same_v<Block, BlockQ4_0> ? 8
                                                          : 16;
 
-DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0W& b) {
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0& b) {
   return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));
 }
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_0& b) {
@@ -702,7 +689,7 @@ struct QkAvx512 {
     };
     for (int64_t b = 0; b < n / kQK; ++b) {
       int32_t sc[8], m[8];
-      for (int j = 0; j < 8; ++j) scale_min(j, w[b].scales, sc[j], m[j]);
+      for (int j = 0; j < 8; ++j) k_quant_scale_min(j, w[b].scales, sc[j], m[j]);
       __m512i sum[P];
       for (int p = 0; p < P; ++p) sum[p] = _mm512_setzero_si512();
       __m256i qh = _mm256_setzero_si256();
@@ -918,9 +905,9 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
   const bool wide = isa != Isa::Portable, vnni = isa == Isa::Avx512Vnni;
   switch (t) {
     case WeightType::Q8_0:
-      return vnni   ? gemm_q0_vnni<BlockQ8_0W>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ8_0W>>
-                    : gemm_portable<dot_q0_portable<BlockQ8_0W>>;
+      return vnni   ? gemm_q0_vnni<BlockQ8_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ8_0>>
+                    : gemm_portable<dot_q0_portable<BlockQ8_0>>;
     case WeightType::Q4_0:
       return vnni   ? gemm_q0_vnni<BlockQ4_0>
              : wide ? gemm_avx2<Q0Avx2<BlockQ4_0>>

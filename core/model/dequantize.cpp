@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/k_quant_scales.h"
+
 namespace dbsa {
 namespace {
 
@@ -132,17 +134,6 @@ void dq_q3_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
   }
 }
 
-// The 12 packed bytes of Q4_K/Q5_K hold 8 six-bit scales and 8 six-bit mins.
-inline void scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = static_cast<uint8_t>((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
-    m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 // Q4_K: f16 d, f16 dmin, scales[12], qs[128]; each 64 elements use the low then the high nibbles of 32 bytes.
 void dq_q4_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
   for (int64_t i = 0; i < nb; ++i, b += 144) {
@@ -151,10 +142,10 @@ void dq_q4_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
     const uint8_t* scales = b + 4;
     const uint8_t* q = b + 16;
     for (int j = 0, is = 0; j < kQK; j += 64, q += 32, is += 2) {
-      uint8_t sc, m;
-      scale_min_k4(is, scales, sc, m);
+      int32_t sc, m;
+      k_quant_scale_min(is, scales, sc, m);
       const float d1 = d * sc, m1 = dmin * m;
-      scale_min_k4(is + 1, scales, sc, m);
+      k_quant_scale_min(is + 1, scales, sc, m);
       const float d2 = d * sc, m2 = dmin * m;
       for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>(q[l] & 0xf) - m1;
       for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>(q[l] >> 4) - m2;
@@ -172,10 +163,10 @@ void dq_q5_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
     const uint8_t* ql = b + 48;
     unsigned u1 = 1, u2 = 2;
     for (int j = 0, is = 0; j < kQK; j += 64, ql += 32, is += 2, u1 <<= 2, u2 <<= 2) {
-      uint8_t sc, m;
-      scale_min_k4(is, scales, sc, m);
+      int32_t sc, m;
+      k_quant_scale_min(is, scales, sc, m);
       const float d1 = d * sc, m1 = dmin * m;
-      scale_min_k4(is + 1, scales, sc, m);
+      k_quant_scale_min(is + 1, scales, sc, m);
       const float d2 = d * sc, m2 = dmin * m;
       for (int l = 0; l < 32; ++l)
         *y++ = d1 * static_cast<float>((ql[l] & 0xf) + ((qh[l] & u1) ? 16 : 0)) - m1;
