@@ -11,6 +11,25 @@
 
 namespace dbsa {
 
+ActivationRounding reference_rounding(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return ActivationRounding::None;
+    case GgmlType::F16:
+      return ActivationRounding::F16;
+    case GgmlType::BF16:
+      return ActivationRounding::BF16;
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
+      return ActivationRounding::Q8_0;
+    default:
+      return ActivationRounding::Q8_K;
+  }
+}
+
 void round_activations(ActivationRounding mode, const float* x, float* y, int64_t n_rows, int64_t cols) {
   const int64_t n = n_rows * cols;
   switch (mode) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/activation_rounding.h"
 #include "model/dequantize.h"
 
 namespace dbsa {
@@ -18,26 +19,6 @@ std::string shape_str(const GgufTensorInfo& t) {
 
 [[noreturn]] void fail(const GgufFile& f, const std::string& what) {
   throw GgufError(f.path() + ": " + what);
-}
-
-// The format ggml converts activations to before a dot product with weights of type t.
-ActivationRounding reference_rounding(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return ActivationRounding::None;
-    case GgmlType::F16:
-      return ActivationRounding::F16;
-    case GgmlType::BF16:
-      return ActivationRounding::BF16;
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q8_0:
-      return ActivationRounding::Q8_0;  // Q8_1 (for the _1 types) rounds values the same way
-    default:
-      return ActivationRounding::Q8_K;
-  }
 }
 
 WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, const std::string& name,

@@ -14,6 +14,7 @@
 #include <string>
 #include <type_traits>
 
+#include "engine/activation_rounding.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
 #include "model/k_quant_scales.h"
@@ -819,19 +820,11 @@ DBSA_AVX512 void gemm_q0_vnni(const void* wv, int64_t ws, int n_w, const void* x
 }  // namespace
 
 ActivationBlocks activation_blocks(WeightType t) {
-  switch (t) {
-    case WeightType::Q8_0:
-    case WeightType::Q4_0:
-    case WeightType::Q5_0:
-      return ActivationBlocks::Q8_0;
-    case WeightType::Q4_K:
-    case WeightType::Q5_K:
-    case WeightType::Q6_K:
-      return ActivationBlocks::Q8_K;
-    default:
-      throw std::invalid_argument("activation_blocks: " + std::string(weight_type_name(t)) +
-                                  " is not a quantized type");
-  }
+  if (!is_quantized(t))
+    throw std::invalid_argument("activation_blocks: " + std::string(weight_type_name(t)) +
+                                " is not a quantized type");
+  return reference_rounding(ggml_type_of(t)) == ActivationRounding::Q8_0 ? ActivationBlocks::Q8_0
+                                                                         : ActivationBlocks::Q8_K;
 }
 
 int64_t activation_block_elems(ActivationBlocks b) {
