@@ -641,6 +641,15 @@ TEST(RunsPageTest, ACancelledEvaluationSaysSo) {
   // Said at once, while the work reaches its next check; the button cannot be pressed twice.
   EXPECT_EQ(page.progress().text().toStdString(), "Evaluate — cancelling…");
   EXPECT_FALSE(page.progress().cancel_button()->isEnabled());
+  // The status bar's widget says the same (the page and status bar showed different states).
+  int showing = 0;
+  for (auto* w : s.window->findChildren<ui::JobProgressWidget*>())
+    if (w->text().startsWith("Evaluate")) {
+      ++showing;
+      EXPECT_EQ(w->text().toStdString(), "Evaluate — cancelling…");
+      EXPECT_FALSE(w->cancel_button()->isEnabled());
+    }
+  EXPECT_EQ(showing, 2);
   EXPECT_EQ(wait_job(job, 120000), "");
   EXPECT_EQ(cancelled.count(), 1);
   EXPECT_EQ(finished.count(), 0);

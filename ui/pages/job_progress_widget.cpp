@@ -26,12 +26,13 @@ JobProgressWidget::JobProgressWidget(BackgroundJob& job, QStringList titles, QWi
   cancel_->setEnabled(false);
   // One Esc for the whole window: only the status bar's widget (which shows every job) takes it.
   if (titles_.isEmpty()) cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
-  // Cancelling waits for the work's next check (seconds in a long forward pass): say so at once.
-  connect(cancel_, &QPushButton::clicked, this, [this] {
-    if (!job_.running() || !mine()) return;
-    job_.cancel();
+  connect(cancel_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
+  // Cancelling waits for the work's next check: said at once by every widget showing the job, however
+  // the cancel was asked (this button, the status bar's, Esc).
+  connect(&job_, &BackgroundJob::cancelling, this, [this](const QString& title) {
+    if (!mine(title)) return;
     cancel_->setEnabled(false);
-    label_->setText(tr("%1 — cancelling…").arg(job_.title()));
+    label_->setText(tr("%1 — cancelling…").arg(title));
   });
   connect(&job_, &BackgroundJob::started, this, [this](const QString& title) {
     if (!mine()) return;

@@ -65,7 +65,8 @@ bool BackgroundJob::start(const QString& title, Work work) {
 }
 
 void BackgroundJob::cancel() {
-  if (running_) control_->cancel_.store(true);
+  if (!running_ || control_->cancel_.exchange(true)) return;
+  Q_EMIT cancelling(title_);
 }
 
 bool BackgroundJob::wait(int timeout_ms) {

@@ -66,7 +66,10 @@ class BackgroundJob : public QObject {
   void failed(const QString& message, const QString& title);
   void cancelled(const QString& title);
   void refused(const QString& title);  // start() while `this->title()` is running
-  void done(const QString& title);     // after any of finished/failed/cancelled
+  // cancel() was asked of the running job `title`; it ends at the work's next check (seconds in a long
+  // forward pass), then cancelled() follows.
+  void cancelling(const QString& title);
+  void done(const QString& title);  // after any of finished/failed/cancelled
 
  private:
   struct Outcome {
