@@ -363,6 +363,25 @@ TEST(CachePageTest, TheQueriedCacheIsChosenExplicitlyAndItsModelIsShown) {
   EXPECT_TRUE(w.query_page().result_text().trimmed().isEmpty()) << w.query_page().result_text().toStdString();
 }
 
+// Listing another store keeps the queried cache; a cache deleted behind the studio's back is unchosen.
+TEST(CachePageTest, TheQueriedCacheStaysUnlessItIsDeleted) {
+  Studio s("cache-relist", Step::Cache);
+  auto& page = s.window->cache_page();
+  const auto dir = s.state().cache_dir();
+  ASSERT_FALSE(dir.empty());
+  QSignalSpy listed(&page, &ui::CachePage::listed);
+  page.set_store_root(QString::fromStdString((s.scratch / "other-store").string()));
+  ASSERT_TRUE(listed.wait(10000));
+  EXPECT_EQ(page.caches().rowCount(), 0);
+  EXPECT_EQ(s.state().cache_dir(), dir);
+  page.set_store_root(QString::fromStdString((s.scratch / "store").string()));
+  ASSERT_TRUE(listed.wait(10000));
+  std::filesystem::remove_all(dir);
+  page.refresh();
+  ASSERT_TRUE(listed.wait(10000));
+  EXPECT_TRUE(s.state().cache_dir().empty());
+}
+
 TEST(CachePageTest, CancelLeavesNoPartialCacheAndTheUiResponsive) {
   Studio s("cache-cancel", Step::Pool);
   auto& page = s.window->cache_page();

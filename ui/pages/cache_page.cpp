@@ -318,8 +318,11 @@ void CachePage::show_listing(Listing listing, const std::filesystem::path& choos
   if (row >= 0) {
     use_cache(row);
     table_->selectRow(row);
-  } else if (!state_.cache_dir().empty()) {
-    state_.set_cache(std::nullopt);  // the chosen cache is gone from the store (deleted elsewhere)
+  } else if (listing.error.empty() && !state_.cache_dir().empty() &&
+             !std::filesystem::exists(state_.cache_dir())) {
+    // The chosen cache was deleted (by another process): nothing may query it. One in another store
+    // than the one listed, or a listing that failed, leaves the choice alone.
+    state_.set_cache(std::nullopt);
   }
   Q_EMIT listed();
 }
