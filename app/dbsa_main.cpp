@@ -1,17 +1,11 @@
 #include <array>
 
 #include "cli/cli.h"
-#ifdef DBSA_HAVE_CUDA
-#include "cuda_backend.h"
-#endif
 #ifdef DBSA_HAVE_UI
 #include "ui/charts/chart_command.h"
 #endif
 
 int main(int argc, char** argv) {
-#ifdef DBSA_HAVE_CUDA
-  dbsa::cuda::register_cuda_backend();
-#endif
 #ifdef DBSA_HAVE_UI
   const std::array<dbsa::cli::Registrar, 1> extra{&dbsa::ui::register_chart_command};
   return dbsa::cli::run(argc, argv, extra);

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "engine/backend_module.h"
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
 
@@ -22,6 +23,18 @@ Registry& registry() {
   return r;
 }
 
+bool is_registered(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  return r.makers.count(name) != 0;
+}
+
+// A module backend registers itself when first asked for (backend_module.h); its load errors are the
+// caller's error.
+void load_if_module(const std::string& name) {
+  if (is_module_backend(name) && !is_registered(name)) load_backend_module(name);
+}
+
 }  // namespace
 
 void register_backend(const std::string& name, BackendMaker make) {
@@ -32,14 +45,20 @@ void register_backend(const std::string& name, BackendMaker make) {
 
 std::vector<std::string> backend_names() {
   std::vector<std::string> out{"cpu"};
-  Registry& r = registry();
-  std::lock_guard lock(r.mu);
-  for (const auto& [name, make] : r.makers)
-    if (name != "cpu") out.push_back(name);
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    for (const auto& [name, make] : r.makers)
+      if (name != "cpu") out.push_back(name);
+  }
+  // An installed module counts as available before it is loaded: choosing it loads it.
+  for (const std::string& name : module_backend_names())
+    if (!is_registered(name) && !find_backend_module(name).empty()) out.push_back(name);
   return out;
 }
 
 std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads) {
+  load_if_module(name);
   BackendMaker make;
   {
     Registry& r = registry();
@@ -50,11 +69,6 @@ std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads) {
   if (name == "cpu") return std::make_shared<CpuBackend>(n_threads);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
-  if (name == "cuda")
-    throw std::runtime_error(
-        "backend 'cuda' is not in this build (configure with -DDBSA_WITH_CUDA=ON where nvcc is "
-        "installed); available: " +
-        known);
   throw std::runtime_error("unknown backend '" + name + "'; available: " + known);
 }
 
@@ -65,6 +79,7 @@ void register_forward_runner(const std::string& name, ForwardRunnerMaker make) {
 }
 
 std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, const LlamaModel& model) {
+  load_if_module(name);
   ForwardRunnerMaker make;
   {
     Registry& r = registry();

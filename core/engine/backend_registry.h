@@ -1,7 +1,7 @@
 #pragma once
 // Backends by name, so that callers (the CLI's --backend, the GUI) choose one without depending on
-// it at compile time: "cpu" is always present; layers above core register theirs (kernels/ adds
-// "cuda" when the CUDA backend is built, see dbsa::cuda::register_cuda_backend).
+// it at compile time: "cpu" is always present; "cuda" comes from a module loaded on first use
+// (engine/backend_module.h; kernels/cuda_module.cpp is its entry).
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,12 +20,12 @@ using BackendMaker = std::function<std::shared_ptr<Backend>(int n_threads)>;
 // Adds (or replaces) the backend called name.
 void register_backend(const std::string& name, BackendMaker make);
 
-// The registered names, "cpu" first.
+// The registered names, "cpu" first, and the module backends whose module is installed.
 std::vector<std::string> backend_names();
 
-// Creates the named backend. Throws std::runtime_error naming the backend and what is available when
-// it is unknown (for "cuda": that this build has no CUDA backend), and passes on the maker's error
-// when it cannot start (e.g. no device).
+// Creates the named backend, loading its module first for a module backend. Throws std::runtime_error
+// naming the backend and what is available when it is unknown, passes on the module loader's error
+// (no module, a missing CUDA library) and the maker's when it cannot start (e.g. no device).
 std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads = 0);
 
 // A model on the named backend with its weights held as `precision` says. Device backends have no

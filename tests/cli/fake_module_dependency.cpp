@@ -1,0 +1,3 @@
+extern "C" int dbsa_fake_dependency() {
+  return 0;
+}
