@@ -55,7 +55,7 @@ TEST_F(ChartCommandTest, WritesThePngAtTheGivenSize) {
                  "--height", "450", "--dataset", "trec"}),
             "");
   std::string said = testing::internal::GetCapturedStdout();
-  EXPECT_EQ(said, "wrote " + out.string() + " (latency-total, 3 methods, 700x450)\n");
+  EXPECT_EQ(said, "wrote " + out.string() + " (latency-total, 3 series, 700x450)\n");
   EXPECT_EQ(QImage(QString::fromStdString(out.string())).size(), QSize(700, 450));
 }
 

@@ -44,8 +44,8 @@ void run_chart(const ChartArgs& a) {
   std::string warning;
   int series = render_chart(r, &warning);
   if (!warning.empty()) std::cerr << "dbsa chart: warning: " << warning << "\n";
-  std::cout << "wrote " << r.out.string() << " (" << chart_kind_name(r.kind) << ", " << series
-            << (series == 1 ? " method" : " methods") << ", " << r.width << "x" << r.height << ")\n";
+  std::cout << "wrote " << r.out.string() << " (" << chart_kind_name(r.kind) << ", " << series << " series, "
+            << r.width << "x" << r.height << ")\n";
 }
 
 }  // namespace
