@@ -16,16 +16,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What a user does about a missing module or a library it needs, per backend.
-std::string install_hint(const std::string& name) {
-  if (name == "cuda")
-    return "install the dbsa-studio-cuda package, or build with -DDBSA_WITH_CUDA=ON where nvcc is installed";
-  return "install the module of backend '" + name + "'";
+// The module backends and what a user does about a missing module or a library it needs.
+struct ModuleBackend {
+  std::string name;
+  std::string install_hint;
+  std::string dependency_hint;
+};
+
+const std::vector<ModuleBackend>& module_backends() {
+  static const std::vector<ModuleBackend> backends{
+      {"cuda",
+       "install the dbsa-studio-cuda package, or build with -DDBSA_WITH_CUDA=ON where nvcc is installed",
+       "the CUDA runtime (libcudart, libcublas) is not on the library path; install it"}};
+  return backends;
 }
 
-std::string dependency_hint(const std::string& name) {
-  if (name == "cuda") return "the CUDA runtime (libcudart, libcublas) is not on the library path; install it";
-  return "a library it needs is not on the library path";
+const ModuleBackend& module_backend(const std::string& name) {
+  for (const ModuleBackend& b : module_backends())
+    if (b.name == name) return b;
+  throw std::logic_error("backend '" + name + "' does not come from a module");
 }
 
 fs::path program_dir() {
@@ -37,13 +46,17 @@ fs::path program_dir() {
 }  // namespace
 
 const std::vector<std::string>& module_backend_names() {
-  static const std::vector<std::string> names{"cuda"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const ModuleBackend& b : module_backends()) out.push_back(b.name);
+    return out;
+  }();
   return names;
 }
 
 bool is_module_backend(const std::string& name) {
-  for (const std::string& n : module_backend_names())
-    if (n == name) return true;
+  for (const ModuleBackend& b : module_backends())
+    if (b.name == name) return true;
   return false;
 }
 
@@ -72,6 +85,7 @@ fs::path find_backend_module(const std::string& name) {
 }
 
 void load_backend_module(const std::string& name) {
+  const ModuleBackend& backend = module_backend(name);
   // One load per name and process: a module's registration replaces makers other threads may be using.
   static std::mutex mu;
   static std::set<std::string> loaded;
@@ -90,9 +104,9 @@ void load_backend_module(const std::string& name) {
       std::string where;
       for (const fs::path& dir : backend_module_dirs()) where += dir.string() + ", ";
       throw std::runtime_error(prefix + "the module " + file + " is not installed (looked in " + where +
-                               "and the library path); " + install_hint(name));
+                               "and the library path); " + backend.install_hint);
     }
-    throw std::runtime_error(prefix + "cannot load " + target + ": " + why + " (" + dependency_hint(name) +
+    throw std::runtime_error(prefix + "cannot load " + target + ": " + why + " (" + backend.dependency_hint +
                              ")");
   }
   // Once its entry has registered, the module stays loaded: the makers it registered point into it.

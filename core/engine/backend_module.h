@@ -29,6 +29,7 @@ std::filesystem::path find_backend_module(const std::string& name);
 // Loads the named module and lets it register its backend; it stays loaded for the process. Throws
 // std::runtime_error with one line that says what is missing: the module (and where it was looked
 // for), a library the module needs (the loader's message names it), or a module of another build.
+// `name` must be a module backend (is_module_backend).
 void load_backend_module(const std::string& name);
 
 }  // namespace dbsa

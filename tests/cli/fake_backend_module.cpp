@@ -19,6 +19,7 @@ extern "C" int dbsa_fake_dependency();
 extern "C" __attribute__((visibility("default"))) const char* dbsa_backend_module_register(
     const char* host_abi) {
 #ifdef DBSA_FAKE_MISSING_LIBRARY
+  // A call, so that the linker keeps the library among the module's needs.
   if (dbsa_fake_dependency() != 0) return "unreachable: the dependency is left out";
 #endif
   if (const char* refusal = dbsa::backend_module_refusal(host_abi)) return refusal;
