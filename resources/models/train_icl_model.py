@@ -99,6 +99,7 @@ class Dataset:
         rows = [r for r in rows if r[0]]
         self.texts = [t for t, _ in rows]
         self.labels = sorted({y for _, y in rows})
+        self.offset = 0  # first index of this dataset's classes in the type probe (load_datasets)
         index = {y: i for i, y in enumerate(self.labels)}
         self.y = np.array([index[y] for _, y in rows], dtype=np.int64)
         self.by_label = [np.nonzero(self.y == c)[0] for c in range(len(self.labels))]
@@ -127,13 +128,18 @@ def hash_word(w):
 
 def load_datasets(data_dir):
     coarse, fine = load_trec(data_dir)
-    return [
+    datasets = [
         Dataset("trec", coarse),
         Dataset("trec-fine", fine),
         Dataset("banking77", load_banking(data_dir)),
         Dataset("clinic150", load_clinic(data_dir)),
         Dataset("nlu", load_nlu(data_dir)),
     ]
+    offset = 0
+    for ds in datasets:
+        ds.offset = offset
+        offset += len(ds.labels)
+    return datasets
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -271,8 +277,9 @@ class SequenceMaker:
             seen.add(int(ds.y[i]))
         ids = self.sp.encode(SEPARATOR.join(demos))[: n_tokens + 1]
         mask, firsts = self.label_mask(ids, ds, shown)
-        # Per demonstration in the sequence: the position of its label's first token and its class.
-        labels = [(f, int(ds.y[i])) for f, i in zip(firsts, out)]
+        # Per demonstration in the sequence: the position of its label's first token and its true class
+        # among all datasets' classes (the type probe's target; never a label name).
+        labels = [(f, ds.offset + int(ds.y[i])) for f, i in zip(firsts, out)]
         return ids, mask, labels
 
     def label_mask(self, ids, ds, shown):
@@ -349,9 +356,10 @@ class Llama(torch.nn.Module):
     def rms(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg["eps"]) * w
 
-    def hidden(self, ids, capture=None):
+    def hidden(self, ids, capture=None, tap=None):
         """The final-norm hidden states; with capture = (layer, head), also that head's softmax weights
-        (batch, queries, keys) for the attention-supervision loss."""
+        (batch, queries, keys) for the attention-supervision loss; with tap = n, also the residual stream
+        after the first n layers (the type probe's input)."""
         cfg = self.cfg
         b, t = ids.shape
         h, kv = cfg["n_head"], cfg["n_head_kv"]
@@ -361,7 +369,10 @@ class Llama(torch.nn.Module):
         # The causal mask repeated for the g query heads sharing a KV head; baddbmm adds it and scales
         # the scores in the product itself (a separate divide and add cost a fifth of a step).
         causal = torch.full((t, t), float("-inf")).triu(1).repeat(g, 1)
-        for layer in self.layers:
+        tapped = captured = None
+        for li, layer in enumerate(self.layers):
+            if tap == li:
+                tapped = x
             a = self.rms(x, layer.attn_norm)
             q = apply_rope(layer.q(a).view(b, t, h, hd).transpose(1, 2), self.cos, self.sin)
             k = apply_rope(layer.k(a).view(b, t, kv, hd).transpose(1, 2), self.cos, self.sin)
@@ -377,7 +388,9 @@ class Llama(torch.nn.Module):
             f = self.rms(x, layer.ffn_norm)
             x = x + layer.down(F.silu(layer.gate(f)) * layer.up(f))
         out = self.rms(x, self.out_norm)
-        return (out, captured) if capture is not None else out
+        if capture is None and tap is None:
+            return out
+        return out, captured, tapped
 
     def logits(self, hidden):
         return hidden @ self.tok.weight.t()
@@ -625,6 +638,10 @@ def main():
                     help="layer:head whose attention the supervision loss shapes (training only)")
     ap.add_argument("--attn-weight", type=float, default=0.0,
                     help="weight of the attention-supervision loss (0: off)")
+    ap.add_argument("--probe-layer", type=int, default=2,
+                    help="the type probe reads the residual stream after this many layers (training only)")
+    ap.add_argument("--probe-weight", type=float, default=0.0,
+                    help="weight of the type-probe loss (0: off; pilot 7 in resources/models/README.md)")
     ap.add_argument("--weights", default="trec:5,trec-fine:2,banking77:1,clinic150:1,nlu:1")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
@@ -665,8 +682,15 @@ def main():
     log("model:", json.dumps(cfg), f"{n_params / 1e6:.2f}M parameters")
     stages = [(float(a), int(b)) for a, b in (s.split(":") for s in args.stages.split(","))]
     attn_head = tuple(int(v) for v in args.attn_head.split(":"))
-    decay = [p for n, p in model.named_parameters() if p.ndim == 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    # The type probe: a linear map from the residual stream, at each demonstration's decision position
+    # and at its label's first token, to the demonstration's true class among all datasets' classes. It
+    # teaches the lower layers what kind of question they read (the features a query is matched on)
+    # without ever tying a class to a label name, and is dropped at export.
+    n_classes = sum(len(d.labels) for d in datasets)
+    probe = torch.nn.Linear(args.n_embd, n_classes)
+    torch.nn.init.normal_(probe.weight, std=0.02)
+    decay = [p for n, p in model.named_parameters() if p.ndim == 2] + [probe.weight]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2] + [probe.bias]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
     warmup = max(1, args.steps // 30)
@@ -689,10 +713,18 @@ def main():
         ids = np.zeros((batch, seq + 1), dtype=np.int64)
         mask = np.zeros((batch, seq), dtype=np.float32)
         sup_b, sup_q, sup_k = [], [], []  # attention supervision: (sequence, query position, key positions)
+        probe_b, probe_pos, probe_cls = [], [], []  # type probe: (sequence, position, true class)
         for b in range(batch):
             s, m, labs = maker.draw(seq, frac)
             ids[b, :len(s)] = s
             mask[b, :len(s) - 1] = m[:len(s) - 1]
+            if args.probe_weight > 0:
+                for f, c in labs:
+                    for pos in (f - 1, f):
+                        if pos < min(seq, len(s) - 1):
+                            probe_b.append(b)
+                            probe_pos.append(pos)
+                            probe_cls.append(c)
             if args.attn_weight > 0:
                 for i, (f, c) in enumerate(labs):
                     if f - 1 >= seq:
@@ -706,16 +738,23 @@ def main():
         y = torch.from_numpy(ids[:, 1:])
         sel = torch.from_numpy(mask > 0)
         first_sel = torch.from_numpy(mask[mask > 0] == 2)
-        if args.attn_weight > 0:
-            h, att = model.hidden(x, capture=attn_head)
-        else:
-            h = model.hidden(x)
+        h, att, tapped = model.hidden(x, capture=attn_head if args.attn_weight > 0 else None,
+                                      tap=args.probe_layer if args.probe_weight > 0 else None)
         label_logits = model.logits(h[sel])
         loss = F.cross_entropy(label_logits, y[sel])
         hits = label_logits.argmax(-1) == y[sel]
         label_acc = hits[first_sel].float().mean().item()
         total = loss
         att_loss = torch.zeros(())
+        probe_loss, probe_acc = torch.zeros(()), 0.0
+        if probe_b:
+            z = tapped[torch.tensor(probe_b), torch.tensor(probe_pos)]
+            z = z * torch.rsqrt(z.pow(2).mean(-1, keepdim=True) + cfg["eps"])
+            pl = probe(z)
+            target = torch.tensor(probe_cls)
+            probe_loss = F.cross_entropy(pl, target)
+            probe_acc = (pl.argmax(-1) == target).float().mean().item()
+            total = total + args.probe_weight * probe_loss
         if sup_b:
             # The supervised head, at the position that predicts a label, should look at the label tokens
             # of the earlier demonstrations of the same class: -log of the weight it puts on them.
@@ -730,10 +769,10 @@ def main():
             # sequences train the copying (induction) heads the label predictions then reuse.
             valid = torch.from_numpy(ids[:, 1:] != 0) & ~sel
             lm = F.cross_entropy(model.logits(h[valid]), y[valid])
-            total = loss + args.lm_weight * lm
+            total = total + args.lm_weight * lm
         opt.zero_grad(set_to_none=True)
         total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()) + list(probe.parameters()), 1.0)
         opt.step()
         steps_done = step + 1
         tokens_seen += batch * seq
@@ -745,7 +784,7 @@ def main():
                 return
         if step % 20 == 0:
             log(f"step {step} seq {seq} lr {lr:.2e} loss {loss.item():.3f} ema {ema:.3f} first-token-acc {label_acc:.2f} "
-                f"attn {att_loss.item():.3f} "
+                f"attn {att_loss.item():.3f} probe {probe_loss.item():.3f}/{probe_acc:.2f} "
                 f"{tokens_seen / elapsed:.0f} tok/s")
         if (step + 1) % args.eval_every == 0:
             erng = np.random.default_rng(7)
