@@ -22,6 +22,8 @@ struct ReportArgs {
   bool markdown = false;
   bool by_config = false;
   std::string model;
+  std::string config;
+  std::string runs;
   std::string out;
 };
 
@@ -30,11 +32,14 @@ void run_report(const ReportArgs& a) {
   ResultsDb db(a.db, OpenMode::ReadOnly);
   ReportOptions options;
   options.by_config = a.by_config;
-  options.model = a.model;
+  options.filter.model = a.model;
+  options.filter.config = a.config;
+  if (!a.runs.empty()) options.filter.runs = parse_run_ids(a.runs, "--runs");
   auto rows = build_report(db, options);
-  if (!a.model.empty() && rows.empty())
-    throw std::runtime_error(a.db + ": no finished runs of model '" + a.model +
-                             "' (match a model's path, file name or fingerprint prefix)");
+  if (!options.filter.empty() && rows.empty())
+    throw std::runtime_error(a.db + ": no finished runs of " + options.filter.describe() +
+                             " (a model matches its path, file name or fingerprint prefix; a configuration "
+                             "as --by-config writes it)");
   const auto abandoned = abandoned_runs(db);
   std::string text = a.json       ? report_json(rows, abandoned)
                      : a.csv      ? report_csv(rows)
@@ -68,6 +73,10 @@ void register_report_command(CLI::App& app) {
   c->add_option("--model", a->model,
                 "Only the runs of this model: its path, file name or a fingerprint prefix (8+ characters); "
                 "without it, every model gets its own rows");
+  c->add_option("--config", a->config,
+                "Only the runs of this configuration, exactly as --by-config writes it");
+  c->add_option("--runs", a->runs,
+                "Only these runs: row ids (the id column of the studio's Runs table), comma-separated");
   c->add_option("--out,-o", a->out, "Write to this file (atomically) instead of stdout");
   c->callback([a] { run_report(*a); });
 }

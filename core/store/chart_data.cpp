@@ -68,7 +68,7 @@ Unit byte_unit(double max_bytes) {
 struct Selection {
   std::vector<RunRecord> runs;
   std::string dataset;           // empty for Accuracy over several datasets
-  std::string model;             // the model filter (empty: every model)
+  RunFilter filter;              // the runs kept (empty: every finished run)
   std::set<std::string> models;  // run_model_fingerprint of the runs drawn
   std::set<std::string> model_names;
   bool several_models() const { return models.size() > 1; }
@@ -95,28 +95,28 @@ ChartSeries series_for(const Selection& s, const SeriesKey& k) {
 }
 
 Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
-                      const std::string& model) {
+                      const RunFilter& filter) {
   const std::string file = db.file().string();
   std::vector<RunRecord> finished;
   std::set<std::string> datasets, all_models;
   for (RunRecord& r : db.runs()) {
     if (r.status != RunStatus::Finished) continue;
     all_models.insert(run_model_name(r.info));
-    if (!run_model_matches(r.info, model)) continue;
+    if (!filter.matches(r.id, r.info)) continue;
     datasets.insert(r.info.dataset);
     if (!dataset || r.info.dataset == *dataset) finished.push_back(std::move(r));
   }
   if (all_models.empty())
     throw std::runtime_error(file + ": no finished runs to chart (run dbsa eval first)");
   if (datasets.empty())
-    throw std::runtime_error(file + ": no finished runs of model '" + model +
-                             "' (models with finished runs: " + join(all_models) + ")");
+    throw std::runtime_error(file + ": no finished runs of " + filter.describe() +
+                             " (models with finished runs: " + join(all_models) + ")");
   if (finished.empty())
     throw std::runtime_error(file + ": no finished runs for dataset '" + *dataset +
                              "' (datasets with finished runs: " + join(datasets) + ")");
   Selection s;
   s.runs = std::move(finished);
-  s.model = model;
+  s.filter = filter;
   for (const RunRecord& r : s.runs) {
     s.models.insert(r.info.model_fingerprint);
     s.model_names.insert(run_model_name(r.info));
@@ -134,7 +134,7 @@ Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::st
 
 std::vector<ReportRow> report_rows(ResultsDb& db, const Selection& s) {
   ReportOptions o;
-  o.model = s.model;
+  o.filter = s.filter;
   std::vector<ReportRow> rows;
   for (ReportRow& r : build_report(db, o))
     if (s.dataset.empty() || r.dataset == s.dataset) rows.push_back(std::move(r));
@@ -277,12 +277,9 @@ ChartData accuracy_vs_context_chart(ResultsDb& db, const Selection& s) {
   for (const RunRecord& r : s.runs) {
     auto agg = db.aggregates(r.id);
     if (!agg) continue;
-    std::vector<double> tokens;
-    for (const PredictionRow& p : db.predictions(r.id))
-      tokens.push_back(static_cast<double>(p.n_tokens_attended));
     const RunParams& q = r.info.params;
     auto& p = acc[{r.info.method, run_model_name(r.info)}][{q.blocks, q.block_demos, q.select}];
-    double x = mean_of(tokens);
+    const double x = agg->tokens_attended_mean;
     p.x.push_back(x);
     p.y.push_back(100 * agg->accuracy);
     min_x = (min_x == 0 || x < min_x) ? x : min_x;
@@ -292,6 +289,26 @@ ChartData accuracy_vs_context_chart(ResultsDb& db, const Selection& s) {
   d.log_x = min_x > 0 && max_x / min_x > 20;
   for (const auto& [key, points] : acc) d.series.push_back(to_series(series_for(s, key), points));
   return d;
+}
+
+// The bar and latency kinds draw one series per method and model, pooling that method's runs: when
+// those runs differ in configuration (a sweep in one database), say so, naming the methods. The
+// storage and context kinds draw a point per configuration and pool nothing.
+std::string pooled_configs(ChartKind kind, const Selection& s) {
+  if (kind == ChartKind::Storage || kind == ChartKind::AccuracyVsContext) return {};
+  std::map<std::tuple<std::string, std::string, std::string>, std::set<std::string>> configs;
+  for (const RunRecord& r : s.runs)
+    configs[{r.info.dataset, r.info.model_fingerprint, r.info.method}].insert(run_config_text(r.info.params));
+  std::set<std::string> methods;
+  size_t most = 0;
+  for (const auto& [key, c] : configs)
+    if (c.size() > 1) {
+      methods.insert(std::get<2>(key));
+      most = std::max(most, c.size());
+    }
+  if (methods.empty()) return {};
+  return "the runs of " + join(methods) + " come from up to " + std::to_string(most) +
+         " configurations, pooled into one series each; choose one with --config";
 }
 
 }  // namespace
@@ -337,9 +354,17 @@ std::vector<std::string> chart_models(ResultsDb& db) {
   return {names.begin(), names.end()};
 }
 
+std::vector<std::string> chart_configs(ResultsDb& db, const std::string& model) {
+  std::set<std::string> configs;
+  for (const RunRecord& r : db.runs())
+    if (r.status == RunStatus::Finished && run_model_matches(r.info, model))
+      configs.insert(run_config_text(r.info.params));
+  return {configs.begin(), configs.end()};
+}
+
 ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
-                           const std::string& model) {
-  Selection s = select_runs(db, kind, dataset, model);
+                           const RunFilter& filter) {
+  Selection s = select_runs(db, kind, dataset, filter);
   ChartData d;
   switch (kind) {
     case ChartKind::Accuracy:
@@ -362,6 +387,8 @@ ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<st
   if (s.several_models())
     d.warning = "the runs come from " + std::to_string(s.models.size()) + " models (" + join(s.model_names) +
                 "): each method is drawn once per model; choose one with --model";
+  if (const std::string pooled = pooled_configs(kind, s); !pooled.empty())
+    d.warning += (d.warning.empty() ? "" : "; ") + pooled;
   return d;
 }
 

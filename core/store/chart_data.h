@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/run_filter.h"
+
 namespace dbsa {
 
 class ResultsDb;
@@ -58,15 +60,18 @@ int method_rank(const std::string& method);
 
 // Numbers for one chart kind. `dataset` restricts to one dataset; without it, every kind but
 // Accuracy needs the finished runs to come from a single dataset (mixing datasets would average
-// unlike prompts). `model` restricts to one model's runs (store/run_record.h: run_model_matches);
-// without it, runs of different models are drawn as separate series. Throws std::runtime_error
-// naming the database when there are no finished runs (for the dataset or model) or the dataset is
-// ambiguous.
+// unlike prompts). `filter` keeps one model's, one configuration's or chosen runs (store/run_filter.h);
+// without a model, runs of different models are drawn as separate series. Throws std::runtime_error
+// naming the database when there are no finished runs (for the dataset or the filter, saying which
+// filter left none) or the dataset is ambiguous.
 ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset = {},
-                           const std::string& model = {});
+                           const RunFilter& filter = {});
 
 // The models of the finished runs (run_model_name), sorted: what a model filter can choose from.
 std::vector<std::string> chart_models(ResultsDb& db);
+// The configurations of the finished runs of `model` (all models when empty) as run_config_text gives
+// them, sorted: what a configuration filter can choose from.
+std::vector<std::string> chart_configs(ResultsDb& db, const std::string& model = {});
 
 // The request counts of the total-latency chart: 1 … 100,000, log-spaced.
 std::vector<double> request_counts();

@@ -4,7 +4,6 @@
 #include <map>
 #include <tuple>
 
-#include "engine/block_layout.h"
 #include "store/results_db.h"
 #include "store/run_owner.h"
 #include "store/summary_stats.h"
@@ -41,21 +40,22 @@ std::vector<ReportRow> build_report(ResultsDb& db, const ReportOptions& options)
   SqliteStatement lat(c, "SELECT total_seconds FROM predictions WHERE run_id = ?1");
   std::map<GroupKey, Group> groups;
   while (runs.step()) {
-    RunInfo model;
-    model.model_path = runs.column_text(15);
-    model.model_fingerprint = runs.column_text(16);
-    if (!run_model_matches(model, options.model)) continue;
-    std::string config;
-    if (options.by_config)
-      config = "blocks=" + std::to_string(runs.column_int(3)) +
-               " demos=" + std::to_string(runs.column_int(4)) +
-               " select=" + block_count_text(static_cast<int32_t>(runs.column_int(5))) +
-               " sink=" + block_count_text(static_cast<int32_t>(runs.column_int(6))) +
-               " prev=" + block_count_text(static_cast<int32_t>(runs.column_int(7))) +
-               " grouping=" + runs.column_text(8) + " order=" + runs.column_text(9) +
-               " test=" + std::to_string(runs.column_int(10));
-    Group& g = groups[{runs.column_text(1), run_model_name(model), model.model_fingerprint,
-                       runs.column_text(2), config}];
+    RunInfo info;
+    info.model_path = runs.column_text(15);
+    info.model_fingerprint = runs.column_text(16);
+    RunParams& p = info.params;
+    p.blocks = static_cast<int>(runs.column_int(3));
+    p.block_demos = static_cast<int>(runs.column_int(4));
+    p.select = static_cast<int>(runs.column_int(5));
+    p.sink = static_cast<int>(runs.column_int(6));
+    p.prev = static_cast<int>(runs.column_int(7));
+    p.grouping = runs.column_text(8);
+    p.order = runs.column_text(9);
+    p.test_size = static_cast<int>(runs.column_int(10));
+    if (!options.filter.matches(runs.column_int(0), info)) continue;
+    const std::string config = options.by_config ? run_config_text(p) : std::string();
+    Group& g = groups[{runs.column_text(1), run_model_name(info), info.model_fingerprint, runs.column_text(2),
+                       config}];
     g.setup.push_back(runs.column_double(11));
     g.cache_hits += runs.column_int(12) != 0 ? 1 : 0;
     g.kv_bytes.push_back(static_cast<double>(runs.column_int(13)));

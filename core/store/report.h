@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "store/run_filter.h"
 #include "store/run_record.h"
 
 namespace dbsa {
@@ -17,8 +18,8 @@ struct ReportOptions {
   // Also split rows by the main parameters (blocks, demos, select, sink, prev, grouping, order, test
   // size): what a sweep over those knobs needs. Off: one row per (dataset, method), as in the paper.
   bool by_config = false;
-  // Only the runs of this model (store/run_record.h: run_model_matches); empty: every model.
-  std::string model;
+  // Only the runs this filter keeps (model, configuration, run ids); empty: every finished run.
+  RunFilter filter;
 };
 
 struct ReportRow {

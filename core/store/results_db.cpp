@@ -427,7 +427,10 @@ std::vector<PredictionRow> ResultsDb::predictions(int64_t run_id) const {
 std::optional<RunAggregates> ResultsDb::aggregates(int64_t run_id) const {
   SqliteStatement st(
       db_,
-      "SELECT n, n_correct, accuracy, query_mean_seconds, query_p50_seconds, query_p95_seconds "
+      // The context size is read from the predictions rather than stored: one indexed average, and
+      // databases written before it was shown need no migration.
+      "SELECT n, n_correct, accuracy, query_mean_seconds, query_p50_seconds, query_p95_seconds, "
+      "(SELECT COALESCE(AVG(n_tokens_attended), 0) FROM predictions WHERE run_id = ?1) "
       "FROM aggregates WHERE run_id = ?1");
   st.bind(1, run_id);
   if (!st.step()) return std::nullopt;
@@ -438,6 +441,7 @@ std::optional<RunAggregates> ResultsDb::aggregates(int64_t run_id) const {
   a.query_mean_seconds = st.column_double(3);
   a.query_p50_seconds = st.column_double(4);
   a.query_p95_seconds = st.column_double(5);
+  a.tokens_attended_mean = st.column_double(6);
   return a;
 }
 

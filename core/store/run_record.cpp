@@ -1,7 +1,9 @@
 #include "store/run_record.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "engine/block_layout.h"
 #include "store/store_error.h"
 
 namespace dbsa {
@@ -35,6 +37,22 @@ bool run_model_matches(const RunInfo& info, const std::string& filter) {
   if (filter.empty()) return true;
   if (filter == info.model_path || filter == run_model_name(info)) return true;
   return filter.size() >= 8 && info.model_fingerprint.compare(0, filter.size(), filter) == 0;
+}
+
+std::string run_config_text(const RunParams& p) {
+  return "blocks=" + std::to_string(p.blocks) + " demos=" + std::to_string(p.block_demos) +
+         " select=" + block_count_text(p.select) + " sink=" + block_count_text(p.sink) +
+         " prev=" + block_count_text(p.prev) + " grouping=" + p.grouping + " order=" + p.order +
+         " test=" + std::to_string(p.test_size);
+}
+
+std::string run_preset(const RunInfo& info) {
+  // The database checked the text is a JSON object when the run was written; an older or hand-made
+  // row without the key has no preset.
+  const auto j = nlohmann::json::parse(info.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return {};
+  const auto it = j.find("preset");
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace dbsa

@@ -65,6 +65,13 @@ struct RunSetup {
 std::string run_model_name(const RunInfo& info);
 bool run_model_matches(const RunInfo& info, const std::string& filter);
 
+// A run's configuration as reports group by it and filters match it: "blocks=8 demos=10 select=3 sink=1
+// prev=2 grouping=in-order order=retrieval test=250" (every main parameter but the seed and the shard).
+std::string run_config_text(const RunParams& params);
+// The paper preset the run was configured from ("paper-30k"; empty when set by hand or not recorded),
+// read from RunInfo::params_json.
+std::string run_preset(const RunInfo& info);
+
 enum class RunStatus { Running, Finished, Interrupted, Failed };
 const char* run_status_name(RunStatus s);
 RunStatus parse_run_status(const std::string& name);  // throws StoreError on unknown names
@@ -96,6 +103,8 @@ struct RunAggregates {
   double query_mean_seconds = 0;
   double query_p50_seconds = 0;
   double query_p95_seconds = 0;
+  // Mean context tokens a query attended (predictions' n_tokens_attended): the "context" a run used.
+  double tokens_attended_mean = 0;
 };
 
 struct RunRecord {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/block_layout.h"
 #include "report_fixture.h"
+#include "store/run_filter.h"
 
 namespace dbsa {
 namespace {
@@ -82,6 +84,61 @@ TEST(Report, ByConfigSplitsRowsOfASweep) {
   EXPECT_DOUBLE_EQ(split[1].accuracy_mean, 0.5);
   EXPECT_DOUBLE_EQ(*split[1].accuracy_ratio_to_best, 1.0);
   EXPECT_DOUBLE_EQ(*split[0].accuracy_ratio_to_best, 0.0);
+
+  // A configuration filter keeps exactly the runs whose configuration text is the one --by-config wrote;
+  // a run filter keeps the runs named by id.
+  ReportOptions one_config;
+  one_config.filter.config = split[0].config;
+  auto kept = build_report(db, one_config);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].runs, 1);
+  EXPECT_DOUBLE_EQ(kept[0].accuracy_mean, 0.0);
+  ReportOptions first_run;
+  first_run.filter.runs = {1};
+  kept = build_report(db, first_run);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_DOUBLE_EQ(kept[0].accuracy_mean, 0.5);
+  ReportOptions no_run;
+  no_run.filter.runs = {7};
+  EXPECT_TRUE(build_report(db, no_run).empty());
+}
+
+TEST(RunFilter, ParsesRunIdsAndSaysWhatItKeeps) {
+  EXPECT_EQ(parse_run_ids("3,1,3", "--runs"), (std::set<int64_t>{1, 3}));
+  for (const char* bad : {"", "1,,2", "x", "0", "-2", "1.5", "2 "}) {
+    try {
+      parse_run_ids(bad, "--runs");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--runs: expected run ids"), std::string::npos) << e.what();
+    }
+  }
+  RunFilter f;
+  EXPECT_TRUE(f.empty());
+  EXPECT_EQ(f.describe(), "");
+  f.model = "m.gguf";
+  f.runs = {4, 2};
+  EXPECT_EQ(f.describe(), "model 'm.gguf', runs 2, 4");
+  RunInfo info;
+  info.model_path = "/x/m.gguf";
+  EXPECT_TRUE(f.matches(2, info));
+  EXPECT_FALSE(f.matches(3, info));
+  f.config = run_config_text(info.params);
+  EXPECT_TRUE(f.matches(4, info));
+  info.params.prev = kAllBlocks;
+  EXPECT_FALSE(f.matches(4, info));
+  EXPECT_NE(run_config_text(info.params).find("prev=all"), std::string::npos) << run_config_text(info.params);
+}
+
+TEST(RunRecord, PresetIsReadFromTheRunParameters) {
+  RunInfo info;
+  EXPECT_EQ(run_preset(info), "");
+  info.params_json = R"({"preset":"paper-30k","blocks":8})";
+  EXPECT_EQ(run_preset(info), "paper-30k");
+  info.params_json = R"({"preset":""})";
+  EXPECT_EQ(run_preset(info), "");
+  info.params_json = "not json";
+  EXPECT_EQ(run_preset(info), "");
 }
 
 TEST(Report, EmptyDatabaseHasNoRows) {
@@ -116,13 +173,13 @@ TEST(Report, RunsOfDifferentModelsGetTheirOwnRows) {
   for (const std::string& filter :
        {std::string("small.gguf"), std::string("/m/small.gguf"), std::string("aaaaaaaa")}) {
     ReportOptions o;
-    o.model = filter;
+    o.filter.model = filter;
     const auto one = build_report(db, o);
     ASSERT_EQ(one.size(), 2u) << filter;
     for (const auto& r : one) EXPECT_EQ(r.model, "small.gguf") << filter;
   }
   ReportOptions none;
-  none.model = "aaaa";  // too short a fingerprint prefix to match
+  none.filter.model = "aaaa";  // too short a fingerprint prefix to match
   EXPECT_TRUE(build_report(db, none).empty());
 }
 

@@ -218,14 +218,18 @@ TEST(ChartDataModelsTest, RunsOfTwoModelsAreDrawnApartOrFiltered) {
 
   for (const std::string& filter :
        {std::string("big.gguf"), std::string("models/big.gguf"), std::string("fp-big-0")}) {
-    const ChartData one = build_chart_data(db, ChartKind::LatencyQuery, std::string("trec"), filter);
+    RunFilter by_model;
+    by_model.model = filter;
+    const ChartData one = build_chart_data(db, ChartKind::LatencyQuery, std::string("trec"), by_model);
     ASSERT_EQ(one.series.size(), 2u) << filter;
     EXPECT_EQ(one.series[0].name, "dbsa");
     EXPECT_EQ(one.series[1].name, "zero-shot");
-    EXPECT_TRUE(one.warning.empty());
+    EXPECT_TRUE(one.warning.empty()) << one.warning;
   }
   try {
-    build_chart_data(db, ChartKind::Accuracy, std::nullopt, "nope.gguf");
+    RunFilter unknown;
+    unknown.model = "nope.gguf";
+    build_chart_data(db, ChartKind::Accuracy, std::nullopt, unknown);
     ADD_FAILURE() << "an unknown model was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("no finished runs of model 'nope.gguf' (models with finished runs: "

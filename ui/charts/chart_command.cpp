@@ -17,7 +17,7 @@ namespace dbsa::ui {
 namespace {
 
 struct ChartArgs {
-  std::string db, kind, out, dataset, model;
+  std::string db, kind, out, dataset, model, config, runs;
   int width = 1000;
   int height = 640;
 };
@@ -30,7 +30,9 @@ void run_chart(const ChartArgs& a) {
   r.width = a.width;
   r.height = a.height;
   if (!a.dataset.empty()) r.dataset = a.dataset;
-  r.model = a.model;
+  r.filter.model = a.model;
+  r.filter.config = a.config;
+  if (!a.runs.empty()) r.filter.runs = parse_run_ids(a.runs, "--runs");
   // Errors are exceptions printed as one line by the CLI; Qt's own chatter (e.g. "XDG_RUNTIME_DIR not
   // set" on the offscreen platform) would only bury that line.
   QtMessageHandler previous =
@@ -55,7 +57,7 @@ int render_chart(const ChartRequest& request, std::string* warning) {
   check_export(request.out, request.width, request.height);
   // Read-only: charting never changes the database (an older schema is migrated in memory).
   ResultsDb db(request.db, OpenMode::ReadOnly);
-  ChartData data = build_chart_data(db, request.kind, request.dataset, request.model);
+  ChartData data = build_chart_data(db, request.kind, request.dataset, request.filter);
   if (warning) *warning = data.warning;
   auto app = ensure_application();  // only now: a bad request never starts Qt
   QCustomPlot plot;
@@ -84,6 +86,12 @@ void register_chart_command(CLI::App& app) {
   c->add_option("--model", a->model,
                 "Only runs of this model: its path, file name or a fingerprint prefix (8+ characters); "
                 "without it, runs of several models are drawn per model, with a warning");
+  c->add_option("--config", a->config,
+                "Only runs of this configuration, as `dbsa report --by-config` writes it ('blocks=8 demos=10 "
+                "select=3 sink=1 prev=2 grouping=… order=… test=…'); without it, a method's runs of several "
+                "configurations are pooled, with a warning");
+  c->add_option("--runs", a->runs,
+                "Only these runs: row ids (the id column of the studio's Runs table), comma-separated");
   c->callback([a] { run_chart(*a); });
 }
 

@@ -19,7 +19,7 @@ struct ChartRequest {
   int width = 1000;
   int height = 640;
   std::optional<std::string> dataset;
-  std::string model;  // only this model's runs (store/run_record.h: run_model_matches); empty: all
+  RunFilter filter;  // only these runs (store/run_filter.h: model, configuration, run ids); empty: all
 };
 
 // Reads the database (read-only), draws the chart and writes `out` atomically. Returns the number of

@@ -32,6 +32,16 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   model_ = new QComboBox(this);
   model_->setToolTip(tr("Only the runs of one model; with all models, each method is drawn per model"));
   model_->addItem(tr("all models"));
+  config_ = new QComboBox(this);
+  config_->setToolTip(
+      tr("Only the runs of one configuration (blocks, demos per block, select, S, P, "
+         "grouping, order, test size); with all, a method's runs are pooled"));
+  config_->addItem(tr("all configurations"));
+  config_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  config_->setMinimumContentsLength(18);
+  runs_ = new QComboBox(this);
+  runs_->setToolTip(tr("Only the runs chosen on the Runs page (select rows, then \"Chart selected runs\")"));
+  runs_->addItem(tr("all runs"));
   width_ = new QSpinBox(this);
   width_->setRange(kMinChartSide, kMaxChartSide);
   width_->setValue(1000);
@@ -45,6 +55,8 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   top->addWidget(kind_);
   top->addWidget(dataset_);
   top->addWidget(model_);
+  top->addWidget(config_);
+  top->addWidget(runs_);
   top->addStretch(1);
   top->addWidget(width_);
   top->addWidget(height_);
@@ -62,6 +74,11 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   connect(kind_, &QComboBox::currentTextChanged, this, [this] { redraw(); });
   connect(dataset_, &QLineEdit::editingFinished, this, [this] { redraw(); });
   connect(model_, &QComboBox::activated, this, [this] { redraw(); });
+  connect(config_, &QComboBox::activated, this, [this] { redraw(); });
+  connect(runs_, &QComboBox::activated, this, [this](int index) {
+    if (index == 0) chosen_runs_.clear();
+    redraw();
+  });
   connect(exp, &QPushButton::clicked, this, [this] {
     const QString f = QFileDialog::getSaveFileName(this, tr("Export chart"), kind_->currentText() + ".png",
                                                    tr("Images (*.png *.pdf *.svg)"));
@@ -84,6 +101,16 @@ void ChartsPage::set_model(const QString& model) {
   redraw();
 }
 
+void ChartsPage::set_config(const QString& config) {
+  config_->setCurrentIndex(std::max(0, config_->findText(config)));
+  redraw();
+}
+
+void ChartsPage::set_runs(const std::set<int64_t>& runs) {
+  chosen_runs_ = runs;
+  redraw();
+}
+
 void ChartsPage::set_kind(const QString& kind) {
   kind_->setCurrentText(kind);
 }
@@ -102,19 +129,34 @@ int ChartsPage::redraw() {
     ResultsDb db(db_.toStdString(), OpenMode::ReadOnly);
     std::optional<std::string> dataset;
     if (!dataset_->text().isEmpty()) dataset = dataset_->text().toStdString();
-    // The model list of this database; the choice stays when it still has runs.
-    const QString chosen = model_->currentIndex() > 0 ? model_->currentText() : QString();
+    // The model and configuration lists of this database; a choice stays while it still has runs.
+    const auto refill = [](QComboBox* box, const QString& all, const std::vector<std::string>& items) {
+      const QString chosen = box->currentIndex() > 0 ? box->currentText() : QString();
+      const QSignalBlocker quiet(box);
+      box->clear();
+      box->addItem(all);
+      for (const auto& m : items) box->addItem(QString::fromStdString(m));
+      box->setCurrentIndex(std::max(0, box->findText(chosen)));
+    };
+    refill(model_, tr("all models"), chart_models(db));
+    RunFilter filter;
+    if (model_->currentIndex() > 0) filter.model = model_->currentText().toStdString();
+    refill(config_, tr("all configurations"), chart_configs(db, filter.model));
+    if (config_->currentIndex() > 0) filter.config = config_->currentText().toStdString();
     {
-      const QSignalBlocker quiet(model_);
-      model_->clear();
-      model_->addItem(tr("all models"));
-      for (const auto& m : chart_models(db)) model_->addItem(QString::fromStdString(m));
-      model_->setCurrentIndex(std::max(0, model_->findText(chosen)));
+      const QSignalBlocker quiet(runs_);
+      runs_->clear();
+      runs_->addItem(tr("all runs"));
+      if (!chosen_runs_.empty()) {
+        QStringList ids;
+        for (int64_t id : chosen_runs_) ids << QString::number(id);
+        runs_->addItem(tr("runs %1").arg(ids.join(QStringLiteral(", "))));
+        runs_->setCurrentIndex(1);
+      }
     }
-    const std::string model =
-        model_->currentIndex() > 0 ? model_->currentText().toStdString() : std::string();
+    filter.runs = chosen_runs_;
     const ChartData chart =
-        build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset, model);
+        build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset, filter);
     const int series = build_chart(*plot_, chart);
     if (plot_->isVisible()) plot_->replot();  // a hidden plot replots when first shown
     QString note = tr("%1 of %2: %3 series. Wheel: zoom, drag: pan; Export writes PNG, PDF or SVG at the "
@@ -122,10 +164,11 @@ int ChartsPage::redraw() {
                        .arg(kind_->currentText(), QFileInfo(db_).fileName())
                        .arg(series);
     if (!chart.warning.empty())
-      note = tr("⚠ %1 (the model box above).")
-                 .arg(QString::fromStdString(chart.warning)
-                          .replace(QStringLiteral("; choose one with --model"),
-                                   QStringLiteral("; choose one"))) +
+      note = tr("⚠ %1.").arg(QString::fromStdString(chart.warning)
+                                 .replace(QStringLiteral("choose one with --model"),
+                                          tr("choose one in the model box above"))
+                                 .replace(QStringLiteral("choose one with --config"),
+                                          tr("choose one in the configuration box above"))) +
              "\n" + note;
     note_->setText(note);
     return series;

@@ -4,6 +4,8 @@
 // QCustomPlot lives only in charts_page.cpp (slow to compile).
 #include <QSize>
 #include <QWidget>
+#include <cstdint>
+#include <set>
 
 class QComboBox;
 class QCustomPlot;
@@ -21,7 +23,10 @@ class ChartsPage : public QWidget {
 
   void set_db(const QString& file);  // and redraws
   void set_kind(const QString& kind);
-  void set_model(const QString& model);  // a model of the database, or "" for all; redraws
+  void set_model(const QString& model);    // a model of the database, or "" for all; redraws
+  void set_config(const QString& config);  // a configuration (run_config_text), or "" for all; redraws
+  // Only these runs (the Runs page's "Chart selected runs"); empty: every run. Redraws.
+  void set_runs(const std::set<int64_t>& runs);
   // Draws the chosen kind; returns the number of method series (0 and the reason in note_text() when
   // the database has nothing to draw).
   int redraw();
@@ -36,12 +41,15 @@ class ChartsPage : public QWidget {
   QComboBox* kind_;
   QLineEdit* dataset_;
   QComboBox* model_;
+  QComboBox* config_;
+  QComboBox* runs_;  // "all runs", then the chosen runs when set_runs named some
   QSpinBox* width_;
   QSpinBox* height_;
   QLabel* note_;
   QLabel* exported_;
   QVBoxLayout* plot_box_;
   QCustomPlot* plot_ = nullptr;
+  std::set<int64_t> chosen_runs_;
 };
 
 }  // namespace dbsa::ui
