@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
+#include <QItemSelectionModel>
 #include <QLayout>
 #include <QMessageBox>
 #include <QPushButton>
@@ -152,6 +153,53 @@ TEST(MainWindowTest, OpeningAResultsDatabaseShowsItsRuns) {
   EXPECT_EQ(w.runs_page().db().toStdString(), db.string());
   EXPECT_GT(w.runs_page().runs().rowCount(), 0);
   EXPECT_GT(w.charts_page().redraw(), 0);
+}
+
+// The Runs table tells runs apart by preset and context; "Chart selected runs" draws only those runs
+// on the Charts page, and the Charts page filters by configuration.
+TEST(MainWindowTest, SelectedRunsAndConfigurationsFilterTheCharts) {
+  need_studio_app();
+  const auto db = write_chart_test_db("chart-selected");
+  ui::MainWindow w;
+  w.open_file(QString::fromStdString(db.string()));
+  auto& runs = w.runs_page().runs();
+  ASSERT_GT(runs.rowCount(), 2);
+  EXPECT_EQ(runs.data(runs.index(0, ui::RunTableModel::Preset)).toString(), "custom");
+  EXPECT_EQ(runs.data(runs.index(0, ui::RunTableModel::Context)).toString(), "300");
+  EXPECT_DOUBLE_EQ(
+      runs.data(runs.index(2, ui::RunTableModel::Context), ui::RunTableModel::kSortRole).toDouble(), 450.0);
+
+  auto& charts = w.charts_page();
+  charts.set_kind("accuracy");
+  charts.set_db(QString::fromStdString(db.string()));
+  // trec's dbsa runs come from two pool sizes: pooled, and the page says so.
+  EXPECT_TRUE(charts.note_text().contains("2 configurations")) << charts.note_text().toStdString();
+  EXPECT_TRUE(charts.note_text().contains("configuration box")) << charts.note_text().toStdString();
+
+  // Rows 0 and 1: the two pool-40 dbsa runs on trec (tests/ui/chart_test_db.h).
+  auto* table = w.runs_page().findChild<QTableView*>();
+  ASSERT_NE(table, nullptr);
+  table->selectionModel()->select(w.runs_page().shown_runs().index(0, 0),
+                                  QItemSelectionModel::Select | QItemSelectionModel::Rows);
+  table->selectionModel()->select(w.runs_page().shown_runs().index(1, 0),
+                                  QItemSelectionModel::Select | QItemSelectionModel::Rows);
+  EXPECT_EQ(w.runs_page().selected_run_ids(), (std::set<int64_t>{1, 2}));
+  w.runs_page().chart_selected();
+  EXPECT_EQ(w.page(), "charts");
+  EXPECT_TRUE(charts.note_text().contains("1 series")) << charts.note_text().toStdString();
+  EXPECT_FALSE(charts.note_text().contains("⚠")) << charts.note_text().toStdString();
+
+  // Back to all runs, then one configuration: no pooling left to warn about.
+  charts.set_runs({});
+  EXPECT_TRUE(charts.note_text().contains("⚠")) << charts.note_text().toStdString();
+  charts.set_config("blocks=8 demos=10 select=3 sink=1 prev=2 grouping=balanced order=in-order test=4");
+  EXPECT_TRUE(charts.note_text().contains("1 series")) << charts.note_text().toStdString();
+  EXPECT_FALSE(charts.note_text().contains("⚠")) << charts.note_text().toStdString();
+  // A filter that keeps nothing says why instead of drawing an empty chart.
+  charts.set_config("");
+  charts.set_runs({999});
+  EXPECT_EQ(charts.redraw(), 0);
+  EXPECT_TRUE(charts.note_text().contains("no finished runs of run 999")) << charts.note_text().toStdString();
 }
 
 TEST(ModelPageTest, ABadFileIsAnErrorDialogNamingIt) {

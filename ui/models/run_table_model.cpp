@@ -15,8 +15,8 @@ QVariant block_count(int n) {
 }  // namespace
 
 RunTableModel::RunTableModel(QObject* parent)
-    : TableModel({"id", "method", "model", "dataset", "status", "blocks", "demos/block", "select", "S", "P",
-                  "seed", "accuracy", "queries", "p50 ms", "setup s", "started"},
+    : TableModel({"id", "method", "model", "dataset", "status", "preset", "blocks", "demos/block", "select",
+                  "S", "P", "seed", "context", "accuracy", "queries", "p50 ms", "setup s", "started"},
                  parent) {}
 
 int RunTableModel::rows() const {
@@ -45,11 +45,15 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   const RunRecord& r = row.record;
   const RunParams& p = r.info.params;
   if (role == Qt::ToolTipRole && index.column() == Status) return QString::fromStdString(r.error);
+  if (role == Qt::ToolTipRole && index.column() == Context)
+    return tr("Mean context tokens a query attended (selected blocks or demonstrations, without the query)");
   if (role == Qt::ToolTipRole && index.column() == Model)
     return QString::fromStdString(r.info.model_path + "\n" + r.info.model_fingerprint);
   const auto& a = row.aggregates;
   if (role == kSortRole) {
     switch (index.column()) {
+      case Context:
+        return a ? QVariant(a->tokens_attended_mean) : QVariant(-1.0);
       case Accuracy:
         return a ? QVariant(a->accuracy) : QVariant(-1.0);
       case QueryP50:
@@ -72,6 +76,10 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       return QString::fromStdString(r.info.dataset);
     case Status:
       return QString::fromStdString(run_status_text(r));
+    case Preset: {
+      const std::string preset = run_preset(r.info);
+      return preset.empty() ? tr("custom") : QString::fromStdString(preset);
+    }
     case Blocks:
       return p.blocks;
     case Demos:
@@ -84,6 +92,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       return block_count(p.prev);
     case Seed:
       return static_cast<qlonglong>(p.seed);
+    case Context:
+      return a ? QVariant(QString::number(a->tokens_attended_mean, 'f', 0)) : QVariant();
     case Accuracy:
       return a ? QVariant(QString::number(a->accuracy, 'f', 4)) : QVariant();
     case Queries:

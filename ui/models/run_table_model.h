@@ -25,12 +25,14 @@ class RunTableModel : public TableModel {
     Model,
     Dataset,
     Status,
+    Preset,
     Blocks,
     Demos,
     Select,
     Sink,
     Prev,
     Seed,
+    Context,
     Accuracy,
     Queries,
     QueryP50,
@@ -39,7 +41,8 @@ class RunTableModel : public TableModel {
     ColumnCount
   };
   explicit RunTableModel(QObject* parent = nullptr);
-  // The role a sorting proxy sorts by: numbers as numbers (accuracy, latency, setup), the rest as shown.
+  // The role a sorting proxy sorts by: numbers as numbers (context, accuracy, latency, setup), the rest as
+  // shown.
   static constexpr int kSortRole = Qt::UserRole + 1;
 
   // Throws the store's error (naming the file) when it cannot be read; an absent file lists nothing.

@@ -7,6 +7,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -106,9 +107,21 @@ RunsPage::RunsPage(StudioState& state, QWidget* parent)
   table->sortByColumn(RunTableModel::Id, Qt::AscendingOrder);
   sorted_ = sorted;
   table->setToolTip(tr("Double click a run for its per-query predictions"));
+  table_ = table;
   connect(table, &QTableView::doubleClicked, this,
           [this, sorted](const QModelIndex& i) { open_run(sorted->mapToSource(i).row()); });
   layout->addWidget(table, 1);
+  auto* chart = new QPushButton(tr("Chart selected runs"), this);
+  chart->setToolTip(
+      tr("Draw only the selected runs on the Charts page (Ctrl/Shift-click to select several)"));
+  chart->setEnabled(false);
+  connect(table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+          [this, chart] { chart->setEnabled(!selected_run_ids().empty()); });
+  connect(chart, &QPushButton::clicked, this, &RunsPage::chart_selected);
+  auto* below = new QHBoxLayout;
+  below->addStretch(1);
+  below->addWidget(chart);
+  layout->addLayout(below);
   set_request({});
 
   connect(preset_, &QComboBox::textActivated, this, &RunsPage::apply_preset);
@@ -305,6 +318,19 @@ void RunsPage::refresh() {
 
 QString RunsPage::summary_text() const {
   return summary_->text();
+}
+
+std::set<int64_t> RunsPage::selected_run_ids() const {
+  std::set<int64_t> ids;
+  auto* proxy = static_cast<QSortFilterProxyModel*>(sorted_);
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows())
+    ids.insert(runs_->row(proxy->mapToSource(i).row()).record.id);
+  return ids;
+}
+
+void RunsPage::chart_selected() {
+  const std::set<int64_t> ids = selected_run_ids();
+  if (!ids.empty()) Q_EMIT chart_runs(ids);
 }
 
 }  // namespace dbsa::ui

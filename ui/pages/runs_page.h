@@ -3,6 +3,8 @@
 // knobs, or set them by hand), watch its progress with ETA (cancel marks the current run interrupted
 // and keeps the finished ones), and browse the runs of the results database.
 #include <QWidget>
+#include <cstdint>
+#include <set>
 #include <vector>
 
 class QCheckBox;
@@ -10,6 +12,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QTableView;
 
 class QAbstractItemModel;
 
@@ -49,10 +52,14 @@ class RunsPage : public QWidget {
   QString summary_text() const;
   QString methods_text() const;   // the ticked methods, comma-separated
   QString defaults_text() const;  // where the defaults come from (the Pool and Cache pages)
+  // The ids of the runs selected in the table, and "Chart selected runs" (emits chart_runs).
+  std::set<int64_t> selected_run_ids() const;
+  void chart_selected();
 
  signals:
   void db_changed(const QString& file);
   void eval_finished(const QString& file);
+  void chart_runs(const std::set<int64_t>& runs);  // the Charts page draws only these
 
  public:
   JobProgressWidget& progress() { return *progress_; }
@@ -71,6 +78,7 @@ class RunsPage : public QWidget {
   QLabel* summary_;
   RunTableModel* runs_;
   QAbstractItemModel* sorted_ = nullptr;
+  QTableView* table_ = nullptr;
 };
 
 }  // namespace dbsa::ui

@@ -111,6 +111,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(attention_, &AttentionPage::recapture_requested, query_, &QueryPage::rerun);
   connect(runs_, &RunsPage::db_changed, charts_, &ChartsPage::set_db);
   connect(runs_, &RunsPage::eval_finished, charts_, &ChartsPage::set_db);
+  connect(runs_, &RunsPage::chart_runs, this, [this](const std::set<int64_t>& ids) {
+    charts_->set_runs(ids);
+    sidebar_->setCurrentRow(static_cast<int>(page_names().indexOf(QStringLiteral("charts"))));
+  });
   build_menus();
 
   QSettings s;
