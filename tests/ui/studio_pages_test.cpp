@@ -819,8 +819,24 @@ TEST(MainWindowTest, PagesShortcutsAndPalettes) {
     EXPECT_EQ(w.page(), name);
   }
   EXPECT_FALSE(w.set_page("nope"));
+  // Every sidebar icon reads as light on the dark palette, like its text: Fusion's icons are drawn for a
+  // light background (the Cache page's grey drive was the faintest of them on the dark one).
+  const auto mean_lightness = [](const QImage& image) {
+    const QImage icon = image.convertToFormat(QImage::Format_ARGB32);
+    double sum = 0;
+    int drawn = 0;
+    for (int y = 0; y < icon.height(); ++y)
+      for (int x = 0; x < icon.width(); ++x)
+        if (const QColor c = icon.pixelColor(x, y); c.alpha() >= 128) {
+          sum += c.lightness();
+          ++drawn;
+        }
+    return drawn > 20 ? sum / drawn : 0.0;
+  };
   w.set_dark(true);
   EXPECT_LT(QApplication::palette().color(QPalette::Window).lightness(), 80);
+  for (int row = 0; row < static_cast<int>(ui::MainWindow::page_names().size()); ++row)
+    EXPECT_GE(mean_lightness(w.sidebar_icon(row)), 140.0) << "row " << row;
   w.set_dark(false);
   EXPECT_GT(QApplication::palette().color(QPalette::Window).lightness(), 160);
 }

@@ -16,6 +16,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
+#include <iterator>
 
 #include "engine/quant_kernels.h"
 #include "ui/pages/attention_page.h"
@@ -80,15 +81,11 @@ MainWindow::MainWindow(QWidget* parent)
   };
   connect(state_, &StudioState::model_changed, this, show_title);
   connect(state_, &StudioState::cache_changed, this, show_title);
-  const QStyle::StandardPixmap icons[] = {
-      QStyle::SP_ComputerIcon,           QStyle::SP_FileDialogListView,     QStyle::SP_DriveHDIcon,
-      QStyle::SP_FileDialogContentsView, QStyle::SP_FileDialogDetailedView, QStyle::SP_MediaPlay,
-      QStyle::SP_DialogSaveButton};
   const QStringList titles = {tr("Model"),     tr("Pool"), tr("Cache"), tr("Query"),
                               tr("Attention"), tr("Runs"), tr("Charts")};
   QWidget* pages[] = {model_, pool_, cache_, query_, attention_, runs_, charts_};
   for (int i = 0; i < titles.size(); ++i) {
-    sidebar_->addItem(new QListWidgetItem(style()->standardIcon(icons[i]), titles[i]));
+    sidebar_->addItem(new QListWidgetItem(titles[i]));
     stack_->addWidget(pages[i]);
   }
   sidebar_->setFixedWidth(150);
@@ -182,9 +179,24 @@ QString MainWindow::about_text() {
       .arg(QString::fromLatin1(qVersion()), QString::fromStdString(std::string(isa_name(best_isa()))));
 }
 
+// The sidebar's icons, drawn for the current palette (theme.h: palette_icon).
+void MainWindow::set_sidebar_icons() {
+  static constexpr QStyle::StandardPixmap kIcons[] = {
+      QStyle::SP_ComputerIcon,           QStyle::SP_FileDialogListView,     QStyle::SP_DriveHDIcon,
+      QStyle::SP_FileDialogContentsView, QStyle::SP_FileDialogDetailedView, QStyle::SP_MediaPlay,
+      QStyle::SP_DialogSaveButton};
+  for (int i = 0; i < sidebar_->count() && i < static_cast<int>(std::size(kIcons)); ++i)
+    sidebar_->item(i)->setIcon(palette_icon(*style(), kIcons[i], QApplication::palette()));
+}
+
+QImage MainWindow::sidebar_icon(int row) const {
+  return sidebar_->item(row)->icon().pixmap(sidebar_->iconSize()).toImage();
+}
+
 void MainWindow::set_dark(bool dark) {
   dark_ = dark;
   apply_theme(dark);
+  set_sidebar_icons();
   if (auto* a = findChild<QAction*>(QStringLiteral("darkAction"))) a->setChecked(dark);
 }
 

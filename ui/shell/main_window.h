@@ -3,6 +3,7 @@
 // one StudioState, menus with shortcuts, recent files, light/dark palettes, and the current job's
 // progress in the status bar. Window geometry, page, palette, folders and recent files persist in
 // QSettings.
+#include <QImage>
 #include <QMainWindow>
 #include <QStringList>
 
@@ -32,6 +33,7 @@ class MainWindow : public QMainWindow {
   bool set_page(const QString& name);  // false for an unknown name
   QString page() const;
   void set_dark(bool dark);
+  QImage sidebar_icon(int row) const;  // as drawn now, at the sidebar's icon size
   // A .gguf model (Model page), a .sqlite/.db results database (Runs and Charts pages), else a pool file.
   void open_file(const QString& file);
   static QString about_text();  // Help > About: what the app is, its Qt and kernel instruction set
@@ -50,6 +52,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void build_menus();
+  void set_sidebar_icons();
   void add_recent(const QString& file);
 
   void rebuild_recent_menu();

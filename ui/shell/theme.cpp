@@ -1,7 +1,9 @@
 #include "ui/shell/theme.h"
 
 #include <QApplication>
+#include <QImage>
 #include <QPalette>
+#include <QPixmap>
 #include <QStyle>
 #include <QStyleFactory>
 
@@ -33,6 +35,24 @@ void apply_theme(bool dark) {
   for (const auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
     p.setColor(QPalette::Disabled, role, disabled);
   QApplication::setPalette(p);
+}
+
+QIcon palette_icon(const QStyle& style, QStyle::StandardPixmap which, const QPalette& palette) {
+  const QIcon icon = style.standardIcon(which);
+  if (palette.color(QPalette::Base).lightness() >= 128) return icon;
+  QIcon out;
+  for (const int side : {16, 22, 32, 44}) {
+    QImage img = icon.pixmap(side, side).toImage().convertToFormat(QImage::Format_ARGB32);
+    for (int y = 0; y < img.height(); ++y)
+      for (int x = 0; x < img.width(); ++x) {
+        const QColor c = img.pixelColor(x, y);
+        if (c.alpha() == 0) continue;
+        img.setPixelColor(x, y,
+                          QColor::fromHsl(c.hslHue(), c.hslSaturation(), 128 + c.lightness() / 2, c.alpha()));
+      }
+    out.addPixmap(QPixmap::fromImage(img));
+  }
+  return out;
 }
 
 }  // namespace dbsa::ui
