@@ -1,6 +1,7 @@
 // Each page of the studio driven as a user would, headless: the fixture model, a 4×5 TREC pool, a
 // cache (S=1, P=1) in a fresh store, a test query, its attention map, an evaluation and chart export.
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <QAction>
 #include <QComboBox>
@@ -624,6 +625,51 @@ TEST(AttentionPageTest, PlotsFollowEveryNewQueryEvenWhileHidden) {
 }
 
 // The dark palette reaches the on-screen plots (they stayed white), and the light one brings them back.
+// The block detail pane: after a query it shows the block that drew the most attention; a block is
+// described by its place in the query's context, its pattern and its demonstrations; a block the
+// query did not select says so; another cache clears it.
+TEST(AttentionPageTest, BlockDetailPaneDescribesTheChosenBlock) {
+  Studio s("attention-detail", Step::Query);
+  auto& page = s.window->attention_page();
+  const auto& q = *s.state().query();
+  ASSERT_FALSE(q.prediction.blocks.empty());
+  const auto& mass = page.mass_per_block();
+  ASSERT_EQ(mass.size(), q.prediction.blocks.size());
+  const size_t most = static_cast<size_t>(std::max_element(mass.begin(), mass.end()) - mass.begin());
+  EXPECT_EQ(page.detail_block(), q.prediction.blocks[most].block);
+
+  const SelectedBlock& chosen = q.prediction.blocks.back();
+  page.show_block(chosen.block);
+  const QString text = page.block_detail_text();
+  const BlockRecord& record = s.state().session()->cache().block(chosen.block);
+  EXPECT_TRUE(text.startsWith(QStringLiteral("Block %1 — %2 of %3 blocks")
+                                  .arg(chosen.block)
+                                  .arg(q.prediction.blocks.size())
+                                  .arg(q.prediction.blocks.size())))
+      << text.toStdString();
+  EXPECT_TRUE(text.contains(QStringLiteral("%1 tokens").arg(chosen.n_tokens))) << text.toStdString();
+  EXPECT_TRUE(text.contains("attention mass")) << text.toStdString();
+  EXPECT_TRUE(text.contains("Pre-encoded seeing:")) << text.toStdString();
+  EXPECT_TRUE(text.contains(QStringLiteral("%1 demonstrations").arg(record.demo_ids.size())))
+      << text.toStdString();
+  // The block's own text, as the model read it.
+  EXPECT_TRUE(text.contains(QString::fromStdString(record.text).left(40))) << text.toStdString();
+
+  int unselected = -1;
+  for (int b = 0; b < page.layout_blocks() && unselected < 0; ++b)
+    if (std::none_of(q.prediction.blocks.begin(), q.prediction.blocks.end(),
+                     [b](const SelectedBlock& x) { return x.block == b; }))
+      unselected = b;
+  if (unselected >= 0) {
+    page.show_block(unselected);
+    EXPECT_TRUE(page.block_detail_text().contains("not among the blocks the last query selected"))
+        << page.block_detail_text().toStdString();
+  }
+  page.show_block(page.layout_blocks());  // out of range: nothing shown
+  EXPECT_EQ(page.detail_block(), -1);
+  EXPECT_TRUE(page.block_detail_text().isEmpty());
+}
+
 TEST(AttentionPageTest, PlotsFollowTheDarkPalette) {
   need_studio_app();
   ui::MainWindow w;

@@ -8,11 +8,16 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTextBrowser>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
+#include "cache/block_cache.h"
 #include "method/attention_mass.h"
+#include "method/cache_session.h"
+#include "ui/models/block_table_model.h"
 #include "ui/pages/page_widgets.h"
 #include "ui/shell/studio_state.h"
 
@@ -106,7 +111,17 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   for (QCustomPlot* plot : {layout_plot_, map_plot_}) style_plot(plot, palette());
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 3);
-  layout->addWidget(split, 1);
+  auto* vertical = new QSplitter(Qt::Vertical, this);
+  vertical->addWidget(split);
+  detail_ = new QTextBrowser(vertical);
+  detail_->setMinimumHeight(60);
+  detail_->setPlaceholderText(
+      tr("Click a block's row in the block layout, or its columns in the attention "
+         "map, to see its demonstrations."));
+  vertical->addWidget(detail_);
+  vertical->setStretchFactor(0, 4);
+  vertical->setStretchFactor(1, 1);
+  layout->addWidget(vertical, 1);
 
   connect(capture, &QPushButton::clicked, this, [this] { set_head(layer_->value(), head_->value()); });
   start_controls(state_.job(), {capture});
@@ -121,6 +136,18 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
     connect(plot, &QCustomPlot::afterReplot, this, [this, plot] { stale_.erase(plot); });
   connect(&state_, &StudioState::cache_changed, this, &AttentionPage::show_layout);
   connect(&state_, &StudioState::query_changed, this, &AttentionPage::show_map);
+  // A click picks the block whose detail the pane shows: a row of the layout matrix, or any column of
+  // the map that belongs to a selected block.
+  connect(layout_plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+    const int row = static_cast<int>(std::lround(layout_plot_->yAxis->pixelToCoord(e->position().y())));
+    if (row >= 0 && row < layout_n_) show_block(row);
+  });
+  connect(map_plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+    const int col = static_cast<int>(std::lround(map_plot_->xAxis->pixelToCoord(e->position().x())));
+    if (col >= 0 && col < static_cast<int>(token_block_.size()) &&
+        token_block_[static_cast<size_t>(col)] >= 0)
+      show_block(token_block_[static_cast<size_t>(col)]);
+  });
   connect(map_plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
     const int col = static_cast<int>(std::lround(map_plot_->xAxis->pixelToCoord(e->position().x())));
     const int row = static_cast<int>(std::lround(map_plot_->yAxis->pixelToCoord(e->position().y())));
@@ -197,6 +224,7 @@ void AttentionPage::show_layout() {
     for (int b = 0; b < layout_n_; ++b)
       for (int c = 0; c < layout_n_; ++c) layout_.push_back(pattern.link(b, c));
   }
+  show_block(-1);  // another cache: the shown block's detail is gone with it
   if (layout_n_ == 0) {
     layout_plot_->clearPlottables();
     refresh(layout_plot_);
@@ -235,6 +263,7 @@ void AttentionPage::show_map() {
     mass_blocks_.clear();
     highlight_selected({});
     refresh(map_plot_);
+    show_block(detail_block_ < layout_n_ ? detail_block_ : -1);
     return;
   }
   const auto& hp = session->model().hparams();
@@ -294,6 +323,13 @@ void AttentionPage::show_map() {
   refresh(map_plot_);
   show_mass(*q);
   highlight_selected(blocks);
+  // The pane follows the query: the block shown stays (its numbers are this query's now); with none
+  // shown yet, the block that drew the most attention.
+  if (detail_block_ < 0 && !mass_blocks_.empty())
+    detail_block_ = blocks[static_cast<size_t>(std::max_element(mass_blocks_.begin(), mass_blocks_.end()) -
+                                               mass_blocks_.begin())]
+                        .block;
+  show_block(detail_block_);
   QStringList ids;
   for (const auto& b : blocks) ids << QString::number(b.block);
   caption_->setText(
@@ -342,6 +378,69 @@ void AttentionPage::reset_zoom() {
   map_plot_->yAxis->setRange(-0.5, std::max(map_rows_, 1) - 0.5);
   refresh(layout_plot_);
   refresh(map_plot_);
+}
+
+void AttentionPage::show_block(int block) {
+  detail_block_ = block >= 0 && block < layout_n_ ? block : -1;
+  if (detail_block_ < 0) {
+    detail_->clear();
+    return;
+  }
+  const int b = detail_block_;
+  QString html = tr("<b>Block %1</b>").arg(b);
+  // In the last query's context: place, score, tokens, attention mass of the shown head.
+  const auto& q = state_.query();
+  const auto session = state_.session();
+  bool selected = false;
+  if (q && session) {
+    const auto& blocks = q->prediction.blocks;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      if (blocks[i].block != b) continue;
+      selected = true;
+      html += tr(" — %1 of %2 blocks in the last query's context%3; score %4; %5 tokens")
+                  .arg(i + 1)
+                  .arg(blocks.size())
+                  .arg(blocks[i].forced ? tr(" (the sink, always first)") : QString())
+                  .arg(blocks[i].score, 0, 'f', 3)
+                  .arg(blocks[i].n_tokens);
+      if (i < mass_blocks_.size() && !q->capture.weights.empty())
+        html += tr("; attention mass %1% at layer %2, head %3")
+                    .arg(100.0 * mass_blocks_[i], 0, 'f', 1)
+                    .arg(q->capture.layer)
+                    .arg(q->capture.head);
+    }
+    if (!selected) html += tr(" — not among the blocks the last query selected");
+  }
+  // What it saw when pre-encoded: the cache's pattern (engine/block_layout.h).
+  QStringList saw;
+  for (int c = 0; c < layout_n_; ++c) {
+    const BlockLink link = layout_cell(b, c);
+    if (link == BlockLink::Sink) saw << tr("sink block %1").arg(c);
+    if (link == BlockLink::Previous) saw << tr("block %1").arg(c);
+  }
+  saw << tr("itself");
+  html += "<br>" + tr("Pre-encoded seeing: %1.").arg(saw.join(QStringLiteral(", ")));
+  if (session && b < session->cache().n_blocks()) {
+    const BlockRecord& r = session->cache().block(b);
+    QString ids;
+    if (!r.demo_ids.empty())
+      ids = r.demo_ids.size() == 1
+                ? tr(" (pool demonstration %1)").arg(r.demo_ids.front())
+                : tr(" (pool demonstrations %1 … %2)").arg(r.demo_ids.front()).arg(r.demo_ids.back());
+    html += "<br>" + tr("%1 demonstrations%2, %3 tokens; labels: %4.")
+                         .arg(r.demo_ids.size())
+                         .arg(ids)
+                         .arg(r.n_tokens())
+                         .arg(QString::fromStdString(label_mix(r.labels)).toHtmlEscaped());
+    html += "<pre>" + QString::fromStdString(r.text).toHtmlEscaped() + "</pre>";
+  } else {
+    html += "<br>" + tr("Its demonstrations show once a query has opened the cache (Query page).");
+  }
+  detail_->setHtml(html);
+}
+
+QString AttentionPage::block_detail_text() const {
+  return detail_->toPlainText();
 }
 
 QString AttentionPage::mass_text() const {

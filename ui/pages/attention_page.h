@@ -3,7 +3,10 @@
 // tokens, column = the block they may attend to: sink, previous or self, each in its colour) from the
 // chosen cache's S and P. Right: for the last query, the real softmax weights of a chosen layer/head,
 // every query token (rows) over the tokens of the selected blocks and the query (columns), with block
-// boundaries marked; wheel zooms, drag pans, hovering names the token and its weight.
+// boundaries marked; wheel zooms, drag pans, hovering names the token and its weight. Below: the detail
+// of one block (a click on its row of the matrix or its columns of the map): where it sits in the
+// query's context, its score, tokens and attention mass, what it saw when pre-encoded, its labels and
+// its text.
 // QCustomPlot lives only in attention_page.cpp (slow to compile).
 #include <QColor>
 #include <QSize>
@@ -19,6 +22,7 @@ class QCustomPlot;
 class QCPColorScale;
 class QLabel;
 class QSpinBox;
+class QTextBrowser;
 
 namespace dbsa::ui {
 
@@ -52,6 +56,11 @@ class AttentionPage : public QWidget {
   // The tooltip text of map cell (query row, key column), empty outside the map.
   QString hover_text(int row, int column) const;
   void set_head(int layer, int head);  // and asks for the query again
+  // The detail pane shows `block` (a block of the chosen cache); -1 clears it. What a click on the
+  // matrix or the map does.
+  void show_block(int block);
+  int detail_block() const { return detail_block_; }
+  QString block_detail_text() const;  // the pane's text, as plain text
 
  signals:
   void recapture_requested();
@@ -72,6 +81,8 @@ class AttentionPage : public QWidget {
   QSpinBox* head_;
   QLabel* caption_;
   QLabel* mass_;
+  QTextBrowser* detail_;
+  int detail_block_ = -1;
   std::vector<double> mass_blocks_;
   QCustomPlot* layout_plot_;
   QCustomPlot* map_plot_;
