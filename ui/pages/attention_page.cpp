@@ -263,7 +263,9 @@ void AttentionPage::show_map() {
     mass_blocks_.clear();
     highlight_selected({});
     refresh(map_plot_);
+    const bool picked = detail_picked_;
     show_block(detail_block_ < layout_n_ ? detail_block_ : -1);
+    detail_picked_ = picked && detail_block_ >= 0;
     return;
   }
   const auto& hp = session->model().hparams();
@@ -323,13 +325,15 @@ void AttentionPage::show_map() {
   refresh(map_plot_);
   show_mass(*q);
   highlight_selected(blocks);
-  // The pane follows the query: the block shown stays (its numbers are this query's now); with none
-  // shown yet, the block that drew the most attention.
-  if (detail_block_ < 0 && !mass_blocks_.empty())
-    detail_block_ = blocks[static_cast<size_t>(std::max_element(mass_blocks_.begin(), mass_blocks_.end()) -
-                                               mass_blocks_.begin())]
-                        .block;
-  show_block(detail_block_);
+  // The pane follows the query: a block the user picked stays (its numbers are this query's now);
+  // otherwise the block that drew the most attention.
+  if ((detail_block_ < 0 || !detail_picked_) && !mass_blocks_.empty()) {
+    const auto most = std::max_element(mass_blocks_.begin(), mass_blocks_.end()) - mass_blocks_.begin();
+    show_block(blocks[static_cast<size_t>(most)].block);
+    detail_picked_ = false;
+  } else {
+    show_block(detail_block_);
+  }
   QStringList ids;
   for (const auto& b : blocks) ids << QString::number(b.block);
   caption_->setText(
@@ -382,6 +386,7 @@ void AttentionPage::reset_zoom() {
 
 void AttentionPage::show_block(int block) {
   detail_block_ = block >= 0 && block < layout_n_ ? block : -1;
+  detail_picked_ = detail_block_ >= 0;
   if (detail_block_ < 0) {
     detail_->clear();
     return;
@@ -422,14 +427,13 @@ void AttentionPage::show_block(int block) {
   html += "<br>" + tr("Pre-encoded seeing: %1.").arg(saw.join(QStringLiteral(", ")));
   if (session && b < session->cache().n_blocks()) {
     const BlockRecord& r = session->cache().block(b);
-    QString ids;
-    if (!r.demo_ids.empty())
-      ids = r.demo_ids.size() == 1
-                ? tr(" (pool demonstration %1)").arg(r.demo_ids.front())
-                : tr(" (pool demonstrations %1 … %2)").arg(r.demo_ids.front()).arg(r.demo_ids.back());
-    html += "<br>" + tr("%1 demonstrations%2, %3 tokens; labels: %4.")
+    // The grouping decides which pool demonstrations a block holds (not a range: in-order is a
+    // length-balanced round-robin), so every id is listed.
+    QStringList ids;
+    for (const int64_t id : r.demo_ids) ids << QString::number(id);
+    html += "<br>" + tr("%1 demonstrations (pool ids %2), %3 tokens; labels: %4.")
                          .arg(r.demo_ids.size())
-                         .arg(ids)
+                         .arg(ids.join(QStringLiteral(", ")))
                          .arg(r.n_tokens())
                          .arg(QString::fromStdString(label_mix(r.labels)).toHtmlEscaped());
     html += "<pre>" + QString::fromStdString(r.text).toHtmlEscaped() + "</pre>";

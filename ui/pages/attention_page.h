@@ -83,6 +83,7 @@ class AttentionPage : public QWidget {
   QLabel* mass_;
   QTextBrowser* detail_;
   int detail_block_ = -1;
+  bool detail_picked_ = false;  // chosen by a click (stays across queries), not by the attention mass
   std::vector<double> mass_blocks_;
   QCustomPlot* layout_plot_;
   QCustomPlot* map_plot_;
