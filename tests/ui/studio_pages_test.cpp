@@ -682,6 +682,30 @@ TEST(AttentionPageTest, PlotsFollowTheDarkPalette) {
   EXPECT_GT(page.plot_background().lightness(), 180) << page.plot_background().name().toStdString();
 }
 
+// The Charts page's figure follows the dark palette on screen, while an export stays what `dbsa chart`
+// writes: on white.
+TEST(ChartsPageTest, FigureFollowsTheDarkPaletteButExportsStayWhite) {
+  need_studio_app();
+  const auto db = write_chart_test_db("charts-dark");
+  ui::MainWindow w;
+  auto& page = w.charts_page();
+  page.set_db(QString::fromStdString(db.string()));
+  ASSERT_GT(page.redraw(), 0);
+  w.set_dark(true);
+  QCoreApplication::processEvents();
+  EXPECT_LT(page.plot_background().lightness(), 80) << page.plot_background().name().toStdString();
+  ASSERT_GT(page.redraw(), 0);  // a chart drawn while dark is dark too
+  EXPECT_LT(page.plot_background().lightness(), 80) << page.plot_background().name().toStdString();
+  const QString file = QString::fromStdString((db.parent_path() / "dark.png").string());
+  page.export_to(file, 400, 300);
+  const QImage img(file);
+  ASSERT_FALSE(img.isNull());
+  EXPECT_EQ(img.pixelColor(0, 0), QColor(Qt::white));
+  w.set_dark(false);
+  QCoreApplication::processEvents();
+  EXPECT_GT(page.plot_background().lightness(), 180) << page.plot_background().name().toStdString();
+}
+
 TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
   Studio s("runs-page", Step::Pool);
   auto& page = s.window->runs_page();

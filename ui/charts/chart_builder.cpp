@@ -217,6 +217,30 @@ QColor method_color(const std::string& method, int index_in_chart) {
   return QColor::fromRgb(kPalette[static_cast<size_t>(slot)]);
 }
 
+void follow_palette(QCustomPlot& plot, const QPalette& palette) {
+  const QColor base = palette.color(QPalette::Base), text = palette.color(QPalette::Text);
+  QColor grid = text;
+  grid.setAlpha(70);
+  plot.setBackground(base);
+  for (QCPAxisRect* rect : plot.axisRects())
+    for (QCPAxis* a : rect->axes()) {
+      a->setBasePen(QPen(text));
+      a->setTickPen(QPen(text));
+      a->setSubTickPen(QPen(text));
+      a->setTickLabelColor(text);
+      a->setLabelColor(text);
+      a->grid()->setPen(QPen(grid, 0, Qt::DotLine));
+    }
+  for (QCPLayoutElement* e : plot.plotLayout()->elements(true))
+    if (auto* t = qobject_cast<QCPTextElement*>(e)) t->setTextColor(text);
+  plot.legend->setTextColor(text);
+  plot.legend->setBrush(base);
+  for (int i = 0; i < plot.itemCount(); ++i)
+    if (auto* t = qobject_cast<QCPItemText*>(plot.item(i))) t->setColor(text);
+  for (int i = 0; i < plot.plottableCount(); ++i)
+    if (auto* w = qobject_cast<QCPErrorBars*>(plot.plottable(i))) w->setPen(QPen(text, 1.2));
+}
+
 int build_chart(QCustomPlot& plot, const ChartData& data) {
   plot.clearPlottables();
   plot.clearItems();

@@ -17,6 +17,7 @@
 #include "cache/block_cache.h"
 #include "method/attention_mass.h"
 #include "method/cache_session.h"
+#include "ui/charts/chart_builder.h"
 #include "ui/models/block_table_model.h"
 #include "ui/pages/page_widgets.h"
 #include "ui/shell/studio_state.h"
@@ -41,20 +42,6 @@ QCustomPlot* make_plot(QWidget* parent) {
     a->setTicker(ticker);
   }
   return p;
-}
-
-// On-screen plots in the window's palette (the dark palette left them white): background, axes, ticks
-// and labels. The colour maps' own gradients are unchanged.
-void style_plot(QCustomPlot* plot, const QPalette& palette) {
-  const QColor base = palette.color(QPalette::Base), text = palette.color(QPalette::Text);
-  plot->setBackground(base);
-  for (QCPAxis* a : plot->axisRect()->axes()) {
-    a->setBasePen(QPen(text));
-    a->setTickPen(QPen(text));
-    a->setSubTickPen(QPen(text));
-    a->setTickLabelColor(text);
-    a->setLabelColor(text);
-  }
 }
 
 QCPColorMap* reset_map(QCustomPlot* plot, int nx, int ny) {
@@ -108,7 +95,7 @@ AttentionPage::AttentionPage(StudioState& state, QWidget* parent) : QWidget(pare
   map_plot_ = make_plot(split);
   map_plot_->xAxis->setLabel(tr("context token (selected blocks, then the query)"));
   map_plot_->yAxis->setLabel(tr("query token"));
-  for (QCustomPlot* plot : {layout_plot_, map_plot_}) style_plot(plot, palette());
+  for (QCustomPlot* plot : {layout_plot_, map_plot_}) follow_palette(*plot, palette());
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 3);
   auto* vertical = new QSplitter(Qt::Vertical, this);
@@ -175,7 +162,7 @@ void AttentionPage::changeEvent(QEvent* e) {
   QWidget::changeEvent(e);
   if (e->type() != QEvent::PaletteChange) return;
   for (QCustomPlot* plot : {layout_plot_, map_plot_}) {
-    style_plot(plot, palette());
+    follow_palette(*plot, palette());
     refresh(plot);
   }
   if (scale_) {

@@ -121,6 +121,7 @@ int ChartsPage::redraw() {
   plot_ = new QCustomPlot(this);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
   plot_box_->addWidget(plot_);
+  chart_.reset();
   if (db_.isEmpty() || !std::filesystem::exists(db_.toStdString())) {
     note_->setText(tr("Choose a results database on the Runs page."));
     return 0;
@@ -158,6 +159,8 @@ int ChartsPage::redraw() {
     const ChartData chart =
         build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset, filter);
     const int series = build_chart(*plot_, chart);
+    follow_palette(*plot_, palette());
+    chart_ = chart;
     if (plot_->isVisible()) plot_->replot();  // a hidden plot replots when first shown
     QString note = tr("%1 of %2: %3 series. Wheel: zoom, drag: pan; Export writes PNG, PDF or SVG at the "
                       "size set above.")
@@ -181,7 +184,16 @@ int ChartsPage::redraw() {
 }
 
 void ChartsPage::export_to(const QString& file, int width, int height) {
-  export_chart(*plot_, file.toStdString(), width, height);
+  if (chart_) {
+    // Drawn anew as `dbsa chart` draws it (white, whatever the window's palette), at the zoom shown.
+    QCustomPlot out;
+    build_chart(out, *chart_);
+    out.xAxis->setRange(plot_->xAxis->range());
+    out.yAxis->setRange(plot_->yAxis->range());
+    export_chart(out, file.toStdString(), width, height);
+  } else {
+    export_chart(*plot_, file.toStdString(), width, height);
+  }
   exported_->setText(tr("Saved %1×%2 chart to %3")
                          .arg(width)
                          .arg(height)
@@ -190,6 +202,18 @@ void ChartsPage::export_to(const QString& file, int width, int height) {
 
 QString ChartsPage::export_text() const {
   return exported_->text();
+}
+
+void ChartsPage::changeEvent(QEvent* e) {
+  QWidget::changeEvent(e);
+  if (e->type() != QEvent::PaletteChange || !plot_) return;
+  follow_palette(*plot_, palette());
+  plot_->replot();
+}
+
+QColor ChartsPage::plot_background() const {
+  // QCustomPlot keeps its background brush private: read a corner of a small render.
+  return plot_->toPixmap(32, 32).toImage().pixelColor(0, 0);
 }
 
 QSize ChartsPage::plot_size() const {

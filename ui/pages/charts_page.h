@@ -2,10 +2,14 @@
 // Charts page: the five chart kinds of `dbsa chart` drawn live from the results database (wheel zooms,
 // drag pans), exported as PNG, PDF or SVG at a chosen size through the same export code as the CLI.
 // QCustomPlot lives only in charts_page.cpp (slow to compile).
+#include <QColor>
 #include <QSize>
 #include <QWidget>
 #include <cstdint>
+#include <optional>
 #include <set>
+
+#include "store/chart_data.h"
 
 class QComboBox;
 class QCustomPlot;
@@ -33,8 +37,12 @@ class ChartsPage : public QWidget {
   // Throws (naming the file) like `dbsa chart` when the file cannot be written.
   void export_to(const QString& file, int width, int height);
   QString note_text() const;
-  QString export_text() const;  // where the last export went
-  QSize plot_size() const;      // the on-screen chart's size
+  QString export_text() const;     // where the last export went
+  QSize plot_size() const;         // the on-screen chart's size
+  QColor plot_background() const;  // the on-screen chart's, which follows the window's palette
+
+ protected:
+  void changeEvent(QEvent* e) override;
 
  private:
   QString db_;
@@ -50,6 +58,7 @@ class ChartsPage : public QWidget {
   QVBoxLayout* plot_box_;
   QCustomPlot* plot_ = nullptr;
   std::set<int64_t> chosen_runs_;
+  std::optional<ChartData> chart_;  // what the on-screen chart draws; exports draw it anew on white
 };
 
 }  // namespace dbsa::ui
