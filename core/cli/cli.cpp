@@ -27,6 +27,7 @@ int run(int argc, char** argv, std::span<const Registrar> extra) {
   register_encode_command(app);
   register_query_command(app);
   register_report_command(app);
+  register_runs_command(app);
   register_merge_command(app);
   register_eval_command(app);
   register_sweep_command(app);

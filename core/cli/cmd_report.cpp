@@ -75,8 +75,7 @@ void register_report_command(CLI::App& app) {
                 "without it, every model gets its own rows");
   c->add_option("--config", a->config,
                 "Only the runs of this configuration, exactly as --by-config writes it");
-  c->add_option("--runs", a->runs,
-                "Only these runs: row ids (the id column of the studio's Runs table), comma-separated");
+  c->add_option("--runs", a->runs, "Only these runs: row ids as `dbsa runs` lists them, comma-separated");
   c->add_option("--out,-o", a->out, "Write to this file (atomically) instead of stdout");
   c->callback([a] { run_report(*a); });
 }

@@ -183,11 +183,14 @@ std::string report_markdown(std::span<const ReportRow> rows) {
 
 std::string report_text(std::span<const ReportRow> rows) {
   if (rows.empty()) return "no finished runs\n";
-  auto t = human_table(rows);
+  return aligned_table(human_table(rows), text_columns(rows));
+}
+
+std::string aligned_table(const std::vector<std::vector<std::string>>& t, size_t text_cols) {
+  if (t.empty()) return {};
   std::vector<size_t> width(t[0].size(), 0);
   for (const auto& row : t)
     for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], display_width(row[k]));
-  const size_t text_cols = text_columns(rows);
   std::string out;
   for (const auto& row : t) {
     for (size_t k = 0; k < row.size(); ++k) {

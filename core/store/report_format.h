@@ -3,6 +3,7 @@
 // table (report.md) and an aligned text table (the terminal default).
 #include <span>
 #include <string>
+#include <vector>
 
 #include "store/report.h"
 
@@ -15,6 +16,9 @@ std::string report_json(std::span<const ReportRow> rows, std::span<const RunReco
 std::string report_csv(std::span<const ReportRow> rows);
 std::string report_markdown(std::span<const ReportRow> rows);
 std::string report_text(std::span<const ReportRow> rows);
+// Columns padded to their widest cell (in code points, so "±" keeps them straight) and joined by two
+// spaces: the first `text_cols` columns left-aligned, the rest right-aligned so digits line up.
+std::string aligned_table(const std::vector<std::vector<std::string>>& table, size_t text_cols);
 // Lines naming the abandoned runs (report.h's abandoned_runs), empty when there are none; the text and
 // Markdown reports end with them.
 std::string abandoned_runs_note(std::span<const RunRecord> abandoned);

@@ -90,8 +90,7 @@ void register_chart_command(CLI::App& app) {
                 "Only runs of this configuration, as `dbsa report --by-config` writes it ('blocks=8 demos=10 "
                 "select=3 sink=1 prev=2 grouping=… order=… test=…'); without it, a method's runs of several "
                 "configurations are pooled, with a warning");
-  c->add_option("--runs", a->runs,
-                "Only these runs: row ids (the id column of the studio's Runs table), comma-separated");
+  c->add_option("--runs", a->runs, "Only these runs: row ids as `dbsa runs` lists them, comma-separated");
   c->callback([a] { run_chart(*a); });
 }
 

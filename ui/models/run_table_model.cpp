@@ -27,12 +27,7 @@ void RunTableModel::refresh(const std::filesystem::path& db) {
   std::vector<RunRow> rows;
   if (!db.empty() && std::filesystem::exists(db)) {
     const ResultsDb results(db, OpenMode::ReadOnly);
-    for (auto& r : results.runs()) {
-      RunRow row;
-      row.aggregates = results.aggregates(r.id);
-      row.record = std::move(r);
-      rows.push_back(std::move(row));
-    }
+    rows = list_runs(results);
   }
   beginResetModel();
   rows_ = std::move(rows);

@@ -7,14 +7,9 @@
 #include <vector>
 #include "ui/models/table_model.h"
 
-#include "store/run_record.h"
+#include "store/run_list.h"
 
 namespace dbsa::ui {
-
-struct RunRow {
-  RunRecord record;
-  std::optional<RunAggregates> aggregates;
-};
 
 class RunTableModel : public TableModel {
   Q_OBJECT
