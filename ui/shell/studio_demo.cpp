@@ -57,9 +57,9 @@ QString run_demo(MainWindow& w, const DemoOptions& opts) {
   if (QString e = finish_step(job, QStringLiteral("build cache")); !e.isEmpty()) return e;
   if (state.cache_dir().empty()) return QStringLiteral("build cache: no cache was published");
 
-  // Layer 1, head 0 of the built-in model is the head that reads the demonstrations' label tokens (all
-  // its weight on them for a TREC query; resources/models/README.md): the demo opens on it.
-  state.set_capture_head(1, 0);
+  // Layer 3, head 0 of the built-in model is the head trained to look at the label tokens of the
+  // demonstrations of the query's class (resources/models/README.md, "attention pull"): the demo opens on it.
+  state.set_capture_head(3, 0);
   w.query_page().run_test_query(0);
   if (QString e = finish_step(job, QStringLiteral("query")); !e.isEmpty()) return e;
   // A second query, so the pages show what follows a first one (the Attention page re-plots for it).
