@@ -49,21 +49,22 @@ std::string runs_text(std::span<const RunRow> rows) {
 }
 
 std::string runs_json(std::span<const RunRow> rows) {
-  nlohmann::ordered_json out = {{"format", "dbsa-runs"}, {"version", 1}, {"runs", nlohmann::ordered_json::array()}};
+  nlohmann::ordered_json out = {
+      {"format", "dbsa-runs"}, {"version", 1}, {"runs", nlohmann::ordered_json::array()}};
   for (const RunRow& row : rows) {
     const RunRecord& r = row.record;
     nlohmann::ordered_json j = {{"id", r.id},
-                        {"status", run_status_text(r)},
-                        {"method", r.info.method},
-                        {"model", run_model_name(r.info)},
-                        {"model_path", r.info.model_path},
-                        {"model_fingerprint", r.info.model_fingerprint},
-                        {"dataset", r.info.dataset},
-                        {"preset", run_preset(r.info)},
-                        {"config", run_config_text(r.info.params)},
-                        {"seed", r.info.params.seed},
-                        {"started_at", r.info.started_at},
-                        {"finished_at", r.finished_at}};
+                                {"status", run_status_text(r)},
+                                {"method", r.info.method},
+                                {"model", run_model_name(r.info)},
+                                {"model_path", r.info.model_path},
+                                {"model_fingerprint", r.info.model_fingerprint},
+                                {"dataset", r.info.dataset},
+                                {"preset", run_preset(r.info)},
+                                {"config", run_config_text(r.info.params)},
+                                {"seed", r.info.params.seed},
+                                {"started_at", r.info.started_at},
+                                {"finished_at", r.finished_at}};
     if (const auto& a = row.aggregates) {
       j["queries"] = a->n;
       j["accuracy"] = a->accuracy;
