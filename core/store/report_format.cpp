@@ -12,12 +12,6 @@ constexpr const char* kPercentileDefinition =
     "linear interpolation between closest ranks (Hyndman-Fan type 7, numpy default) over all queries "
     "of the row's finished runs";
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
-
 std::string exact(double v) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.10g", v);
@@ -49,15 +43,15 @@ std::vector<std::vector<std::string>> human_table(std::span<const ReportRow> row
     if (config) c.push_back(r.config);
     c.push_back(std::to_string(r.runs) +
                 (r.cache_hits > 0 ? " (" + std::to_string(r.cache_hits) + " cached)" : ""));
-    c.push_back(fixed(r.accuracy_mean, 4) + " ± " + fixed(r.accuracy_std, 4));
-    c.push_back(r.accuracy_ratio_to_best ? fixed(100.0 * *r.accuracy_ratio_to_best, 1) + "%" : "-");
-    c.push_back(fixed(r.setup_seconds_mean, 3));
-    c.push_back(fixed(r.query_mean_seconds, 4));
-    c.push_back(fixed(r.query_p50_seconds, 4));
-    c.push_back(fixed(r.query_p95_seconds, 4));
+    c.push_back(fixed_text(r.accuracy_mean, 4) + " ± " + fixed_text(r.accuracy_std, 4));
+    c.push_back(r.accuracy_ratio_to_best ? fixed_text(100.0 * *r.accuracy_ratio_to_best, 1) + "%" : "-");
+    c.push_back(fixed_text(r.setup_seconds_mean, 3));
+    c.push_back(fixed_text(r.query_mean_seconds, 4));
+    c.push_back(fixed_text(r.query_p50_seconds, 4));
+    c.push_back(fixed_text(r.query_p95_seconds, 4));
     c.push_back(std::to_string(static_cast<long long>(r.kv_bytes_mean + 0.5)));
-    c.push_back(fixed(r.amortized_seconds_n100, 4));
-    c.push_back(fixed(r.amortized_seconds_n100000, 4));
+    c.push_back(fixed_text(r.amortized_seconds_n100, 4));
+    c.push_back(fixed_text(r.amortized_seconds_n100000, 4));
     t.push_back(std::move(c));
   }
   return t;
@@ -82,6 +76,12 @@ std::string md_cell(const std::string& s) {
 }
 
 }  // namespace
+
+std::string fixed_text(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
 
 std::string report_json(std::span<const ReportRow> rows, std::span<const RunRecord> abandoned) {
   nlohmann::ordered_json j;

@@ -19,6 +19,8 @@ std::string report_text(std::span<const ReportRow> rows);
 // Columns padded to their widest cell (in code points, so "±" keeps them straight) and joined by two
 // spaces: the first `text_cols` columns left-aligned, the rest right-aligned so digits line up.
 std::string aligned_table(const std::vector<std::vector<std::string>>& table, size_t text_cols);
+// `v` with `decimals` digits after the point ("%.*f"): the numbers of the text tables.
+std::string fixed_text(double v, int decimals);
 // Lines naming the abandoned runs (report.h's abandoned_runs), empty when there are none; the text and
 // Markdown reports end with them.
 std::string abandoned_runs_note(std::span<const RunRecord> abandoned);

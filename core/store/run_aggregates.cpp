@@ -8,13 +8,11 @@
 namespace dbsa {
 
 RunAggregates compute_run_aggregates(SqliteDb& db, int64_t run_id) {
-  SqliteStatement st(db,
-                     "SELECT correct, total_seconds, n_tokens_attended FROM predictions WHERE run_id = ?1");
+  SqliteStatement st(db, "SELECT correct, total_seconds FROM predictions WHERE run_id = ?1");
   st.bind(1, run_id);
   RunAggregates a;
-  std::vector<double> latency, tokens;
+  std::vector<double> latency;
   while (st.step()) {
-    tokens.push_back(static_cast<double>(st.column_int(2)));
     a.n += 1;
     a.n_correct += st.column_int(0) != 0 ? 1 : 0;
     latency.push_back(st.column_double(1));
@@ -23,7 +21,6 @@ RunAggregates compute_run_aggregates(SqliteDb& db, int64_t run_id) {
   a.query_mean_seconds = mean_of(latency);
   a.query_p50_seconds = percentile_linear(latency, 0.50);
   a.query_p95_seconds = percentile_linear(latency, 0.95);
-  a.tokens_attended_mean = mean_of(tokens);
   return a;
 }
 

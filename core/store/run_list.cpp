@@ -1,6 +1,5 @@
 #include "store/run_list.h"
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "store/report_format.h"
@@ -8,15 +7,6 @@
 #include "store/run_owner.h"
 
 namespace dbsa {
-namespace {
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-}  // namespace
 
 std::vector<RunRow> list_runs(const ResultsDb& db) {
   std::vector<RunRow> rows;
@@ -40,9 +30,9 @@ std::string runs_text(std::span<const RunRow> rows) {
     const std::string preset = run_preset(r.info);
     t.push_back({std::to_string(r.id), run_status_text(r), r.info.method, run_model_name(r.info),
                  r.info.dataset, preset.empty() ? "custom" : preset, run_config_text(r.info.params),
-                 std::to_string(r.info.params.seed), a ? fixed(a->tokens_attended_mean, 0) : "",
-                 a ? fixed(a->accuracy, 4) : "", a ? std::to_string(a->n) : "",
-                 a ? fixed(1e3 * a->query_p50_seconds, 2) : "", r.info.started_at});
+                 std::to_string(r.info.params.seed), a ? fixed_text(a->tokens_attended_mean, 0) : "",
+                 a ? fixed_text(a->accuracy, 4) : "", a ? std::to_string(a->n) : "",
+                 a ? fixed_text(1e3 * a->query_p50_seconds, 2) : "", r.info.started_at});
   }
   // Ids and names left-aligned up to the seed; numbers right-aligned; the start time left.
   return aligned_table(t, 7);

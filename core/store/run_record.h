@@ -104,6 +104,7 @@ struct RunAggregates {
   double query_p50_seconds = 0;
   double query_p95_seconds = 0;
   // Mean context tokens a query attended (predictions' n_tokens_attended): the "context" a run used.
+  // Not stored: ResultsDb::aggregates reads it from the predictions.
   double tokens_attended_mean = 0;
 };
 

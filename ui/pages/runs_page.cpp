@@ -320,11 +320,14 @@ QString RunsPage::summary_text() const {
   return summary_->text();
 }
 
+QAbstractItemModel& RunsPage::shown_runs() {
+  return *sorted_;
+}
+
 std::set<int64_t> RunsPage::selected_run_ids() const {
   std::set<int64_t> ids;
-  auto* proxy = static_cast<QSortFilterProxyModel*>(sorted_);
   for (const QModelIndex& i : table_->selectionModel()->selectedRows())
-    ids.insert(runs_->row(proxy->mapToSource(i).row()).record.id);
+    ids.insert(runs_->row(sorted_->mapToSource(i).row()).record.id);
   return ids;
 }
 

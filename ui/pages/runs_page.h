@@ -12,6 +12,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QSortFilterProxyModel;
 class QTableView;
 
 class QAbstractItemModel;
@@ -45,7 +46,7 @@ class RunsPage : public QWidget {
   void refresh();
 
   RunTableModel& runs() { return *runs_; }
-  QAbstractItemModel& shown_runs() { return *sorted_; }  // the table's rows, in the order shown
+  QAbstractItemModel& shown_runs();  // the table's rows, in the order shown
   // The per-query predictions of the run in `row` of runs() (a double click on the table opens it);
   // null, with an error dialog, when the database cannot be read.
   RunDetailDialog* open_run(int row);
@@ -77,7 +78,7 @@ class RunsPage : public QWidget {
   QLineEdit* db_;
   QLabel* summary_;
   RunTableModel* runs_;
-  QAbstractItemModel* sorted_ = nullptr;
+  QSortFilterProxyModel* sorted_ = nullptr;
   QTableView* table_ = nullptr;
 };
 
