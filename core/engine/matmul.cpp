@@ -10,6 +10,7 @@
 
 #include "engine/activation_rounding.h"
 #include "engine/quant_kernels.h"
+#include "engine/quant_kernels_amx.h"
 #include "engine/simd_kernels.h"
 
 namespace dbsa {
@@ -102,10 +103,47 @@ QuantizedRows quantize_rows(ThreadPool& pool, const float* x, int64_t n, const W
   return {xq.data(), xb};
 }
 
+// The AMX tile kernels: activation rows quantized and packed for the tile unit once per product (groups
+// of 16 tokens split over the pool), then tasks of whole 16-row groups; each group's blocks are unpacked
+// once for all the tokens (engine/quant_kernels_amx.cpp). One token needs no packing.
+void matmul_amx(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  const QuantizedRows xq = quantize_rows(pool, x, n, w);
+  const int n_x = static_cast<int>(n);
+  thread_local std::vector<std::byte> packed;
+  const std::byte* tiles = nullptr;
+  if (n_x > 1) {
+    packed.resize(static_cast<size_t>(amx::packed_bytes(n_x, w.cols)));
+    const int groups = (n_x + 15) / 16;
+    std::byte* dst = packed.data();
+    const auto pack = [&](int64_t g, int) {
+      amx::pack(xq.data, xq.stride, n_x, w.cols, static_cast<int>(g), static_cast<int>(g) + 1, dst);
+    };
+    if (groups == 1)
+      pack(0, 0);
+    else
+      pool.parallel_for(groups, pack);
+    tiles = packed.data();
+  }
+  const int64_t per = (rows_per_task(pool, w.rows) + 15) / 16 * 16;
+  const RowStream stream(w);
+  pool.parallel_for((w.rows + per - 1) / per, [&](int64_t task, int) {
+    const int64_t r0 = task * per, r1 = std::min(w.rows, r0 + per);
+    for (int64_t r = r0; r < r1; r += 16) {
+      const int rows = static_cast<int>(std::min<int64_t>(16, r1 - r));
+      // Each row about 1 KB ahead, as the vector kernels ask: a whole group (16 rows) ahead measured
+      // 5% slower in decode, none 15% slower.
+      for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
+      amx::gemm(w.type, stream.row(r), stream.row_bytes, rows, xq.data, xq.stride, tiles, n_x, w.cols, y + r,
+                w.rows);
+    }
+  });
+}
+
 // Quantized weights: the activation rows quantized once, then integer kernels over tiles of kTile
 // weight rows by kTile activation rows. A task's weight rows (at most 64: ~40 KB of Q8_0 blocks at 576
 // columns) stay in L2 while every tile of tokens passes over them.
 void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+  if (kernel_isa(w.type) == Isa::Amx) return matmul_amx(pool, x, n, w, y);
   constexpr int kTile = 4;
   const int64_t per = rows_per_task(pool, w.rows);
   const QuantizedRows xq = quantize_rows(pool, x, n, w);

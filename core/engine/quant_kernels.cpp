@@ -15,6 +15,8 @@
 #include <type_traits>
 
 #include "engine/activation_rounding.h"
+#include "engine/quant_blocks.h"
+#include "engine/quant_kernels_amx.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
 #include "model/k_quant_scales.h"
@@ -24,38 +26,6 @@ namespace dbsa {
 namespace {
 
 constexpr int64_t kQK = 256;  // values per K-quant super-block
-
-// Weight block layouts (ggml's; the GGUF file's bytes are read through these).
-struct BlockQ4_0 {
-  uint16_t d;
-  uint8_t qs[16];  // value j: low nibble of qs[j] (j < 16) or high nibble of qs[j-16], minus 8
-};
-struct BlockQ5_0 {
-  uint16_t d;
-  uint8_t qh[4];   // bit j of the little-endian u32: bit 4 of value j
-  uint8_t qs[16];  // nibbles as in Q4_0; value = (nibble | fifth bit << 4) - 16
-};
-// Q8_0 weights have the layout of Q8_0 activation blocks (BlockQ8_0, engine/quant_kernels.h).
-struct BlockQ4_K {
-  uint16_t d, dmin;
-  uint8_t scales[12];  // 8 six-bit scales and mins (model/k_quant_scales.h)
-  uint8_t qs[128];     // each 64 values: low nibbles of 32 bytes, then their high nibbles
-};
-struct BlockQ5_K {
-  uint16_t d, dmin;
-  uint8_t scales[12];
-  uint8_t qh[32];  // fifth bit: bit 2c (low nibbles) and 2c+1 (high nibbles) of qh[l] for 64-value chunk c
-  uint8_t qs[128];
-};
-struct BlockQ6_K {
-  uint8_t ql[128];  // low 4 bits
-  uint8_t qh[64];   // high 2 bits
-  int8_t scales[16];
-  uint16_t d;
-};
-static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
-                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
-              "ggml's block layouts");
 
 // ---- activation quantizers ----
 
@@ -115,25 +85,6 @@ inline float hsum8(const float* v) {
 }
 
 // ---- portable kernels: one weight row against one activation row ----
-
-// The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
-void values(const BlockQ8_0& b, int8_t* q) {
-  std::memcpy(q, b.qs, 32);
-}
-void values(const BlockQ4_0& b, int8_t* q) {
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) - 8);
-    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
-  }
-}
-void values(const BlockQ5_0& b, int8_t* q) {
-  uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>(((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4) - 16);
-    q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
-  }
-}
 
 template <class Block>
 float dot_q0_portable(const void* wv, const void* xv, int64_t n) {
@@ -815,6 +766,12 @@ DBSA_AVX512 void gemm_q0_vnni(const void* wv, int64_t ws, int n_w, const void* x
 #undef DBSA_AVX512
 #pragma GCC diagnostic pop
 
+template <WeightType T>
+void gemm_amx(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, int n_x, int64_t n, float* out,
+              int64_t os) {
+  amx::gemm(T, w, ws, n_w, x, xs, nullptr, n_x, n, out, os);
+}
+
 #undef DBSA_AVX2
 
 }  // namespace
@@ -876,6 +833,8 @@ bool isa_supported(Isa isa) {
       return simd::has_avx2();
     case Isa::Avx512Vnni:
       return simd::has_avx512_vnni();
+    case Isa::Amx:
+      return amx::supported();
   }
   return false;
 }
@@ -888,6 +847,8 @@ std::string_view isa_name(Isa isa) {
       return "avx2";
     case Isa::Avx512Vnni:
       return "avx512-vnni";
+    case Isa::Amx:
+      return "amx";
   }
   return "?";
 }
@@ -895,18 +856,21 @@ std::string_view isa_name(Isa isa) {
 QuantGemm quant_gemm(WeightType t, Isa isa) {
   if (!isa_supported(isa))
     throw std::invalid_argument("quant_gemm: this CPU has no " + std::string(isa_name(isa)));
-  const bool wide = isa != Isa::Portable, vnni = isa == Isa::Avx512Vnni;
+  const bool wide = isa != Isa::Portable, vnni = isa >= Isa::Avx512Vnni, tiles = isa == Isa::Amx;
   switch (t) {
     case WeightType::Q8_0:
-      return vnni   ? gemm_q0_vnni<BlockQ8_0>
+      return tiles  ? gemm_amx<WeightType::Q8_0>
+             : vnni ? gemm_q0_vnni<BlockQ8_0>
              : wide ? gemm_avx2<Q0Avx2<BlockQ8_0>>
                     : gemm_portable<dot_q0_portable<BlockQ8_0>>;
     case WeightType::Q4_0:
-      return vnni   ? gemm_q0_vnni<BlockQ4_0>
+      return tiles  ? gemm_amx<WeightType::Q4_0>
+             : vnni ? gemm_q0_vnni<BlockQ4_0>
              : wide ? gemm_avx2<Q0Avx2<BlockQ4_0>>
                     : gemm_portable<dot_q0_portable<BlockQ4_0>>;
     case WeightType::Q5_0:
-      return vnni   ? gemm_q0_vnni<BlockQ5_0>
+      return tiles  ? gemm_amx<WeightType::Q5_0>
+             : vnni ? gemm_q0_vnni<BlockQ5_0>
              : wide ? gemm_avx2<Q0Avx2<BlockQ5_0>>
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
     // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
@@ -930,16 +894,19 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
 
 Isa best_isa() {
   static const Isa isa = [] {
-    Isa best = simd::has_avx512_vnni() ? Isa::Avx512Vnni : simd::has_avx2() ? Isa::Avx2 : Isa::Portable;
+    Isa best = amx::supported()          ? Isa::Amx
+               : simd::has_avx512_vnni() ? Isa::Avx512Vnni
+               : simd::has_avx2()        ? Isa::Avx2
+                                         : Isa::Portable;
     // DBSA_MAX_ISA caps the choice (benchmarks of one ISA against another in one run, and the kernels
     // an older CPU would run); an unknown name is refused rather than silently ignored.
     if (const char* cap = std::getenv("DBSA_MAX_ISA"); cap && *cap) {
       const std::string want(cap);
       std::optional<Isa> limit;
-      for (const Isa i : {Isa::Portable, Isa::Avx2, Isa::Avx512Vnni})
+      for (const Isa i : {Isa::Portable, Isa::Avx2, Isa::Avx512Vnni, Isa::Amx})
         if (want == isa_name(i)) limit = i;
       if (!limit)
-        throw std::invalid_argument("DBSA_MAX_ISA=" + want + ": expected portable, avx2 or avx512-vnni");
+        throw std::invalid_argument("DBSA_MAX_ISA=" + want + ": expected portable, avx2, avx512-vnni or amx");
       best = std::min(best, *limit);
     }
     return best;
@@ -947,8 +914,9 @@ Isa best_isa() {
   return isa;
 }
 
-Isa kernel_isa(WeightType) {
-  return best_isa();  // every block type has kernels at every level
+Isa kernel_isa(WeightType t) {
+  const Isa best = best_isa();  // every block type has kernels at every level up to AVX-512
+  return best == Isa::Amx && !amx::has_kernel(t) ? Isa::Avx512Vnni : best;
 }
 
 QuantGemm quant_gemm(WeightType t) {

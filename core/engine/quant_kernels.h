@@ -39,9 +39,10 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n);
 
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
-// Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register).
-// Chosen at run time.
-enum class Isa { Portable, Avx2, Avx512Vnni };
+// Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register), and the
+// AMX tile unit for Q8_0, Q4_0, Q5_0 (engine/quant_kernels_amx.h: whole-block sums, an order of its own;
+// the K-quants keep the AVX-512 kernels there). Chosen at run time.
+enum class Isa { Portable, Avx2, Avx512Vnni, Amx };
 bool isa_supported(Isa isa);  // this CPU runs it
 std::string_view isa_name(Isa isa);
 // The widest ISA this CPU runs, capped by the environment variable DBSA_MAX_ISA (an isa_name).
@@ -56,7 +57,9 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
 // n_x and the instruction set, so a token's logits do not depend on how it was batched or where it ran.
 using QuantGemm = void (*)(const void* w, int64_t w_stride, int n_w, const void* x, int64_t x_stride, int n_x,
                            int64_t n, float* out, int64_t out_stride);
-// The kernel of `t` for `isa` (throws std::invalid_argument where !isa_supported(isa)).
+// The kernel of `t` for `isa` (throws std::invalid_argument where !isa_supported(isa)). Amx gives the
+// tile kernels where the type has them (each call packs its own activation rows; engine/matmul.cpp packs
+// once per product through engine/quant_kernels_amx.h), the AVX-512 ones elsewhere.
 QuantGemm quant_gemm(WeightType t, Isa isa);
 // The instruction set of the fastest kernel of `t` this CPU runs (what quant_gemm(t) returns).
 Isa kernel_isa(WeightType t);

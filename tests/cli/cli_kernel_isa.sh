@@ -1,7 +1,10 @@
 #!/bin/sh
 # The quantized kernels are chosen at run time and capped by DBSA_MAX_ISA: `model info` names each
-# type's instruction set, every ISA gives the same logits byte for byte (engine/quant_kernels.h: the
-# kernels follow one arithmetic), and an unknown ISA name is refused.
+# type's instruction set, every vector ISA gives the same logits byte for byte (engine/quant_kernels.h:
+# the kernels follow one arithmetic), the AMX tile kernels (their own order of float additions,
+# engine/quant_kernels_amx.h) give the same argmax at every position and max logits within 1% (a
+# random-weight model carries each flipped 8-bit rounding on; the fixtures README allows 5% against
+# the reference), and types without tile kernels keep the AVX-512 bits there; an unknown ISA name is refused.
 # usage: cli_kernel_isa.sh DBSA FIXTURES SCRATCH
 set -u
 DBSA=$1 FIX=$2 TMP=$3
@@ -21,10 +24,26 @@ for model in tiny-spm-q8_0 k256-q4_k_m; do
     cmp -s "$TMP/portable.bin" "$TMP/$isa.bin" || fail "$model: $isa logits differ from the portable kernels'"
     cmp -s "$TMP/portable.pos" "$TMP/$isa.pos" || fail "$model: $isa positions differ from the portable kernels'"
   done
+  # A cap at amx is no cap: where the CPU has no tile unit (or the model no type with tile kernels),
+  # the vector kernels run and their bits must come out.
+  DBSA_MAX_ISA=amx "$DBSA" logits --model "$M" --prompt-file "$FIX/reference/manyshot.txt" --threads 2 \
+    --out "$TMP/amx.bin" --all-positions "$TMP/amx.pos" > /dev/null 2> "$TMP/log" ||
+    fail "$model: logits with DBSA_MAX_ISA=amx exited $?: $(cat "$TMP/log")"
+  "$DBSA" model info --json "$M" > "$TMP/info.json" || fail "model info exited $?"
+  if ! grep -A4 '"kernels"' "$TMP/info.json" | grep -q '"amx"'; then
+    cmp -s "$TMP/portable.bin" "$TMP/amx.bin" || fail "$model: no tile kernels, yet the logits changed"
+    continue
+  fi
+  # Lines of .pos: position, argmax, max logit.
+  paste -d ' ' "$TMP/portable.pos" "$TMP/amx.pos" | awk -v m="$model" '
+    $2 != $5 { print "FAIL: " m ": position " $1 " argmax " $5 " on amx, " $2 " on the vector kernels"; bad = 1 }
+    { d = $3 - $6; if (d < 0) d = -d; a = $3 < 0 ? -$3 : $3
+      if (d > 1e-2 * a) { print "FAIL: " m ": position " $1 " max logit " $6 " on amx, " $3; bad = 1 } }
+    END { exit bad }' >&2 || exit 1
 done
 if DBSA_MAX_ISA=sse9 "$DBSA" logits --model "$FIX/models/tiny-spm-q8_0.gguf" --prompt "Hi" --out "$TMP/x.bin" \
   > /dev/null 2> "$TMP/err"; then
   fail "DBSA_MAX_ISA=sse9 was accepted"
 fi
-grep -q "DBSA_MAX_ISA=sse9: expected portable, avx2 or avx512-vnni" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+grep -q "DBSA_MAX_ISA=sse9: expected portable, avx2, avx512-vnni or amx" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
 echo "ok"

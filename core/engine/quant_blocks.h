@@ -1,0 +1,61 @@
+#pragma once
+// ggml's weight block layouts: the GGUF file's bytes of a quantized matrix, read in place through these
+// by every kernel family (engine/quant_kernels.cpp, engine/quant_kernels_amx.cpp). Q8_0 weights have the
+// layout of Q8_0 activation blocks (BlockQ8_0, engine/quant_kernels.h).
+#include <cstdint>
+#include <cstring>
+
+#include "engine/quant_kernels.h"
+
+namespace dbsa {
+
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[16];  // value j: low nibble of qs[j] (j < 16) or high nibble of qs[j-16], minus 8
+};
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];   // bit j of the little-endian u32: bit 4 of value j
+  uint8_t qs[16];  // nibbles as in Q4_0; value = (nibble | fifth bit << 4) - 16
+};
+struct BlockQ4_K {
+  uint16_t d, dmin;
+  uint8_t scales[12];  // 8 six-bit scales and mins (model/k_quant_scales.h)
+  uint8_t qs[128];     // each 64 values: low nibbles of 32 bytes, then their high nibbles
+};
+struct BlockQ5_K {
+  uint16_t d, dmin;
+  uint8_t scales[12];
+  uint8_t qh[32];  // fifth bit: bit 2c (low nibbles) and 2c+1 (high nibbles) of qh[l] for 64-value chunk c
+  uint8_t qs[128];
+};
+struct BlockQ6_K {
+  uint8_t ql[128];  // low 4 bits
+  uint8_t qh[64];   // high 2 bits
+  int8_t scales[16];
+  uint16_t d;
+};
+static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
+                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210,
+              "ggml's block layouts");
+
+// The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
+inline void values(const BlockQ8_0& b, int8_t* q) {
+  std::memcpy(q, b.qs, 32);
+}
+inline void values(const BlockQ4_0& b, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) - 8);
+    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
+  }
+}
+inline void values(const BlockQ5_0& b, int8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4) - 16);
+    q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
+  }
+}
+
+}  // namespace dbsa

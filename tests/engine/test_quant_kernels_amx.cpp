@@ -1,0 +1,154 @@
+// The AMX tile kernels (engine/quant_kernels_amx.h) return the bits of their portable twin for every
+// (weight row, token) whatever the batch (one token, partial and whole groups of 16 tokens and rows, the
+// direct Q8_0 rows of the one-token kernel), and the twin sums what the dequantized blocks say.
+#include "engine/quant_kernels_amx.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/quant_kernels.h"
+#include "model/dequantize.h"
+
+namespace dbsa {
+namespace {
+
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0};
+
+// Rows of random blocks (every quant byte random, -128 in Q8_0 included), F16 scales of either sign.
+std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)));
+  const int64_t blocks = rows * cols / info.block_elems;
+  std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
+  for (auto& b : out) b = static_cast<std::byte>(byte(rng));
+  for (int64_t i = 0; i < blocks; ++i) {
+    const uint16_t h = f32_to_f16(scale(rng));
+    std::memcpy(out.data() + i * info.block_bytes, &h, 2);
+  }
+  return out;
+}
+
+std::vector<std::byte> quantized_tokens(int n_x, int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
+  std::vector<std::byte> xq(static_cast<size_t>(n_x * xb));
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int t = 0; t < n_x; ++t) {
+    for (auto& v : x) v = g(rng);
+    x[3] = 7.5f;  // an outlier, as residual streams have
+    quantize_activations(ActivationBlocks::Q8_0, x.data(), xq.data() + t * xb, n);
+  }
+  return xq;
+}
+
+uint32_t bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST(QuantKernelsAmx, PortableTwinSumsTheDequantizedBlocks) {
+  std::mt19937 rng(5);
+  constexpr int64_t n = 1024;
+  for (const WeightType t : kTileTypes) {
+    SCOPED_TRACE(std::string(weight_type_name(t)));
+    for (int trial = 0; trial < 20; ++trial) {
+      const auto w = random_rows(t, 1, n, rng);
+      const auto xq = quantized_tokens(1, n, rng);
+      std::vector<float> wf(n), xf(n);
+      dequantize(ggml_type_of(t), w.data(), wf.data(), n);
+      dequantize_activations(ActivationBlocks::Q8_0, xq.data(), xf.data(), n);
+      double exact = 0.0, magnitude = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        exact += static_cast<double>(wf[i]) * xf[i];
+        magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
+      }
+      const float twin = amx::portable_dot(t, w.data(), xq.data(), n);
+      EXPECT_LE(std::fabs(twin - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
+      // The vector kernels' order (eight lane sums per block) rounds differently, but only in the float
+      // additions: the two stay within a few ulps of the sum's magnitude.
+      float vector_order = 0.0f;
+      quant_gemm(t, Isa::Portable)(w.data(), 0, 1, xq.data(), 0, 1, n, &vector_order, 1);
+      EXPECT_LE(std::fabs(twin - vector_order), 1e-6 * magnitude + 1e-30) << "trial " << trial;
+    }
+  }
+}
+
+TEST(QuantKernelsAmx, TilesReturnTheTwinsBitsForEveryBatch) {
+  if (!amx::supported()) GTEST_SKIP() << "no AMX tiles on this CPU (or kernel): only the twin was checked";
+  std::mt19937 rng(17);
+  constexpr int64_t n = 512;
+  constexpr int kRows = 37;  // two whole groups of 16 rows and a partial one
+  const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
+  for (const WeightType t : kTileTypes) {
+    SCOPED_TRACE(std::string(weight_type_name(t)));
+    const auto w = random_rows(t, kRows, n, rng);
+    const int64_t wb = static_cast<int64_t>(w.size()) / kRows;
+    const auto xq = quantized_tokens(35, n, rng);
+    for (const int n_w : {1, 5, 16, 17, kRows})
+      for (const int n_x : {1, 2, 7, 16, 17, 35}) {
+        std::vector<float> out(static_cast<size_t>(n_x * kRows), -1.0f);
+        quant_gemm(t, Isa::Amx)(w.data(), wb, n_w, xq.data(), xb, n_x, n, out.data(), kRows);
+        for (int x = 0; x < n_x; ++x)
+          for (int r = 0; r < kRows; ++r) {
+            if (r >= n_w) {
+              EXPECT_EQ(out[x * kRows + r], -1.0f)
+                  << "row " << r << " past the " << n_w << " asked for was written";
+              continue;
+            }
+            const float twin = amx::portable_dot(t, w.data() + r * wb, xq.data() + x * xb, n);
+            EXPECT_EQ(bits(out[x * kRows + r]), bits(twin))
+                << n_w << " rows x " << n_x << " tokens: weight row " << r << ", token " << x;
+          }
+      }
+  }
+}
+
+// Packing in pieces (as the matmul's pool splits the groups) writes what one call writes, and padding
+// tokens are zero bytes with zero scales.
+TEST(QuantKernelsAmx, PackingSplitsByGroupsAndPadsWithZeros) {
+  if (!amx::supported()) GTEST_SKIP() << "no AMX tiles on this CPU (or kernel)";
+  std::mt19937 rng(23);
+  constexpr int64_t n = 256;
+  constexpr int n_x = 37;
+  const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
+  const auto xq = quantized_tokens(n_x, n, rng);
+  const int64_t bytes = amx::packed_bytes(n_x, n);
+  ASSERT_EQ(bytes, 3 * (n / 32) * (16 * 32 + 64));
+  std::vector<std::byte> whole(static_cast<size_t>(bytes), std::byte{0x5a}), pieces(whole);
+  amx::pack(xq.data(), xb, n_x, n, 0, 3, whole.data());
+  for (int g = 2; g >= 0; --g) amx::pack(xq.data(), xb, n_x, n, g, g + 1, pieces.data());
+  EXPECT_EQ(whole, pieces);
+  // The last group holds tokens 32..36: token slots 5..15 are padding.
+  const std::byte* last = whole.data() + 2 * (n / 32) * (16 * 32 + 64);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    for (int k = 0; k < 8; ++k)
+      for (int slot = 5; slot < 16; ++slot)
+        for (int i = 0; i < 4; ++i) EXPECT_EQ(last[b * 512 + 64 * k + 4 * slot + i], std::byte{0});
+    float d[16];
+    std::memcpy(d, last + (n / 32) * 512 + b * 64, sizeof d);
+    for (int slot = 5; slot < 16; ++slot) EXPECT_EQ(d[slot], 0.0f);
+  }
+}
+
+TEST(QuantKernelsAmx, OnlyThe32ValueFormatsHaveTileKernels) {
+  EXPECT_TRUE(amx::has_kernel(WeightType::Q8_0));
+  EXPECT_TRUE(amx::has_kernel(WeightType::Q5_0));
+  EXPECT_FALSE(amx::has_kernel(WeightType::Q4_K));
+  EXPECT_FALSE(amx::has_kernel(WeightType::F16));
+  if (isa_supported(Isa::Amx)) {
+    EXPECT_EQ(kernel_isa(WeightType::Q4_K), std::min(best_isa(), Isa::Avx512Vnni));
+    EXPECT_THROW(amx::gemm(WeightType::Q6_K, nullptr, 0, 1, nullptr, 0, nullptr, 1, 256, nullptr, 1),
+                 std::invalid_argument);
+  }
+  EXPECT_THROW(amx::portable_dot(WeightType::F32, nullptr, nullptr, 32), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dbsa
