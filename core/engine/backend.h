@@ -9,6 +9,7 @@
 
 #include "engine/attention.h"
 #include "engine/device_timer.h"
+#include "engine/matmul_target.h"
 #include "engine/rope.h"
 #include "engine/weight_matrix.h"
 
@@ -21,6 +22,11 @@ class Backend {
 
   // y[n][w.rows] = x[n][w.cols] · wᵀ
   virtual void matmul(const float* x, int64_t n, const WeightMatrix& w, float* y) = 0;
+  // Products of one input by several matrices (q/k/v; gate/up), each as matmul() computes it; a backend
+  // may run them together (the CPU's one pool pass, engine/matmul.h).
+  virtual void matmuls(const float* x, int64_t n, std::span<const MatmulTarget> targets) {
+    for (const MatmulTarget& t : targets) matmul(x, n, *t.w, t.y);
+  }
   // Row-wise RMSNorm times w (y may alias x).
   virtual void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) = 0;
   // out = silu(gate) * up, element-wise over n values (out may alias gate).

@@ -16,6 +16,10 @@ void CpuBackend::matmul(const float* x, int64_t n, const WeightMatrix& w, float*
   dbsa::matmul(pool_, x, n, w, y);
 }
 
+void CpuBackend::matmuls(const float* x, int64_t n, std::span<const MatmulTarget> targets) {
+  dbsa::matmuls(pool_, x, n, targets);
+}
+
 void CpuBackend::rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) {
   if (n_rows * dim < kMinParallelElems || pool_.size() == 1) return dbsa::rms_norm(x, w, y, n_rows, dim, eps);
   const int64_t per = (n_rows + pool_.size() - 1) / pool_.size();

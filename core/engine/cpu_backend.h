@@ -15,6 +15,7 @@ class CpuBackend final : public Backend {
   int n_threads() const { return pool_.size(); }
 
   void matmul(const float* x, int64_t n, const WeightMatrix& w, float* y) override;
+  void matmuls(const float* x, int64_t n, std::span<const MatmulTarget> targets) override;
   void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) override;
   void swiglu(const float* gate, const float* up, float* out, int64_t n) override;
   void rope(const RopeParams& p, const RopeTable& table, int64_t first_row, float* x, int64_t n_tokens,

@@ -136,9 +136,8 @@ void LlamaModel::attention_sublayer(const Chunk& c, int32_t l) {
   float* kc = cache.k(l, c.row0);
   float* vc = cache.v(l, c.row0);
   be.rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
-  be.matmul(h_.data(), n, L.wq, q_.data());
-  be.matmul(h_.data(), n, L.wk, kc);
-  be.matmul(h_.data(), n, L.wv, vc);
+  const MatmulTarget qkv[] = {{&L.wq, q_.data()}, {&L.wk, kc}, {&L.wv, vc}};
+  be.matmuls(h_.data(), n, qkv);
   if (!L.bq.empty()) add_bias_rows(q_.data(), L.bq.data(), n, q_dim);
   if (!L.bk.empty()) add_bias_rows(kc, L.bk.data(), n, kv_dim);
   if (!L.bv.empty()) add_bias_rows(vc, L.bv.data(), n, kv_dim);
@@ -182,8 +181,8 @@ void LlamaModel::ffn_sublayer(const Chunk& c, int32_t l) {
   const int64_t n = c.n, embd = hp.n_embd;
   Backend& be = *backend_;
   be.rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
-  be.matmul(h_.data(), n, L.w_gate, gate_.data());
-  be.matmul(h_.data(), n, L.w_up, up_.data());
+  const MatmulTarget gate_up[] = {{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}};
+  be.matmuls(h_.data(), n, gate_up);
   be.swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
   be.matmul(gate_.data(), n, L.w_down, h_.data());
   add_inplace(x_.data(), h_.data(), n * embd);

@@ -103,64 +103,89 @@ QuantizedRows quantize_rows(ThreadPool& pool, const float* x, int64_t n, const W
   return {xq.data(), xb};
 }
 
-// The AMX tile kernels: activation rows quantized and packed for the tile unit once per product (groups
-// of 16 tokens split over the pool), then tasks of whole 16-row groups; each group's blocks are unpacked
-// once for all the tokens (engine/quant_kernels_amx.cpp). One token needs no packing.
-void matmul_amx(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
-  const QuantizedRows xq = quantize_rows(pool, x, n, w);
-  const int n_x = static_cast<int>(n);
-  thread_local std::vector<std::byte> packed;
+// Activation rows ready for a quantized product: quantized to the weight type's blocks (per thread,
+// reused) and, for the AMX tile kernels, packed once per product (groups of 16 tokens split over the
+// pool; engine/quant_kernels_amx.h). One token needs no packing.
+struct PreparedRows {
+  QuantizedRows xq;
   const std::byte* tiles = nullptr;
-  if (n_x > 1) {
-    packed.resize(static_cast<size_t>(amx::packed_bytes(n_x, w.cols)));
-    const int groups = (n_x + 15) / 16;
-    std::byte* dst = packed.data();
-    const auto pack = [&](int64_t g, int) {
-      amx::pack(xq.data, xq.stride, n_x, w.cols, static_cast<int>(g), static_cast<int>(g) + 1, dst);
-    };
-    if (groups == 1)
-      pack(0, 0);
-    else
-      pool.parallel_for(groups, pack);
-    tiles = packed.data();
-  }
-  const int64_t per = (rows_per_task(pool, w.rows) + 15) / 16 * 16;
+  bool amx = false;
+};
+PreparedRows prepare_rows(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w) {
+  PreparedRows p{quantize_rows(pool, x, n, w), nullptr, kernel_isa(w.type) == Isa::Amx};
+  const int n_x = static_cast<int>(n);
+  if (!p.amx || n_x == 1) return p;
+  thread_local std::vector<std::byte> packed;
+  packed.resize(static_cast<size_t>(amx::packed_bytes(n_x, w.cols)));
+  std::byte* dst = packed.data();
+  const auto pack = [&](int64_t g, int) {
+    amx::pack(p.xq.data, p.xq.stride, n_x, w.cols, static_cast<int>(g), static_cast<int>(g) + 1, dst);
+  };
+  const int groups = (n_x + 15) / 16;
+  if (groups == 1)
+    pack(0, 0);
+  else
+    pool.parallel_for(groups, pack);
+  p.tiles = dst;
+  return p;
+}
+
+// Weight rows [r0, r1) of a quantized product against every prepared token. The tile kernels take whole
+// 16-row groups (each group's blocks unpacked once for all the tokens); the vector kernels tiles of
+// kTile weight rows by kTile tokens, a task's rows (at most 64: ~40 KB of Q8_0 blocks at 576 columns)
+// staying in L2 while every tile of tokens passes over them.
+void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int64_t r0, int64_t r1,
+                    float* y) {
   const RowStream stream(w);
-  pool.parallel_for((w.rows + per - 1) / per, [&](int64_t task, int) {
-    const int64_t r0 = task * per, r1 = std::min(w.rows, r0 + per);
+  if (p.amx && n == 1) {
+    // One call for the task's rows: the kernel asks for each next group while it multiplies this one.
+    for (int64_t r = r0; r < std::min(r1, r0 + 16); ++r) stream.prefetch_ahead(r);
+    amx::gemm(w.type, stream.row(r0), stream.row_bytes, static_cast<int>(r1 - r0), p.xq.data, p.xq.stride,
+              nullptr, 1, w.cols, y + r0, w.rows);
+    return;
+  }
+  if (p.amx) {
     for (int64_t r = r0; r < r1; r += 16) {
       const int rows = static_cast<int>(std::min<int64_t>(16, r1 - r));
       // Each row about 1 KB ahead, as the vector kernels ask: a whole group (16 rows) ahead measured
       // 5% slower in decode, none 15% slower.
       for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
-      amx::gemm(w.type, stream.row(r), stream.row_bytes, rows, xq.data, xq.stride, tiles, n_x, w.cols, y + r,
-                w.rows);
+      amx::gemm(w.type, stream.row(r), stream.row_bytes, rows, p.xq.data, p.xq.stride, p.tiles,
+                static_cast<int>(n), w.cols, y + r, w.rows);
     }
-  });
+    return;
+  }
+  constexpr int kTile = 4;
+  const QuantGemm gemm = quant_gemm(w.type);
+  for (int64_t t0 = 0; t0 < n; t0 += kTile) {
+    const int m = static_cast<int>(std::min<int64_t>(kTile, n - t0));
+    for (int64_t r = r0; r < r1; r += kTile) {
+      const int rows = static_cast<int>(std::min<int64_t>(kTile, r1 - r));
+      if (t0 == 0)
+        for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
+      gemm(stream.row(r), stream.row_bytes, rows, p.xq.data + t0 * p.xq.stride, p.xq.stride, m, w.cols,
+           y + t0 * w.rows + r, w.rows);
+    }
+  }
 }
 
-// Quantized weights: the activation rows quantized once, then integer kernels over tiles of kTile
-// weight rows by kTile activation rows. A task's weight rows (at most 64: ~40 KB of Q8_0 blocks at 576
-// columns) stay in L2 while every tile of tokens passes over them.
-void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
-  if (kernel_isa(w.type) == Isa::Amx) return matmul_amx(pool, x, n, w, y);
-  constexpr int kTile = 4;
-  const int64_t per = rows_per_task(pool, w.rows);
-  const QuantizedRows xq = quantize_rows(pool, x, n, w);
-  const QuantGemm gemm = quant_gemm(w.type);
-  const RowStream stream(w);
-  pool.parallel_for((w.rows + per - 1) / per, [&](int64_t task, int) {
-    const int64_t r0 = task * per, r1 = std::min(w.rows, r0 + per);
-    for (int64_t t0 = 0; t0 < n; t0 += kTile) {
-      const int m = static_cast<int>(std::min<int64_t>(kTile, n - t0));
-      for (int64_t r = r0; r < r1; r += kTile) {
-        const int rows = static_cast<int>(std::min<int64_t>(kTile, r1 - r));
-        if (t0 == 0)
-          for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
-        gemm(stream.row(r), stream.row_bytes, rows, xq.data + t0 * xq.stride, xq.stride, m, w.cols,
-             y + t0 * w.rows + r, w.rows);
-      }
-    }
+// Quantized products of one input: the rows quantized (and packed) once, then every matrix's row tasks
+// in one pass of the pool (tile kernels: tasks of whole 16-row groups).
+void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets) {
+  const PreparedRows p = prepare_rows(pool, x, n, *targets.front().w);
+  struct Task {
+    const MatmulTarget* target;
+    int64_t r0, r1;
+  };
+  std::vector<Task> tasks;
+  for (const MatmulTarget& t : targets) {
+    const int64_t rows = t.w->rows, per = rows_per_task(pool, rows);
+    const int64_t step = p.amx ? (per + 15) / 16 * 16 : per;
+    for (int64_t r0 = 0; r0 < rows; r0 += step) tasks.push_back({&t, r0, std::min(rows, r0 + step)});
+  }
+  pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int) {
+    const Task& k = tasks[static_cast<size_t>(i)];
+    quantized_rows(*k.target->w, p, n, k.r0, k.r1, k.target->y);
   });
 }
 
@@ -195,6 +220,24 @@ void matmul_exact(ThreadPool& pool, const float* x, int64_t n, const WeightMatri
 
 }  // namespace
 
+void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets) {
+  if (targets.empty() || n <= 0) return;
+  // One pool pass for all of them where they share the activation rows' form: quantized weights of one
+  // width whose kernels take the same blocks on the same ISA. Decode gains the most (a layer's q/k/v
+  // and gate/up are 5 waits for the pool's threads, then 2); other shapes run one after another.
+  const WeightMatrix& first = *targets.front().w;
+  bool shared = is_quantized(first.type);
+  for (const MatmulTarget& t : targets)
+    shared = shared && is_quantized(t.w->type) && t.w->cols == first.cols &&
+             activation_blocks(t.w->type) == activation_blocks(first.type) &&
+             kernel_isa(t.w->type) == kernel_isa(first.type);
+  if (!shared) {
+    for (const MatmulTarget& t : targets) matmul(pool, x, n, *t.w, t.y);
+    return;
+  }
+  matmul_quantized(pool, x, n, targets);
+}
+
 void blas_use_single_thread() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
@@ -207,7 +250,10 @@ void blas_set_threads(int n) {
 void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   if (n <= 0 || w.rows == 0) return;
   // Quantized activations are the rounding: the kernels take the unrounded rows.
-  if (is_quantized(w.type)) return matmul_quantized(pool, x, n, w, y);
+  if (is_quantized(w.type)) {
+    const MatmulTarget one{&w, y};
+    return matmul_quantized(pool, x, n, std::span(&one, 1));
+  }
   if (w.act_rounding != ActivationRounding::None) {
     thread_local std::vector<float> rounded;
     rounded.resize(static_cast<size_t>(n * w.cols));

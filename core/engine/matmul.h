@@ -13,7 +13,9 @@
 // Matrices marked exact_sums accumulate in double (dgemm over slices widened per task, double dot products
 // for decode): about half sgemm's speed.
 #include <cstdint>
+#include <span>
 
+#include "engine/matmul_target.h"
 #include "engine/thread_pool.h"
 #include "engine/weight_matrix.h"
 
@@ -23,6 +25,10 @@ namespace dbsa {
 inline constexpr int64_t kMatvecMaxTokens = 4;
 
 void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y);
+
+// Products of one input by several matrices (a layer's q/k/v, its gate/up): the same bits as one
+// matmul() each, in one pass of the pool where the weights are quantized alike.
+void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets);
 
 // Pins OpenBLAS to one thread (called once by matmul; exposed for benchmarks that call sgemm directly).
 void blas_use_single_thread();

@@ -183,8 +183,14 @@ DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0*
     const int rows = std::min(16, n_w - r0);
     const std::byte* wr = w + r0 * ws;
     const bool direct = std::is_same_v<Block, BlockQ8_0> && rows == 16;
+    // The next group's rows stream in while this one is multiplied, a line of each row per block: the
+    // same requests made all at once before a group stall the core on its full fill buffers.
+    const int next_rows = std::min(16, n_w - r0 - 16);
+    const std::byte* next = wr + 16 * ws;
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
+      for (int k = 0; k < next_rows; ++k)
+        _mm_prefetch(reinterpret_cast<const char*>(next + k * ws + b * 34), _MM_HINT_T0);
       __m512 dwv;
       if (direct) {
         const std::byte* blk = wr + b * static_cast<int64_t>(sizeof(BlockQ8_0));

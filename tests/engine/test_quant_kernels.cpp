@@ -255,3 +255,49 @@ TEST(QuantKernels, PrefillAndDecodeOfTheMatmulGiveTheSameBits) {
 
 }  // namespace
 }  // namespace dbsa
+
+namespace dbsa {
+namespace {
+
+// matmuls() (a layer's q/k/v in one pass of the pool) gives each matrix the bits matmul() gives it, for
+// matrices of one type, of mixed types (which run one after another) and batches of 1, 3 and 20 tokens.
+TEST(QuantKernels, SharedInputProductsGiveEachMatmulsBits) {
+  std::mt19937 rng(29);
+  ThreadPool pool(2);
+  constexpr int64_t cols = 256;
+  const auto make = [&](WeightType t, int64_t rows) {
+    auto bytes = std::make_shared<std::vector<std::byte>>(random_rows(t, rows, cols, rng));
+    WeightMatrix w;
+    w.name = "w";
+    w.type = t;
+    w.rows = rows;
+    w.cols = cols;
+    w.data = bytes->data();
+    w.owner = bytes;
+    return w;
+  };
+  const std::vector<std::vector<WeightMatrix>> sets = {
+      {make(WeightType::Q8_0, 96), make(WeightType::Q8_0, 40), make(WeightType::Q8_0, 23)},
+      {make(WeightType::Q5_0, 64), make(WeightType::Q4_K, 33)}};
+  for (const auto& set : sets)
+    for (const int64_t tokens : {1, 3, 20}) {
+      SCOPED_TRACE(std::string(weight_type_name(set.back().type)) + ", " + std::to_string(tokens) +
+                   " tokens");
+      const auto x = random_activations(tokens * cols, rng);
+      std::vector<std::vector<float>> together, alone;
+      std::vector<MatmulTarget> targets;
+      for (const WeightMatrix& w : set) {
+        together.emplace_back(static_cast<size_t>(tokens * w.rows), -1.0f);
+        alone.emplace_back(static_cast<size_t>(tokens * w.rows), -2.0f);
+        matmul(pool, x.data(), tokens, w, alone.back().data());
+      }
+      for (size_t i = 0; i < set.size(); ++i) targets.push_back({&set[i], together[i].data()});
+      matmuls(pool, x.data(), tokens, targets);
+      for (size_t i = 0; i < set.size(); ++i)
+        for (size_t k = 0; k < together[i].size(); ++k)
+          ASSERT_EQ(bits(together[i][k]), bits(alone[i][k])) << "matrix " << i << " value " << k;
+    }
+}
+
+}  // namespace
+}  // namespace dbsa
