@@ -51,15 +51,17 @@ struct alignas(64) TileConfig {
 };
 
 // 16 weight rows × 32 bytes, against 8 rows of 4 bytes per token (16 tokens, or one), into 16 × tokens
-// int32 sums.
+// int32 sums; tmm3..tmm5 the same, for a second block in flight.
 TileConfig make_config(int tokens) {
   TileConfig c;
-  c.rows[0] = 16;
-  c.colsb[0] = 32;
-  c.rows[1] = 8;
-  c.colsb[1] = static_cast<uint16_t>(4 * tokens);
-  c.rows[2] = 16;
-  c.colsb[2] = static_cast<uint16_t>(4 * tokens);
+  for (const int set : {0, 3}) {
+    c.rows[set] = 16;
+    c.colsb[set] = 32;
+    c.rows[set + 1] = 8;
+    c.colsb[set + 1] = static_cast<uint16_t>(4 * tokens);
+    c.rows[set + 2] = 16;
+    c.colsb[set + 2] = static_cast<uint16_t>(4 * tokens);
+  }
   return c;
 }
 
@@ -80,6 +82,22 @@ inline void block_product(const void* a, int64_t a_stride, const void* b, int64_
   __asm__ volatile("tilezero %%tmm2" ::);
   __asm__ volatile("tdpbssd %%tmm1, %%tmm0, %%tmm2" ::);
   __asm__ volatile("tilestored %%tmm2, (%0,%1,1)" ::"r"(c), "r"(c_stride) : "memory");
+}
+
+// Two blocks at once on the two register sets: a block's load, product and store are one dependent
+// chain of a few dozen cycles, which one token's block does not fill with other work.
+inline void block_products2(const void* a0, const void* a1, int64_t a_stride, const void* b0, const void* b1,
+                            int64_t b_stride, void* c0, void* c1, int64_t c_stride) {
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm0" ::"r"(a0), "r"(a_stride) : "memory");
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm1" ::"r"(b0), "r"(b_stride) : "memory");
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm3" ::"r"(a1), "r"(a_stride) : "memory");
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm4" ::"r"(b1), "r"(b_stride) : "memory");
+  __asm__ volatile("tilezero %%tmm2" ::);
+  __asm__ volatile("tilezero %%tmm5" ::);
+  __asm__ volatile("tdpbssd %%tmm1, %%tmm0, %%tmm2" ::);
+  __asm__ volatile("tdpbssd %%tmm4, %%tmm3, %%tmm5" ::);
+  __asm__ volatile("tilestored %%tmm2, (%0,%1,1)" ::"r"(c0), "r"(c_stride) : "memory");
+  __asm__ volatile("tilestored %%tmm5, (%0,%1,1)" ::"r"(c1), "r"(c_stride) : "memory");
 }
 
 #pragma GCC diagnostic push
@@ -166,6 +184,18 @@ DBSA_AMX void gemm_tokens(const std::byte* w, int64_t ws, int n_w, const std::by
   }
 }
 
+// acc + (block sums of 16 rows)·(their scales · the token's), the one rounding step of this order.
+DBSA_AMX inline __m512 add_block(__m512 acc, const int32_t* sums, __m512 dw, const BlockQ8_0& x) {
+  const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(sums));
+  return _mm512_fmadd_ps(s, _mm512_mul_ps(dw, _mm512_set1_ps(_cvtsh_ss(x.d))), acc);
+}
+
+// The F16 scales of 16 rows' blocks (row r's at blk + offsets[r]): four bytes from each block's start,
+// its scale then two value bytes, which the narrowing drops.
+DBSA_AMX inline __m512 gathered_scales(__m512i offsets, const std::byte* blk) {
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, blk, 1)));
+}
+
 // One token (decode): the activation row is the B tile as it is (8 rows of 4 bytes), the sums come out
 // as one vector over 16 weight rows. Full groups of Q8_0 rows are loaded straight from the mapped file
 // (the tile load takes a row stride; their scales are gathered).
@@ -173,9 +203,9 @@ template <class Block>
 DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0* x, int64_t n, float* out) {
   use_config(1);
   const int64_t nb = n / 32;
-  alignas(64) int8_t q[kTileBytes];
-  alignas(64) float dw[16];
-  alignas(64) int32_t c[16];
+  alignas(64) int8_t q[2][kTileBytes];
+  alignas(64) float dw[2][16];
+  alignas(64) int32_t c[2][16];
   const __m512i row_offsets =
       _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                          _mm512_set1_epi32(static_cast<int32_t>(ws)));
@@ -188,23 +218,31 @@ DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0*
     const int next_rows = std::min(16, n_w - r0 - 16);
     const std::byte* next = wr + 16 * ws;
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      for (int k = 0; k < next_rows; ++k)
-        _mm_prefetch(reinterpret_cast<const char*>(next + k * ws + b * 34), _MM_HINT_T0);
-      __m512 dwv;
+    constexpr int64_t kBlockBytes = sizeof(Block);
+    for (int64_t b = 0; b < nb; b += 2) {
+      for (int64_t bb = b; bb < std::min(nb, b + 2); ++bb)
+        for (int k = 0; k < next_rows; ++k)
+          _mm_prefetch(reinterpret_cast<const char*>(next + k * ws + bb * kBlockBytes), _MM_HINT_T0);
+      const bool pair = b + 1 < nb;
       if (direct) {
-        const std::byte* blk = wr + b * static_cast<int64_t>(sizeof(BlockQ8_0));
-        block_product(blk + 2, ws, x[b].qs, 4, c, 4);
-        // Four bytes from each block's start: its F16 scale, then two value bytes the narrowing drops.
-        const __m512i raw = _mm512_i32gather_epi32(row_offsets, blk, 1);
-        dwv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+        const std::byte* blk = wr + b * kBlockBytes;
+        if (pair)
+          block_products2(blk + 2, blk + kBlockBytes + 2, ws, x[b].qs, x[b + 1].qs, 4, c[0], c[1], 4);
+        else
+          block_product(blk + 2, ws, x[b].qs, 4, c[0], 4);
+        acc = add_block(acc, c[0], gathered_scales(row_offsets, blk), x[b]);
+        if (pair) acc = add_block(acc, c[1], gathered_scales(row_offsets, blk + kBlockBytes), x[b + 1]);
       } else {
-        unpack_rows<Block>(wr, ws, rows, b, q, dw);
-        block_product(q, 32, x[b].qs, 4, c, 4);
-        dwv = _mm512_load_ps(dw);
+        unpack_rows<Block>(wr, ws, rows, b, q[0], dw[0]);
+        if (pair) {
+          unpack_rows<Block>(wr, ws, rows, b + 1, q[1], dw[1]);
+          block_products2(q[0], q[1], 32, x[b].qs, x[b + 1].qs, 4, c[0], c[1], 4);
+        } else {
+          block_product(q[0], 32, x[b].qs, 4, c[0], 4);
+        }
+        acc = add_block(acc, c[0], _mm512_load_ps(dw[0]), x[b]);
+        if (pair) acc = add_block(acc, c[1], _mm512_load_ps(dw[1]), x[b + 1]);
       }
-      const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(c));
-      acc = _mm512_fmadd_ps(s, _mm512_mul_ps(dwv, _mm512_set1_ps(_cvtsh_ss(x[b].d))), acc);
     }
     alignas(64) float o[16];
     _mm512_store_ps(o, acc);
