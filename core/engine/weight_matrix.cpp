@@ -61,30 +61,12 @@ void WeightMatrix::row_to_f32(int64_t r, float* dst) const {
   }
 }
 
-WeightMatrix make_f32_matrix(std::string name, int64_t rows, int64_t cols, std::vector<float> values) {
-  if (static_cast<int64_t>(values.size()) != rows * cols)
-    throw std::invalid_argument("weight " + name + ": expected " + std::to_string(rows * cols) +
-                                " values, got " + std::to_string(values.size()));
-  auto buf = std::make_shared<std::vector<float>>(std::move(values));
-  WeightMatrix w;
-  w.name = std::move(name);
-  w.type = WeightType::F32;
-  w.rows = rows;
-  w.cols = cols;
-  w.data = buf->data();
-  w.owner = buf;
-  return w;
-}
+namespace {
 
-WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
-                               const std::vector<float>& values) {
-  if (type == WeightType::F32) throw std::invalid_argument("make_16bit_matrix: type must be F16 or BF16");
-  if (static_cast<int64_t>(values.size()) != rows * cols)
-    throw std::invalid_argument("weight " + name + ": expected " + std::to_string(rows * cols) +
-                                " values, got " + std::to_string(values.size()));
-  auto buf = std::make_shared<std::vector<uint16_t>>(values.size());
-  for (size_t i = 0; i < values.size(); ++i)
-    (*buf)[i] = type == WeightType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+// A matrix over an owned buffer.
+template <class T>
+WeightMatrix wrap(std::string name, WeightType type, int64_t rows, int64_t cols,
+                  std::shared_ptr<std::vector<T>> buf) {
   WeightMatrix w;
   w.name = std::move(name);
   w.type = type;
@@ -92,6 +74,39 @@ WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, 
   w.cols = cols;
   w.data = buf->data();
   w.owner = buf;
+  return w;
+}
+
+void check_count(const std::string& name, int64_t want, size_t got, const char* what) {
+  if (static_cast<int64_t>(got) != want)
+    throw std::invalid_argument("weight " + name + ": expected " + std::to_string(want) + " " + what +
+                                ", got " + std::to_string(got));
+}
+
+}  // namespace
+
+WeightMatrix make_f32_matrix(std::string name, int64_t rows, int64_t cols, std::vector<float> values) {
+  check_count(name, rows * cols, values.size(), "values");
+  auto buf = std::make_shared<std::vector<float>>(std::move(values));
+  return wrap(std::move(name), WeightType::F32, rows, cols, std::move(buf));
+}
+
+WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
+                               const std::vector<float>& values) {
+  if (type == WeightType::F32) throw std::invalid_argument("make_16bit_matrix: type must be F16 or BF16");
+  check_count(name, rows * cols, values.size(), "values");
+  auto buf = std::make_shared<std::vector<uint16_t>>(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    (*buf)[i] = type == WeightType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+  return wrap(std::move(name), type, rows, cols, std::move(buf));
+}
+
+WeightMatrix make_quantized_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
+                                   std::vector<std::byte> blocks) {
+  if (!is_quantized(type)) throw std::invalid_argument("make_quantized_matrix: type must be a block type");
+  auto buf = std::make_shared<std::vector<std::byte>>(std::move(blocks));
+  WeightMatrix w = wrap(std::move(name), type, rows, cols, buf);
+  check_count(w.name, rows * w.row_bytes(), buf->size(), "bytes");
   return w;
 }
 

@@ -3,6 +3,7 @@
 // input features (GGUF's layout: dims[0] = cols). F16/BF16 rows stay 16-bit and are widened on the fly;
 // quantized rows (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) stay in their GGUF blocks, used in place in the mapped
 // file, and meet 8-bit activation blocks in integer dot products (engine/quant_kernels.h).
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -58,5 +59,8 @@ WeightMatrix make_f32_matrix(std::string name, int64_t rows, int64_t cols, std::
 // Converts a float buffer to F16 (or BF16) storage, rounding to nearest even.
 WeightMatrix make_16bit_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
                                const std::vector<float>& values);
+// Wraps an owned buffer of GGUF blocks of a quantized type (tests).
+WeightMatrix make_quantized_matrix(std::string name, WeightType type, int64_t rows, int64_t cols,
+                                   std::vector<std::byte> blocks);
 
 }  // namespace dbsa

@@ -16,6 +16,7 @@
 #include "engine/matmul.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
+#include "random_blocks.h"
 
 namespace dbsa {
 namespace {
@@ -23,40 +24,8 @@ namespace {
 constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0,
                                  WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
-void put_f16(std::byte* p, float v) {
-  const uint16_t h = f32_to_f16(v);
-  std::memcpy(p, &h, 2);
-}
-
-// Rows of random blocks: every quant byte random (so every bit pattern occurs, -128 in Q8_0 included),
-// scales random F16 values of either sign.
-std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std::mt19937& rng) {
-  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)));
-  const int64_t blocks = rows * cols / info.block_elems;
-  std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
-  for (auto& b : out) b = static_cast<std::byte>(byte(rng));
-  for (int64_t i = 0; i < blocks; ++i) {
-    std::byte* b = out.data() + i * info.block_bytes;
-    switch (t) {
-      case WeightType::Q8_0:
-      case WeightType::Q4_0:
-      case WeightType::Q5_0:
-        put_f16(b, scale(rng));
-        break;
-      case WeightType::Q4_K:
-      case WeightType::Q5_K:
-        put_f16(b, scale(rng));
-        put_f16(b + 2, scale(rng));
-        break;
-      default:
-        put_f16(b + 208, scale(rng));
-        break;
-    }
-  }
-  return out;
-}
+using test::random_matrix;
+using test::random_rows;
 
 float dot1(WeightType t, Isa isa, const void* w, const void* x, int64_t n) {
   float out = 0.0f;
@@ -221,14 +190,7 @@ TEST(QuantKernels, PrefillAndDecodeOfTheMatmulGiveTheSameBits) {
   constexpr int64_t rows = 96, cols = 512, tokens = 9;
   for (const WeightType t : kTypes) {
     SCOPED_TRACE(std::string(weight_type_name(t)));
-    auto bytes = std::make_shared<std::vector<std::byte>>(random_rows(t, rows, cols, rng));
-    WeightMatrix w;
-    w.name = "w";
-    w.type = t;
-    w.rows = rows;
-    w.cols = cols;
-    w.data = bytes->data();
-    w.owner = bytes;
+    const WeightMatrix w = random_matrix(t, rows, cols, rng);
     const auto x = random_activations(tokens * cols, rng);
     std::vector<float> batched(tokens * rows), single(rows);
     matmul(pool, x.data(), tokens, w, batched.data());
@@ -266,14 +228,7 @@ TEST(QuantKernels, SharedInputProductsGiveEachMatmulsBits) {
   ThreadPool pool(2);
   constexpr int64_t cols = 256;
   const auto make = [&](WeightType t, int64_t rows) {
-    auto bytes = std::make_shared<std::vector<std::byte>>(random_rows(t, rows, cols, rng));
-    WeightMatrix w;
-    w.name = "w";
-    w.type = t;
-    w.rows = rows;
-    w.cols = cols;
-    w.data = bytes->data();
-    w.owner = bytes;
+    const WeightMatrix w = random_matrix(t, rows, cols, rng);
     return w;
   };
   const std::vector<std::vector<WeightMatrix>> sets = {

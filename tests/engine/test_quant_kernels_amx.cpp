@@ -13,26 +13,14 @@
 
 #include "engine/quant_kernels.h"
 #include "model/dequantize.h"
+#include "random_blocks.h"
 
 namespace dbsa {
 namespace {
 
 constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0};
 
-// Rows of random blocks (every quant byte random, -128 in Q8_0 included), F16 scales of either sign.
-std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t cols, std::mt19937& rng) {
-  const auto info = *ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)));
-  const int64_t blocks = rows * cols / info.block_elems;
-  std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
-  for (auto& b : out) b = static_cast<std::byte>(byte(rng));
-  for (int64_t i = 0; i < blocks; ++i) {
-    const uint16_t h = f32_to_f16(scale(rng));
-    std::memcpy(out.data() + i * info.block_bytes, &h, 2);
-  }
-  return out;
-}
+using test::random_rows;
 
 std::vector<std::byte> quantized_tokens(int n_x, int64_t n, std::mt19937& rng) {
   std::normal_distribution<float> g(0.0f, 1.0f);
