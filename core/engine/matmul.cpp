@@ -116,10 +116,10 @@ PreparedRows prepare_rows(ThreadPool& pool, const float* x, int64_t n, const Wei
   const int n_x = static_cast<int>(n);
   if (!p.amx || n_x == 1) return p;
   thread_local std::vector<std::byte> packed;
-  packed.resize(static_cast<size_t>(amx::packed_bytes(n_x, w.cols)));
+  packed.resize(static_cast<size_t>(amx::packed_bytes(w.type, n_x, w.cols)));
   std::byte* dst = packed.data();
   const auto pack = [&](int64_t g, int) {
-    amx::pack(p.xq.data, p.xq.stride, n_x, w.cols, static_cast<int>(g), static_cast<int>(g) + 1, dst);
+    amx::pack(w.type, p.xq.data, p.xq.stride, n_x, w.cols, static_cast<int>(g), static_cast<int>(g) + 1, dst);
   };
   const int groups = (n_x + 15) / 16;
   if (groups == 1)

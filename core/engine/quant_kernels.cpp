@@ -875,11 +875,13 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
     // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
     case WeightType::Q4_K:
-      return vnni   ? gemm_pairs_avx512<QkAvx512<false>, QkAvx2<false>>
+      return tiles  ? gemm_amx<WeightType::Q4_K>
+             : vnni ? gemm_pairs_avx512<QkAvx512<false>, QkAvx2<false>>
              : wide ? gemm_avx2<QkAvx2<false>>
                     : gemm_portable<dot_qk_portable<false>>;
     case WeightType::Q5_K:
-      return vnni   ? gemm_pairs_avx512<QkAvx512<true>, QkAvx2<true>>
+      return tiles  ? gemm_amx<WeightType::Q5_K>
+             : vnni ? gemm_pairs_avx512<QkAvx512<true>, QkAvx2<true>>
              : wide ? gemm_avx2<QkAvx2<true>>
                     : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:

@@ -17,6 +17,7 @@
 #include "engine/quant_blocks.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
+#include "model/k_quant_scales.h"
 
 namespace dbsa::amx {
 
@@ -265,6 +266,233 @@ float dot_portable(const void* wv, const void* xv, int64_t n) {
   return acc;
 }
 
+// The K-quants in the tile order: per super-block the exact integer sums of the values times their
+// sub-block scales, and of the mins times the activation sums, each added with one FMA.
+template <bool kFifthBit>
+float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const auto* w = static_cast<const Block*>(wv);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / 256; ++b) {
+    int32_t isum = 0, msum = 0;
+    for (int j = 0; j < 8; ++j) {
+      int32_t sc, m;
+      k_quant_scale_min(j, w[b].scales, sc, m);
+      const int c = j / 2;
+      int32_t s = 0;
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t byte = w[b].qs[32 * c + l];
+        int32_t v = j % 2 == 0 ? byte & 0xf : byte >> 4;
+        if constexpr (kFifthBit) v |= ((w[b].qh[l] >> j) & 1) << 4;
+        s += v * x[b].qs[32 * j + l];
+      }
+      isum += sc * s;
+      msum += m * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+    }
+    const float dx = x[b].d;
+    acc = std::fma(static_cast<float>(isum), dx * f16_to_f32(w[b].d), acc);
+    acc = std::fma(static_cast<float>(msum), -dx * f16_to_f32(w[b].dmin), acc);
+  }
+  return acc;
+}
+
+// ---- Q4_K / Q5_K: sub-blocks of 32 with six-bit scales and mins, against Q8_K activations ----
+// A packed group of 16 tokens per super-block: its 8 sub-blocks as tiles' B operands, then the tokens'
+// scales, then the sums of each sub-block's activations (bsums pairs) as float: exact small integers.
+constexpr int64_t kQkGroupBytes = 8 * kTileBytes + 64 + 8 * 64;
+
+// One 16-row group of a K-quant matrix, unpacked: per super-block its 8 sub-block tiles (values 0..31),
+// scales (int32), mins (float) and the two F16 scales as float.
+struct QkPanel {
+  std::vector<int8_t> q;
+  std::vector<int32_t> sc;
+  std::vector<float> m, d, dmin;
+  void resize(int64_t nsb) {
+    q.resize(static_cast<size_t>(nsb * 8 * kTileBytes));
+    sc.resize(static_cast<size_t>(nsb * 8 * 16));
+    m.resize(static_cast<size_t>(nsb * 8 * 16));
+    d.resize(static_cast<size_t>(nsb * 16));
+    dmin.resize(static_cast<size_t>(nsb * 16));
+  }
+};
+
+template <bool kFifthBit>
+DBSA_AMX void unpack_qk_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, QkPanel& p) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < nsb; ++b)
+    for (int r = 0; r < 16; ++r) {
+      int8_t* q = p.q.data() + b * 8 * kTileBytes + 32 * r;
+      const int64_t s = b * 8 * 16 + r;
+      if (r >= rows) {
+        for (int j = 0; j < 8; ++j) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + j * kTileBytes), _mm256_setzero_si256());
+          p.sc[static_cast<size_t>(s + 16 * j)] = 0;
+          p.m[static_cast<size_t>(s + 16 * j)] = 0.0f;
+        }
+        p.d[static_cast<size_t>(b * 16 + r)] = p.dmin[static_cast<size_t>(b * 16 + r)] = 0.0f;
+        continue;
+      }
+      const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
+      __m256i qh = _mm256_setzero_si256();
+      if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        if constexpr (kFifthBit) {
+          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+          hi = _mm256_or_si256(hi,
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (2 * c) * kTileBytes), lo);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (2 * c + 1) * kTileBytes), hi);
+      }
+      for (int j = 0; j < 8; ++j) {
+        int32_t sc, m;
+        k_quant_scale_min(j, blk.scales, sc, m);
+        p.sc[static_cast<size_t>(s + 16 * j)] = sc;
+        p.m[static_cast<size_t>(s + 16 * j)] = static_cast<float>(m);
+      }
+      p.d[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.d);
+      p.dmin[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.dmin);
+    }
+}
+
+// Many tokens: per super-block, the 8 sub-block products of a 16×16 tile leave through memory, each
+// multiplied by its rows' scales into exact int32 sums (isum[r]: row r against 16 tokens); the mins'
+// part is a float sum of exact small integers; then the two FMAs of the order, into acc kept in memory
+// (16 isum registers leave no room for 16 more).
+template <bool kFifthBit>
+DBSA_AMX void gemm_qk_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x,
+                             int64_t n, float* out, int64_t os) {
+  use_config(16);
+  const int64_t nsb = n / 256;
+  const int groups = (n_x + 15) / 16;
+  thread_local QkPanel panel;
+  panel.resize(nsb);
+  alignas(64) int32_t c[16 * 16];
+  alignas(64) float acc[16 * 16];
+  for (int r0 = 0; r0 < n_w; r0 += 16) {
+    const int rows = std::min(16, n_w - r0);
+    unpack_qk_rows<kFifthBit>(w + r0 * ws, ws, rows, nsb, panel);
+    for (int g = 0; g < groups; ++g) {
+      const std::byte* gq = packed + g * nsb * kQkGroupBytes;
+      for (int i = 0; i < 16 * 16; i += 16) _mm512_store_ps(acc + i, _mm512_setzero_ps());
+      for (int64_t b = 0; b < nsb; ++b) {
+        const std::byte* bq = gq + b * kQkGroupBytes;
+        __m512i isum[16];
+        for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; ++j) {
+          block_product(panel.q.data() + (b * 8 + j) * kTileBytes, 32, bq + j * kTileBytes, 64, c, 64);
+          const int32_t* sc = panel.sc.data() + (b * 8 + j) * 16;
+          for (int r = 0; r < 16; ++r)
+            isum[r] = _mm512_add_epi32(
+                isum[r], _mm512_mullo_epi32(_mm512_load_si512(c + 16 * r), _mm512_set1_epi32(sc[r])));
+        }
+        const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
+        const __m512 ndx = _mm512_xor_ps(dx, _mm512_set1_ps(-0.0f));
+        const auto* bsp = reinterpret_cast<const float*>(bq + 8 * kTileBytes + 64);
+        const float* m = panel.m.data() + b * 8 * 16;
+        const float* d = panel.d.data() + b * 16;
+        const float* dmin = panel.dmin.data() + b * 16;
+        for (int r = 0; r < 16; ++r) {
+          __m512 msum = _mm512_setzero_ps();
+          for (int j = 0; j < 8; ++j)
+            msum = _mm512_fmadd_ps(_mm512_set1_ps(m[16 * j + r]), _mm512_loadu_ps(bsp + 16 * j), msum);
+          __m512 a = _mm512_load_ps(acc + 16 * r);
+          a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), a);
+          a = _mm512_fmadd_ps(msum, _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[r])), a);
+          _mm512_store_ps(acc + 16 * r, a);
+        }
+      }
+      const int tokens = std::min(16, n_x - 16 * g);
+      for (int t = 0; t < tokens; ++t)
+        for (int r = 0; r < rows; ++r) out[(16 * g + t) * os + r0 + r] = acc[16 * r + t];
+    }
+  }
+}
+
+// One token: the vector units give each super-block's exact sums (maddubs/madd lanes, added up), then
+// the same two FMAs.
+template <bool kFifthBit>
+DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
+                          float* out) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const int64_t nsb = n / 256;
+  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+  for (int r = 0; r < n_w; ++r) {
+    const auto* blk = reinterpret_cast<const Block*>(w + r * ws);
+    // A row four ahead streams in meanwhile (the caller asked for the first rows of the task).
+    if (r + 4 < n_w)
+      for (int64_t k = 0; k < ws; k += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nsb; ++b) {
+      int32_t sc[8], m[8];
+      for (int j = 0; j < 8; ++j) k_quant_scale_min(j, blk[b].scales, sc[j], m[j]);
+      __m256i qh = _mm256_setzero_si256();
+      if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qh));
+      __m256i sum = _mm256_setzero_si256();
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qs + 32 * c));
+        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        if constexpr (kFifthBit) {
+          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+          hi = _mm256_or_si256(hi,
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        }
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c));
+        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c + 32));
+        const __m256i p0 = _mm256_madd_epi16(_mm256_set1_epi16(static_cast<int16_t>(sc[2 * c])),
+                                             _mm256_maddubs_epi16(lo, y0));
+        const __m256i p1 = _mm256_madd_epi16(_mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1])),
+                                             _mm256_maddubs_epi16(hi, y1));
+        sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+      }
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+      const int32_t isum = _mm_cvtsi128_si32(s4);  // integer lanes: any order is exact
+      int32_t msum = 0;
+      for (int j = 0; j < 8; ++j) msum += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+      const float dx = x[b].d;
+      acc = std::fma(static_cast<float>(isum), dx * _cvtsh_ss(blk[b].d), acc);
+      acc = std::fma(static_cast<float>(msum), -dx * _cvtsh_ss(blk[b].dmin), acc);
+    }
+    out[r] = acc;
+  }
+}
+
+DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
+  const int64_t nsb = n / 256;
+  const auto* x = static_cast<const std::byte*>(xv);
+  const __m512i offsets =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int32_t>(xs)));
+  for (int g = g0; g < g1; ++g) {
+    const int tokens = std::min(16, n_x - 16 * g);
+    const __mmask16 valid = static_cast<__mmask16>((1u << tokens) - 1);
+    const __m512i zero = _mm512_setzero_si512();
+    for (int64_t b = 0; b < nsb; ++b) {
+      const std::byte* blk = x + 16 * g * xs + b * static_cast<int64_t>(sizeof(BlockQ8_K));
+      std::byte* bq = dst + (g * nsb + b) * kQkGroupBytes;
+      for (int j = 0; j < 8; ++j)
+        for (int k = 0; k < 8; ++k)
+          _mm512_storeu_si512(bq + j * kTileBytes + 64 * k,
+                              _mm512_mask_i32gather_epi32(zero, valid, offsets, blk + 4 + 32 * j + 4 * k, 1));
+      _mm512_storeu_ps(bq + 8 * kTileBytes,
+                       _mm512_castsi512_ps(_mm512_mask_i32gather_epi32(zero, valid, offsets, blk, 1)));
+      for (int j = 0; j < 8; ++j) {  // bsums[2j] + bsums[2j+1], both sign-extended from 16 bits
+        const __m512i pair = _mm512_mask_i32gather_epi32(zero, valid, offsets, blk + 4 + 256 + 4 * j, 1);
+        const __m512i sum =
+            _mm512_add_epi32(_mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 16), _mm512_srai_epi32(pair, 16));
+        _mm512_storeu_ps(bq + 8 * kTileBytes + 64 + 64 * j, _mm512_cvtepi32_ps(sum));
+      }
+    }
+  }
+}
+
 template <class Block>
 void gemm_typed(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed,
                 int n_x, int64_t n, float* out, int64_t os) {
@@ -272,9 +500,22 @@ void gemm_typed(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, c
   if (n_x == 1) return gemm_one<Block>(wb, ws, n_w, static_cast<const BlockQ8_0*>(x), n, out);
   if (packed != nullptr) return gemm_tokens<Block>(wb, ws, n_w, packed, n_x, n, out, os);
   thread_local std::vector<std::byte> own;
-  own.resize(static_cast<size_t>(packed_bytes(n_x, n)));
-  pack(x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
+  own.resize(static_cast<size_t>(packed_bytes(WeightType::Q8_0, n_x, n)));
+  pack(WeightType::Q8_0, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
   gemm_tokens<Block>(wb, ws, n_w, own.data(), n_x, n, out, os);
+}
+
+template <bool kFifthBit>
+void gemm_qk(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed, int n_x,
+             int64_t n, float* out, int64_t os) {
+  const auto* wb = static_cast<const std::byte*>(w);
+  if (n_x == 1) return gemm_qk_one<kFifthBit>(wb, ws, n_w, static_cast<const BlockQ8_K*>(x), n, out);
+  if (packed != nullptr) return gemm_qk_tokens<kFifthBit>(wb, ws, n_w, packed, n_x, n, out, os);
+  thread_local std::vector<std::byte> own;
+  const WeightType t = kFifthBit ? WeightType::Q5_K : WeightType::Q4_K;
+  own.resize(static_cast<size_t>(packed_bytes(t, n_x, n)));
+  pack(t, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
+  gemm_qk_tokens<kFifthBit>(wb, ws, n_w, own.data(), n_x, n, out, os);
 }
 
 }  // namespace
@@ -285,11 +526,19 @@ bool supported() {
 }
 
 bool has_kernel(WeightType t) {
-  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0;
+  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::Q4_K ||
+         t == WeightType::Q5_K;
 }
 
-int64_t packed_bytes(int n_x, int64_t n) {
-  return (n_x + 15) / 16 * (n / 32) * kGroupBlockBytes;
+namespace {
+bool k_quant(WeightType t) {
+  return t == WeightType::Q4_K || t == WeightType::Q5_K;
+}
+}  // namespace
+
+int64_t packed_bytes(WeightType t, int n_x, int64_t n) {
+  const int64_t groups = (n_x + 15) / 16;
+  return k_quant(t) ? groups * (n / 256) * kQkGroupBytes : groups * (n / 32) * kGroupBlockBytes;
 }
 
 namespace {
@@ -319,7 +568,8 @@ DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0
 
 }  // namespace
 
-void pack(const void* x, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
+void pack(WeightType t, const void* x, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
+  if (k_quant(t)) return pack_qk_groups(x, xs, n_x, n, g0, g1, dst);
   pack_groups(x, xs, n_x, n, g0, g1, dst);
 }
 
@@ -334,6 +584,10 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       return gemm_typed<BlockQ4_0>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
     case WeightType::Q5_0:
       return gemm_typed<BlockQ5_0>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+    case WeightType::Q4_K:
+      return gemm_qk<false>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+    case WeightType::Q5_K:
+      return gemm_qk<true>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
     default:
       throw std::invalid_argument("amx::gemm: no tile kernel for " + std::string(weight_type_name(t)));
   }
@@ -350,6 +604,10 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_portable<BlockQ4_0>(w, x, n);
     case WeightType::Q5_0:
       return dot_portable<BlockQ5_0>(w, x, n);
+    case WeightType::Q4_K:
+      return dot_qk_portable<false>(w, x, n);
+    case WeightType::Q5_K:
+      return dot_qk_portable<true>(w, x, n);
     default:
       throw std::invalid_argument("amx::portable_dot: no tile kernel for " +
                                   std::string(weight_type_name(t)));

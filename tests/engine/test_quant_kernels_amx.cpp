@@ -18,19 +18,21 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0};
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q4_K,
+                                     WeightType::Q5_K};
 
 using test::random_rows;
 
-std::vector<std::byte> quantized_tokens(int n_x, int64_t n, std::mt19937& rng) {
+std::vector<std::byte> quantized_tokens(WeightType t, int n_x, int64_t n, std::mt19937& rng) {
+  const ActivationBlocks ab = activation_blocks(t);
   std::normal_distribution<float> g(0.0f, 1.0f);
-  const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
+  const int64_t xb = activation_row_bytes(ab, n);
   std::vector<std::byte> xq(static_cast<size_t>(n_x * xb));
   std::vector<float> x(static_cast<size_t>(n));
-  for (int t = 0; t < n_x; ++t) {
+  for (int row = 0; row < n_x; ++row) {
     for (auto& v : x) v = g(rng);
     x[3] = 7.5f;  // an outlier, as residual streams have
-    quantize_activations(ActivationBlocks::Q8_0, x.data(), xq.data() + t * xb, n);
+    quantize_activations(ab, x.data(), xq.data() + row * xb, n);
   }
   return xq;
 }
@@ -48,10 +50,10 @@ TEST(QuantKernelsAmx, PortableTwinSumsTheDequantizedBlocks) {
     SCOPED_TRACE(std::string(weight_type_name(t)));
     for (int trial = 0; trial < 20; ++trial) {
       const auto w = random_rows(t, 1, n, rng);
-      const auto xq = quantized_tokens(1, n, rng);
+      const auto xq = quantized_tokens(t, 1, n, rng);
       std::vector<float> wf(n), xf(n);
       dequantize(ggml_type_of(t), w.data(), wf.data(), n);
-      dequantize_activations(ActivationBlocks::Q8_0, xq.data(), xf.data(), n);
+      dequantize_activations(activation_blocks(t), xq.data(), xf.data(), n);
       double exact = 0.0, magnitude = 0.0;
       for (int64_t i = 0; i < n; ++i) {
         exact += static_cast<double>(wf[i]) * xf[i];
@@ -73,12 +75,12 @@ TEST(QuantKernelsAmx, TilesReturnTheTwinsBitsForEveryBatch) {
   std::mt19937 rng(17);
   constexpr int64_t n = 512;
   constexpr int kRows = 37;  // two whole groups of 16 rows and a partial one
-  const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
   for (const WeightType t : kTileTypes) {
     SCOPED_TRACE(std::string(weight_type_name(t)));
+    const int64_t xb = activation_row_bytes(activation_blocks(t), n);
     const auto w = random_rows(t, kRows, n, rng);
     const int64_t wb = static_cast<int64_t>(w.size()) / kRows;
-    const auto xq = quantized_tokens(35, n, rng);
+    const auto xq = quantized_tokens(t, 35, n, rng);
     for (const int n_w : {1, 5, 16, 17, kRows})
       for (const int n_x : {1, 2, 7, 16, 17, 35}) {
         std::vector<float> out(static_cast<size_t>(n_x * kRows), -1.0f);
@@ -106,12 +108,12 @@ TEST(QuantKernelsAmx, PackingSplitsByGroupsAndPadsWithZeros) {
   constexpr int64_t n = 256;
   constexpr int n_x = 37;
   const int64_t xb = activation_row_bytes(ActivationBlocks::Q8_0, n);
-  const auto xq = quantized_tokens(n_x, n, rng);
-  const int64_t bytes = amx::packed_bytes(n_x, n);
+  const auto xq = quantized_tokens(WeightType::Q8_0, n_x, n, rng);
+  const int64_t bytes = amx::packed_bytes(WeightType::Q8_0, n_x, n);
   ASSERT_EQ(bytes, 3 * (n / 32) * (16 * 32 + 64));
   std::vector<std::byte> whole(static_cast<size_t>(bytes), std::byte{0x5a}), pieces(whole);
-  amx::pack(xq.data(), xb, n_x, n, 0, 3, whole.data());
-  for (int g = 2; g >= 0; --g) amx::pack(xq.data(), xb, n_x, n, g, g + 1, pieces.data());
+  amx::pack(WeightType::Q8_0, xq.data(), xb, n_x, n, 0, 3, whole.data());
+  for (int g = 2; g >= 0; --g) amx::pack(WeightType::Q8_0, xq.data(), xb, n_x, n, g, g + 1, pieces.data());
   EXPECT_EQ(whole, pieces);
   // The last group holds tokens 32..36: token slots 5..15 are padding.
   const std::byte* last = whole.data() + 2 * (n / 32) * (16 * 32 + 64);
@@ -128,10 +130,11 @@ TEST(QuantKernelsAmx, PackingSplitsByGroupsAndPadsWithZeros) {
 TEST(QuantKernelsAmx, OnlyThe32ValueFormatsHaveTileKernels) {
   EXPECT_TRUE(amx::has_kernel(WeightType::Q8_0));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q5_0));
-  EXPECT_FALSE(amx::has_kernel(WeightType::Q4_K));
+  EXPECT_TRUE(amx::has_kernel(WeightType::Q4_K));
+  EXPECT_FALSE(amx::has_kernel(WeightType::Q6_K));
   EXPECT_FALSE(amx::has_kernel(WeightType::F16));
   if (isa_supported(Isa::Amx)) {
-    EXPECT_EQ(kernel_isa(WeightType::Q4_K), std::min(best_isa(), Isa::Avx512Vnni));
+    EXPECT_EQ(kernel_isa(WeightType::Q6_K), std::min(best_isa(), Isa::Avx512Vnni));
     EXPECT_THROW(amx::gemm(WeightType::Q6_K, nullptr, 0, 1, nullptr, 0, nullptr, 1, 256, nullptr, 1),
                  std::invalid_argument);
   }
