@@ -885,7 +885,8 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : wide ? gemm_avx2<QkAvx2<true>>
                     : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
-      return vnni   ? gemm_pairs_avx512<Q6kAvx512, Q6kAvx2>
+      return tiles  ? gemm_amx<WeightType::Q6_K>
+             : vnni ? gemm_pairs_avx512<Q6kAvx512, Q6kAvx2>
              : wide ? gemm_avx2<Q6kAvx2>
                     : gemm_portable<dot_q6_k_portable>;
     default:

@@ -53,12 +53,14 @@ struct alignas(64) TileConfig {
 
 // 16 weight rows × 32 bytes, against 8 rows of 4 bytes per token (16 tokens, or one), into 16 × tokens
 // int32 sums; tmm3..tmm5 the same, for a second block in flight.
+// With 16 tokens, tmm3..tmm5 take 16-value sub-blocks instead (Q6_K): 16 × 16 bytes against 4 rows.
 TileConfig make_config(int tokens) {
   TileConfig c;
   for (const int set : {0, 3}) {
+    const int k = tokens == 16 && set == 3 ? 16 : 32;
     c.rows[set] = 16;
-    c.colsb[set] = 32;
-    c.rows[set + 1] = 8;
+    c.colsb[set] = static_cast<uint16_t>(k);
+    c.rows[set + 1] = static_cast<uint8_t>(k / 4);
     c.colsb[set + 1] = static_cast<uint16_t>(4 * tokens);
     c.rows[set + 2] = 16;
     c.colsb[set + 2] = static_cast<uint16_t>(4 * tokens);
@@ -83,6 +85,15 @@ inline void block_product(const void* a, int64_t a_stride, const void* b, int64_
   __asm__ volatile("tilezero %%tmm2" ::);
   __asm__ volatile("tdpbssd %%tmm1, %%tmm0, %%tmm2" ::);
   __asm__ volatile("tilestored %%tmm2, (%0,%1,1)" ::"r"(c), "r"(c_stride) : "memory");
+}
+
+// A 16-value sub-block of 16 rows against 16 tokens (the 16-token configuration's second set).
+inline void block_product16(const void* a, const void* b, void* c) {
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm3" ::"r"(a), "r"(int64_t{16}) : "memory");
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm4" ::"r"(b), "r"(int64_t{64}) : "memory");
+  __asm__ volatile("tilezero %%tmm5" ::);
+  __asm__ volatile("tdpbssd %%tmm4, %%tmm3, %%tmm5" ::);
+  __asm__ volatile("tilestored %%tmm5, (%0,%1,1)" ::"r"(c), "r"(int64_t{64}) : "memory");
 }
 
 // Two blocks at once on the two register sets: a block's load, product and store are one dependent
@@ -505,6 +516,157 @@ void gemm_typed(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, c
   gemm_tokens<Block>(wb, ws, n_w, own.data(), n_x, n, out, os);
 }
 
+// ---- Q6_K: 16 sub-blocks of 16 values (q - 32, signed) with int8 scales, no mins ----
+// The order: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc) per super-block. Activations are packed as for
+// Q4_K (a 16-value sub-block is half of a 32-value tile operand: 4 of its 8 rows).
+
+// Group g (32 values, two sub-blocks) of half h of a Q6_K block as signed bytes.
+DBSA_AMX inline __m256i q6_group(const BlockQ6_K& blk, int h, int g) {
+  const __m256i m4 = _mm256_set1_epi8(0xf), m3 = _mm256_set1_epi8(3);
+  const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32 * (g & 1)));
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
+  const __m256i low = _mm256_and_si256(g & 2 ? _mm256_srli_epi16(ql, 4) : ql, m4);
+  const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), m3);
+  return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 4)), _mm256_set1_epi8(32));
+}
+
+struct Q6Panel {
+  std::vector<int8_t> q;    // per super-block: [sub-block 16][row 16][16]
+  std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16]
+  std::vector<float> d;     // per super-block: [row 16]
+  void resize(int64_t nsb) {
+    q.resize(static_cast<size_t>(nsb * 16 * 256));
+    sc.resize(static_cast<size_t>(nsb * 16 * 16));
+    d.resize(static_cast<size_t>(nsb * 16));
+  }
+};
+
+DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, Q6Panel& p) {
+  for (int64_t b = 0; b < nsb; ++b)
+    for (int r = 0; r < 16; ++r) {
+      int8_t* q = p.q.data() + b * 4096 + 16 * r;
+      int32_t* sc = p.sc.data() + b * 256 + r;
+      if (r >= rows) {
+        for (int s = 0; s < 16; ++s) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * s), _mm_setzero_si128());
+          sc[16 * s] = 0;
+        }
+        p.d[static_cast<size_t>(b * 16 + r)] = 0.0f;
+        continue;
+      }
+      const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws)[b];
+      for (int h = 0; h < 2; ++h)
+        for (int g = 0; g < 4; ++g) {
+          const __m256i v = q6_group(blk, h, g);
+          const int s = 8 * h + 2 * g;
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * s), _mm256_castsi256_si128(v));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * (s + 1)), _mm256_extracti128_si256(v, 1));
+        }
+      for (int s = 0; s < 16; ++s) sc[16 * s] = blk.scales[s];
+      p.d[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.d);
+    }
+}
+
+DBSA_AMX void gemm_q6k_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x,
+                              int64_t n, float* out, int64_t os) {
+  use_config(16);
+  const int64_t nsb = n / 256;
+  const int groups = (n_x + 15) / 16;
+  thread_local Q6Panel panel;
+  panel.resize(nsb);
+  alignas(64) int32_t c[16 * 16];
+  for (int r0 = 0; r0 < n_w; r0 += 16) {
+    const int rows = std::min(16, n_w - r0);
+    unpack_q6k_rows(w + r0 * ws, ws, rows, nsb, panel);
+    for (int g = 0; g < groups; ++g) {
+      const std::byte* gq = packed + g * nsb * kQkGroupBytes;
+      __m512 acc[16];
+      for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
+      for (int64_t b = 0; b < nsb; ++b) {
+        const std::byte* bq = gq + b * kQkGroupBytes;
+        __m512i isum[16];
+        for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
+        for (int s = 0; s < 16; ++s) {
+          block_product16(panel.q.data() + b * 4096 + 256 * s, bq + (s / 2) * kTileBytes + (s % 2) * 256, c);
+          const int32_t* sc = panel.sc.data() + b * 256 + 16 * s;
+          for (int r = 0; r < 16; ++r)
+            isum[r] = _mm512_add_epi32(
+                isum[r], _mm512_mullo_epi32(_mm512_load_si512(c + 16 * r), _mm512_set1_epi32(sc[r])));
+        }
+        const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
+        const float* d = panel.d.data() + b * 16;
+        for (int r = 0; r < 16; ++r)
+          acc[r] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), acc[r]);
+      }
+      alignas(64) float o[16 * 16];
+      for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
+      const int tokens = std::min(16, n_x - 16 * g);
+      for (int t = 0; t < tokens; ++t)
+        for (int r = 0; r < rows; ++r) out[(16 * g + t) * os + r0 + r] = o[16 * r + t];
+    }
+  }
+}
+
+DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
+                           float* out) {
+  const int64_t nsb = n / 256;
+  for (int r = 0; r < n_w; ++r) {
+    const auto* blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws);
+    if (r + 4 < n_w)
+      for (int64_t k = 0; k < ws; k += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nsb; ++b) {
+      __m256i sum = _mm256_setzero_si256();
+      for (int h = 0; h < 2; ++h)
+        for (int g = 0; g < 4; ++g) {
+          const int s = 8 * h + 2 * g;
+          const __m256i q = q6_group(blk[b], h, g);
+          const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 128 * h + 32 * g));
+          // |q| <= 32 meets y·sign(q): pair sums stay within int16.
+          const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(y, q));
+          const __m256i scales =
+              _mm256_set_m128i(_mm_set1_epi16(blk[b].scales[s + 1]), _mm_set1_epi16(blk[b].scales[s]));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, scales));
+        }
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+      acc = std::fma(static_cast<float>(_mm_cvtsi128_si32(s4)), x[b].d * _cvtsh_ss(blk[b].d), acc);
+    }
+    out[r] = acc;
+  }
+}
+
+void gemm_q6k(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed, int n_x,
+              int64_t n, float* out, int64_t os) {
+  const auto* wb = static_cast<const std::byte*>(w);
+  if (n_x == 1) return gemm_q6k_one(wb, ws, n_w, static_cast<const BlockQ8_K*>(x), n, out);
+  if (packed != nullptr) return gemm_q6k_tokens(wb, ws, n_w, packed, n_x, n, out, os);
+  thread_local std::vector<std::byte> own;
+  own.resize(static_cast<size_t>(packed_bytes(WeightType::Q6_K, n_x, n)));
+  pack(WeightType::Q6_K, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
+  gemm_q6k_tokens(wb, ws, n_w, own.data(), n_x, n, out, os);
+}
+
+float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const BlockQ6_K*>(wv);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / 256; ++b) {
+    int32_t isum = 0;
+    for (int i = 0; i < 256; ++i) {  // value i: half i/128, group (i%128)/32, lane i%32
+      const int h = i / 128, g = i % 128 / 32, l = i % 32;
+      const int32_t low = w[b].ql[64 * h + 32 * (g & 1) + l] >> (g & 2 ? 4 : 0) & 0xf;
+      const int32_t q = (low | ((w[b].qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
+      isum += w[b].scales[i / 16] * q * x[b].qs[i];
+    }
+    acc = std::fma(static_cast<float>(isum), x[b].d * f16_to_f32(w[b].d), acc);
+  }
+  return acc;
+}
+
 template <bool kFifthBit>
 void gemm_qk(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed, int n_x,
              int64_t n, float* out, int64_t os) {
@@ -527,12 +689,12 @@ bool supported() {
 
 bool has_kernel(WeightType t) {
   return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::Q4_K ||
-         t == WeightType::Q5_K;
+         t == WeightType::Q5_K || t == WeightType::Q6_K;
 }
 
 namespace {
 bool k_quant(WeightType t) {
-  return t == WeightType::Q4_K || t == WeightType::Q5_K;
+  return t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K;
 }
 }  // namespace
 
@@ -588,6 +750,8 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       return gemm_qk<false>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
     case WeightType::Q5_K:
       return gemm_qk<true>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+    case WeightType::Q6_K:
+      return gemm_q6k(w, ws, n_w, x, xs, packed, n_x, n, out, os);
     default:
       throw std::invalid_argument("amx::gemm: no tile kernel for " + std::string(weight_type_name(t)));
   }
@@ -608,6 +772,8 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_qk_portable<false>(w, x, n);
     case WeightType::Q5_K:
       return dot_qk_portable<true>(w, x, n);
+    case WeightType::Q6_K:
+      return dot_q6_k_portable(w, x, n);
     default:
       throw std::invalid_argument("amx::portable_dot: no tile kernel for " +
                                   std::string(weight_type_name(t)));

@@ -18,8 +18,8 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q4_K,
-                                     WeightType::Q5_K};
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0,
+                                     WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
 using test::random_rows;
 
@@ -131,11 +131,12 @@ TEST(QuantKernelsAmx, OnlyThe32ValueFormatsHaveTileKernels) {
   EXPECT_TRUE(amx::has_kernel(WeightType::Q8_0));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q5_0));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q4_K));
-  EXPECT_FALSE(amx::has_kernel(WeightType::Q6_K));
+  EXPECT_TRUE(amx::has_kernel(WeightType::Q6_K));
+  EXPECT_FALSE(amx::has_kernel(WeightType::BF16));
   EXPECT_FALSE(amx::has_kernel(WeightType::F16));
   if (isa_supported(Isa::Amx)) {
-    EXPECT_EQ(kernel_isa(WeightType::Q6_K), std::min(best_isa(), Isa::Avx512Vnni));
-    EXPECT_THROW(amx::gemm(WeightType::Q6_K, nullptr, 0, 1, nullptr, 0, nullptr, 1, 256, nullptr, 1),
+    EXPECT_EQ(kernel_isa(WeightType::Q6_K), Isa::Amx);
+    EXPECT_THROW(amx::gemm(WeightType::F16, nullptr, 0, 1, nullptr, 0, nullptr, 1, 256, nullptr, 1),
                  std::invalid_argument);
   }
   EXPECT_THROW(amx::portable_dot(WeightType::F32, nullptr, nullptr, 32), std::invalid_argument);
