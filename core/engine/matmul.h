@@ -5,10 +5,11 @@
 // per slice into per-thread scratch). Few-token float inputs (decode) use SIMD dot products per row,
 // which stream the weights once instead of packing them. Quantized weights, decode and prefill alike,
 // meet activations quantized to 8-bit blocks in the integer kernels of engine/quant_kernels.h (on the
-// AMX tile unit for the 32-value formats: engine/quant_kernels_amx.h), which compute what the reference
+// AMX tile unit where the CPU has one: engine/quant_kernels_amx.h), which compute what the reference
 // engine's kernels compute to the bit (the tile kernels: each block's exact sum times the two scales,
-// added in block order, as its AMX kernels add them): measured against dequantized panels
-// through sgemm (1.6x faster in pp512 on a Q8_0 SmolLM shape), they are slower, but the panels' float
+// added in block order, as its AMX kernels add them). On the vector units they are slower than
+// dequantized panels through sgemm (1.6x faster in pp512 on a Q8_0 SmolLM shape; the tiles are 2x faster
+// than the panels), but the panels' float
 // sums drift by tens of ulps from the reference's and flip later 8-bit roundings (k256-q4_k_m "long":
 // 97.5% equal argmax against 98.4%; docs/BENCHMARKS.md), and a token's logits would differ between
 // prefill and decode.

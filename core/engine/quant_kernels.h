@@ -40,8 +40,8 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
 
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
 // Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register), and the
-// AMX tile unit for Q8_0, Q4_0, Q5_0, Q4_K, Q5_K (engine/quant_kernels_amx.h: whole-block sums, an order
-// of its own; Q6_K keeps the AVX-512 kernels there). Chosen at run time.
+// AMX tile unit for all of them (engine/quant_kernels_amx.h: whole-block sums, an order of its own).
+// Chosen at run time.
 enum class Isa { Portable, Avx2, Avx512Vnni, Amx };
 bool isa_supported(Isa isa);  // this CPU runs it
 std::string_view isa_name(Isa isa);
