@@ -117,6 +117,42 @@ inline void block_products2(const void* a0, const void* a1, int64_t a_stride, co
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define DBSA_AMX __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
+// Byte offsets of 16 rows (or tokens) `stride` apart, for gathers.
+DBSA_AMX inline __m512i strided_offsets(int64_t stride) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(static_cast<int32_t>(stride)));
+}
+
+// The sum of 8 int32 lanes (integers: any order is exact).
+DBSA_AMX inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+
+// A 16-row × 16-token result (row r's tokens at o + 16·r) into out[t·os + r], for the rows and tokens
+// that exist.
+inline void store_group(const float* o, int rows, int tokens, float* out, int64_t os) {
+  for (int t = 0; t < tokens; ++t)
+    for (int r = 0; r < rows; ++r) out[t * os + r] = o[16 * r + t];
+}
+
+// isum[r] += c[r]·sc[r]: a sub-block's tile of sums (row r's 16 tokens at c + 16·r) times its rows'
+// scales, exact in int32.
+DBSA_AMX inline void add_scaled(__m512i* isum, const int32_t* c, const int32_t* sc) {
+  for (int r = 0; r < 16; ++r)
+    isum[r] = _mm512_add_epi32(isum[r],
+                               _mm512_mullo_epi32(_mm512_load_si512(c + 16 * r), _mm512_set1_epi32(sc[r])));
+}
+
+// The one-token vector kernels ask for the row four ahead of row r while they multiply it (the caller
+// asked for the first rows of the task).
+inline void prefetch_row_ahead(const std::byte* w, int64_t ws, int n_w, int r) {
+  if (r + 4 >= n_w) return;
+  for (int64_t k = 0; k < ws; k += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
+}
+
 constexpr int64_t kTileBytes = 16 * 32;                // a block of 16 weight rows, or of 16 tokens
 constexpr int64_t kGroupBlockBytes = kTileBytes + 64;  // a packed block of 16 tokens: bytes, 16 float scales
 
@@ -154,46 +190,61 @@ DBSA_AMX void unpack_rows(const std::byte* w, int64_t ws, int rows, int64_t b, i
   }
 }
 
+// The loop of every many-token tile kernel: each group of 16 weight rows unpacked once
+// (unpack(rows, count)), then every packed group of 16 tokens multiplied over it (group(tokens, o) writes
+// the 16×16 result, weight row r's tokens at o + 16·r) and stored.
+template <class Unpack, class Group>
+void tile_groups(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int64_t group_bytes,
+                 int n_x, float* out, int64_t os, const Unpack& unpack, const Group& group) {
+  use_config(16);
+  alignas(64) float o[16 * 16];
+  for (int r0 = 0; r0 < n_w; r0 += 16) {
+    const int rows = std::min(16, n_w - r0);
+    unpack(w + r0 * ws, rows);
+    for (int g = 0; g < (n_x + 15) / 16; ++g) {
+      group(packed + g * group_bytes, o);
+      store_group(o, rows, std::min(16, n_x - 16 * g), out + 16 * g * os + r0, os);
+    }
+  }
+}
+
 // Many tokens: each group of 16 weight rows is unpacked once into a panel (nb tiles and their scales,
 // 16 KB at 1024 columns: it stays in L1/L2), then every packed group of 16 tokens passes over it. A
 // block's 16×16 sums leave the tile through memory and are scaled per weight row: acc[r] holds row r
 // against the group's 16 tokens.
+// A packed group of 16 tokens against an unpacked 32-value panel (nb tiles, scales dwp).
+DBSA_AMX void q0_group(const int8_t* panel, const float* dwp, const std::byte* gq, int64_t nb, float* o) {
+  alignas(64) int32_t c[16 * 16];
+  const auto* gd = reinterpret_cast<const float*>(gq + nb * kTileBytes);
+  __m512 acc[16];
+  for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    block_product(panel + b * kTileBytes, 32, gq + b * kTileBytes, 64, c, 64);
+    const __m512 dx = _mm512_loadu_ps(gd + b * 16);
+    const float* dw = dwp + b * 16;
+    for (int r = 0; r < 16; ++r) {
+      const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * r));
+      acc[r] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dw[r]), dx), acc[r]);
+    }
+  }
+  for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
+}
+
 template <class Block>
-DBSA_AMX void gemm_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x,
-                          int64_t n, float* out, int64_t os) {
-  use_config(16);
+void gemm_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
+                 float* out, int64_t os) {
   const int64_t nb = n / 32;
-  const int groups = (n_x + 15) / 16;
   thread_local std::vector<int8_t> panel;
   thread_local std::vector<float> dwp;
   panel.resize(static_cast<size_t>(nb * kTileBytes));
   dwp.resize(static_cast<size_t>(nb * 16));
-  alignas(64) int32_t c[16 * 16];
-  alignas(64) float o[16 * 16];
-  for (int r0 = 0; r0 < n_w; r0 += 16) {
-    const int rows = std::min(16, n_w - r0);
-    for (int64_t b = 0; b < nb; ++b)
-      unpack_rows<Block>(w + r0 * ws, ws, rows, b, panel.data() + b * kTileBytes, dwp.data() + b * 16);
-    for (int g = 0; g < groups; ++g) {
-      const std::byte* gq = packed + g * nb * kGroupBlockBytes;
-      const auto* gd = reinterpret_cast<const float*>(gq + nb * kTileBytes);
-      __m512 acc[16];
-      for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
-      for (int64_t b = 0; b < nb; ++b) {
-        block_product(panel.data() + b * kTileBytes, 32, gq + b * kTileBytes, 64, c, 64);
-        const __m512 dx = _mm512_loadu_ps(gd + b * 16);
-        const float* dw = dwp.data() + b * 16;
-        for (int r = 0; r < 16; ++r) {
-          const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * r));
-          acc[r] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dw[r]), dx), acc[r]);
-        }
-      }
-      for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
-      const int tokens = std::min(16, n_x - 16 * g);
-      for (int t = 0; t < tokens; ++t)
-        for (int r = 0; r < rows; ++r) out[(16 * g + t) * os + r0 + r] = o[16 * r + t];
-    }
-  }
+  tile_groups(
+      w, ws, n_w, packed, nb * kGroupBlockBytes, n_x, out, os,
+      [&](const std::byte* rows_w, int rows) {
+        for (int64_t b = 0; b < nb; ++b)
+          unpack_rows<Block>(rows_w, ws, rows, b, panel.data() + b * kTileBytes, dwp.data() + b * 16);
+      },
+      [&](const std::byte* gq, float* o) { q0_group(panel.data(), dwp.data(), gq, nb, o); });
 }
 
 // acc + (block sums of 16 rows)·(their scales · the token's), the one rounding step of this order.
@@ -218,9 +269,7 @@ DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0*
   alignas(64) int8_t q[2][kTileBytes];
   alignas(64) float dw[2][16];
   alignas(64) int32_t c[2][16];
-  const __m512i row_offsets =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(static_cast<int32_t>(ws)));
+  const __m512i row_offsets = strided_offsets(ws);
   for (int r0 = 0; r0 < n_w; r0 += 16) {
     const int rows = std::min(16, n_w - r0);
     const std::byte* wr = w + r0 * ws;
@@ -374,54 +423,45 @@ DBSA_AMX void unpack_qk_rows(const std::byte* w, int64_t ws, int rows, int64_t n
 // multiplied by its rows' scales into exact int32 sums (isum[r]: row r against 16 tokens); the mins'
 // part is a float sum of exact small integers; then the two FMAs of the order, into acc kept in memory
 // (16 isum registers leave no room for 16 more).
-template <bool kFifthBit>
-DBSA_AMX void gemm_qk_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x,
-                             int64_t n, float* out, int64_t os) {
-  use_config(16);
-  const int64_t nsb = n / 256;
-  const int groups = (n_x + 15) / 16;
-  thread_local QkPanel panel;
-  panel.resize(nsb);
+DBSA_AMX void qk_group(const QkPanel& panel, const std::byte* gq, int64_t nsb, float* o) {
   alignas(64) int32_t c[16 * 16];
-  alignas(64) float acc[16 * 16];
-  for (int r0 = 0; r0 < n_w; r0 += 16) {
-    const int rows = std::min(16, n_w - r0);
-    unpack_qk_rows<kFifthBit>(w + r0 * ws, ws, rows, nsb, panel);
-    for (int g = 0; g < groups; ++g) {
-      const std::byte* gq = packed + g * nsb * kQkGroupBytes;
-      for (int i = 0; i < 16 * 16; i += 16) _mm512_store_ps(acc + i, _mm512_setzero_ps());
-      for (int64_t b = 0; b < nsb; ++b) {
-        const std::byte* bq = gq + b * kQkGroupBytes;
-        __m512i isum[16];
-        for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
-        for (int j = 0; j < 8; ++j) {
-          block_product(panel.q.data() + (b * 8 + j) * kTileBytes, 32, bq + j * kTileBytes, 64, c, 64);
-          const int32_t* sc = panel.sc.data() + (b * 8 + j) * 16;
-          for (int r = 0; r < 16; ++r)
-            isum[r] = _mm512_add_epi32(
-                isum[r], _mm512_mullo_epi32(_mm512_load_si512(c + 16 * r), _mm512_set1_epi32(sc[r])));
-        }
-        const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
-        const __m512 ndx = _mm512_xor_ps(dx, _mm512_set1_ps(-0.0f));
-        const auto* bsp = reinterpret_cast<const float*>(bq + 8 * kTileBytes + 64);
-        const float* m = panel.m.data() + b * 8 * 16;
-        const float* d = panel.d.data() + b * 16;
-        const float* dmin = panel.dmin.data() + b * 16;
-        for (int r = 0; r < 16; ++r) {
-          __m512 msum = _mm512_setzero_ps();
-          for (int j = 0; j < 8; ++j)
-            msum = _mm512_fmadd_ps(_mm512_set1_ps(m[16 * j + r]), _mm512_loadu_ps(bsp + 16 * j), msum);
-          __m512 a = _mm512_load_ps(acc + 16 * r);
-          a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), a);
-          a = _mm512_fmadd_ps(msum, _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[r])), a);
-          _mm512_store_ps(acc + 16 * r, a);
-        }
-      }
-      const int tokens = std::min(16, n_x - 16 * g);
-      for (int t = 0; t < tokens; ++t)
-        for (int r = 0; r < rows; ++r) out[(16 * g + t) * os + r0 + r] = acc[16 * r + t];
+  for (int i = 0; i < 16 * 16; i += 16) _mm512_store_ps(o + i, _mm512_setzero_ps());
+  for (int64_t b = 0; b < nsb; ++b) {
+    const std::byte* bq = gq + b * kQkGroupBytes;
+    __m512i isum[16];
+    for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
+    for (int j = 0; j < 8; ++j) {
+      block_product(panel.q.data() + (b * 8 + j) * kTileBytes, 32, bq + j * kTileBytes, 64, c, 64);
+      add_scaled(isum, c, panel.sc.data() + (b * 8 + j) * 16);
+    }
+    const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
+    const __m512 ndx = _mm512_xor_ps(dx, _mm512_set1_ps(-0.0f));
+    const auto* bsp = reinterpret_cast<const float*>(bq + 8 * kTileBytes + 64);
+    const float* m = panel.m.data() + b * 8 * 16;
+    const float* d = panel.d.data() + b * 16;
+    const float* dmin = panel.dmin.data() + b * 16;
+    for (int r = 0; r < 16; ++r) {
+      __m512 msum = _mm512_setzero_ps();
+      for (int j = 0; j < 8; ++j)
+        msum = _mm512_fmadd_ps(_mm512_set1_ps(m[16 * j + r]), _mm512_loadu_ps(bsp + 16 * j), msum);
+      __m512 a = _mm512_load_ps(o + 16 * r);
+      a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), a);
+      a = _mm512_fmadd_ps(msum, _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[r])), a);
+      _mm512_store_ps(o + 16 * r, a);
     }
   }
+}
+
+template <bool kFifthBit>
+void gemm_qk_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
+                    float* out, int64_t os) {
+  const int64_t nsb = n / 256;
+  thread_local QkPanel panel;
+  panel.resize(nsb);
+  tile_groups(
+      w, ws, n_w, packed, nsb * kQkGroupBytes, n_x, out, os,
+      [&](const std::byte* rows_w, int rows) { unpack_qk_rows<kFifthBit>(rows_w, ws, rows, nsb, panel); },
+      [&](const std::byte* gq, float* o) { qk_group(panel, gq, nsb, o); });
 }
 
 // One token: the vector units give each super-block's exact sums (maddubs/madd lanes, added up), then
@@ -434,10 +474,7 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
   const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
   for (int r = 0; r < n_w; ++r) {
     const auto* blk = reinterpret_cast<const Block*>(w + r * ws);
-    // A row four ahead streams in meanwhile (the caller asked for the first rows of the task).
-    if (r + 4 < n_w)
-      for (int64_t k = 0; k < ws; k += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
+    prefetch_row_ahead(w, ws, n_w, r);
     float acc = 0.0f;
     for (int64_t b = 0; b < nsb; ++b) {
       int32_t sc[8], m[8];
@@ -461,10 +498,7 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
                                              _mm256_maddubs_epi16(hi, y1));
         sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
       }
-      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-      const int32_t isum = _mm_cvtsi128_si32(s4);  // integer lanes: any order is exact
+      const int32_t isum = hsum_i32(sum);
       int32_t msum = 0;
       for (int j = 0; j < 8; ++j) msum += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
       const float dx = x[b].d;
@@ -478,9 +512,7 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
 DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
   const int64_t nsb = n / 256;
   const auto* x = static_cast<const std::byte*>(xv);
-  const __m512i offsets =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(static_cast<int32_t>(xs)));
+  const __m512i offsets = strided_offsets(xs);
   for (int g = g0; g < g1; ++g) {
     const int tokens = std::min(16, n_x - 16 * g);
     const __mmask16 valid = static_cast<__mmask16>((1u << tokens) - 1);
@@ -567,45 +599,35 @@ DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t 
     }
 }
 
-DBSA_AMX void gemm_q6k_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x,
-                              int64_t n, float* out, int64_t os) {
-  use_config(16);
+DBSA_AMX void q6k_group(const Q6Panel& panel, const std::byte* gq, int64_t nsb, float* o) {
+  alignas(64) int32_t c[16 * 16];
+  __m512 acc[16];
+  for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nsb; ++b) {
+    const std::byte* bq = gq + b * kQkGroupBytes;
+    __m512i isum[16];
+    for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
+    for (int s = 0; s < 16; ++s) {
+      block_product16(panel.q.data() + b * 4096 + 256 * s, bq + (s / 2) * kTileBytes + (s % 2) * 256, c);
+      add_scaled(isum, c, panel.sc.data() + b * 256 + 16 * s);
+    }
+    const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
+    const float* d = panel.d.data() + b * 16;
+    for (int r = 0; r < 16; ++r)
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), acc[r]);
+  }
+  for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
+}
+
+void gemm_q6k_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
+                     float* out, int64_t os) {
   const int64_t nsb = n / 256;
-  const int groups = (n_x + 15) / 16;
   thread_local Q6Panel panel;
   panel.resize(nsb);
-  alignas(64) int32_t c[16 * 16];
-  for (int r0 = 0; r0 < n_w; r0 += 16) {
-    const int rows = std::min(16, n_w - r0);
-    unpack_q6k_rows(w + r0 * ws, ws, rows, nsb, panel);
-    for (int g = 0; g < groups; ++g) {
-      const std::byte* gq = packed + g * nsb * kQkGroupBytes;
-      __m512 acc[16];
-      for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
-      for (int64_t b = 0; b < nsb; ++b) {
-        const std::byte* bq = gq + b * kQkGroupBytes;
-        __m512i isum[16];
-        for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
-        for (int s = 0; s < 16; ++s) {
-          block_product16(panel.q.data() + b * 4096 + 256 * s, bq + (s / 2) * kTileBytes + (s % 2) * 256, c);
-          const int32_t* sc = panel.sc.data() + b * 256 + 16 * s;
-          for (int r = 0; r < 16; ++r)
-            isum[r] = _mm512_add_epi32(
-                isum[r], _mm512_mullo_epi32(_mm512_load_si512(c + 16 * r), _mm512_set1_epi32(sc[r])));
-        }
-        const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
-        const float* d = panel.d.data() + b * 16;
-        for (int r = 0; r < 16; ++r)
-          acc[r] =
-              _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), acc[r]);
-      }
-      alignas(64) float o[16 * 16];
-      for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
-      const int tokens = std::min(16, n_x - 16 * g);
-      for (int t = 0; t < tokens; ++t)
-        for (int r = 0; r < rows; ++r) out[(16 * g + t) * os + r0 + r] = o[16 * r + t];
-    }
-  }
+  tile_groups(
+      w, ws, n_w, packed, nsb * kQkGroupBytes, n_x, out, os,
+      [&](const std::byte* rows_w, int rows) { unpack_q6k_rows(rows_w, ws, rows, nsb, panel); },
+      [&](const std::byte* gq, float* o) { q6k_group(panel, gq, nsb, o); });
 }
 
 DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
@@ -613,9 +635,7 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
   const int64_t nsb = n / 256;
   for (int r = 0; r < n_w; ++r) {
     const auto* blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws);
-    if (r + 4 < n_w)
-      for (int64_t k = 0; k < ws; k += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
+    prefetch_row_ahead(w, ws, n_w, r);
     float acc = 0.0f;
     for (int64_t b = 0; b < nsb; ++b) {
       __m256i sum = _mm256_setzero_si256();
@@ -630,10 +650,7 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
               _mm256_set_m128i(_mm_set1_epi16(blk[b].scales[s + 1]), _mm_set1_epi16(blk[b].scales[s]));
           sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, scales));
         }
-      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-      acc = std::fma(static_cast<float>(_mm_cvtsi128_si32(s4)), x[b].d * _cvtsh_ss(blk[b].d), acc);
+      acc = std::fma(static_cast<float>(hsum_i32(sum)), x[b].d * _cvtsh_ss(blk[b].d), acc);
     }
     out[r] = acc;
   }
@@ -707,9 +724,7 @@ namespace {
 DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
   const int64_t nb = n / 32;
   const auto* x = static_cast<const std::byte*>(xv);
-  const __m512i offsets =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(static_cast<int32_t>(xs)));
+  const __m512i offsets = strided_offsets(xs);
   for (int g = g0; g < g1; ++g) {
     const int tokens = std::min(16, n_x - 16 * g);
     const __mmask16 valid = static_cast<__mmask16>((1u << tokens) - 1);
