@@ -68,14 +68,13 @@ TileConfig make_config(int tokens) {
   return c;
 }
 
-// The configuration each thread has loaded (0: none; 1 or 16: tokens per tile).
-thread_local int loaded_tokens = 0;
+// Loaded at every kernel call, not cached per thread: other code in the process (a BLAS with AMX
+// kernels) may reconfigure or release the tiles between our calls, and a tile instruction after a
+// release faults. A call covers at least a 16-row group, so the load is noise.
 void use_config(int tokens) {
-  if (loaded_tokens == tokens) return;
   static const TileConfig one = make_config(1), sixteen = make_config(16);
   const TileConfig& c = tokens == 1 ? one : sixteen;
   __asm__ volatile("ldtilecfg %0" ::"m"(c));
-  loaded_tokens = tokens;
 }
 
 inline void block_product(const void* a, int64_t a_stride, const void* b, int64_t b_stride, void* c,
