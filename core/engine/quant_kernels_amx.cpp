@@ -451,18 +451,6 @@ DBSA_AMX void qk_group(const QkPanel& panel, const std::byte* gq, int64_t nsb, f
   }
 }
 
-template <bool kFifthBit>
-void gemm_qk_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
-                    float* out, int64_t os) {
-  const int64_t nsb = n / 256;
-  thread_local QkPanel panel;
-  panel.resize(nsb);
-  tile_groups(
-      w, ws, n_w, packed, nsb * kQkGroupBytes, n_x, out, os,
-      [&](const std::byte* rows_w, int rows) { unpack_qk_rows<kFifthBit>(rows_w, ws, rows, nsb, panel); },
-      [&](const std::byte* gq, float* o) { qk_group(panel, gq, nsb, o); });
-}
-
 // One token: the vector units give each super-block's exact sums (maddubs/madd lanes, added up), then
 // the same two FMAs.
 template <bool kFifthBit>
@@ -536,15 +524,10 @@ DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int
 }
 
 template <class Block>
-void gemm_typed(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed,
-                int n_x, int64_t n, float* out, int64_t os) {
-  const auto* wb = static_cast<const std::byte*>(w);
-  if (n_x == 1) return gemm_one<Block>(wb, ws, n_w, static_cast<const BlockQ8_0*>(x), n, out);
-  if (packed != nullptr) return gemm_tokens<Block>(wb, ws, n_w, packed, n_x, n, out, os);
-  thread_local std::vector<std::byte> own;
-  own.resize(static_cast<size_t>(packed_bytes(WeightType::Q8_0, n_x, n)));
-  pack(WeightType::Q8_0, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
-  gemm_tokens<Block>(wb, ws, n_w, own.data(), n_x, n, out, os);
+void gemm_typed(const std::byte* w, int64_t ws, int n_w, const void* x, const std::byte* packed, int n_x,
+                int64_t n, float* out, int64_t os) {
+  if (n_x == 1) return gemm_one<Block>(w, ws, n_w, static_cast<const BlockQ8_0*>(x), n, out);
+  gemm_tokens<Block>(w, ws, n_w, packed, n_x, n, out, os);
 }
 
 // ---- Q6_K: 16 sub-blocks of 16 values (q - 32, signed) with int8 scales, no mins ----
@@ -618,15 +601,19 @@ DBSA_AMX void q6k_group(const Q6Panel& panel, const std::byte* gq, int64_t nsb, 
   for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
 }
 
-void gemm_q6k_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
-                     float* out, int64_t os) {
+// The many-token K-quant kernels: a per-thread panel of a 16-row group's super-blocks (Unpack), each
+// packed group of 16 tokens multiplied over it (Group).
+template <class Panel, void (*Unpack)(const std::byte*, int64_t, int, int64_t, Panel&),
+          void (*Group)(const Panel&, const std::byte*, int64_t, float*)>
+void k_quant_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
+                    float* out, int64_t os) {
   const int64_t nsb = n / 256;
-  thread_local Q6Panel panel;
+  thread_local Panel panel;
   panel.resize(nsb);
   tile_groups(
       w, ws, n_w, packed, nsb * kQkGroupBytes, n_x, out, os,
-      [&](const std::byte* rows_w, int rows) { unpack_q6k_rows(rows_w, ws, rows, nsb, panel); },
-      [&](const std::byte* gq, float* o) { q6k_group(panel, gq, nsb, o); });
+      [&](const std::byte* rows_w, int rows) { Unpack(rows_w, ws, rows, nsb, panel); },
+      [&](const std::byte* gq, float* o) { Group(panel, gq, nsb, o); });
 }
 
 DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
@@ -655,17 +642,6 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
   }
 }
 
-void gemm_q6k(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed, int n_x,
-              int64_t n, float* out, int64_t os) {
-  const auto* wb = static_cast<const std::byte*>(w);
-  if (n_x == 1) return gemm_q6k_one(wb, ws, n_w, static_cast<const BlockQ8_K*>(x), n, out);
-  if (packed != nullptr) return gemm_q6k_tokens(wb, ws, n_w, packed, n_x, n, out, os);
-  thread_local std::vector<std::byte> own;
-  own.resize(static_cast<size_t>(packed_bytes(WeightType::Q6_K, n_x, n)));
-  pack(WeightType::Q6_K, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
-  gemm_q6k_tokens(wb, ws, n_w, own.data(), n_x, n, out, os);
-}
-
 float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
@@ -681,19 +657,6 @@ float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
     acc = std::fma(static_cast<float>(isum), x[b].d * f16_to_f32(w[b].d), acc);
   }
   return acc;
-}
-
-template <bool kFifthBit>
-void gemm_qk(const void* w, int64_t ws, int n_w, const void* x, int64_t xs, const std::byte* packed, int n_x,
-             int64_t n, float* out, int64_t os) {
-  const auto* wb = static_cast<const std::byte*>(w);
-  if (n_x == 1) return gemm_qk_one<kFifthBit>(wb, ws, n_w, static_cast<const BlockQ8_K*>(x), n, out);
-  if (packed != nullptr) return gemm_qk_tokens<kFifthBit>(wb, ws, n_w, packed, n_x, n, out, os);
-  thread_local std::vector<std::byte> own;
-  const WeightType t = kFifthBit ? WeightType::Q5_K : WeightType::Q4_K;
-  own.resize(static_cast<size_t>(packed_bytes(t, n_x, n)));
-  pack(t, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
-  gemm_qk_tokens<kFifthBit>(wb, ws, n_w, own.data(), n_x, n, out, os);
 }
 
 }  // namespace
@@ -753,19 +716,30 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
           const std::byte* packed, int n_x, int64_t n, float* out, int64_t os) {
   if (!supported()) throw std::invalid_argument("amx::gemm: this CPU (or its kernel) gives no AMX tiles");
   if (n_w <= 0 || n_x <= 0) return;
+  if (n_x > 1 && packed == nullptr) {  // callers that did not pack once per product (tests, quant_gemm)
+    thread_local std::vector<std::byte> own;
+    own.resize(static_cast<size_t>(packed_bytes(t, n_x, n)));
+    pack(t, x, xs, n_x, n, 0, (n_x + 15) / 16, own.data());
+    packed = own.data();
+  }
+  const auto* wb = static_cast<const std::byte*>(w);
+  const auto* xk = static_cast<const BlockQ8_K*>(x);
   switch (t) {
     case WeightType::Q8_0:
-      return gemm_typed<BlockQ8_0>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      return gemm_typed<BlockQ8_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q4_0:
-      return gemm_typed<BlockQ4_0>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      return gemm_typed<BlockQ4_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q5_0:
-      return gemm_typed<BlockQ5_0>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      return gemm_typed<BlockQ5_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q4_K:
-      return gemm_qk<false>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      if (n_x == 1) return gemm_qk_one<false>(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<QkPanel, unpack_qk_rows<false>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
     case WeightType::Q5_K:
-      return gemm_qk<true>(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      if (n_x == 1) return gemm_qk_one<true>(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<QkPanel, unpack_qk_rows<true>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
     case WeightType::Q6_K:
-      return gemm_q6k(w, ws, n_w, x, xs, packed, n_x, n, out, os);
+      if (n_x == 1) return gemm_q6k_one(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<Q6Panel, unpack_q6k_rows, q6k_group>(wb, ws, n_w, packed, n_x, n, out, os);
     default:
       throw std::invalid_argument("amx::gemm: no tile kernel for " + std::string(weight_type_name(t)));
   }

@@ -1,8 +1,8 @@
 #pragma once
 // Quantized weights on the AMX tile unit (TDPBSSD: a 16×32 tile of weight bytes against 32 bytes of up
 // to 16 tokens, exact int32 sums): the 32-value formats (Q8_0, Q4_0, Q5_0) and the K-quants Q4_K, Q5_K,
-// Q6_K (Q6_K's 16-value sub-blocks on 16×16 tiles), every type of a Q4_K_M, Q5_K_M or Q8_0 file. A tile gives a
-// whole block's (sub-block's) sum at once, not the lane sums the vector kernels keep
+// Q6_K (Q6_K's 16-value sub-blocks on 16×16 tiles), every type of a Q4_K_M, Q5_K_M or Q8_0 file. A tile gives
+// a whole block's (sub-block's) sum at once, not the lane sums the vector kernels keep
 // (engine/quant_kernels.h), so these kernels have an order of their own, llama.cpp's AMX kernels' form,
 // per (weight row, token) from acc = 0 over the blocks in order:
 //   32-value formats: acc = fma(float(block sum), d_w·d_x, acc);
@@ -37,8 +37,8 @@ int64_t packed_bytes(WeightType t, int n_x, int64_t n);
 void pack(WeightType t, const void* x, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst);
 
 // out[t·os + r] for n_w weight rows (row r at w + r·ws, raw blocks of t) and n_x activation rows: x as
-// rows of activation_blocks(t) blocks (row t at x + t·xs), `packed` their pack() (may be null when n_x == 1:
-// one token takes its row as it is).
+// rows of activation_blocks(t) blocks (row t at x + t·xs), `packed` their pack() or null (one token takes
+// its row as it is; more are packed here, per call: a product split over a pool packs once and passes it).
 void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64_t xs,
           const std::byte* packed, int n_x, int64_t n, float* out, int64_t os);
 
