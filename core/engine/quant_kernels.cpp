@@ -17,6 +17,7 @@
 #include "engine/activation_rounding.h"
 #include "engine/quant_blocks.h"
 #include "engine/quant_kernels_amx.h"
+#include "engine/quant_unpack.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
 #include "model/k_quant_scales.h"
@@ -189,39 +190,10 @@ DBSA_AVX2 inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
 }
 
-DBSA_AVX2 inline __m256i load32(const void* p) {
-  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
-
 // Σ x·y over 32 signed bytes, in 8 int32 lanes (lane l: bytes 4l..4l+3): maddubs takes an unsigned
 // operand, so |x| meets y·sign(x) (|x| <= 128, |y| <= 127: the int16 pair sums cannot saturate).
 DBSA_AVX2 inline __m256i dot_i8(__m256i abs_x, __m256i x, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_x, _mm256_sign_epi8(y, x)), _mm256_set1_epi16(1));
-}
-
-// A 32-value block's values as signed bytes, in value order (the portable values() above).
-DBSA_AVX2 inline __m256i values_avx2(const BlockQ8_0& b) {
-  return load32(b.qs);
-}
-DBSA_AVX2 inline __m256i nibbles(const uint8_t* qs) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m4 = _mm_set1_epi8(0xf);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
-}
-DBSA_AVX2 inline __m256i values_avx2(const BlockQ4_0& b) {
-  return _mm256_sub_epi8(nibbles(b.qs), _mm256_set1_epi8(8));
-}
-DBSA_AVX2 inline __m256i values_avx2(const BlockQ5_0& b) {
-  // Byte j gets bit j of qh: each byte takes the qh byte holding its bit, then tests it.
-  uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int32_t>(qh)),
-      _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
-  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
-  const __m256i fifth =
-      _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
-  return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth), _mm256_set1_epi8(16));
 }
 
 template <class Block>
@@ -244,22 +216,6 @@ struct Q0Avx2 {
     for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
   }
 };
-
-// The pieces of a Q4_K/Q5_K block both wide kernels share. Chunk c (64 values) as unsigned values below
-// 32: low and high nibbles, with Q5_K's fifth bit from qh.
-template <bool kFifthBit, class Block>
-DBSA_AVX2 inline void qk_chunk(const Block& b, __m256i qh, int c, __m256i& lo, __m256i& hi) {
-  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
-  const __m256i q4 = load32(b.qs + 32 * c);
-  lo = _mm256_and_si256(q4, m4);
-  hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-  if constexpr (kFifthBit) {
-    // Bit k of each qh byte, moved to bit 4: the 16-bit shifts bring in bits of the neighbouring byte
-    // only above bit 0, which the mask drops.
-    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-  }
-}
 
 DBSA_AVX2 inline __m128i qk_mins_vector(const int32_t* m) {
   return _mm_setr_epi16(static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]),
@@ -336,29 +292,6 @@ struct QkAvx2 {
     for (int t = 0; t < T; ++t) out[t] = qk_total<kFifthBit>(acc[t], acc_m[t], summs[t]);
   }
 };
-
-// Half `half` (128 values) of a Q6_K block as four 32-value groups, each value 0..63 (the weight is
-// value - 32), with each group's scales as int16 lanes (lanes 0..7: values 0..15, scale 2g; lanes 8..15:
-// values 16..31, scale 2g+1), as both wide Q6_K kernels take them.
-struct Q6Half {
-  __m256i q[4], scales[4];
-};
-DBSA_AVX2 inline Q6Half q6_half(const BlockQ6_K& b, int half) {
-  const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
-  const uint8_t* ql = b.ql + 64 * half;
-  const int8_t* sc = b.scales + 8 * half;
-  const __m256i a = load32(ql), c = load32(ql + 32), h = load32(b.qh + 32 * half);
-  const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
-                          _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                          _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
-  Q6Half out;
-  for (int g = 0; g < 4; ++g) {
-    const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
-    out.q[g] = _mm256_or_si256(low[g], high);
-    out.scales[g] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
-  }
-  return out;
-}
 
 struct Q6kAvx2 {
   template <int T>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/quant_blocks.h"
+#include "engine/quant_unpack.h"
 #include "engine/simd_kernels.h"
 #include "model/dequantize.h"
 #include "model/k_quant_scales.h"
@@ -155,24 +156,6 @@ inline void prefetch_row_ahead(const std::byte* w, int64_t ws, int n_w, int r) {
 constexpr int64_t kTileBytes = 16 * 32;                // a block of 16 weight rows, or of 16 tokens
 constexpr int64_t kGroupBlockBytes = kTileBytes + 64;  // a packed block of 16 tokens: bytes, 16 float scales
 
-DBSA_AMX inline __m256i nibbles(const uint8_t* qs) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m4 = _mm_set1_epi8(0xf);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
-}
-DBSA_AMX inline __m256i signed_values(const BlockQ8_0& b) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-}
-DBSA_AMX inline __m256i signed_values(const BlockQ4_0& b) {
-  return _mm256_sub_epi8(nibbles(b.qs), _mm256_set1_epi8(8));
-}
-DBSA_AMX inline __m256i signed_values(const BlockQ5_0& b) {
-  uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
-  return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(16))),
-                         _mm256_set1_epi8(16));
-}
-
 // Block b of `rows` weight rows as a 16×32 tile of signed bytes and 16 float scales (zero past `rows`).
 template <class Block>
 DBSA_AMX void unpack_rows(const std::byte* w, int64_t ws, int rows, int64_t b, int8_t* q, float* dw) {
@@ -180,7 +163,7 @@ DBSA_AMX void unpack_rows(const std::byte* w, int64_t ws, int rows, int64_t b, i
     auto* dst = reinterpret_cast<__m256i*>(q + 32 * r);
     if (r < rows) {
       const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
-      _mm256_storeu_si256(dst, signed_values(blk));
+      _mm256_storeu_si256(dst, values_avx2(blk));
       dw[r] = _cvtsh_ss(blk.d);
     } else {
       _mm256_storeu_si256(dst, _mm256_setzero_si256());
@@ -379,7 +362,6 @@ struct QkPanel {
 template <bool kFifthBit>
 DBSA_AMX void unpack_qk_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, QkPanel& p) {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
-  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
   for (int64_t b = 0; b < nsb; ++b)
     for (int r = 0; r < 16; ++r) {
       int8_t* q = p.q.data() + b * 8 * kTileBytes + 32 * r;
@@ -397,13 +379,8 @@ DBSA_AMX void unpack_qk_rows(const std::byte* w, int64_t ws, int rows, int64_t n
       __m256i qh = _mm256_setzero_si256();
       if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
       for (int c = 0; c < 4; ++c) {
-        const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
-        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-        if constexpr (kFifthBit) {
-          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-          hi = _mm256_or_si256(hi,
-                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-        }
+        __m256i lo, hi;
+        qk_chunk<kFifthBit>(blk, qh, c, lo, hi);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (2 * c) * kTileBytes), lo);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (2 * c + 1) * kTileBytes), hi);
       }
@@ -458,7 +435,6 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
                           float* out) {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
   const int64_t nsb = n / 256;
-  const __m256i m4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
   for (int r = 0; r < n_w; ++r) {
     const auto* blk = reinterpret_cast<const Block*>(w + r * ws);
     prefetch_row_ahead(w, ws, n_w, r);
@@ -470,13 +446,8 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
       if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qh));
       __m256i sum = _mm256_setzero_si256();
       for (int c = 0; c < 4; ++c) {
-        const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qs + 32 * c));
-        __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-        if constexpr (kFifthBit) {
-          lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-          hi = _mm256_or_si256(hi,
-                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-        }
+        __m256i lo, hi;
+        qk_chunk<kFifthBit>(blk[b], qh, c, lo, hi);
         const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c));
         const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c + 32));
         const __m256i p0 = _mm256_madd_epi16(_mm256_set1_epi16(static_cast<int16_t>(sc[2 * c])),
@@ -534,16 +505,6 @@ void gemm_typed(const std::byte* w, int64_t ws, int n_w, const void* x, const st
 // The order: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc) per super-block. Activations are packed as for
 // Q4_K (a 16-value sub-block is half of a 32-value tile operand: 4 of its 8 rows).
 
-// Group g (32 values, two sub-blocks) of half h of a Q6_K block as signed bytes.
-DBSA_AMX inline __m256i q6_group(const BlockQ6_K& blk, int h, int g) {
-  const __m256i m4 = _mm256_set1_epi8(0xf), m3 = _mm256_set1_epi8(3);
-  const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32 * (g & 1)));
-  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
-  const __m256i low = _mm256_and_si256(g & 2 ? _mm256_srli_epi16(ql, 4) : ql, m4);
-  const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), m3);
-  return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 4)), _mm256_set1_epi8(32));
-}
-
 struct Q6Panel {
   std::vector<int8_t> q;    // per super-block: [sub-block 16][row 16][16]
   std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16]
@@ -569,13 +530,15 @@ DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t 
         continue;
       }
       const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws)[b];
-      for (int h = 0; h < 2; ++h)
+      for (int h = 0; h < 2; ++h) {
+        const Q6Half half = q6_half(blk, h);
         for (int g = 0; g < 4; ++g) {
-          const __m256i v = q6_group(blk, h, g);
+          const __m256i v = _mm256_sub_epi8(half.q[g], _mm256_set1_epi8(32));
           const int s = 8 * h + 2 * g;
           _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * s), _mm256_castsi256_si128(v));
           _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * (s + 1)), _mm256_extracti128_si256(v, 1));
         }
+      }
       for (int s = 0; s < 16; ++s) sc[16 * s] = blk.scales[s];
       p.d[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.d);
     }
@@ -625,17 +588,16 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
     float acc = 0.0f;
     for (int64_t b = 0; b < nsb; ++b) {
       __m256i sum = _mm256_setzero_si256();
-      for (int h = 0; h < 2; ++h)
+      for (int h = 0; h < 2; ++h) {
+        const Q6Half half = q6_half(blk[b], h);
         for (int g = 0; g < 4; ++g) {
-          const int s = 8 * h + 2 * g;
-          const __m256i q = q6_group(blk[b], h, g);
-          const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 128 * h + 32 * g));
-          // |q| <= 32 meets y·sign(q): pair sums stay within int16.
-          const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(y, q));
-          const __m256i scales =
-              _mm256_set_m128i(_mm_set1_epi16(blk[b].scales[s + 1]), _mm_set1_epi16(blk[b].scales[s]));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, scales));
+          // (q - 32)·y as q·y - 32·y: q <= 63 unsigned, so the int16 pair sums cannot saturate.
+          const __m256i y = load32(x[b].qs + 128 * h + 32 * g);
+          const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(half.q[g], y),
+                                               _mm256_maddubs_epi16(_mm256_set1_epi8(32), y));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, half.scales[g]));
         }
+      }
       acc = std::fma(static_cast<float>(hsum_i32(sum)), x[b].d * _cvtsh_ss(blk[b].d), acc);
     }
     out[r] = acc;
