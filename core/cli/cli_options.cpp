@@ -107,7 +107,9 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
   // Any name is accepted here: make_backend reports an unknown or unavailable one in a single line
   // that says why (e.g. "cuda" in a build without CUDA, or on a machine without a GPU).
   cmd->add_option("--backend", backend,
-                  "Compute backend: cpu, or cuda where built with CUDA and a GPU exists")
+                  "Compute backend: cpu; cpu-reference (attention in llama.cpp's order of operations: its "
+                  "exact logits with DBSA_MAX_ISA below amx, slower prefill); or cuda where built with "
+                  "CUDA and a GPU exists")
       ->capture_default_str();
 }
 

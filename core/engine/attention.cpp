@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "engine/attention_reference_order.h"
 #include "engine/matmul.h"
 #include "engine/simd_kernels.h"
 
@@ -263,9 +264,59 @@ void finish_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, 
   }
 }
 
+// AttentionOrder::Reference applies to calls over the in-memory cache alone; a prefix (stored blocks)
+// streams, as do heads the reference-order kernel cannot run (no AVX2, head_dim not a multiple of 8).
+bool in_reference_order(const AttentionArgs& a) {
+  return a.order == AttentionOrder::Reference && !a.prefix && reference_order_supported(a.head_dim);
+}
+
+void run_item_reference_order(const AttentionArgs& a, const WorkItem& w) {
+  const ItemShape s = item_shape(a, w);
+  std::vector<const float*> q(static_cast<size_t>(s.rows));
+  std::vector<float*> out(static_cast<size_t>(s.rows));
+  std::vector<int64_t> last(static_cast<size_t>(s.rows));
+  const int64_t q_stride = static_cast<int64_t>(a.n_head) * s.d;
+  for (int32_t hi = 0; hi < s.nh; ++hi) {
+    const int32_t h = s.h0 + hi;
+    for (int64_t r = 0; r < s.rows; ++r) {
+      const int64_t i = r / s.g, j = r % s.g;
+      q[static_cast<size_t>(r)] = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(h) * s.g + j) * s.d;
+      last[static_cast<size_t>(r)] = s.self_first + i;
+      out[static_cast<size_t>(r)] = out_row(a, w, hi * s.rows + r);
+    }
+    ReferenceOrderHead head;
+    head.d = s.d;
+    head.rows = s.rows;
+    head.q = q.data();
+    head.last_key = last.data();
+    head.k = (a.k_rotated ? a.k_rotated : a.k) + static_cast<int64_t>(h) * s.d;
+    head.ldk = a.kv_stride;
+    if (a.key_rope && !a.k_rotated) {  // pre-RoPE keys without a rotated copy: rotate the ones in reach
+      thread_local std::vector<float> rotated;
+      const int64_t n = std::min(a.n_kv, s.self_last + 1);
+      rotated.resize(static_cast<size_t>(n * s.d));
+      for (int64_t j = 0; j < n; ++j) {
+        float* dst = rotated.data() + j * s.d;
+        std::memcpy(dst, head.k + j * a.kv_stride, static_cast<size_t>(s.d) * sizeof(float));
+        rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j), dst);
+      }
+      head.k = rotated.data();
+      head.ldk = s.d;
+    }
+    head.v = a.v + static_cast<int64_t>(h) * s.d;
+    head.ldv = a.kv_stride;
+    head.ranges = w.tile->ranges;
+    head.scale = a.scale;
+    head.single_token = a.layout->n_queries == 1;
+    head.out = out.data();
+    attention_reference_order(head);
+  }
+}
+
 // One work item: its queries against every visible key of its tile's ranges (within [kv_lo, kv_hi) and
 // causal), streamed a tile of keys at a time with an online softmax.
 void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vector<Partial>& partials) {
+  if (in_reference_order(a)) return run_item_reference_order(a, w);
   const ItemShape s = item_shape(a, w);
   start_item(a, w, s, sc);
   for (const auto& range : w.tile->ranges) {
@@ -389,7 +440,10 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   check_args(a);
   blas_use_single_thread();
   std::vector<WorkItem> items = make_items(a);
-  const std::vector<SplitGroup> groups = split_items(a, static_cast<int64_t>(pool.size()), items);
+  // The reference order sums each row's keys in one chain: no splits.
+  const std::vector<SplitGroup> groups = in_reference_order(a)
+                                             ? std::vector<SplitGroup>{}
+                                             : split_items(a, static_cast<int64_t>(pool.size()), items);
   std::vector<Partial> partials(groups.empty() ? 0 : groups.back().last);
   pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t i, int) {
     thread_local Scratch sc;

@@ -13,6 +13,13 @@
 
 namespace dbsa {
 
+// Streamed: keys a tile at a time with an online softmax, the products through BLAS (the fastest).
+// Reference: llama.cpp's CPU order of float operations (engine/attention_reference_order.h), for calls
+// over the in-memory cache; a call with stored blocks as its prefix streams either way (the reference has
+// no such call). With the vector matmul kernels the whole forward pass then gives the reference's bits;
+// it costs prefill speed (docs/BENCHMARKS.md).
+enum class AttentionOrder { Streamed, Reference };
+
 struct AttentionArgs {
   const float* q = nullptr;  // [n_queries][n_head][head_dim], already rotated
   // Key j >= prefix_rows of KV head h at k + (j - prefix_rows)*kv_stride + h*head_dim.
@@ -37,6 +44,7 @@ struct AttentionArgs {
   int32_t prefix_layer = 0;
   int64_t prefix_rows = 0;
   float* out = nullptr;  // [n_queries][n_head][head_dim]; a query that sees no key gets zeros
+  AttentionOrder order = AttentionOrder::Streamed;
 };
 
 void attention(ThreadPool& pool, const AttentionArgs& a);

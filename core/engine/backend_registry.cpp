@@ -37,6 +37,10 @@ void load_if_module(const std::string& name) {
 
 }  // namespace
 
+bool runs_on_cpu(const std::string& name) {
+  return name == "cpu" || name == "cpu-reference";
+}
+
 void register_backend(const std::string& name, BackendMaker make) {
   Registry& r = registry();
   std::lock_guard lock(r.mu);
@@ -44,12 +48,12 @@ void register_backend(const std::string& name, BackendMaker make) {
 }
 
 std::vector<std::string> backend_names() {
-  std::vector<std::string> out{"cpu"};
+  std::vector<std::string> out{"cpu", "cpu-reference"};
   {
     Registry& r = registry();
     std::lock_guard lock(r.mu);
     for (const auto& [name, make] : r.makers)
-      if (name != "cpu") out.push_back(name);
+      if (!runs_on_cpu(name)) out.push_back(name);
   }
   // An installed module counts as available before it is loaded: choosing it loads it.
   for (const std::string& name : module_backend_names())
@@ -67,6 +71,7 @@ std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads) {
   }
   if (make) return make(n_threads);
   if (name == "cpu") return std::make_shared<CpuBackend>(n_threads);
+  if (name == "cpu-reference") return std::make_shared<CpuBackend>(n_threads, AttentionOrder::Reference);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::runtime_error("unknown backend '" + name + "'; available: " + known);
@@ -91,7 +96,7 @@ std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, cons
 
 std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
                                        int n_threads, WeightPrecision precision) {
-  if (backend != "cpu" && precision == WeightPrecision::Native) precision = WeightPrecision::F16;
+  if (!runs_on_cpu(backend) && precision == WeightPrecision::Native) precision = WeightPrecision::F16;
   const WeightLoadOptions wo = WeightLoadOptions::for_precision(precision);
   auto be = make_backend(backend, n_threads);
   return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));

@@ -1,7 +1,8 @@
 #pragma once
 // Backends by name, so that callers (the CLI's --backend, the GUI) choose one without depending on
-// it at compile time: "cpu" is always present; "cuda" comes from a module loaded on first use
-// (engine/backend_module.h; kernels/cuda_module.cpp is its entry).
+// it at compile time: "cpu" is always present, and "cpu-reference", the same backend computing attention
+// in llama.cpp's order of operations (engine/cpu_backend.h); "cuda" comes from a module loaded on first
+// use (engine/backend_module.h; kernels/cuda_module.cpp is its entry).
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ void register_backend(const std::string& name, BackendMaker make);
 
 // The registered names, "cpu" first, and the module backends whose module is installed.
 std::vector<std::string> backend_names();
+// "cpu" and "cpu-reference": the backends that multiply quantized weights in their blocks.
+bool runs_on_cpu(const std::string& name);
 
 // Creates the named backend, loading its module first for a module backend. Throws std::runtime_error
 // naming the backend and what is available when it is unknown, passes on the module loader's error

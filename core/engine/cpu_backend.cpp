@@ -50,7 +50,9 @@ void CpuBackend::rope(const RopeParams& p, const RopeTable& table, int64_t first
 }
 
 void CpuBackend::attention(const AttentionArgs& args) {
-  dbsa::attention(pool_, args);
+  AttentionArgs a = args;
+  a.order = order_;
+  dbsa::attention(pool_, a);
 }
 
 }  // namespace dbsa

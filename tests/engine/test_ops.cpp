@@ -213,7 +213,8 @@ namespace dbsa {
 namespace {
 
 // The vector rotation must give the scalar formula's exact bits (pre-RoPE keys are rotated on every
-// read, and results are compared with the reference engine to the last bit on short prompts).
+// read, and results are compared with the reference engine to the last bit): each output one FMA over the
+// other product, rounded, as core/engine/rope.cpp says.
 TEST(Rope, RotationIsBitIdenticalToTheScalarFormula) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 3.0f);
@@ -239,10 +240,9 @@ TEST(Rope, RotationIsBitIdenticalToTheScalarFormula) {
           const size_t a = neox ? static_cast<size_t>(i) : static_cast<size_t>(2 * i);
           const size_t b = neox ? static_cast<size_t>(i + half) : static_cast<size_t>(2 * i + 1);
           const float x0 = x[a], x1 = x[b];
-          volatile float p0 = x0 * c[static_cast<size_t>(i)], p1 = x1 * s[static_cast<size_t>(i)];
-          volatile float p2 = x0 * s[static_cast<size_t>(i)], p3 = x1 * c[static_cast<size_t>(i)];
-          want[a] = p0 - p1;
-          want[b] = p2 + p3;
+          volatile float p1 = x1 * s[static_cast<size_t>(i)], p3 = x1 * c[static_cast<size_t>(i)];
+          want[a] = std::fma(x0, c[static_cast<size_t>(i)], -p1);
+          want[b] = std::fma(x0, s[static_cast<size_t>(i)], p3);
         }
         rope_rotate_head(p, c.data(), s.data(), x.data());
         for (size_t k = 0; k < x.size(); ++k) ASSERT_EQ(x[k], want[k]) << "value " << k;
