@@ -514,6 +514,54 @@ TEST(QueryPageTest, ARerunTestQueryKeepsItsGold) {
       << s.window->query_page().result_text().toStdString();
 }
 
+// stories260K was trained on 512 positions. A query over all four blocks needs more: refused under the
+// file's context length, naming the Model page's setting; run once the limit is raised there, with the
+// extrapolation said beside the timings.
+TEST(QueryPageTest, PastTheTrainedContextIsRefusedUntilTheLimitIsRaisedThenWarned) {
+  Studio s("query-context", Step::Cache,
+           QString::fromStdString(fixture("models/stories260K-f32.gguf").string()));
+  auto& page = s.window->query_page();
+  page.set_select(4);
+  page.run_test_query(0);
+  const std::string refused = wait_job(s.state().job());
+  EXPECT_NE(refused.find("more than the context of 512 tokens"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("the Model page's context limit sets another"), std::string::npos) << refused;
+  EXPECT_FALSE(s.state().query().has_value());
+
+  // Reopening the model starts the open job, and its publish the pool's regroup: wait for both.
+  const auto settle = [&s] {
+    auto& job = s.state().job();
+    QSignalSpy failed(&job, &ui::BackgroundJob::failed);
+    for (int i = 0; i < 3 && job.running(); ++i) job.wait(60000);
+    return job.running()      ? std::string("still running")
+           : failed.isEmpty() ? std::string()
+                              : failed.at(0).at(0).toString().toStdString();
+  };
+  s.window->model_page().set_context_limit(4096);
+  ASSERT_EQ(settle(), "");
+  ASSERT_TRUE(s.state().model().has_value());
+  EXPECT_EQ(s.state().model()->max_context, 4096);
+  EXPECT_EQ(s.state().model()->model->context_limit().tokens, 4096);
+  EXPECT_TRUE(s.window->model_page().info_text().contains("limit 4096 tokens"))
+      << s.window->model_page().info_text().toStdString();
+  page.run_test_query(0);
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  ASSERT_TRUE(s.state().query().has_value());
+  const auto& p = s.state().query()->prediction;
+  const int64_t used = p.context_tokens + p.query_tokens;
+  ASSERT_GT(used, 512);
+  EXPECT_TRUE(page.result_text().contains(
+      QStringLiteral("⚠ %1 tokens is more than the 512 the model was trained on").arg(used)))
+      << page.result_text().toStdString();
+
+  // Back to the file's length: the next query is refused again.
+  s.window->model_page().set_context_limit(0);
+  ASSERT_EQ(settle(), "");
+  EXPECT_EQ(s.state().model()->model->context_limit().tokens, 512);
+  page.run_test_query(0);
+  EXPECT_NE(wait_job(s.state().job()).find("more than the context of 512 tokens"), std::string::npos);
+}
+
 TEST(QueryPageTest, DenseRetrievalScoresTheBlocksWithTheModel) {
   Studio s("query-dense", Step::Query);
   auto& page = s.window->query_page();

@@ -50,18 +50,18 @@ inline std::string wait_job(ui::BackgroundJob& job, int timeout_ms = 60000) {
 
 enum class Step { Model, Pool, Cache, Query };
 
-// A main window (not shown) with the fixture model, a 4×5 TREC pool, a cache with S=1 P=1 in a fresh
-// store and one test query, as far as `last`. Fails the test (ADD_FAILURE) on any step's error.
+// A main window (not shown) with the fixture model (or `model`), a 4×5 TREC pool, a cache with S=1 P=1
+// in a fresh store and one test query, as far as `last`. Fails the test (ADD_FAILURE) on any step's error.
 struct Studio {
   std::unique_ptr<ui::MainWindow> window;
   std::filesystem::path scratch;
 
-  Studio(const std::string& name, Step last) {
+  Studio(const std::string& name, Step last, const QString& model = tiny_model()) {
     need_studio_app();
     scratch = scratch_dir(name);
     window = std::make_unique<ui::MainWindow>();
     auto& job = window->state().job();
-    window->model_page().open_model(tiny_model());
+    window->model_page().open_model(model);
     if (const auto e = wait_job(job); !e.empty()) ADD_FAILURE() << "open model: " << e;
     if (last == Step::Model) return;
     ui::PoolRequest pr;

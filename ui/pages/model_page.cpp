@@ -47,6 +47,18 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   backend_label->setBuddy(backend_);
   top->addWidget(backend_label);
   top->addWidget(backend_);
+  // Past the trained length RoPE extrapolates: allowed when chosen here, and the Query page says so.
+  auto* context_label = new QLabel(tr("Context limit:"), this);
+  context_ = new QSpinBox(this);
+  context_->setObjectName(QStringLiteral("contextLimitBox"));
+  context_->setRange(0, 1 << 24);
+  context_->setSingleStep(256);
+  context_->setSpecialValueText(tr("the file's"));
+  context_->setSuffix(tr(" tokens"));
+  context_->setKeyboardTracking(false);  // a typed number reloads once, when entered
+  context_label->setBuddy(context_);
+  top->addWidget(context_label);
+  top->addWidget(context_);
   layout->addLayout(top);
 
   auto* info = new QGroupBox(tr("Model"), this);
@@ -89,7 +101,7 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   progress_ = new JobProgressWidget(state_.job(), {kOpenJob, kGenerateJob}, this);
   layout->addWidget(progress_);
 
-  start_controls(state_.job(), {open, backend_, generate_});
+  start_controls(state_.job(), {open, backend_, context_, generate_});
   connect(open, &QPushButton::clicked, this, [this] {
     const QString f =
         QFileDialog::getOpenFileName(this, tr("Open GGUF model"), {}, tr("GGUF models (*.gguf)"));
@@ -101,6 +113,10 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   connect(backend_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
     const auto& m = state_.model();
     if (m && name.toStdString() != m->backend) open_model(QString::fromStdString(m->path.string()));
+  });
+  connect(context_, &QSpinBox::valueChanged, this, [this](int tokens) {
+    const auto& m = state_.model();
+    if (m && tokens != m->max_context) open_model(QString::fromStdString(m->path.string()));
   });
   // The text so far arrives with each progress report of a generation, decoded from the whole
   // sequence so multi-token characters stay whole (as `dbsa generate` prints them).
@@ -116,18 +132,20 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
 
 void ModelPage::open_model(const QString& path) {
   const std::string backend = backend_->currentText().toStdString();
-  const bool started =
-      state_.job().start(kOpenJob, [this, path, backend](JobControl& c) -> BackgroundJob::Publish {
+  const int64_t max_context = context_->value();
+  const bool started = state_.job().start(
+      kOpenJob, [this, path, backend, max_context](JobControl& c) -> BackgroundJob::Publish {
         OpenModel m;
         m.path = path.toStdString();
         m.backend = backend;
+        m.max_context = max_context;
         c.report(0.1, tr("reading"));
         m.file = GgufFile::open(m.path);
         m.summary = summarize_model(*m.file);
         m.tok = Tokenizer::from_gguf(*m.file);
         m.fingerprint = fingerprint_file(m.path);
         c.report(0.4, tr("loading weights"));
-        m.model = load_studio_model(m.file, backend);
+        m.model = load_studio_model(m.file, backend, max_context);
         return [this, m = std::move(m), path]() mutable {
           state_.set_model(std::move(m));
           Q_EMIT model_opened(path);
@@ -136,10 +154,15 @@ void ModelPage::open_model(const QString& path) {
   if (!started) show_open_backend();  // another job runs: nothing reloads, so the choice stays as it was
 }
 
+void ModelPage::set_context_limit(int tokens) {
+  context_->setValue(tokens);
+}
+
 void ModelPage::show_open_backend() {
   if (!state_.model()) return;
-  const QSignalBlocker block(backend_);
+  const QSignalBlocker block(backend_), block_context(context_);
   backend_->setCurrentText(QString::fromStdString(state_.model()->backend));
+  context_->setValue(static_cast<int>(state_.model()->max_context));
 }
 
 void ModelPage::show_model() {
@@ -168,7 +191,10 @@ void ModelPage::show_model() {
                    .arg(hp.n_head_kv)
                    .arg(hp.head_dim)
                    .arg(hp.n_ff));
-  set_field(4, tr("%1 tokens (trained)").arg(hp.n_ctx_train));
+  set_field(
+      4, m->max_context > 0
+             ? tr("%1 tokens (trained); limit %2 tokens (set above)").arg(hp.n_ctx_train).arg(m->max_context)
+             : tr("%1 tokens (trained, the limit)").arg(hp.n_ctx_train));
   set_field(5, tr("base %1, %2 layout, scaling %3")
                    .arg(static_cast<double>(hp.rope_freq_base))
                    .arg(hp.rope_neox ? "neox" : "normal")

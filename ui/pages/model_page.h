@@ -23,6 +23,9 @@ class ModelPage : public QWidget {
 
   // Loads in the background; the state's model_changed() (or the job's failed()) follows.
   void open_model(const QString& path);
+  // The longest sequence the studio assembles for the model (0: the file's context length), as the
+  // CLI's --max-context; an open model is reloaded with it.
+  void set_context_limit(int tokens);
   void generate(const QString& prompt, int max_tokens);
   QString info_text() const;  // the fields shown, one "name: value" per line
   QString output_text() const;
@@ -47,6 +50,7 @@ class ModelPage : public QWidget {
   QPlainTextEdit* output_;
   QLabel* stats_;
   QComboBox* backend_;
+  QSpinBox* context_;
 };
 
 }  // namespace dbsa::ui

@@ -143,8 +143,9 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
   std::shared_ptr<CacheSession> session = state_.session();
   const std::string retriever = retriever_->currentText().toStdString();
   if (session && session->retriever_name() != retriever) session.reset();
-  // The cache's model runs where the open model does (CPU when none is open).
+  // The cache's model runs where the open model does (CPU when none is open), with its context limit.
   const std::string backend = state_.model() ? state_.model()->backend : std::string("cpu");
+  const int64_t max_context = state_.model() ? state_.model()->max_context : 0;
   QueryConfig cfg;
   cfg.n_select = select_->value();
   cfg.order = parse_block_order(order_->currentText().toStdString());
@@ -154,9 +155,10 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
       c.report(0.1, tr("opening the cache and its model"));
       CacheSessionOptions so;
       so.retriever = retriever;
-      session = std::make_shared<CacheSession>(dir, so, [backend](std::shared_ptr<const GgufFile> f) {
-        return load_studio_model(std::move(f), backend);
-      });
+      session =
+          std::make_shared<CacheSession>(dir, so, [backend, max_context](std::shared_ptr<const GgufFile> f) {
+            return load_studio_model(std::move(f), backend, max_context);
+          });
     }
     c.report(0.6, tr("querying"));
     QueryOutcome q;

@@ -75,8 +75,16 @@ void StudioState::set_capture_head(int32_t layer, int32_t head) {
 }
 
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
-                                              const std::string& backend) {
-  return load_model(std::move(file), backend, 0, WeightPrecision::Native);
+                                              const std::string& backend, int64_t max_context) {
+  const std::string path = file->path();
+  auto model = load_model(std::move(file), backend, 0, WeightPrecision::Native);
+  ContextLimit limit{max_context, "the context limit set on the Model page"};
+  if (max_context <= 0) {
+    limit = model_context_limit(model->hparams(), path);
+    limit.source += "; the Model page's context limit sets another";
+  }
+  model->set_context_limit(std::move(limit));
+  return model;
 }
 
 }  // namespace dbsa::ui

@@ -31,6 +31,7 @@ struct OpenModel {
   std::shared_ptr<LlamaModel> model;
   ModelSummary summary;
   std::string backend = "cpu";  // the registry name the model was loaded on (engine/backend_registry.h)
+  int64_t max_context = 0;      // the context limit chosen on the Model page; 0: the file's context length
   std::string fingerprint;      // fingerprint_file(path), to tell whether a cache was built with it
 };
 
@@ -110,8 +111,9 @@ class StudioState : public QObject {
 };
 
 // The model loader the studio uses everywhere: the named backend (all cores for "cpu"), weights as
-// stored.
+// stored, and the context limit max_context (0: the file's context length), as `--max-context` sets it
+// for the CLI (model/context_limit.h); a refusal names the Model page's setting.
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
-                                              const std::string& backend = "cpu");
+                                              const std::string& backend = "cpu", int64_t max_context = 0);
 
 }  // namespace dbsa::ui
