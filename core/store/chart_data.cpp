@@ -94,12 +94,12 @@ ChartSeries series_for(const Selection& s, const SeriesKey& k) {
   return c;
 }
 
-Selection select_runs(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
-                      const RunFilter& filter) {
+Selection select_runs(ResultsDb& db, std::vector<RunRecord> runs, ChartKind kind,
+                      const std::optional<std::string>& dataset, const RunFilter& filter) {
   const std::string file = db.file().string();
   std::vector<RunRecord> finished;
   std::set<std::string> datasets, all_models;
-  for (RunRecord& r : db.runs()) {
+  for (RunRecord& r : runs) {
     if (r.status != RunStatus::Finished) continue;
     all_models.insert(run_model_name(r.info));
     if (!filter.matches(r.id, r.info)) continue;
@@ -347,24 +347,37 @@ std::vector<double> request_counts() {
   return v;
 }
 
-std::vector<std::string> chart_models(ResultsDb& db) {
+std::vector<std::string> chart_models(const std::vector<RunRecord>& runs) {
   std::set<std::string> names;
-  for (const RunRecord& r : db.runs())
+  for (const RunRecord& r : runs)
     if (r.status == RunStatus::Finished) names.insert(run_model_name(r.info));
   return {names.begin(), names.end()};
 }
 
-std::vector<std::string> chart_configs(ResultsDb& db, const std::string& model) {
+std::vector<std::string> chart_models(ResultsDb& db) {
+  return chart_models(db.runs());
+}
+
+std::vector<std::string> chart_configs(const std::vector<RunRecord>& runs, const std::string& model) {
   std::set<std::string> configs;
-  for (const RunRecord& r : db.runs())
+  for (const RunRecord& r : runs)
     if (r.status == RunStatus::Finished && run_model_matches(r.info, model))
       configs.insert(run_config_text(r.info.params));
   return {configs.begin(), configs.end()};
 }
 
+std::vector<std::string> chart_configs(ResultsDb& db, const std::string& model) {
+  return chart_configs(db.runs(), model);
+}
+
 ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset,
                            const RunFilter& filter) {
-  Selection s = select_runs(db, kind, dataset, filter);
+  return build_chart_data(db, db.runs(), kind, dataset, filter);
+}
+
+ChartData build_chart_data(ResultsDb& db, std::vector<RunRecord> runs, ChartKind kind,
+                           const std::optional<std::string>& dataset, const RunFilter& filter) {
+  Selection s = select_runs(db, std::move(runs), kind, dataset, filter);
   ChartData d;
   switch (kind) {
     case ChartKind::Accuracy:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/run_filter.h"
+#include "store/run_record.h"
 
 namespace dbsa {
 
@@ -66,11 +67,17 @@ int method_rank(const std::string& method);
 // filter left none) or the dataset is ambiguous.
 ChartData build_chart_data(ResultsDb& db, ChartKind kind, const std::optional<std::string>& dataset = {},
                            const RunFilter& filter = {});
+// The same over `runs`, db.runs() already read (a caller that also lists models and configurations
+// reads the runs table once).
+ChartData build_chart_data(ResultsDb& db, std::vector<RunRecord> runs, ChartKind kind,
+                           const std::optional<std::string>& dataset = {}, const RunFilter& filter = {});
 
 // The models of the finished runs (run_model_name), sorted: what a model filter can choose from.
+std::vector<std::string> chart_models(const std::vector<RunRecord>& runs);
 std::vector<std::string> chart_models(ResultsDb& db);
 // The configurations of the finished runs of `model` (all models when empty) as run_config_text gives
 // them, sorted: what a configuration filter can choose from.
+std::vector<std::string> chart_configs(const std::vector<RunRecord>& runs, const std::string& model = {});
 std::vector<std::string> chart_configs(ResultsDb& db, const std::string& model = {});
 
 // The request counts of the total-latency chart: 1 … 100,000, log-spaced.

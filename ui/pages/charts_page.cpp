@@ -139,10 +139,11 @@ int ChartsPage::redraw() {
       for (const auto& m : items) box->addItem(QString::fromStdString(m));
       box->setCurrentIndex(std::max(0, box->findText(chosen)));
     };
-    refill(model_, tr("all models"), chart_models(db));
+    std::vector<RunRecord> runs = db.runs();  // read once for the boxes and the chart
+    refill(model_, tr("all models"), chart_models(runs));
     RunFilter filter;
     if (model_->currentIndex() > 0) filter.model = model_->currentText().toStdString();
-    refill(config_, tr("all configurations"), chart_configs(db, filter.model));
+    refill(config_, tr("all configurations"), chart_configs(runs, filter.model));
     if (config_->currentIndex() > 0) filter.config = config_->currentText().toStdString();
     {
       const QSignalBlocker quiet(runs_);
@@ -156,8 +157,8 @@ int ChartsPage::redraw() {
       }
     }
     filter.runs = chosen_runs_;
-    const ChartData chart =
-        build_chart_data(db, parse_chart_kind(kind_->currentText().toStdString()), dataset, filter);
+    const ChartData chart = build_chart_data(
+        db, std::move(runs), parse_chart_kind(kind_->currentText().toStdString()), dataset, filter);
     const int series = build_chart(*plot_, chart);
     follow_palette(*plot_, palette());
     chart_ = chart;
