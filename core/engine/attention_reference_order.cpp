@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "engine/quant_kernels.h"
 #include "engine/simd_kernels.h"
 #include "engine/vector_exp.h"
 
@@ -319,7 +320,9 @@ void attention_reference_order(const ReferenceOrderHead& h) {
     throw std::invalid_argument("attention_reference_order: unsupported head");
   if (h.rows <= 0) return;
   thread_local Scratch sc;
-  const bool wide = simd::has_avx512_vnni();
+  // DBSA_MAX_ISA below avx512-vnni keeps this kernel on AVX2 as well (the tests run both forms).
+  const Isa isa = best_isa();
+  const bool wide = simd::has_avx512_vnni() && (isa == Isa::Avx512Vnni || isa == Isa::Amx);
   const int64_t d = h.d, width = wide ? 16 : 8, rows_w = (h.rows + width - 1) / width * width;
   sc.width = width;
   fill_slots(h.ranges, h.last_key[h.rows - 1], sc.slots);

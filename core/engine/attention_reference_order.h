@@ -38,7 +38,8 @@ struct ReferenceOrderHead {
   float* const* out = nullptr;  // out[r]: d values; a row that sees no key gets zeros
 };
 
-// AVX2+FMA present and whole 8-value vectors per head.
+// AVX2+FMA present and whole 8-value vectors per head. The kernel runs 16 lanes where the CPU has
+// AVX-512 and DBSA_MAX_ISA allows it (engine/quant_kernels.h), else 8: the same bits either way.
 bool reference_order_supported(int64_t head_dim);
 
 // One KV head's rows. Requires reference_order_supported(h.d).
