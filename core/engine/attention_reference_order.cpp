@@ -49,6 +49,8 @@ struct Scratch {
   std::vector<int32_t> last;    // per row (rows_w), as int32 for the mask compare
   std::vector<float> zero_row;  // the key of an empty slot
   std::vector<float> vpack;     // [slot][d]: the values, zero for an empty slot
+  std::vector<float> vt;        // [d][slot]: the same, transposed (the AVX-512 P·V)
+  std::vector<float> pv_acc;    // its accumulators between key chunks: [x][t][16 rows]
   int64_t n_slots() const { return static_cast<int64_t>(slots.key.size()); }
   // The score, then weight, of slot s for row r.
   float* at(int64_t s, int64_t r) { return st.data() + ((r / width) * n_slots() + s) * width + r % width; }
@@ -283,22 +285,54 @@ DBSA_AVX512 void scores_avx512(const ReferenceOrderHead& h, int64_t rows_w, Scra
 // read as they lie (a slot's row of st) and each value is broadcast. (Vectors along the value
 // dimension instead read the weights down a column of st, a cache line each: measured slower, also
 // with a transposed copy.)
-DBSA_AVX512 void weighted_values_8_avx512(const ReferenceOrderHead& h, int64_t rows_w, const Scratch& sc) {
-  const int64_t n_slots = static_cast<int64_t>(sc.slots.key.size());
+//
+// Keys go in chunks of kPvChunk slots, so that a chunk's weights (64 B a slot) stay in L1 across all the
+// value dimensions; the accumulators are kept in memory between chunks (each lane's chain still takes
+// its keys in order). The values are read transposed ([dimension][slot]), one line serving 16 slots.
+constexpr int64_t kPvChunk = 128;
+
+DBSA_AVX512 void weighted_values_8_avx512(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
+  const int64_t n_slots = sc.n_slots(), d = h.d;
+  sc.vt.resize(static_cast<size_t>(d * n_slots));
+  for (int64_t s0 = 0; s0 < n_slots; s0 += 8)  // 8 slots at a time: their rows stay in L1 across x
+    for (int64_t x = 0; x < d; ++x)
+      for (int64_t s = s0; s < s0 + 8; ++s) sc.vt[static_cast<size_t>(x * n_slots + s)] = sc.values(s)[x];
+  sc.pv_acc.resize(static_cast<size_t>(d * 8 * 16));
+  float* acc = sc.pv_acc.data();
+  const auto lane = [acc](int64_t x, int t) { return acc + (x * 8 + t) * 16; };
   alignas(64) float o[2][16];
   for (int64_t g = 0; g < rows_w / 16; ++g) {
     const float* pg = sc.at(0, g * 16);
     const int64_t n_rows = std::min<int64_t>(16, h.rows - g * 16);
-    for (int64_t x = 0; x < h.d; x += 2) {
-      __m512 a0[8], a1[8];
-      for (int t = 0; t < 8; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
-      for (int64_t s0 = 0; s0 < n_slots; s0 += 8)
+    std::fill(sc.pv_acc.begin(), sc.pv_acc.end(), 0.0f);
+    for (int64_t c0 = 0; c0 < n_slots; c0 += kPvChunk) {
+      const int64_t c1 = std::min(n_slots, c0 + kPvChunk);
+      for (int64_t x = 0; x < d; x += 2) {
+        __m512 a0[8], a1[8];
         for (int t = 0; t < 8; ++t) {
-          const float* v = sc.values(s0 + t) + x;
-          const __m512 w = _mm512_loadu_ps(pg + (s0 + t) * 16);
-          a0[t] = _mm512_fmadd_ps(_mm512_set1_ps(v[0]), w, a0[t]);
-          a1[t] = _mm512_fmadd_ps(_mm512_set1_ps(v[1]), w, a1[t]);
+          a0[t] = _mm512_loadu_ps(lane(x, t));
+          a1[t] = _mm512_loadu_ps(lane(x + 1, t));
         }
+        const float* v0 = sc.vt.data() + x * n_slots;
+        const float* v1 = v0 + n_slots;
+        for (int64_t s0 = c0; s0 < c1; s0 += 8)
+          for (int t = 0; t < 8; ++t) {
+            const __m512 w = _mm512_loadu_ps(pg + (s0 + t) * 16);
+            a0[t] = _mm512_fmadd_ps(_mm512_set1_ps(v0[s0 + t]), w, a0[t]);
+            a1[t] = _mm512_fmadd_ps(_mm512_set1_ps(v1[s0 + t]), w, a1[t]);
+          }
+        for (int t = 0; t < 8; ++t) {
+          _mm512_storeu_ps(lane(x, t), a0[t]);
+          _mm512_storeu_ps(lane(x + 1, t), a1[t]);
+        }
+      }
+    }
+    for (int64_t x = 0; x < d; x += 2) {
+      __m512 a0[8], a1[8];
+      for (int t = 0; t < 8; ++t) {
+        a0[t] = _mm512_loadu_ps(lane(x, t));
+        a1[t] = _mm512_loadu_ps(lane(x + 1, t));
+      }
       _mm512_store_ps(o[0], tree_halves16(a0));
       _mm512_store_ps(o[1], tree_halves16(a1));
       for (int64_t i = 0; i < n_rows; ++i) {
