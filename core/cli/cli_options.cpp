@@ -108,8 +108,8 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
   // that says why (e.g. "cuda" in a build without CUDA, or on a machine without a GPU).
   cmd->add_option("--backend", backend,
                   "Compute backend: cpu; cpu-reference (attention in llama.cpp's order of operations: its "
-                  "exact logits with DBSA_MAX_ISA below amx, slower prefill); or cuda where built with "
-                  "CUDA and a GPU exists")
+                  "exact logits with DBSA_MAX_ISA below amx, slower prefill; for checking agreement, not "
+                  "for comparing methods' latency); or cuda where built with CUDA and a GPU exists")
       ->capture_default_str();
 }
 
