@@ -162,6 +162,16 @@ StagedTile stage_prefix_tile(const AttentionArgs& a, const ItemShape& s, int64_t
   return {sc.krot.data(), sc.vbuf.data(), hkv_d, hkv_d, s.d};
 }
 
+// Keys [kb, kb+nk) of one head from the in-memory cache (src: key kb, kv_stride apart) into dst, d apart,
+// rotated to their positions: pre-RoPE keys without a rotated copy.
+void copy_rotated(const AttentionArgs& a, const float* src, int64_t kb, int64_t nk, float* dst) {
+  for (int64_t j = 0; j < nk; ++j) {
+    float* row = dst + j * a.head_dim;
+    std::memcpy(row, src + j * a.kv_stride, static_cast<size_t>(a.head_dim) * sizeof(float));
+    rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), row);
+  }
+}
+
 // Keys [kb, kb+nk) from the in-memory cache: read in place, or as rotated copies head by head when the
 // cache holds pre-RoPE keys.
 StagedTile stage_cache_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
@@ -170,11 +180,7 @@ StagedTile stage_cache_tile(const AttentionArgs& a, const ItemShape& s, int64_t 
   if (!a.key_rope || a.k_rotated) return t;
   sc.krot.resize(static_cast<size_t>(s.tile * s.d * s.nh));
   for (int32_t hi = 0; hi < s.nh; ++hi)
-    for (int64_t j = 0; j < nk; ++j) {
-      float* dst = sc.krot.data() + (hi * s.tile + j) * s.d;
-      std::memcpy(dst, t.k + j * a.kv_stride + hi * s.d, static_cast<size_t>(s.d) * sizeof(float));
-      rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j), dst);
-    }
+    copy_rotated(a, t.k + hi * s.d, kb, nk, sc.krot.data() + hi * s.tile * s.d);
   t.k = sc.krot.data();
   t.ldk = s.d;
   t.khs = s.tile * s.d;
@@ -291,15 +297,11 @@ void run_item_reference_order(const AttentionArgs& a, const WorkItem& w) {
     head.last_key = last.data();
     head.k = (a.k_rotated ? a.k_rotated : a.k) + static_cast<int64_t>(h) * s.d;
     head.ldk = a.kv_stride;
-    if (a.key_rope && !a.k_rotated) {  // pre-RoPE keys without a rotated copy: rotate the ones in reach
+    if (a.key_rope && !a.k_rotated) {  // rotate the keys in reach
       thread_local std::vector<float> rotated;
       const int64_t n = std::min(a.n_kv, s.self_last + 1);
       rotated.resize(static_cast<size_t>(n * s.d));
-      for (int64_t j = 0; j < n; ++j) {
-        float* dst = rotated.data() + j * s.d;
-        std::memcpy(dst, head.k + j * a.kv_stride, static_cast<size_t>(s.d) * sizeof(float));
-        rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j), dst);
-      }
+      copy_rotated(a, head.k, 0, n, rotated.data());
       head.k = rotated.data();
       head.ldk = s.d;
     }

@@ -19,6 +19,7 @@ namespace dbsa {
 // no such call). With the vector matmul kernels the whole forward pass then gives the reference's bits;
 // it costs prefill speed (docs/BENCHMARKS.md).
 enum class AttentionOrder { Streamed, Reference };
+inline constexpr AttentionOrder kAttentionOrders[] = {AttentionOrder::Streamed, AttentionOrder::Reference};
 
 struct AttentionArgs {
   const float* q = nullptr;  // [n_queries][n_head][head_dim], already rotated

@@ -39,25 +39,26 @@ void fill_slots(std::span<const KvRange> ranges, int64_t last, Slots& s) {
 }
 
 // Rows are laid out in groups of W (8 with AVX2, 16 with AVX-512; each value is computed alone, so the
-// width changes no bits), padded to `rows_w`. Scores and values are packed contiguously: rows of the
-// cache lie kv_stride apart, a stride that maps whole tiles onto a few cache sets.
+// width changes no bits), padded to `rows_w`. Scores are packed contiguously per group of rows: read
+// across rows of the cache (kv_stride apart, a stride that maps whole tiles onto a few cache sets) they
+// measured slower.
 struct Scratch {
   Slots slots;
   int64_t width = 8;
-  std::vector<float> qt;        // per group of W rows: [d][W], rows past the end zero
-  std::vector<float> st;        // per group of W rows: [slot][W]: scores, then weights
-  std::vector<int32_t> last;    // per row (rows_w), as int32 for the mask compare
-  std::vector<float> zero_row;  // the key of an empty slot
-  std::vector<float> vpack;     // [slot][d]: the values, zero for an empty slot
-  std::vector<float> vt;        // [d][slot]: the same, transposed (the AVX-512 P·V)
-  std::vector<float> pv_acc;    // its accumulators between key chunks: [x][t][16 rows]
+  std::vector<float> qt;                 // per group of W rows: [d][W], rows past the end zero
+  std::vector<float> st;                 // per group of W rows: [slot][W]: scores, then weights
+  std::vector<int32_t> last;             // per row (rows_w), as int32 for the mask compare
+  std::vector<float> zero_row;           // the key and values of an empty slot
+  std::vector<const float*> value_rows;  // per slot: its values in the cache, or zero_row
+  std::vector<float> vt;                 // [d][slot]: the values transposed (the AVX-512 P·V)
+  std::vector<float> pv_acc;             // its accumulators between key chunks: [x][t][16 rows]
   int64_t n_slots() const { return static_cast<int64_t>(slots.key.size()); }
   // The score, then weight, of slot s for row r.
   float* at(int64_t s, int64_t r) { return st.data() + ((r / width) * n_slots() + s) * width + r % width; }
   const float* at(int64_t s, int64_t r) const {
     return st.data() + ((r / width) * n_slots() + s) * width + r % width;
   }
-  const float* values(int64_t s) const { return vpack.data() + s * static_cast<int64_t>(zero_row.size()); }
+  const float* values(int64_t s) const { return value_rows[static_cast<size_t>(s)]; }
 };
 
 #define DBSA_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
@@ -98,7 +99,7 @@ __attribute__((target("avx2,fma"))) __m256 score8(const float* key, const float*
 }
 
 __attribute__((target("avx2,fma"))) void scores(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
-  const int64_t d = h.d, n_slots = static_cast<int64_t>(sc.slots.key.size());
+  const int64_t d = h.d, n_slots = sc.n_slots();
   const __m256 scale = _mm256_set1_ps(h.scale), neg_inf = _mm256_set1_ps(kNegInf);
   for (int64_t g = 0; g < rows_w / 8; ++g) {
     const float* qg = sc.qt.data() + g * 8 * d;
@@ -156,42 +157,36 @@ __attribute__((target("avx2,fma"))) void softmax(int64_t rows_w, Scratch& sc) {
   }
 }
 
-// out[r] = P·V, 8 value dimensions at a time, lanes by KV index mod 8.
-__attribute__((target("avx2,fma"))) void weighted_values_8(const ReferenceOrderHead& h, const Scratch& sc) {
-  const int64_t n_slots = static_cast<int64_t>(sc.slots.key.size());
+// out[r] = P·V, 8 value dimensions at a time: lanes by KV index mod 8, or, for a one-token batch, mod 32
+// (four accumulators of 8, reduced as a score is).
+template <bool kOneToken>
+__attribute__((target("avx2,fma"))) void weighted_values(const ReferenceOrderHead& h, const Scratch& sc) {
+  constexpr int kLanes = kOneToken ? 32 : 8;
+  const int64_t n_slots = sc.n_slots();
   for (int64_t r = 0; r < h.rows; ++r)
     for (int64_t x = 0; x < h.d; x += 8) {
-      __m256 acc[8];
-      for (auto& a : acc) a = _mm256_setzero_ps();
-      for (int64_t s0 = 0; s0 < n_slots; s0 += 8)
-        for (int t = 0; t < 8; ++t) {
-          const int64_t s = s0 + t;
-          acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(sc.values(s) + x), _mm256_set1_ps(*sc.at(s, r)), acc[t]);
-        }
-      _mm256_storeu_ps(h.out[r] + x, tree_halves(acc));
-    }
-}
-
-// The one-token order: lanes by KV index mod 32 (four accumulators of 8), reduced as a score is.
-__attribute__((target("avx2,fma"))) void weighted_values_32(const ReferenceOrderHead& h, const Scratch& sc) {
-  const int64_t n_slots = static_cast<int64_t>(sc.slots.key.size());
-  for (int64_t r = 0; r < h.rows; ++r)
-    for (int64_t x = 0; x < h.d; x += 8) {
-      __m256 acc[32];
+      __m256 acc[kLanes];
       for (auto& a : acc) a = _mm256_setzero_ps();
       for (int64_t s0 = 0; s0 < n_slots; s0 += 8) {
-        int64_t first = -1;
-        for (int t = 0; t < 8 && first < 0; ++t) first = sc.slots.key[static_cast<size_t>(s0 + t)];
-        __m256* lane = acc + (first / 8 % 4) * 8;
+        __m256* lane = acc;
+        if constexpr (kOneToken) {  // the eight accumulators of this group's KV indices
+          int64_t first = -1;
+          for (int t = 0; t < 8 && first < 0; ++t) first = sc.slots.key[static_cast<size_t>(s0 + t)];
+          lane += (first / 8 % 4) * 8;
+        }
         for (int t = 0; t < 8; ++t) {
           const int64_t s = s0 + t;
           lane[t] = _mm256_fmadd_ps(_mm256_loadu_ps(sc.values(s) + x), _mm256_set1_ps(*sc.at(s, r)), lane[t]);
         }
       }
-      __m256 b[8];
-      for (int t = 0; t < 8; ++t)
-        b[t] = _mm256_add_ps(_mm256_add_ps(acc[t], acc[16 + t]), _mm256_add_ps(acc[8 + t], acc[24 + t]));
-      _mm256_storeu_ps(h.out[r] + x, tree_dot(b));
+      if constexpr (kOneToken) {
+        __m256 b[8];
+        for (int t = 0; t < 8; ++t)
+          b[t] = _mm256_add_ps(_mm256_add_ps(acc[t], acc[16 + t]), _mm256_add_ps(acc[8 + t], acc[24 + t]));
+        _mm256_storeu_ps(h.out[r] + x, tree_dot(b));
+      } else {
+        _mm256_storeu_ps(h.out[r] + x, tree_halves(acc));
+      }
     }
 }
 
@@ -254,7 +249,7 @@ DBSA_AVX512 void score16x2(const float* k0, const float* k1, const float* qg, in
 }
 
 DBSA_AVX512 void scores_avx512(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
-  const int64_t d = h.d, n_slots = static_cast<int64_t>(sc.slots.key.size());
+  const int64_t d = h.d, n_slots = sc.n_slots();
   const __m512 scale = _mm512_set1_ps(h.scale), neg_inf = _mm512_set1_ps(kNegInf);
   const auto key_row = [&](int64_t j) { return j < 0 ? sc.zero_row.data() : h.k + j * h.ldk; };
   for (int64_t g = 0; g < rows_w / 16; ++g) {
@@ -371,15 +366,9 @@ void attention_reference_order(const ReferenceOrderHead& h) {
         sc.qt[static_cast<size_t>((r / width * d + x) * width + r % width)] = h.q[r][x];
   }
   sc.zero_row.assign(static_cast<size_t>(d), 0.0f);
-  sc.vpack.resize(sc.slots.key.size() * static_cast<size_t>(d));
-  for (size_t s = 0; s < sc.slots.key.size(); ++s) {
-    const int64_t j = sc.slots.key[s];
-    float* dst = sc.vpack.data() + s * static_cast<size_t>(d);
-    if (j < 0)
-      std::fill(dst, dst + d, 0.0f);
-    else
-      std::copy(h.v + j * h.ldv, h.v + j * h.ldv + d, dst);
-  }
+  sc.value_rows.resize(sc.slots.key.size());
+  for (size_t s = 0; s < sc.slots.key.size(); ++s)
+    sc.value_rows[s] = sc.slots.key[s] < 0 ? sc.zero_row.data() : h.v + sc.slots.key[s] * h.ldv;
   sc.st.resize(sc.slots.key.size() * static_cast<size_t>(rows_w));
   if (wide)
     scores_avx512(h, rows_w, sc);
@@ -387,11 +376,11 @@ void attention_reference_order(const ReferenceOrderHead& h) {
     scores(h, rows_w, sc);
   softmax(rows_w, sc);
   if (h.single_token)
-    weighted_values_32(h, sc);
+    weighted_values<true>(h, sc);
   else if (wide)
     weighted_values_8_avx512(h, rows_w, sc);
   else
-    weighted_values_8(h, sc);
+    weighted_values<false>(h, sc);
 }
 
 }  // namespace dbsa

@@ -38,7 +38,7 @@ void load_if_module(const std::string& name) {
 }  // namespace
 
 bool runs_on_cpu(const std::string& name) {
-  return name == "cpu" || name == "cpu-reference";
+  return cpu_backend_order(name).has_value();
 }
 
 void register_backend(const std::string& name, BackendMaker make) {
@@ -48,7 +48,8 @@ void register_backend(const std::string& name, BackendMaker make) {
 }
 
 std::vector<std::string> backend_names() {
-  std::vector<std::string> out{"cpu", "cpu-reference"};
+  std::vector<std::string> out;
+  for (const AttentionOrder o : kAttentionOrders) out.emplace_back(cpu_backend_name(o));
   {
     Registry& r = registry();
     std::lock_guard lock(r.mu);
@@ -70,8 +71,7 @@ std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads) {
     if (auto it = r.makers.find(name); it != r.makers.end()) make = it->second;
   }
   if (make) return make(n_threads);
-  if (name == "cpu") return std::make_shared<CpuBackend>(n_threads);
-  if (name == "cpu-reference") return std::make_shared<CpuBackend>(n_threads, AttentionOrder::Reference);
+  if (const auto order = cpu_backend_order(name)) return std::make_shared<CpuBackend>(n_threads, *order);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::runtime_error("unknown backend '" + name + "'; available: " + known);

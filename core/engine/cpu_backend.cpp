@@ -7,6 +7,16 @@
 
 namespace dbsa {
 
+std::string_view cpu_backend_name(AttentionOrder order) {
+  return order == AttentionOrder::Reference ? "cpu-reference" : "cpu";
+}
+
+std::optional<AttentionOrder> cpu_backend_order(std::string_view name) {
+  for (const AttentionOrder o : kAttentionOrders)
+    if (name == cpu_backend_name(o)) return o;
+  return std::nullopt;
+}
+
 namespace {
 // Element-wise work below this size is not worth waking the workers for.
 constexpr int64_t kMinParallelElems = 16384;

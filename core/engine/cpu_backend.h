@@ -3,6 +3,8 @@
 // (engine/backend_registry.h): "cpu" with the streamed attention, "cpu-reference" with llama.cpp's order
 // of operations (engine/attention.h, AttentionOrder).
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "engine/attention.h"
 #include "engine/backend.h"
@@ -10,13 +12,16 @@
 
 namespace dbsa {
 
+// The backend's registry name for an attention order, and the order a name selects (none for a name
+// that is not the CPU backend's).
+std::string_view cpu_backend_name(AttentionOrder order);
+std::optional<AttentionOrder> cpu_backend_order(std::string_view name);
+
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int n_threads = 0, AttentionOrder order = AttentionOrder::Streamed)
       : pool_(n_threads), order_(order) {}
-  std::string_view name() const override {
-    return order_ == AttentionOrder::Reference ? "cpu-reference" : "cpu";
-  }
+  std::string_view name() const override { return cpu_backend_name(order_); }
   ThreadPool& pool() { return pool_; }
   int n_threads() const { return pool_.size(); }
 

@@ -25,7 +25,7 @@ void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 // Column-wise forms over n_rows rows of cols values (row j at x + j*cols), for attention scores laid
 // out key by key with the query rows across: m[c] = max(m[c], x[j][c]) over all rows j; and
 // x[j][c] = exp(x[j][c] - shift[c]) with sums[c] += the results (sums may be null). The vector exp is
-// Arm optimized-routines' single-precision algorithm (engine/simd_kernels.cpp): the softmax's hot loop.
+// Arm optimized-routines' single-precision algorithm (engine/vector_exp.h): the softmax's hot loop.
 void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m);
 void exp_shift_rows(float* x, int64_t n_rows, int64_t cols, const float* shift, float* sums);
 // y[i] = exp(x[i]) by the vector exp above, every element (a short tail is padded to a whole vector),

@@ -12,10 +12,11 @@ ContextLimit model_context_limit(const ModelHParams& hp, const std::string& mode
   return l;
 }
 
-ContextLimit context_limit_for(const ModelHParams& hp, const std::string& model_path, int64_t max_context) {
-  if (max_context > 0) return ContextLimit{max_context, "--max-context"};
+ContextLimit context_limit_for(const ModelHParams& hp, const std::string& model_path, int64_t max_context,
+                               std::string_view setting) {
+  if (max_context > 0) return ContextLimit{max_context, std::string(setting)};
   ContextLimit l = model_context_limit(hp, model_path);
-  l.source += "; --max-context sets another";
+  l.source += "; " + std::string(setting) + " sets another";
   return l;
 }
 

@@ -25,9 +25,11 @@ struct ContextLimit {
 
 // hp.n_ctx_train, from "<arch>.context_length of <file name>" (model_path may be empty: no file named).
 ContextLimit model_context_limit(const ModelHParams& hp, const std::string& model_path);
-// The limit a command runs a model file under: max_context when > 0 (the user's `--max-context`), else
-// model_context_limit() with its source naming the option that changes it.
-ContextLimit context_limit_for(const ModelHParams& hp, const std::string& model_path, int64_t max_context);
+// The limit a command runs a model file under: max_context when > 0 (the user's `setting`: the CLI's
+// `--max-context`, the studio's Model page field), else model_context_limit() with its source naming the
+// setting that changes it.
+ContextLimit context_limit_for(const ModelHParams& hp, const std::string& model_path, int64_t max_context,
+                               std::string_view setting = "--max-context");
 
 // The message of a refusal: "<what>: N tokens, more than the context of L tokens (<source>)", then
 // "; <advice>" when advice is given.

@@ -125,8 +125,8 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   });
   connect(&state_.job(), &BackgroundJob::failed, this, [this](const QString& message, const QString& t) {
     if (t == kOpenJob || t == kGenerateJob) show_error(this, t, message);
-    // A model that failed to open on the chosen backend leaves the open one: show where that runs.
-    if (t == kOpenJob) show_open_backend();
+    // A model that failed to open with the chosen settings leaves the open one: show how that runs.
+    if (t == kOpenJob) show_open_settings();
   });
 }
 
@@ -151,14 +151,14 @@ void ModelPage::open_model(const QString& path) {
           Q_EMIT model_opened(path);
         };
       });
-  if (!started) show_open_backend();  // another job runs: nothing reloads, so the choice stays as it was
+  if (!started) show_open_settings();  // another job runs: nothing reloads, so the choice stays as it was
 }
 
 void ModelPage::set_context_limit(int tokens) {
   context_->setValue(tokens);
 }
 
-void ModelPage::show_open_backend() {
+void ModelPage::show_open_settings() {
   if (!state_.model()) return;
   const QSignalBlocker block(backend_), block_context(context_);
   backend_->setCurrentText(QString::fromStdString(state_.model()->backend));

@@ -36,7 +36,7 @@ class ModelPage : public QWidget {
 
  private:
   void show_model();
-  void show_open_backend();  // the backend box back to the open model's backend
+  void show_open_settings();  // the backend and context boxes back to the open model's
   void set_field(int row, const QString& value);
 
   StudioState& state_;

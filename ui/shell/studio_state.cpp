@@ -78,12 +78,8 @@ std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> fi
                                               const std::string& backend, int64_t max_context) {
   const std::string path = file->path();
   auto model = load_model(std::move(file), backend, 0, WeightPrecision::Native);
-  ContextLimit limit{max_context, "the context limit set on the Model page"};
-  if (max_context <= 0) {
-    limit = model_context_limit(model->hparams(), path);
-    limit.source += "; the Model page's context limit sets another";
-  }
-  model->set_context_limit(std::move(limit));
+  model->set_context_limit(
+      context_limit_for(model->hparams(), path, max_context, "the Model page's context limit"));
   return model;
 }
 
