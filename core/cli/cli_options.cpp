@@ -107,9 +107,10 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
   // Any name is accepted here: make_backend reports an unknown or unavailable one in a single line
   // that says why (e.g. "cuda" in a build without CUDA, or on a machine without a GPU).
   cmd->add_option("--backend", backend,
-                  "Compute backend: cpu; cpu-reference (attention in llama.cpp's order of operations: its "
-                  "exact logits with DBSA_MAX_ISA below amx, slower prefill; for checking agreement, not "
-                  "for comparing methods' latency); or cuda where built with CUDA and a GPU exists")
+                  "Compute backend: cpu (the fastest: AMX tiles where the CPU has them, attention streamed "
+                  "through BLAS); cpu-reference (llama.cpp's AVX2 order of operations, the vector integer "
+                  "kernels and its attention order: its logits bit for bit, slower; for checking "
+                  "agreement); or cuda where built with CUDA and a GPU exists")
       ->capture_default_str();
 }
 

@@ -121,7 +121,8 @@ void run_info(const InfoArgs& a) {
     std::cout << "kernels      ";
     for (const auto& [type, isa] : held["kernels"].items())
       std::cout << " " << type << " " << isa.get<std::string>();
-    std::cout << "  (integer, this CPU; DBSA_MAX_ISA caps it)\n";
+    std::cout << "  (integer, this CPU, --backend cpu; cpu-reference keeps to the vector units; DBSA_MAX_ISA "
+                 "caps both)\n";
   }
   if (a.tensors)
     for (const auto& m : held["matrices"])

@@ -270,10 +270,50 @@ void finish_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, 
   }
 }
 
-// AttentionOrder::Reference applies to calls over the in-memory cache alone; a prefix (stored blocks)
-// streams, as do heads the reference-order kernel cannot run (no AVX2, head_dim not a multiple of 8).
+// AttentionOrder::Reference runs the reference-order kernel over the in-memory cache; a call with a
+// prefix is first staged whole (stage_for_reference_order). Heads the kernel cannot run (no AVX2,
+// head_dim not a multiple of 8) stream.
 bool in_reference_order(const AttentionArgs& a) {
-  return a.order == AttentionOrder::Reference && !a.prefix && reference_order_supported(a.head_dim);
+  return a.order == AttentionOrder::Reference && reference_order_supported(a.head_dim);
+}
+
+// A call with stored blocks as its prefix, for the reference-order kernel: every row of the KV view
+// copied into k/v (keys rotated), so the call becomes one over an in-memory cache of those rows. The
+// reference has no stored-block call; this is what it computes over a cache holding the same rows, and
+// the same order for every method's queries (`bench dbsa --backend cpu-reference`). The copy costs
+// 2·n_kv rows of n_head_kv·head_dim floats per layer, against the streamed path's tile at a time.
+AttentionArgs stage_for_reference_order(ThreadPool& pool, const AttentionArgs& a, std::vector<float>& k,
+                                        std::vector<float>& v) {
+  const int64_t hkv_d = static_cast<int64_t>(a.n_head_kv) * a.head_dim;
+  k.resize(static_cast<size_t>(a.n_kv * hkv_d));
+  v.resize(static_cast<size_t>(a.n_kv * hkv_d));
+  constexpr int64_t kRows = 64;
+  pool.parallel_for((a.n_kv + kRows - 1) / kRows, [&](int64_t task, int) {
+    const int64_t r0 = task * kRows, r1 = std::min(a.n_kv, r0 + kRows);
+    const int64_t p1 = std::clamp(a.prefix_rows, r0, r1);  // rows [r0, p1) come from the prefix
+    if (p1 > r0) {
+      a.prefix->read_rows(a.prefix_layer, false, r0, p1 - r0, k.data() + r0 * hkv_d);
+      a.prefix->read_rows(a.prefix_layer, true, r0, p1 - r0, v.data() + r0 * hkv_d);
+    }
+    const bool rotate_cache = !a.k_rotated;
+    for (int64_t j = p1; j < r1; ++j) {
+      const int64_t src = (j - a.prefix_rows) * a.kv_stride;
+      std::memcpy(k.data() + j * hkv_d, (a.k_rotated ? a.k_rotated : a.k) + src,
+                  static_cast<size_t>(hkv_d) * sizeof(float));
+      std::memcpy(v.data() + j * hkv_d, a.v + src, static_cast<size_t>(hkv_d) * sizeof(float));
+    }
+    for (int64_t j = r0; j < (rotate_cache ? r1 : p1); ++j)
+      for (int32_t h = 0; h < a.n_head_kv; ++h)
+        rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j),
+                         k.data() + j * hkv_d + static_cast<int64_t>(h) * a.head_dim);
+  });
+  AttentionArgs staged = a;
+  staged.k = staged.k_rotated = k.data();
+  staged.v = v.data();
+  staged.kv_stride = hkv_d;
+  staged.prefix = nullptr;
+  staged.prefix_rows = 0;
+  return staged;
 }
 
 void run_item_reference_order(const AttentionArgs& a, const WorkItem& w) {
@@ -440,6 +480,10 @@ void merge_partials(const AttentionArgs& a, const std::vector<SplitGroup>& group
 
 void attention(ThreadPool& pool, const AttentionArgs& a) {
   check_args(a);
+  if (a.prefix && in_reference_order(a)) {
+    thread_local std::vector<float> k, v;
+    return attention(pool, stage_for_reference_order(pool, a, k, v));
+  }
   blas_use_single_thread();
   std::vector<WorkItem> items = make_items(a);
   // The reference order sums each row's keys in one chain: no splits.

@@ -14,10 +14,10 @@
 namespace dbsa {
 
 // Streamed: keys a tile at a time with an online softmax, the products through BLAS (the fastest).
-// Reference: llama.cpp's CPU order of float operations (engine/attention_reference_order.h), for calls
-// over the in-memory cache; a call with stored blocks as its prefix streams either way (the reference has
-// no such call). With the vector matmul kernels the whole forward pass then gives the reference's bits;
-// it costs prefill speed (docs/BENCHMARKS.md).
+// Reference: llama.cpp's CPU order of float operations (engine/attention_reference_order.h); a call with
+// stored blocks as its prefix is computed as one over a cache holding the same rows. With the vector
+// matmul kernels the whole forward pass then gives the reference's bits; it costs prefill speed
+// (docs/BENCHMARKS.md).
 enum class AttentionOrder { Streamed, Reference };
 inline constexpr AttentionOrder kAttentionOrders[] = {AttentionOrder::Streamed, AttentionOrder::Reference};
 

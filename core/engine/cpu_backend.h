@@ -1,13 +1,17 @@
 #pragma once
 // The reference backend: the engine's CPU ops, parallelised over one thread pool. Registered twice
-// (engine/backend_registry.h): "cpu" with the streamed attention, "cpu-reference" with llama.cpp's order
-// of operations (engine/attention.h, AttentionOrder).
+// (engine/backend_registry.h): "cpu", the fastest (the streamed attention, the AMX tile kernels where
+// the CPU has them), and "cpu-reference", llama.cpp's AVX2 build's order of operations: attention in
+// its order (engine/attention.h, AttentionOrder) and quantized products on the vector kernels, whose sums
+// are its bits (engine/quant_kernels.h, QuantKernels). With both, a forward pass of a quantized model
+// gives the reference's bits on any CPU with AVX2 (tests/engine/test_reference_fixtures.cpp).
 #include <memory>
 #include <optional>
 #include <string_view>
 
 #include "engine/attention.h"
 #include "engine/backend.h"
+#include "engine/quant_kernels.h"
 #include "engine/thread_pool.h"
 
 namespace dbsa {
@@ -20,7 +24,9 @@ std::optional<AttentionOrder> cpu_backend_order(std::string_view name);
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int n_threads = 0, AttentionOrder order = AttentionOrder::Streamed)
-      : pool_(n_threads), order_(order) {}
+      : pool_(n_threads),
+        order_(order),
+        kernels_(order == AttentionOrder::Reference ? QuantKernels::Vector : QuantKernels::Fastest) {}
   std::string_view name() const override { return cpu_backend_name(order_); }
   ThreadPool& pool() { return pool_; }
   int n_threads() const { return pool_.size(); }
@@ -36,6 +42,7 @@ class CpuBackend final : public Backend {
  private:
   ThreadPool pool_;
   AttentionOrder order_;
+  QuantKernels kernels_;
 };
 
 }  // namespace dbsa

@@ -108,11 +108,13 @@ QuantizedRows quantize_rows(ThreadPool& pool, const float* x, int64_t n, const W
 // pool; engine/quant_kernels_amx.h). One token needs no packing.
 struct PreparedRows {
   QuantizedRows xq;
+  QuantKernels kernels;
   const std::byte* tiles = nullptr;
   bool amx = false;
 };
-PreparedRows prepare_rows(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w) {
-  PreparedRows p{quantize_rows(pool, x, n, w), nullptr, kernel_isa(w.type) == Isa::Amx};
+PreparedRows prepare_rows(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w,
+                          QuantKernels kernels) {
+  PreparedRows p{quantize_rows(pool, x, n, w), kernels, nullptr, kernel_isa(w.type, kernels) == Isa::Amx};
   const int n_x = static_cast<int>(n);
   if (!p.amx || n_x == 1) return p;
   thread_local std::vector<std::byte> packed;
@@ -156,7 +158,7 @@ void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int
     return;
   }
   constexpr int kTile = 4;
-  const QuantGemm gemm = quant_gemm(w.type);
+  const QuantGemm gemm = quant_gemm(w.type, p.kernels);
   for (int64_t t0 = 0; t0 < n; t0 += kTile) {
     const int m = static_cast<int>(std::min<int64_t>(kTile, n - t0));
     for (int64_t r = r0; r < r1; r += kTile) {
@@ -171,8 +173,9 @@ void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int
 
 // Quantized products of one input: the rows quantized (and packed) once, then every matrix's row tasks
 // in one pass of the pool (tile kernels: tasks of whole 16-row groups).
-void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets) {
-  const PreparedRows p = prepare_rows(pool, x, n, *targets.front().w);
+void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets,
+                      QuantKernels kernels) {
+  const PreparedRows p = prepare_rows(pool, x, n, *targets.front().w, kernels);
   struct Task {
     const MatmulTarget* target;
     int64_t r0, r1;
@@ -220,7 +223,8 @@ void matmul_exact(ThreadPool& pool, const float* x, int64_t n, const WeightMatri
 
 }  // namespace
 
-void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets) {
+void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets,
+             QuantKernels kernels) {
   if (targets.empty() || n <= 0) return;
   // One pool pass for all of them where they share the activation rows' form: quantized weights of one
   // width whose kernels take the same blocks on the same ISA. Decode gains the most (a layer's q/k/v
@@ -230,12 +234,12 @@ void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const Matmul
   for (const MatmulTarget& t : targets)
     shared = shared && is_quantized(t.w->type) && t.w->cols == first.cols &&
              activation_blocks(t.w->type) == activation_blocks(first.type) &&
-             kernel_isa(t.w->type) == kernel_isa(first.type);
+             kernel_isa(t.w->type, kernels) == kernel_isa(first.type, kernels);
   if (!shared) {
-    for (const MatmulTarget& t : targets) matmul(pool, x, n, *t.w, t.y);
+    for (const MatmulTarget& t : targets) matmul(pool, x, n, *t.w, t.y, kernels);
     return;
   }
-  matmul_quantized(pool, x, n, targets);
+  matmul_quantized(pool, x, n, targets, kernels);
 }
 
 void blas_use_single_thread() {
@@ -247,12 +251,13 @@ void blas_set_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
+void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y,
+            QuantKernels kernels) {
   if (n <= 0 || w.rows == 0) return;
   // Quantized activations are the rounding: the kernels take the unrounded rows.
   if (is_quantized(w.type)) {
     const MatmulTarget one{&w, y};
-    return matmul_quantized(pool, x, n, std::span(&one, 1));
+    return matmul_quantized(pool, x, n, std::span(&one, 1), kernels);
   }
   if (w.act_rounding != ActivationRounding::None) {
     thread_local std::vector<float> rounded;

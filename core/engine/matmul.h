@@ -19,6 +19,7 @@
 #include <span>
 
 #include "engine/matmul_target.h"
+#include "engine/quant_kernels.h"
 #include "engine/thread_pool.h"
 #include "engine/weight_matrix.h"
 
@@ -27,11 +28,14 @@ namespace dbsa {
 // Up to this many tokens the matrix-vector path is used.
 inline constexpr int64_t kMatvecMaxTokens = 4;
 
-void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y);
+// `kernels` picks the quantized kernels (engine/quant_kernels.h); float weights ignore it.
+void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y,
+            QuantKernels kernels = QuantKernels::Fastest);
 
 // Products of one input by several matrices (a layer's q/k/v, its gate/up): the same bits as one
 // matmul() each, in one pass of the pool where the weights are quantized alike.
-void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets);
+void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const MatmulTarget> targets,
+             QuantKernels kernels = QuantKernels::Fastest);
 
 // Pins OpenBLAS to one thread (called once by matmul; exposed for benchmarks that call sgemm directly).
 void blas_use_single_thread();

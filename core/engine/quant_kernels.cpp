@@ -850,13 +850,14 @@ Isa best_isa() {
   return isa;
 }
 
-Isa kernel_isa(WeightType t) {
+Isa kernel_isa(WeightType t, QuantKernels k) {
   const Isa best = best_isa();  // every block type has kernels at every level up to AVX-512
-  return best == Isa::Amx && !amx::has_kernel(t) ? Isa::Avx512Vnni : best;
+  const bool tiles = k == QuantKernels::Fastest && amx::has_kernel(t);
+  return best == Isa::Amx && !tiles ? Isa::Avx512Vnni : best;
 }
 
-QuantGemm quant_gemm(WeightType t) {
-  return quant_gemm(t, kernel_isa(t));
+QuantGemm quant_gemm(WeightType t, QuantKernels k) {
+  return quant_gemm(t, kernel_isa(t, k));
 }
 
 }  // namespace dbsa

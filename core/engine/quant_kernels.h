@@ -61,8 +61,13 @@ using QuantGemm = void (*)(const void* w, int64_t w_stride, int n_w, const void*
 // tile kernels where the type has them (each call packs its own activation rows; engine/matmul.cpp packs
 // once per product through engine/quant_kernels_amx.h), the AVX-512 ones elsewhere.
 QuantGemm quant_gemm(WeightType t, Isa isa);
-// The instruction set of the fastest kernel of `t` this CPU runs (what quant_gemm(t) returns).
-Isa kernel_isa(WeightType t);
-QuantGemm quant_gemm(WeightType t);
+// The kernels a product may take: the fastest this CPU runs, or the vector units' only. Their eight lane
+// sums per block are the reference engine's AVX2 kernels' bits; the tile unit's whole-block sums are
+// not (`--backend cpu-reference` takes Vector: engine/cpu_backend.h).
+enum class QuantKernels { Fastest, Vector };
+// The instruction set of the fastest kernel of `t` this CPU runs under that choice (what
+// quant_gemm(t, k) returns).
+Isa kernel_isa(WeightType t, QuantKernels k = QuantKernels::Fastest);
+QuantGemm quant_gemm(WeightType t, QuantKernels k = QuantKernels::Fastest);
 
 }  // namespace dbsa

@@ -9,6 +9,7 @@
 
 #include "array_row_source.h"
 #include "engine/attention.h"
+#include "engine/attention_reference_order.h"
 #include "naive_reference.h"
 
 namespace dbsa {
@@ -278,6 +279,57 @@ TEST(Attention, PrefixSourceRowsEqualStoredRows) {
       plain.v = v.data();
       const auto w_stored = attention_weights(plain, n_q - 1, 5);
       EXPECT_EQ(attention_weights(a, n_q - 1, 5), w_stored);
+    }
+}
+
+TEST(Attention, ReferenceOrderPrefixGivesTheCachedRowsBits) {
+  // In llama.cpp's order a DBSA query's stored blocks are staged into one cache of the same rows: the
+  // same bits as those rows held in memory (pre-RoPE or with their rotated copy), wherever the prefix
+  // ends, and within float rounding of the streamed order.
+  if (!reference_order_supported(32)) GTEST_SKIP() << "no AVX2: the reference order streams";
+  ThreadPool pool(2);
+  std::mt19937_64 rng(29);
+  const Shape s{6, 2, 32};
+  for (const int64_t n_q : {int64_t{1}, int64_t{5}, int64_t{70}})
+    for (const int64_t prefix : {int64_t{1}, int64_t{300}, int64_t{1200}}) {
+      const int64_t offset = 1200, n_kv = offset + n_q;
+      const auto layout = random_layout(rng, n_q, offset);
+      const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
+      const auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
+      const auto v = randn(k.size(), rng);
+      RopeParams rp;
+      rp.head_dim = rp.n_rot = s.d;
+      std::vector<int32_t> pos(static_cast<size_t>(n_kv));
+      for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(2 * i);
+      const RopeTable table(rp, pos);
+      auto k_rot = k;
+      rope_apply(rp, table, 0, k_rot.data(), n_kv, s.n_head_kv);
+      std::vector<float> cached(q.size()), streamed(q.size());
+      AttentionArgs a = packed_args(s, q.data(), k.data(), v.data(), n_kv, layout, 0.17f, cached.data());
+      a.key_rope = &rp;
+      a.key_table = &table;
+      a.order = AttentionOrder::Reference;
+      attention(pool, a);
+      a.order = AttentionOrder::Streamed;
+      a.out = streamed.data();
+      attention(pool, a);
+      const ArrayRowSource src(k, v, prefix, static_cast<int64_t>(s.n_head_kv) * s.d, s.d, 2);
+      for (const bool rotated_copy : {false, true}) {
+        std::vector<float> read(q.size(), 7.0f);
+        AttentionArgs p = a;
+        p.order = AttentionOrder::Reference;
+        p.prefix = &src;
+        p.prefix_layer = 2;
+        p.prefix_rows = prefix;
+        p.k = k.data() + prefix * a.kv_stride;
+        p.v = v.data() + prefix * a.kv_stride;
+        p.k_rotated = rotated_copy ? k_rot.data() + prefix * a.kv_stride : nullptr;
+        p.out = read.data();
+        attention(pool, p);
+        ASSERT_EQ(read, cached) << "n_q " << n_q << " prefix " << prefix << " rotated copy " << rotated_copy;
+      }
+      for (size_t i = 0; i < cached.size(); ++i)
+        ASSERT_NEAR(cached[i], streamed[i], 1e-6f) << "n_q " << n_q << " prefix " << prefix << " at " << i;
     }
 }
 

@@ -100,16 +100,15 @@ float tolerance_for(const std::string& model) {
 // ~1e-4 of their scale (see the worst-error log), so a tie is judged at the F32 tolerance.
 constexpr float kTieTolerance = 1e-3f;
 
-// Quantized weights in their blocks on the vector kernels (no tile unit, or DBSA_MAX_ISA below amx:
-// tests/engine/CMakeLists.txt runs the suite once so) with attention in the reference's order follow it
-// in every step (engine/quant_kernels.h, engine/attention_reference_order.h, engine/rope.cpp,
+// Quantized weights in their blocks with the reference order ("cpu-reference": the vector kernels, on
+// AVX-512 or AVX2 alike, and attention in its order) follow the reference in every step
+// (engine/cpu_backend.h, engine/quant_kernels.h, engine/attention_reference_order.h, engine/rope.cpp,
 // engine/vector_exp.h): its logits to the digits it printed, every argmax and greedy step. The tile
 // kernels sum in an order of their own, as does the streamed attention; a random-weight model carries
 // each resulting flip of an 8-bit rounding on, into ~1-2% of argmaxes.
 bool reference_bits(const Case& c, int64_t head_dim) {
   return quantized(c.model) && c.precision == WeightPrecision::Native &&
-         c.order == AttentionOrder::Reference && best_isa() != Isa::Amx &&
-         reference_order_supported(head_dim);
+         c.order == AttentionOrder::Reference && reference_order_supported(head_dim);
 }
 // The reference prints 6 significant digits: half a unit of the last one, relative to a row's max logit.
 constexpr float kPrintedDigits = 1e-6f;
