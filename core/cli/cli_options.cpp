@@ -106,12 +106,7 @@ CLI::Option* add_max_context_option(CLI::App* cmd, int64_t& max_context) {
 void add_backend_option(CLI::App* cmd, std::string& backend) {
   // Any name is accepted here: make_backend reports an unknown or unavailable one in a single line
   // that says why (e.g. "cuda" in a build without CUDA, or on a machine without a GPU).
-  cmd->add_option("--backend", backend,
-                  "Compute backend: cpu (the fastest: AMX tiles where the CPU has them, attention streamed "
-                  "through BLAS); cpu-reference (llama.cpp's AVX2 order of operations, the vector integer "
-                  "kernels and its attention order: its logits bit for bit, slower; for checking "
-                  "agreement); or cuda where built with CUDA and a GPU exists")
-      ->capture_default_str();
+  cmd->add_option("--backend", backend, backend_help())->capture_default_str();
 }
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {

@@ -41,6 +41,27 @@ bool runs_on_cpu(const std::string& name) {
   return cpu_backend_order(name).has_value();
 }
 
+std::string backend_summary(const std::string& name) {
+  if (const auto order = cpu_backend_order(name)) return std::string(cpu_backend_summary(*order));
+  if (is_module_backend(name))
+    return "the GPU, through a module loaded on first use: a build with CUDA, a device and its driver, "
+           "docs/CUDA.md";
+  return {};
+}
+
+std::string backend_help() {
+  std::vector<std::string> names;
+  for (const AttentionOrder o : kAttentionOrders) names.emplace_back(cpu_backend_name(o));
+  names.insert(names.end(), module_backend_names().begin(), module_backend_names().end());
+  std::string out = "Compute backend: ";
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0                  ? ""
+            : i + 1 == names.size() ? "; or "
+                                    : "; ") +
+           names[i] + " (" + backend_summary(names[i]) + ")";
+  return out;
+}
+
 void register_backend(const std::string& name, BackendMaker make) {
   Registry& r = registry();
   std::lock_guard lock(r.mu);

@@ -25,6 +25,11 @@ void register_backend(const std::string& name, BackendMaker make);
 std::vector<std::string> backend_names();
 // "cpu" and "cpu-reference": the backends that multiply quantized weights in their blocks.
 bool runs_on_cpu(const std::string& name);
+// What the named backend is for, in a few words; empty for a name that is no backend of this program.
+std::string backend_summary(const std::string& name);
+// "Compute backend: cpu (…); cpu-reference (…); or cuda (…)": every backend the program knows, those
+// whose module this build lacks included (the --backend help).
+std::string backend_help();
 
 // Creates the named backend, loading its module first for a module backend. Throws std::runtime_error
 // naming the backend and what is available when it is unknown, passes on the module loader's error

@@ -20,6 +20,8 @@ namespace dbsa {
 // that is not the CPU backend's).
 std::string_view cpu_backend_name(AttentionOrder order);
 std::optional<AttentionOrder> cpu_backend_order(std::string_view name);
+// What the backend of that order is for, in a few words (the CLI's --backend help, the studio's list).
+std::string_view cpu_backend_summary(AttentionOrder order);
 
 class CpuBackend final : public Backend {
  public:

@@ -37,4 +37,8 @@ if "$DBSA" logits --model "$FIX/models/tiny-spm-q8_0.gguf" --backend cpu-exact -
   fail "--backend cpu-exact was accepted"
 fi
 grep -q "unknown backend 'cpu-exact'; available: cpu, cpu-reference" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+# The help says what each backend is for, the GPU's included where this build has no module.
+"$DBSA" logits --help > "$TMP/help" 2>&1 || fail "logits --help exited $?"
+tr -s ' \n' ' ' < "$TMP/help" | grep -q "cpu (the fastest.*cpu-reference (llama.cpp's AVX2 order.*or cuda (the GPU" ||
+  fail "--backend help does not describe the backends: $(grep -A3 -- --backend "$TMP/help")"
 echo "ok"

@@ -82,6 +82,12 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
   for (int i = 0; i < box->count(); ++i) listed.push_back(box->itemText(i).toStdString());
   EXPECT_EQ(listed, backend_names());  // every registered backend, "cpu" first
   EXPECT_EQ(listed.front(), "cpu");
+  // The two CPU backends say what each is for (what --backend's help says); a test backend has no words.
+  for (int i = 0; i < box->count(); ++i)
+    EXPECT_EQ(box->itemData(i, Qt::ToolTipRole).toString().toStdString(), backend_summary(listed[i]))
+        << listed[i];
+  EXPECT_NE(box->itemData(1, Qt::ToolTipRole).toString().indexOf("llama.cpp"), -1);
+  EXPECT_NE(box->itemData(0, Qt::ToolTipRole).toString().indexOf("fastest"), -1);
   EXPECT_EQ(s.state().model()->backend, "cpu");
   const auto* first = s.state().model()->model.get();
 

@@ -43,7 +43,11 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   auto* backend_label = new QLabel(tr("Backend:"), this);
   backend_ = new QComboBox(this);
   backend_->setObjectName(QStringLiteral("backendBox"));
-  for (const auto& name : backend_names()) backend_->addItem(QString::fromStdString(name));
+  for (const auto& name : backend_names()) {
+    backend_->addItem(QString::fromStdString(name));
+    backend_->setItemData(backend_->count() - 1, QString::fromStdString(backend_summary(name)),
+                          Qt::ToolTipRole);
+  }
   backend_label->setBuddy(backend_);
   top->addWidget(backend_label);
   top->addWidget(backend_);
