@@ -233,6 +233,28 @@ TEST(AttentionLayout, ValidateRejectsMalformedLayouts) {
 
 using test::ArrayRowSource;
 
+// n_q queries after a 1200-key context in a random layout, keys before RoPE (as the block store holds
+// them) at positions pos_step apart: the inputs of the prefix-source tests.
+struct PrefixInputs {
+  AttentionLayout layout;
+  std::vector<float> q, k, v;
+  RopeParams rp;
+  RopeTable table;
+  int64_t n_kv;
+  PrefixInputs(std::mt19937_64& rng, const Shape& s, int64_t n_q, int32_t pos_step) {
+    const int64_t offset = 1200;
+    n_kv = offset + n_q;
+    layout = random_layout(rng, n_q, offset);
+    q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
+    k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
+    v = randn(k.size(), rng);
+    rp.head_dim = rp.n_rot = s.d;
+    std::vector<int32_t> pos(static_cast<size_t>(n_kv));
+    for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i) * pos_step;
+    table = RopeTable(rp, pos);
+  }
+};
+
 TEST(Attention, PrefixSourceRowsEqualStoredRows) {
   // DBSA queries read their context from the block store through a prefix source: the same keys must
   // give the same result whether stored or read, wherever the prefix ends relative to key blocks,
@@ -242,16 +264,8 @@ TEST(Attention, PrefixSourceRowsEqualStoredRows) {
   const Shape s{6, 2, 32};
   for (const int64_t n_q : {int64_t{1}, int64_t{5}, int64_t{70}})
     for (const int64_t prefix : {int64_t{1}, int64_t{255}, int64_t{300}, int64_t{1200}}) {
-      const int64_t offset = 1200, n_kv = offset + n_q;
-      const auto layout = random_layout(rng, n_q, offset);
-      const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
-      const auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
-      const auto v = randn(k.size(), rng);
-      RopeParams rp;
-      rp.head_dim = rp.n_rot = s.d;
-      std::vector<int32_t> pos(static_cast<size_t>(n_kv));
-      for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(i);
-      const RopeTable table(rp, pos);
+      const PrefixInputs in(rng, s, n_q, 1);
+      const auto& [layout, q, k, v, rp, table, n_kv] = in;
       std::vector<float> stored(q.size()), read(q.size());
       AttentionArgs a = packed_args(s, q.data(), k.data(), v.data(), n_kv, layout, 0.17f, stored.data());
       a.key_rope = &rp;
@@ -292,16 +306,8 @@ TEST(Attention, ReferenceOrderPrefixGivesTheCachedRowsBits) {
   const Shape s{6, 2, 32};
   for (const int64_t n_q : {int64_t{1}, int64_t{5}, int64_t{70}})
     for (const int64_t prefix : {int64_t{1}, int64_t{300}, int64_t{1200}}) {
-      const int64_t offset = 1200, n_kv = offset + n_q;
-      const auto layout = random_layout(rng, n_q, offset);
-      const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
-      const auto k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng);
-      const auto v = randn(k.size(), rng);
-      RopeParams rp;
-      rp.head_dim = rp.n_rot = s.d;
-      std::vector<int32_t> pos(static_cast<size_t>(n_kv));
-      for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(2 * i);
-      const RopeTable table(rp, pos);
+      const PrefixInputs in(rng, s, n_q, 2);
+      const auto& [layout, q, k, v, rp, table, n_kv] = in;
       auto k_rot = k;
       rope_apply(rp, table, 0, k_rot.data(), n_kv, s.n_head_kv);
       std::vector<float> cached(q.size()), streamed(q.size());
