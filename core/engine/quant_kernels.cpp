@@ -146,24 +146,36 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
   return hsum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
-float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ6_K*>(wv);
+// The K-quants with 16-value sub-blocks and no mins (Q6_K, Q3_K): weight 128h + 32g + l of a block, and
+// the sixteen sub-block scales.
+int32_t sub_block_value(const BlockQ6_K& b, int h, int g, int l) {
+  const uint8_t* ql = b.ql + 64 * h;  // bits of ql[l] or ql[l+32], qh bit pair g
+  const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
+  return (low | ((b.qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
+}
+int32_t sub_block_value(const BlockQ3_K& b, int h, int g, int l) {
+  return ((b.qs[32 * h + l] >> (2 * g)) & 3) - ((b.hmask[l] >> (4 * h + g)) & 1 ? 0 : 4);
+}
+void sub_block_scales(const BlockQ6_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j];
+}
+void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
+}
+
+template <class Block>
+float dot_sub_block_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const Block*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
   float acc[8] = {};
   for (int64_t b = 0; b < n / kQK; ++b) {
-    int32_t s[8] = {};
-    for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = w[b].ql + 64 * half;
-      const uint8_t* qh = w[b].qh + 32 * half;
-      const int8_t* sc = w[b].scales + 8 * half;
-      const int8_t* q8 = x[b].qs + 128 * half;
-      for (int g = 0; g < 4; ++g)  // 32-value groups: bits of ql[l] or ql[l+32], qh bit pair g
-        for (int l = 0; l < 32; ++l) {
-          const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
-          const int32_t q = (low | ((qh[l] >> (2 * g)) & 3) << 4) - 32;
-          s[l / 4] += sc[2 * g + l / 16] * q * q8[32 * g + l];  // one scale per 16 values
-        }
-    }
+    int32_t s[8] = {}, sc[16];
+    sub_block_scales(w[b], sc);
+    for (int h = 0; h < 2; ++h)
+      for (int g = 0; g < 4; ++g)
+        for (int l = 0; l < 32; ++l)
+          s[l / 4] +=
+              sc[8 * h + 2 * g + l / 16] * sub_block_value(w[b], h, g, l) * x[b].qs[128 * h + 32 * g + l];
     const float d = x[b].d * f16_to_f32(w[b].d);
     for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
   }
@@ -293,24 +305,25 @@ struct QkAvx2 {
   }
 };
 
-struct Q6kAvx2 {
+template <class Block>  // Q6_K, Q3_K
+struct SubBlockAvx2 {
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
-    const auto* w = static_cast<const BlockQ6_K*>(wv);
-    const __m256i m32 = _mm256_set1_epi8(32);
+    const auto* w = static_cast<const Block*>(wv);
+    const __m256i offset = _mm256_set1_epi8(kSubBlockOffset<Block>);
     __m256 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK; ++b) {
       __m256i sum[T];
       for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
       for (int half = 0; half < 2; ++half) {
-        const Q6Half v = q6_half(w[b], half);
+        const SubBlockHalf v = sub_block_half(w[b], half);
         for (int g = 0; g < 4; ++g) {
           const __m256i q = v.q[g], scales = v.scales[g];
           for (int t = 0; t < T; ++t) {
             const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 128 * half;
             const __m256i y = load32(q8 + 32 * g);
-            const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(m32, y));
+            const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(offset, y));
             sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(scales, p16));
           }
         }
@@ -612,11 +625,12 @@ struct QkAvx512 {
   }
 };
 
-struct Q6kAvx512 {
+template <class Block>  // Q6_K, Q3_K
+struct SubBlockAvx512 {
   template <int P>  // P pairs of activation rows, as QkAvx512
   DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
-    const auto* w = static_cast<const BlockQ6_K*>(wv);
-    const __m512i m32 = _mm512_set1_epi8(32);
+    const auto* w = static_cast<const Block*>(wv);
+    const __m512i offset = _mm512_set1_epi8(kSubBlockOffset<Block>);
     __m512 acc[P];
     for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
     const auto xblock = [&](int t, int64_t b) -> const BlockQ8_K& {
@@ -626,14 +640,14 @@ struct Q6kAvx512 {
       __m512i sum[P];
       for (int p = 0; p < P; ++p) sum[p] = _mm512_setzero_si512();
       for (int half = 0; half < 2; ++half) {
-        const Q6Half v = q6_half(w[b], half);
+        const SubBlockHalf v = sub_block_half(w[b], half);
         for (int g = 0; g < 4; ++g) {
           const __m512i q = _mm512_broadcast_i64x4(v.q[g]), scales = _mm512_broadcast_i64x4(v.scales[g]);
           for (int p = 0; p < P; ++p) {
             const int8_t* y0 = xblock(2 * p, b).qs + 128 * half + 32 * g;
             const int8_t* y1 = xblock(2 * p + 1, b).qs + 128 * half + 32 * g;
             const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(y0)), load32(y1), 1);
-            const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(q, y), _mm512_maddubs_epi16(m32, y));
+            const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(q, y), _mm512_maddubs_epi16(offset, y));
             sum[p] = _mm512_add_epi32(sum[p], _mm512_madd_epi16(scales, p16));
           }
         }
@@ -819,9 +833,14 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
                     : gemm_portable<dot_qk_portable<true>>;
     case WeightType::Q6_K:
       return tiles  ? gemm_amx<WeightType::Q6_K>
-             : vnni ? gemm_pairs_avx512<Q6kAvx512, Q6kAvx2>
-             : wide ? gemm_avx2<Q6kAvx2>
-                    : gemm_portable<dot_q6_k_portable>;
+             : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
+             : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
+                    : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
+    // No tile kernel: the AVX-512 one.
+    case WeightType::Q3_K:
+      return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ3_K>, SubBlockAvx2<BlockQ3_K>>
+             : wide ? gemm_avx2<SubBlockAvx2<BlockQ3_K>>
+                    : gemm_portable<dot_sub_block_portable<BlockQ3_K>>;
     default:
       throw std::invalid_argument("quant_gemm: " + std::string(weight_type_name(t)) +
                                   " is not a quantized type");

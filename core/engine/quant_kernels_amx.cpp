@@ -531,7 +531,7 @@ DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t 
       }
       const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws)[b];
       for (int h = 0; h < 2; ++h) {
-        const Q6Half half = q6_half(blk, h);
+        const SubBlockHalf half = sub_block_half(blk, h);
         for (int g = 0; g < 4; ++g) {
           const __m256i v = _mm256_sub_epi8(half.q[g], _mm256_set1_epi8(32));
           const int s = 8 * h + 2 * g;
@@ -589,7 +589,7 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
     for (int64_t b = 0; b < nsb; ++b) {
       __m256i sum = _mm256_setzero_si256();
       for (int h = 0; h < 2; ++h) {
-        const Q6Half half = q6_half(blk[b], h);
+        const SubBlockHalf half = sub_block_half(blk[b], h);
         for (int g = 0; g < 4; ++g) {
           // (q - 32)·y as q·y - 32·y: q <= 63 unsigned, so the int16 pair sums cannot saturate.
           const __m256i y = load32(x[b].qs + 128 * h + 32 * g);

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/quant_blocks.h"
+#include "model/k_quant_scales.h"
 
 namespace dbsa {
 namespace {  // per translation unit: registers cross these calls, never a library boundary
@@ -59,13 +61,17 @@ DBSA_UNPACK inline void qk_chunk(const Block& b, __m256i qh, int c, __m256i& lo,
   }
 }
 
-// Half `half` (128 values) of a Q6_K block as four 32-value groups, each value 0..63 (the weight is
-// value - 32), with each group's scales as int16 lanes (lanes 0..7: values 0..15, scale 2g; lanes 8..15:
-// values 16..31, scale 2g+1), as the wide and tile Q6_K kernels take them.
-struct Q6Half {
+// Half `half` (128 values) of a block with 16-value sub-blocks (Q6_K, Q3_K) as four 32-value groups of
+// unsigned values (the weight is value - kSubBlockOffset), with each group's scales as int16 lanes (lanes
+// 0..7: values 0..15, scale 2g; lanes 8..15: values 16..31, scale 2g+1), as the wide and tile kernels take
+// them.
+struct SubBlockHalf {
   __m256i q[4], scales[4];
 };
-DBSA_UNPACK inline Q6Half q6_half(const BlockQ6_K& b, int half) {
+template <class Block>
+constexpr int kSubBlockOffset = std::is_same_v<Block, BlockQ6_K> ? 32 : 4;
+
+DBSA_UNPACK inline SubBlockHalf sub_block_half(const BlockQ6_K& b, int half) {
   const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
   const uint8_t* ql = b.ql + 64 * half;
   const int8_t* sc = b.scales + 8 * half;
@@ -73,11 +79,28 @@ DBSA_UNPACK inline Q6Half q6_half(const BlockQ6_K& b, int half) {
   const __m256i low[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
                           _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
                           _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
-  Q6Half out;
+  SubBlockHalf out;
   for (int g = 0; g < 4; ++g) {
     const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * g), m2), 4);
     out.q[g] = _mm256_or_si256(low[g], high);
     out.scales[g] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+  }
+  return out;
+}
+
+// Q3_K's values 0..7: the two low bits, and 4 where the hmask bit is set. The 16-bit shifts bring bits of
+// the neighbouring byte in only above the bits the masks keep.
+DBSA_UNPACK inline SubBlockHalf sub_block_half(const BlockQ3_K& b, int half) {
+  const __m256i m2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+  const __m256i q = load32(b.qs + 32 * half), hm = load32(b.hmask);
+  SubBlockHalf out;
+  for (int g = 0; g < 4; ++g) {
+    const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), m2);
+    const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + g), one), 2);
+    out.q[g] = _mm256_or_si256(low, high);
+    const int j = 8 * half + 2 * g;
+    out.scales[g] = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(q3_k_scale(j + 1, b.scales))),
+                                     _mm_set1_epi16(static_cast<int16_t>(q3_k_scale(j, b.scales))));
   }
   return out;
 }

@@ -111,12 +111,8 @@ void dq_q3_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
     const uint8_t* q = b + 32;
     const uint8_t* s = b + 96;
     const float d = load_f16(b + 108, t);
-    int scales[16];
-    for (int j = 0; j < 16; ++j) {
-      const int low = j < 8 ? (s[j] & 0xf) : (s[j - 8] >> 4);
-      const int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-      scales[j] = (low | high << 4) - 32;
-    }
+    int32_t scales[16];
+    for (int j = 0; j < 16; ++j) scales[j] = q3_k_scale(j, s);
     int is = 0;
     uint8_t m = 1;
     for (int n = 0; n < kQK; n += 128, q += 32) {

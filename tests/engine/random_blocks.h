@@ -34,6 +34,9 @@ inline std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t co
       case WeightType::Q6_K:
         put_f16(b + 208, scale(rng));
         break;
+      case WeightType::Q3_K:
+        put_f16(b + 108, scale(rng));
+        break;
       default:  // the 32-value formats: the scale first
         put_f16(b, scale(rng));
         break;

@@ -21,7 +21,7 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0,
+constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q3_K,
                                  WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
 using test::random_matrix;
