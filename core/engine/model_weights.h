@@ -1,9 +1,9 @@
 #pragma once
 // The tensors of a Llama-family model, taken from a GGUF file. F32 matrices are used in place (they
 // point into the memory-mapped file), F16/BF16 stay 16-bit (widened in the matmul) or are expanded to
-// F32, and quantized matrices stay in their blocks in the mapped file (Q8_0, Q4_0, Q5_0, Q3_K, Q4_K, Q5_K,
-// Q6_K: the types with integer kernels, engine/quant_kernels.h) or are dequantized once at load to F16 or
-// F32.
+// F32, and quantized matrices stay in their blocks in the mapped file (Q8_0, Q4_0, Q5_0, Q2_K, Q3_K, Q4_K,
+// Q5_K, Q6_K: the types with integer kernels, engine/quant_kernels.h) or are dequantized once at load to F16
+// or F32.
 #include <memory>
 #include <optional>
 #include <string>

@@ -29,8 +29,15 @@ struct BlockQ5_K {
   uint8_t qh[32];  // fifth bit: bit 2c (low nibbles) and 2c+1 (high nibbles) of qh[l] for 64-value chunk c
   uint8_t qs[128];
 };
-// Value 128h + 32g + l (half h, group g, l < 32): bits 2g, 2g+1 of qs[32h + l], minus 4 unless bit 4h + g of
-// hmask[l] is set; 16-value sub-block j scaled by q3_k_scale(j) (model/k_quant_scales.h).
+// Value 128h + 32g + l (half h, group g, l < 32): bits 2g, 2g+1 of qs[32h + l]; 16-value sub-block
+// j = 8h + 2g + l/16 weighs d·(scales[j] & 15)·value - dmin·(scales[j] >> 4).
+struct BlockQ2_K {
+  uint8_t scales[16];
+  uint8_t qs[64];
+  uint16_t d, dmin;
+};
+// Value 128h + 32g + l: bits 2g, 2g+1 of qs[32h + l], minus 4 unless bit 4h + g of hmask[l] is set;
+// sub-block j scaled by q3_k_scale(j) (model/k_quant_scales.h).
 struct BlockQ3_K {
   uint8_t hmask[32];
   uint8_t qs[64];
@@ -44,7 +51,8 @@ struct BlockQ6_K {
   uint16_t d;
 };
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
-                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ6_K) == 210,
+                  sizeof(BlockQ5_K) == 176 && sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 &&
+                  sizeof(BlockQ6_K) == 210,
               "ggml's block layouts");
 
 // The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.

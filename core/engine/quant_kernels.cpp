@@ -146,18 +146,25 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
   return hsum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
-// The K-quants with 16-value sub-blocks and no mins (Q6_K, Q3_K): weight 128h + 32g + l of a block, and
-// the sixteen sub-block scales.
+// The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K): value 128h + 32g + l of a block, and the
+// sixteen sub-block scales; Q2_K's mins are added per block before its scaled sums, into the same lanes
+// (lane k: sub-blocks 2k, 2k+1), as the reference adds them.
 int32_t sub_block_value(const BlockQ6_K& b, int h, int g, int l) {
   const uint8_t* ql = b.ql + 64 * h;  // bits of ql[l] or ql[l+32], qh bit pair g
   const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
   return (low | ((b.qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
+}
+int32_t sub_block_value(const BlockQ2_K& b, int h, int g, int l) {
+  return (b.qs[32 * h + l] >> (2 * g)) & 3;
 }
 int32_t sub_block_value(const BlockQ3_K& b, int h, int g, int l) {
   return ((b.qs[32 * h + l] >> (2 * g)) & 3) - ((b.hmask[l] >> (4 * h + g)) & 1 ? 0 : 4);
 }
 void sub_block_scales(const BlockQ6_K& b, int32_t* sc) {
   for (int j = 0; j < 16; ++j) sc[j] = b.scales[j];
+}
+void sub_block_scales(const BlockQ2_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j] & 0xf;
 }
 void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
   for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
@@ -171,6 +178,15 @@ float dot_sub_block_portable(const void* wv, const void* xv, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     int32_t s[8] = {}, sc[16];
     sub_block_scales(w[b], sc);
+    if constexpr (kSubBlockMins<Block>) {
+      const float dmin = -x[b].d * f16_to_f32(w[b].dmin);
+      const int16_t* bs = x[b].bsums;
+      for (int k = 0; k < 8; ++k) {
+        const int32_t m =
+            (w[b].scales[2 * k] >> 4) * bs[2 * k] + (w[b].scales[2 * k + 1] >> 4) * bs[2 * k + 1];
+        acc[k] = std::fma(dmin, static_cast<float>(m), acc[k]);
+      }
+    }
     for (int h = 0; h < 2; ++h)
       for (int g = 0; g < 4; ++g)
         for (int l = 0; l < 32; ++l)
@@ -305,7 +321,7 @@ struct QkAvx2 {
   }
 };
 
-template <class Block>  // Q6_K, Q3_K
+template <class Block>  // Q6_K, Q3_K, Q2_K
 struct SubBlockAvx2 {
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
@@ -323,15 +339,22 @@ struct SubBlockAvx2 {
           for (int t = 0; t < T; ++t) {
             const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 128 * half;
             const __m256i y = load32(q8 + 32 * g);
-            const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(offset, y));
+            __m256i p16 = _mm256_maddubs_epi16(q, y);
+            if constexpr (kSubBlockOffset<Block> != 0)
+              p16 = _mm256_sub_epi16(p16, _mm256_maddubs_epi16(offset, y));
             sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(scales, p16));
           }
         }
       }
       const float dw = _cvtsh_ss(w[b].d);
       for (int t = 0; t < T; ++t) {
-        const float d = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].d * dw;
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[t]), acc[t]);
+        const BlockQ8_K& xb = reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b];
+        if constexpr (kSubBlockMins<Block>) {
+          const float dmin = -xb.d * _cvtsh_ss(w[b].dmin);
+          acc[t] =
+              _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(sub_block_mins(w[b], xb)), acc[t]);
+        }
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * dw), _mm256_cvtepi32_ps(sum[t]), acc[t]);
       }
     }
     for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
@@ -625,7 +648,7 @@ struct QkAvx512 {
   }
 };
 
-template <class Block>  // Q6_K, Q3_K
+template <class Block>  // Q6_K, Q3_K, Q2_K
 struct SubBlockAvx512 {
   template <int P>  // P pairs of activation rows, as QkAvx512
   DBSA_AVX512 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
@@ -647,15 +670,26 @@ struct SubBlockAvx512 {
             const int8_t* y0 = xblock(2 * p, b).qs + 128 * half + 32 * g;
             const int8_t* y1 = xblock(2 * p + 1, b).qs + 128 * half + 32 * g;
             const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(y0)), load32(y1), 1);
-            const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(q, y), _mm512_maddubs_epi16(offset, y));
+            __m512i p16 = _mm512_maddubs_epi16(q, y);
+            if constexpr (kSubBlockOffset<Block> != 0)
+              p16 = _mm512_sub_epi16(p16, _mm512_maddubs_epi16(offset, y));
             sum[p] = _mm512_add_epi32(sum[p], _mm512_madd_epi16(scales, p16));
           }
         }
       }
       const float dw = _cvtsh_ss(w[b].d);
       for (int p = 0; p < P; ++p) {
-        const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(xblock(2 * p, b).d * dw)),
-                                            _mm256_set1_ps(xblock(2 * p + 1, b).d * dw), 1);
+        const BlockQ8_K &x0 = xblock(2 * p, b), &x1 = xblock(2 * p + 1, b);
+        if constexpr (kSubBlockMins<Block>) {
+          const float dmw = _cvtsh_ss(w[b].dmin);
+          const __m512 dmin = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(-x0.d * dmw)),
+                                                 _mm256_set1_ps(-x1.d * dmw), 1);
+          const __m512i mins = _mm512_inserti64x4(_mm512_castsi256_si512(sub_block_mins(w[b], x0)),
+                                                  sub_block_mins(w[b], x1), 1);
+          acc[p] = _mm512_fmadd_ps(dmin, _mm512_cvtepi32_ps(mins), acc[p]);
+        }
+        const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(x0.d * dw)),
+                                            _mm256_set1_ps(x1.d * dw), 1);
         acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum[p]), acc[p]);
       }
     }
@@ -836,7 +870,11 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
-    // No tile kernel: the AVX-512 one.
+    // No tile kernels: the AVX-512 ones.
+    case WeightType::Q2_K:
+      return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ2_K>, SubBlockAvx2<BlockQ2_K>>
+             : wide ? gemm_avx2<SubBlockAvx2<BlockQ2_K>>
+                    : gemm_portable<dot_sub_block_portable<BlockQ2_K>>;
     case WeightType::Q3_K:
       return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ3_K>, SubBlockAvx2<BlockQ3_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ3_K>>

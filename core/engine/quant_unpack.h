@@ -61,15 +61,19 @@ DBSA_UNPACK inline void qk_chunk(const Block& b, __m256i qh, int c, __m256i& lo,
   }
 }
 
-// Half `half` (128 values) of a block with 16-value sub-blocks (Q6_K, Q3_K) as four 32-value groups of
-// unsigned values (the weight is value - kSubBlockOffset), with each group's scales as int16 lanes (lanes
-// 0..7: values 0..15, scale 2g; lanes 8..15: values 16..31, scale 2g+1), as the wide and tile kernels take
-// them.
+// Half `half` (128 values) of a block with 16-value sub-blocks (Q6_K, Q3_K, Q2_K) as four 32-value groups
+// of unsigned values (the weight is value - kSubBlockOffset), with each group's scales as int16 lanes
+// (lanes 0..7: values 0..15, scale 2g; lanes 8..15: values 16..31, scale 2g+1), as the wide and tile
+// kernels take them. Q2_K also has a min per sub-block (kSubBlockMins: sub_block_mins).
 struct SubBlockHalf {
   __m256i q[4], scales[4];
 };
 template <class Block>
-constexpr int kSubBlockOffset = std::is_same_v<Block, BlockQ6_K> ? 32 : 4;
+constexpr int kSubBlockOffset = std::is_same_v<Block, BlockQ6_K>   ? 32
+                                : std::is_same_v<Block, BlockQ3_K> ? 4
+                                                                   : 0;
+template <class Block>
+constexpr bool kSubBlockMins = std::is_same_v<Block, BlockQ2_K>;
 
 DBSA_UNPACK inline SubBlockHalf sub_block_half(const BlockQ6_K& b, int half) {
   const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
@@ -86,6 +90,28 @@ DBSA_UNPACK inline SubBlockHalf sub_block_half(const BlockQ6_K& b, int half) {
     out.scales[g] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
   }
   return out;
+}
+
+// Q2_K's values 0..3 (two bits each), its scales the low nibbles.
+DBSA_UNPACK inline SubBlockHalf sub_block_half(const BlockQ2_K& b, int half) {
+  const __m256i m2 = _mm256_set1_epi8(3);
+  const __m256i q = load32(b.qs + 32 * half);
+  SubBlockHalf out;
+  for (int g = 0; g < 4; ++g) {
+    out.q[g] = _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), m2);
+    const int j = 8 * half + 2 * g;
+    out.scales[g] =
+        _mm256_set_m128i(_mm_set1_epi16(b.scales[j + 1] & 0xf), _mm_set1_epi16(b.scales[j] & 0xf));
+  }
+  return out;
+}
+
+// Σ min·bsum of a Q2_K block against a Q8_K block in eight int32 lanes, lane k: sub-blocks 2k and 2k+1
+// (the mins are the scales' high nibbles).
+DBSA_UNPACK inline __m256i sub_block_mins(const BlockQ2_K& b, const BlockQ8_K& x) {
+  const __m128i mins = _mm_and_si128(
+      _mm_srli_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 4), _mm_set1_epi8(0xf));
+  return _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins), load32(x.bsums));
 }
 
 // Q3_K's values 0..7: the two low bits, and 4 where the hmask bit is set. The 16-bit shifts bring bits of

@@ -22,6 +22,8 @@ GgmlType ggml_type_of(WeightType t) {
       return GgmlType::Q4_0;
     case WeightType::Q5_0:
       return GgmlType::Q5_0;
+    case WeightType::Q2_K:
+      return GgmlType::Q2_K;
     case WeightType::Q3_K:
       return GgmlType::Q3_K;
     case WeightType::Q4_K:

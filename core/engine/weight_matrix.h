@@ -1,8 +1,8 @@
 #pragma once
 // A weight matrix as the matmul consumes it: `rows` output features, each a contiguous row of `cols`
 // input features (GGUF's layout: dims[0] = cols). F16/BF16 rows stay 16-bit and are widened on the fly;
-// quantized rows (Q8_0, Q4_0, Q5_0, Q3_K, Q4_K, Q5_K, Q6_K) stay in their GGUF blocks, used in place in the
-// mapped file, and meet 8-bit activation blocks in integer dot products (engine/quant_kernels.h).
+// quantized rows (Q8_0, Q4_0, Q5_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) stay in their GGUF blocks, used in place in
+// the mapped file, and meet 8-bit activation blocks in integer dot products (engine/quant_kernels.h).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,7 +14,7 @@
 
 namespace dbsa {
 
-enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q3_K, Q4_K, Q5_K, Q6_K };
+enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K };
 
 bool is_quantized(WeightType t);
 std::string_view weight_type_name(WeightType t);  // "F32", "Q4_K", ...

@@ -37,6 +37,10 @@ inline std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t co
       case WeightType::Q3_K:
         put_f16(b + 108, scale(rng));
         break;
+      case WeightType::Q2_K:
+        put_f16(b + 80, scale(rng));
+        put_f16(b + 82, scale(rng));
+        break;
       default:  // the 32-value formats: the scale first
         put_f16(b, scale(rng));
         break;

@@ -133,6 +133,7 @@ TEST(QuantKernelsAmx, TheTypesWithTileKernelsAndTheVectorChoice) {
   EXPECT_TRUE(amx::has_kernel(WeightType::Q4_K));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q6_K));
   EXPECT_FALSE(amx::has_kernel(WeightType::Q3_K));
+  EXPECT_FALSE(amx::has_kernel(WeightType::Q2_K));
   EXPECT_FALSE(amx::has_kernel(WeightType::BF16));
   EXPECT_FALSE(amx::has_kernel(WeightType::F16));
   if (best_isa() == Isa::Amx) {
