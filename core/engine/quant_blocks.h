@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/quant_kernels.h"
+#include "model/k_quant_scales.h"
 
 namespace dbsa {
 
@@ -54,6 +55,29 @@ static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(Block
                   sizeof(BlockQ5_K) == 176 && sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 &&
                   sizeof(BlockQ6_K) == 210,
               "ggml's block layouts");
+
+// The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K), read one value at a time (the portable
+// kernels): value 128h + 32g + l of a block as the weight's integer, and the sixteen sub-block scales.
+inline int32_t sub_block_value(const BlockQ6_K& b, int h, int g, int l) {
+  const uint8_t* ql = b.ql + 64 * h;  // bits of ql[l] or ql[l+32], qh bit pair g
+  const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
+  return (low | ((b.qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
+}
+inline int32_t sub_block_value(const BlockQ2_K& b, int h, int g, int l) {
+  return (b.qs[32 * h + l] >> (2 * g)) & 3;
+}
+inline int32_t sub_block_value(const BlockQ3_K& b, int h, int g, int l) {
+  return ((b.qs[32 * h + l] >> (2 * g)) & 3) - ((b.hmask[l] >> (4 * h + g)) & 1 ? 0 : 4);
+}
+inline void sub_block_scales(const BlockQ6_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j];
+}
+inline void sub_block_scales(const BlockQ2_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j] & 0xf;
+}
+inline void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
+  for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
+}
 
 // The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
 inline void values(const BlockQ8_0& b, int8_t* q) {

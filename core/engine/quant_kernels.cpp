@@ -146,29 +146,9 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
   return hsum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
-// The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K): value 128h + 32g + l of a block, and the
-// sixteen sub-block scales; Q2_K's mins are added per block before its scaled sums, into the same lanes
-// (lane k: sub-blocks 2k, 2k+1), as the reference adds them.
-int32_t sub_block_value(const BlockQ6_K& b, int h, int g, int l) {
-  const uint8_t* ql = b.ql + 64 * h;  // bits of ql[l] or ql[l+32], qh bit pair g
-  const int32_t low = (g & 1 ? ql[l + 32] : ql[l]) >> (g & 2 ? 4 : 0) & 0xf;
-  return (low | ((b.qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
-}
-int32_t sub_block_value(const BlockQ2_K& b, int h, int g, int l) {
-  return (b.qs[32 * h + l] >> (2 * g)) & 3;
-}
-int32_t sub_block_value(const BlockQ3_K& b, int h, int g, int l) {
-  return ((b.qs[32 * h + l] >> (2 * g)) & 3) - ((b.hmask[l] >> (4 * h + g)) & 1 ? 0 : 4);
-}
-void sub_block_scales(const BlockQ6_K& b, int32_t* sc) {
-  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j];
-}
-void sub_block_scales(const BlockQ2_K& b, int32_t* sc) {
-  for (int j = 0; j < 16; ++j) sc[j] = b.scales[j] & 0xf;
-}
-void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
-  for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
-}
+// The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K: sub_block_value in engine/quant_blocks.h); Q2_K's
+// mins are added per block before its scaled sums, into the same lanes (lane k: sub-blocks 2k, 2k+1), as
+// the reference adds them.
 
 template <class Block>
 float dot_sub_block_portable(const void* wv, const void* xv, int64_t n) {
@@ -870,13 +850,14 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
-    // No tile kernels: the AVX-512 ones.
+    // No tile kernel: the AVX-512 one.
     case WeightType::Q2_K:
       return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ2_K>, SubBlockAvx2<BlockQ2_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ2_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ2_K>>;
     case WeightType::Q3_K:
-      return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ3_K>, SubBlockAvx2<BlockQ3_K>>
+      return tiles  ? gemm_amx<WeightType::Q3_K>
+             : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ3_K>, SubBlockAvx2<BlockQ3_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ3_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ3_K>>;
     default:

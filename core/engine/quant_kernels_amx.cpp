@@ -501,11 +501,11 @@ void gemm_typed(const std::byte* w, int64_t ws, int n_w, const void* x, const st
   gemm_tokens<Block>(w, ws, n_w, packed, n_x, n, out, os);
 }
 
-// ---- Q6_K: 16 sub-blocks of 16 values (q - 32, signed) with int8 scales, no mins ----
+// ---- Q6_K, Q3_K: 16 sub-blocks of 16 signed values (sub_block_value) with their scales, no mins ----
 // The order: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc) per super-block. Activations are packed as for
 // Q4_K (a 16-value sub-block is half of a 32-value tile operand: 4 of its 8 rows).
 
-struct Q6Panel {
+struct SubBlockPanel {
   std::vector<int8_t> q;    // per super-block: [sub-block 16][row 16][16]
   std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16]
   std::vector<float> d;     // per super-block: [row 16]
@@ -516,7 +516,8 @@ struct Q6Panel {
   }
 };
 
-DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, Q6Panel& p) {
+template <class Block>
+DBSA_AMX void unpack_sub_block_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, SubBlockPanel& p) {
   for (int64_t b = 0; b < nsb; ++b)
     for (int r = 0; r < 16; ++r) {
       int8_t* q = p.q.data() + b * 4096 + 16 * r;
@@ -529,22 +530,24 @@ DBSA_AMX void unpack_q6k_rows(const std::byte* w, int64_t ws, int rows, int64_t 
         p.d[static_cast<size_t>(b * 16 + r)] = 0.0f;
         continue;
       }
-      const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws)[b];
+      const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
       for (int h = 0; h < 2; ++h) {
         const SubBlockHalf half = sub_block_half(blk, h);
         for (int g = 0; g < 4; ++g) {
-          const __m256i v = _mm256_sub_epi8(half.q[g], _mm256_set1_epi8(32));
+          const __m256i v = _mm256_sub_epi8(half.q[g], _mm256_set1_epi8(kSubBlockOffset<Block>));
           const int s = 8 * h + 2 * g;
           _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * s), _mm256_castsi256_si128(v));
           _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 256 * (s + 1)), _mm256_extracti128_si256(v, 1));
         }
       }
-      for (int s = 0; s < 16; ++s) sc[16 * s] = blk.scales[s];
+      int32_t scales[16];
+      sub_block_scales(blk, scales);
+      for (int s = 0; s < 16; ++s) sc[16 * s] = scales[s];
       p.d[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.d);
     }
 }
 
-DBSA_AMX void q6k_group(const Q6Panel& panel, const std::byte* gq, int64_t nsb, float* o) {
+DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, int64_t nsb, float* o) {
   alignas(64) int32_t c[16 * 16];
   __m512 acc[16];
   for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
@@ -579,11 +582,13 @@ void k_quant_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* pa
       [&](const std::byte* gq, float* o) { Group(panel, gq, nsb, o); });
 }
 
-DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
-                           float* out) {
+template <class Block>
+DBSA_AMX void gemm_sub_block_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
+                                 float* out) {
   const int64_t nsb = n / 256;
+  const __m256i offset = _mm256_set1_epi8(kSubBlockOffset<Block>);
   for (int r = 0; r < n_w; ++r) {
-    const auto* blk = reinterpret_cast<const BlockQ6_K*>(w + r * ws);
+    const auto* blk = reinterpret_cast<const Block*>(w + r * ws);
     prefetch_row_ahead(w, ws, n_w, r);
     float acc = 0.0f;
     for (int64_t b = 0; b < nsb; ++b) {
@@ -591,10 +596,10 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
       for (int h = 0; h < 2; ++h) {
         const SubBlockHalf half = sub_block_half(blk[b], h);
         for (int g = 0; g < 4; ++g) {
-          // (q - 32)·y as q·y - 32·y: q <= 63 unsigned, so the int16 pair sums cannot saturate.
+          // (q - offset)·y as q·y - offset·y: q <= 63 unsigned, so the int16 pair sums cannot saturate.
           const __m256i y = load32(x[b].qs + 128 * h + 32 * g);
-          const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(half.q[g], y),
-                                               _mm256_maddubs_epi16(_mm256_set1_epi8(32), y));
+          const __m256i p16 =
+              _mm256_sub_epi16(_mm256_maddubs_epi16(half.q[g], y), _mm256_maddubs_epi16(offset, y));
           sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, half.scales[g]));
         }
       }
@@ -604,18 +609,16 @@ DBSA_AMX void gemm_q6k_one(const std::byte* w, int64_t ws, int n_w, const BlockQ
   }
 }
 
-float dot_q6_k_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const BlockQ6_K*>(wv);
+template <class Block>
+float dot_sub_block_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const Block*>(wv);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
   float acc = 0.0f;
   for (int64_t b = 0; b < n / 256; ++b) {
-    int32_t isum = 0;
-    for (int i = 0; i < 256; ++i) {  // value i: half i/128, group (i%128)/32, lane i%32
-      const int h = i / 128, g = i % 128 / 32, l = i % 32;
-      const int32_t low = w[b].ql[64 * h + 32 * (g & 1) + l] >> (g & 2 ? 4 : 0) & 0xf;
-      const int32_t q = (low | ((w[b].qh[32 * h + l] >> (2 * g)) & 3) << 4) - 32;
-      isum += w[b].scales[i / 16] * q * x[b].qs[i];
-    }
+    int32_t isum = 0, sc[16];
+    sub_block_scales(w[b], sc);
+    for (int i = 0; i < 256; ++i)  // value i: half i/128, group (i%128)/32, lane i%32
+      isum += sc[i / 16] * sub_block_value(w[b], i / 128, i % 128 / 32, i % 32) * x[b].qs[i];
     acc = std::fma(static_cast<float>(isum), x[b].d * f16_to_f32(w[b].d), acc);
   }
   return acc;
@@ -628,16 +631,18 @@ bool supported() {
   return yes;
 }
 
-bool has_kernel(WeightType t) {
-  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::Q4_K ||
-         t == WeightType::Q5_K || t == WeightType::Q6_K;
-}
-
 namespace {
+// The K-quants with tile kernels: their activations are packed per super-block (pack_qk_groups).
 bool k_quant(WeightType t) {
-  return t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K;
+  return t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K;
 }
 }  // namespace
+
+bool has_kernel(WeightType t) {
+  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || k_quant(t);
+}
+
+namespace {}  // namespace
 
 int64_t packed_bytes(WeightType t, int n_x, int64_t n) {
   const int64_t groups = (n_x + 15) / 16;
@@ -700,8 +705,13 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       if (n_x == 1) return gemm_qk_one<true>(wb, ws, n_w, xk, n, out);
       return k_quant_tokens<QkPanel, unpack_qk_rows<true>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
     case WeightType::Q6_K:
-      if (n_x == 1) return gemm_q6k_one(wb, ws, n_w, xk, n, out);
-      return k_quant_tokens<Q6Panel, unpack_q6k_rows, q6k_group>(wb, ws, n_w, packed, n_x, n, out, os);
+      if (n_x == 1) return gemm_sub_block_one<BlockQ6_K>(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ6_K>, sub_block_group>(
+          wb, ws, n_w, packed, n_x, n, out, os);
+    case WeightType::Q3_K:
+      if (n_x == 1) return gemm_sub_block_one<BlockQ3_K>(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ3_K>, sub_block_group>(
+          wb, ws, n_w, packed, n_x, n, out, os);
     default:
       throw std::invalid_argument("amx::gemm: no tile kernel for " + std::string(weight_type_name(t)));
   }
@@ -723,7 +733,9 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
     case WeightType::Q5_K:
       return dot_qk_portable<true>(w, x, n);
     case WeightType::Q6_K:
-      return dot_q6_k_portable(w, x, n);
+      return dot_sub_block_portable<BlockQ6_K>(w, x, n);
+    case WeightType::Q3_K:
+      return dot_sub_block_portable<BlockQ3_K>(w, x, n);
     default:
       throw std::invalid_argument("amx::portable_dot: no tile kernel for " +
                                   std::string(weight_type_name(t)));
