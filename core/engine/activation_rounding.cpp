@@ -24,6 +24,7 @@ ActivationRounding reference_rounding(GgmlType t) {
     case GgmlType::Q5_0:
     case GgmlType::Q5_1:
     case GgmlType::Q8_0:
+    case GgmlType::IQ4_NL:
       return ActivationRounding::Q8_0;
     default:
       return ActivationRounding::Q8_K;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/quant_kernels.h"
+#include "model/iq4_nl_values.h"
 #include "model/k_quant_scales.h"
 
 namespace dbsa {
@@ -30,6 +31,16 @@ struct BlockQ5_K {
   uint8_t qh[32];  // fifth bit: bit 2c (low nibbles) and 2c+1 (high nibbles) of qh[l] for 64-value chunk c
   uint8_t qs[128];
 };
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[16];  // value j: kIq4NlValues of the low nibble of qs[j] (j < 16) or the high one of qs[j-16]
+};
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[4];  // with scales_h: iq4_xs_scale (model/iq4_nl_values.h)
+  uint8_t qs[128];      // 32-value sub-block s: qs[16s..16s+15], laid out as an IQ4_NL block's
+};
 // Value 128h + 32g + l (half h, group g, l < 32): bits 2g, 2g+1 of qs[32h + l]; 16-value sub-block
 // j = 8h + 2g + l/16 weighs d·(scales[j] & 15)·value - dmin·(scales[j] >> 4).
 struct BlockQ2_K {
@@ -53,7 +64,7 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
                   sizeof(BlockQ5_K) == 176 && sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 &&
-                  sizeof(BlockQ6_K) == 210,
+                  sizeof(BlockQ6_K) == 210 && sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136,
               "ggml's block layouts");
 
 // The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K), read one value at a time (the portable
@@ -79,7 +90,7 @@ inline void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
   for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
 }
 
-// The 32-value formats (Q8_0, Q4_0, Q5_0) as signed bytes, in value order.
+// The 32-value formats (Q8_0, Q4_0, Q5_0, IQ4_NL) as signed bytes, in value order.
 inline void values(const BlockQ8_0& b, int8_t* q) {
   std::memcpy(q, b.qs, 32);
 }
@@ -88,6 +99,16 @@ inline void values(const BlockQ4_0& b, int8_t* q) {
     q[j] = static_cast<int8_t>((b.qs[j] & 0xf) - 8);
     q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
   }
+}
+// IQ4_NL's sixteen bytes of nibbles (an IQ4_XS sub-block's too) as their 32 values.
+inline void iq4_values(const uint8_t* qs, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = kIq4NlValues[qs[j] & 0xf];
+    q[j + 16] = kIq4NlValues[qs[j] >> 4];
+  }
+}
+inline void values(const BlockIQ4_NL& b, int8_t* q) {
+  iq4_values(b.qs, q);
 }
 inline void values(const BlockQ5_0& b, int8_t* q) {
   uint32_t qh;

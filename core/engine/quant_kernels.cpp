@@ -105,6 +105,25 @@ float dot_q0_portable(const void* wv, const void* xv, int64_t n) {
   return hsum8(acc);
 }
 
+// IQ4_XS: eight 32-value sub-blocks with 6-bit scales; per super-block eight exact lane sums, one FMA.
+float dot_iq4_xs_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const BlockIQ4_XS*>(wv);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  float acc[8] = {};
+  int8_t q[32];
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int32_t s[8] = {};
+    for (int sb = 0; sb < 8; ++sb) {
+      iq4_values(w[b].qs + 16 * sb, q);
+      const int32_t ls = iq4_xs_scale(sb, w[b].scales_l, w[b].scales_h);
+      for (int i = 0; i < 32; ++i) s[i / 4] += ls * q[i] * x[b].qs[32 * sb + i];
+    }
+    const float d = f16_to_f32(w[b].d) * x[b].d;
+    for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
+  }
+  return hsum8(acc);
+}
+
 // Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). The mins' part: Q4_K's in four float lanes
 // (lane k: sub-blocks 2k, 2k+1), Q5_K's in one float, as the reference adds them.
 template <bool kFifthBit>
@@ -219,6 +238,36 @@ struct Q0Avx2 {
         const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + t * xs)[b];
         const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), s, acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
+  }
+};
+
+// IQ4_XS, in dot_iq4_xs_portable's order.
+struct Iq4xsAvx2 {
+  template <int T>
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    const auto* w = static_cast<const BlockIQ4_XS*>(wv);
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK; ++b) {
+      __m256i sum[T];
+      for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+      for (int sb = 0; sb < 8; ++sb) {
+        const __m256i q = iq4_values_avx2(w[b].qs + 16 * sb), aq = _mm256_sign_epi8(q, q);
+        const __m256i ls =
+            _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(sb, w[b].scales_l, w[b].scales_h)));
+        for (int t = 0; t < T; ++t) {
+          const __m256i y = load32(reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].qs + 32 * sb);
+          sum[t] = _mm256_add_epi32(sum[t],
+                                    _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(y, q)), ls));
+        }
+      }
+      const float dw = _cvtsh_ss(w[b].d);
+      for (int t = 0; t < T; ++t) {
+        const float d = dw * reinterpret_cast<const BlockQ8_K*>(x + t * xs)[b].d;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[t]), acc[t]);
       }
     }
     for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
@@ -458,14 +507,17 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 #define DBSA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 // A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
-// for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0.
+// for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0 and IQ4_NL.
 template <class Block>
-constexpr int kBias = std::is_same_v<Block, BlockQ8_0>   ? 128
-                      : std::is_same_v<Block, BlockQ4_0> ? 8
-                                                         : 16;
+constexpr int kBias = std::is_same_v<Block, BlockQ4_0>   ? 8
+                      : std::is_same_v<Block, BlockQ5_0> ? 16
+                                                         : 128;
 
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0& b) {
   return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));
+}
+DBSA_AVX512 inline __m256i unsigned_values(const BlockIQ4_NL& b) {
+  return _mm256_xor_si256(values_avx2(b), _mm256_set1_epi8(static_cast<char>(0x80)));
 }
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_0& b) {
   return nibbles(b.qs);
@@ -850,6 +902,16 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
+    case WeightType::IQ4_NL:
+      return tiles  ? gemm_amx<WeightType::IQ4_NL>
+             : vnni ? gemm_q0_vnni<BlockIQ4_NL>
+             : wide ? gemm_avx2<Q0Avx2<BlockIQ4_NL>>
+                    : gemm_portable<dot_q0_portable<BlockIQ4_NL>>;
+    // IQ4_XS has no AVX-512 kernel: the AVX2 one below the tile unit (kernel_isa says so).
+    case WeightType::IQ4_XS:
+      return tiles  ? gemm_amx<WeightType::IQ4_XS>
+             : wide ? gemm_avx2<Iq4xsAvx2>
+                    : gemm_portable<dot_iq4_xs_portable>;
     // No tile kernel: the AVX-512 one.
     case WeightType::Q2_K:
       return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ2_K>, SubBlockAvx2<BlockQ2_K>>
@@ -889,9 +951,11 @@ Isa best_isa() {
 }
 
 Isa kernel_isa(WeightType t, QuantKernels k) {
-  const Isa best = best_isa();  // every block type has kernels at every level up to AVX-512
+  const Isa best = best_isa();
   const bool tiles = k == QuantKernels::Fastest && amx::has_kernel(t);
-  return best == Isa::Amx && !tiles ? Isa::Avx512Vnni : best;
+  if (best == Isa::Amx && tiles) return best;
+  if (t == WeightType::IQ4_XS) return std::min(best, Isa::Avx2);  // the rest: AVX-512 kernels too
+  return best == Isa::Amx ? Isa::Avx512Vnni : best;
 }
 
 QuantGemm quant_gemm(WeightType t, QuantKernels k) {

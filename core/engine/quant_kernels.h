@@ -1,7 +1,8 @@
 #pragma once
 // Dot products of quantized weight rows (GGUF block formats, used in place) with activations quantized
-// to 8-bit blocks the way the format's reference kernels take them: Q8_0, Q4_0 and Q5_0 weights meet Q8_0
-// activation blocks (32 values, F16 scale), the K-quants (Q2_K to Q6_K) meet Q8_K blocks (256 values, F32
+// to 8-bit blocks the way the format's reference kernels take them: Q8_0, Q4_0, Q5_0 and IQ4_NL weights
+// meet Q8_0 activation blocks (32 values, F16 scale), the K-quants (Q2_K to Q6_K) and IQ4_XS meet Q8_K
+// blocks (256 values, F32
 // scale, sums per 16). Every product inside a scale's span is summed exactly in int32 (the 32-value
 // formats in eight lanes of four values each); the scaled
 // partial sums are then added in float in one fixed order, so the AVX2 kernels and their portable
@@ -41,7 +42,9 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
 // Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register), and the
 // AMX tile unit for all of them but Q2_K (engine/quant_kernels_amx.h: whole-block sums, an order of its
-// own).
+// own); IQ4_XS has no AVX-512 kernel (AVX2 below the tile unit). IQ4_NL sums as the reference's prefill
+// (llamafile's tinyBLAS: one set of lanes) does; its one-token dot product pairs blocks in two sets, which
+// we do not follow: a token's logits stay the same in prefill and decode.
 // Chosen at run time.
 enum class Isa { Portable, Avx2, Avx512Vnni, Amx };
 bool isa_supported(Isa isa);  // this CPU runs it

@@ -428,6 +428,49 @@ DBSA_AMX void qk_group(const QkPanel& panel, const std::byte* gq, int64_t nsb, f
   }
 }
 
+// ---- IQ4_XS: 8 sub-blocks of 32 signed values (kIq4NlValues) with 6-bit signed scales, no mins ----
+// The order: acc = fma(float(Σ_j sc_j·S_j), d_x·d_w, acc) per super-block; activations packed as Q4_K's.
+// Many tokens: the panel and group kernel of the sub-block types below (unpack_iq4xs_rows).
+
+DBSA_AMX void gemm_iq4xs_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_K* x, int64_t n,
+                             float* out) {
+  const int64_t nsb = n / 256;
+  for (int r = 0; r < n_w; ++r) {
+    const auto* blk = reinterpret_cast<const BlockIQ4_XS*>(w + r * ws);
+    prefetch_row_ahead(w, ws, n_w, r);
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nsb; ++b) {
+      __m256i sum = _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j) {
+        const __m256i q = iq4_values_avx2(blk[b].qs + 16 * j);
+        const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * j));
+        const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
+        const auto ls = static_cast<int16_t>(iq4_xs_scale(j, blk[b].scales_l, blk[b].scales_h));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, _mm256_set1_epi16(ls)));
+      }
+      acc = std::fma(static_cast<float>(hsum_i32(sum)), x[b].d * _cvtsh_ss(blk[b].d), acc);
+    }
+    out[r] = acc;
+  }
+}
+
+float dot_iq4_xs_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const BlockIQ4_XS*>(wv);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  float acc = 0.0f;
+  int8_t q[32];
+  for (int64_t b = 0; b < n / 256; ++b) {
+    int32_t isum = 0;
+    for (int j = 0; j < 8; ++j) {
+      iq4_values(w[b].qs + 16 * j, q);
+      const int32_t ls = iq4_xs_scale(j, w[b].scales_l, w[b].scales_h);
+      for (int i = 0; i < 32; ++i) isum += ls * q[i] * x[b].qs[32 * j + i];
+    }
+    acc = std::fma(static_cast<float>(isum), x[b].d * f16_to_f32(w[b].d), acc);
+  }
+  return acc;
+}
+
 // One token: the vector units give each super-block's exact sums (maddubs/madd lanes, added up), then
 // the same two FMAs.
 template <bool kFifthBit>
@@ -501,13 +544,14 @@ void gemm_typed(const std::byte* w, int64_t ws, int n_w, const void* x, const st
   gemm_tokens<Block>(w, ws, n_w, packed, n_x, n, out, os);
 }
 
-// ---- Q6_K, Q3_K: 16 sub-blocks of 16 signed values (sub_block_value) with their scales, no mins ----
+// ---- Q6_K, Q3_K: 16 sub-blocks of 16 signed values (sub_block_value) with their scales, no mins; the
+// panel and group kernel serve IQ4_XS's 8 sub-blocks of 32 too ----
 // The order: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc) per super-block. Activations are packed as for
 // Q4_K (a 16-value sub-block is half of a 32-value tile operand: 4 of its 8 rows).
 
 struct SubBlockPanel {
-  std::vector<int8_t> q;    // per super-block: [sub-block 16][row 16][16]
-  std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16]
+  std::vector<int8_t> q;    // per super-block, 4096 bytes: [sub-block 16][row 16][16] (IQ4_XS: [8][16][32])
+  std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16] (IQ4_XS: the first 8)
   std::vector<float> d;     // per super-block: [row 16]
   void resize(int64_t nsb) {
     q.resize(static_cast<size_t>(nsb * 16 * 256));
@@ -547,6 +591,25 @@ DBSA_AMX void unpack_sub_block_rows(const std::byte* w, int64_t ws, int rows, in
     }
 }
 
+// IQ4_XS's 8 sub-blocks of 32 values, each a whole tile operand: sub-block s at s·kTileBytes of the
+// super-block's 4096 bytes.
+DBSA_AMX void unpack_iq4xs_rows(const std::byte* w, int64_t ws, int rows, int64_t nsb, SubBlockPanel& p) {
+  for (int64_t b = 0; b < nsb; ++b)
+    for (int r = 0; r < 16; ++r) {
+      const BlockIQ4_XS* blk = r < rows ? &reinterpret_cast<const BlockIQ4_XS*>(w + r * ws)[b] : nullptr;
+      for (int s = 0; s < 8; ++s) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p.q.data() + b * 4096 + s * kTileBytes + 32 * r),
+                            blk ? iq4_values_avx2(blk->qs + 16 * s) : _mm256_setzero_si256());
+        p.sc[static_cast<size_t>(b * 256 + 16 * s + r)] =
+            blk ? iq4_xs_scale(s, blk->scales_l, blk->scales_h) : 0;
+      }
+      p.d[static_cast<size_t>(b * 16 + r)] = blk ? _cvtsh_ss(blk->d) : 0.0f;
+    }
+}
+
+// kSubBlocks 16: sub-blocks of 16 values, half a tile operand each (Q6_K, Q3_K); 8: of 32, whole ones
+// (IQ4_XS).
+template <int kSubBlocks>
 DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, int64_t nsb, float* o) {
   alignas(64) int32_t c[16 * 16];
   __m512 acc[16];
@@ -555,8 +618,12 @@ DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, i
     const std::byte* bq = gq + b * kQkGroupBytes;
     __m512i isum[16];
     for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
-    for (int s = 0; s < 16; ++s) {
-      block_product16(panel.q.data() + b * 4096 + 256 * s, bq + (s / 2) * kTileBytes + (s % 2) * 256, c);
+    for (int s = 0; s < kSubBlocks; ++s) {
+      const int8_t* q = panel.q.data() + b * 4096 + s * (4096 / kSubBlocks);
+      if constexpr (kSubBlocks == 16)
+        block_product16(q, bq + (s / 2) * kTileBytes + (s % 2) * 256, c);
+      else
+        block_product(q, 32, bq + s * kTileBytes, 64, c, 64);
       add_scaled(isum, c, panel.sc.data() + b * 256 + 16 * s);
     }
     const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(bq + 8 * kTileBytes));
@@ -634,12 +701,14 @@ bool supported() {
 namespace {
 // The K-quants with tile kernels: their activations are packed per super-block (pack_qk_groups).
 bool k_quant(WeightType t) {
-  return t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K;
+  return t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K ||
+         t == WeightType::IQ4_XS;
 }
 }  // namespace
 
 bool has_kernel(WeightType t) {
-  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || k_quant(t);
+  return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL ||
+         k_quant(t);
 }
 
 namespace {}  // namespace
@@ -698,6 +767,8 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       return gemm_typed<BlockQ4_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q5_0:
       return gemm_typed<BlockQ5_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
+    case WeightType::IQ4_NL:
+      return gemm_typed<BlockIQ4_NL>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q4_K:
       if (n_x == 1) return gemm_qk_one<false>(wb, ws, n_w, xk, n, out);
       return k_quant_tokens<QkPanel, unpack_qk_rows<false>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
@@ -706,11 +777,15 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       return k_quant_tokens<QkPanel, unpack_qk_rows<true>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
     case WeightType::Q6_K:
       if (n_x == 1) return gemm_sub_block_one<BlockQ6_K>(wb, ws, n_w, xk, n, out);
-      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ6_K>, sub_block_group>(
+      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ6_K>, sub_block_group<16>>(
           wb, ws, n_w, packed, n_x, n, out, os);
+    case WeightType::IQ4_XS:
+      if (n_x == 1) return gemm_iq4xs_one(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<SubBlockPanel, unpack_iq4xs_rows, sub_block_group<8>>(wb, ws, n_w, packed, n_x, n,
+                                                                                  out, os);
     case WeightType::Q3_K:
       if (n_x == 1) return gemm_sub_block_one<BlockQ3_K>(wb, ws, n_w, xk, n, out);
-      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ3_K>, sub_block_group>(
+      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ3_K>, sub_block_group<16>>(
           wb, ws, n_w, packed, n_x, n, out, os);
     default:
       throw std::invalid_argument("amx::gemm: no tile kernel for " + std::string(weight_type_name(t)));
@@ -728,6 +803,8 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_portable<BlockQ4_0>(w, x, n);
     case WeightType::Q5_0:
       return dot_portable<BlockQ5_0>(w, x, n);
+    case WeightType::IQ4_NL:
+      return dot_portable<BlockIQ4_NL>(w, x, n);
     case WeightType::Q4_K:
       return dot_qk_portable<false>(w, x, n);
     case WeightType::Q5_K:
@@ -736,6 +813,8 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_sub_block_portable<BlockQ6_K>(w, x, n);
     case WeightType::Q3_K:
       return dot_sub_block_portable<BlockQ3_K>(w, x, n);
+    case WeightType::IQ4_XS:
+      return dot_iq4_xs_portable(w, x, n);
     default:
       throw std::invalid_argument("amx::portable_dot: no tile kernel for " +
                                   std::string(weight_type_name(t)));

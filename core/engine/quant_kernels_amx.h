@@ -1,7 +1,7 @@
 #pragma once
 // Quantized weights on the AMX tile unit (TDPBSSD: a 16×32 tile of weight bytes against 32 bytes of up
-// to 16 tokens, exact int32 sums): the 32-value formats (Q8_0, Q4_0, Q5_0) and the K-quants Q3_K, Q4_K,
-// Q5_K, Q6_K (Q6_K's and Q3_K's 16-value sub-blocks on 16×16 tiles), every type of a Q3_K_M, Q4_K_M,
+// to 16 tokens, exact int32 sums): the 32-value formats (Q8_0, Q4_0, Q5_0, IQ4_NL) and the K-quants Q3_K,
+// Q4_K, Q5_K, Q6_K (Q6_K's and Q3_K's 16-value sub-blocks on 16×16 tiles), every type of a Q3_K_M, Q4_K_M,
 // Q5_K_M or Q8_0 file (Q2_K, with a min per 16 values, has none). A tile gives
 // a whole block's (sub-block's) sum at once, not the lane sums the vector kernels keep
 // (engine/quant_kernels.h), so these kernels have an order of their own, llama.cpp's AMX kernels' form,
@@ -9,7 +9,7 @@
 //   32-value formats: acc = fma(float(block sum), d_w·d_x, acc);
 //   Q4_K/Q5_K: acc = fma(float(Σ_j sc_j·S_j), d_x·d_w, acc), then acc = fma(float(Σ_j m_j·bsum_j),
 //   (-d_x)·dmin_w, acc), both sums exact integers per super-block;
-//   Q6_K, Q3_K: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc).
+//   Q6_K, Q3_K, IQ4_XS: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc).
 // One token takes the vector units for the K-quants (the same exact sums, the same two FMAs).
 // portable_dot() is that order written out, and the tile kernels return its bits for
 // every row, token and batch size (tests/engine/test_quant_kernels_amx.cpp): a token's logits are the same
@@ -25,7 +25,8 @@ namespace dbsa::amx {
 // The CPU has AMX-TILE and AMX-INT8 (with AVX-512 VNNI for the rest) and the kernel let this process
 // use the tile registers (Linux asks each process to request them once: arch_prctl).
 bool supported();
-// Q8_0, Q4_0, Q5_0, Q3_K, Q4_K, Q5_K, Q6_K: the types with tile kernels (Q2_K takes the vector units).
+// Q8_0, Q4_0, Q5_0, IQ4_NL, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS: the types with tile kernels (Q2_K takes the
+// vector units).
 bool has_kernel(WeightType t);
 
 // Activation rows (the blocks of activation_blocks(t), row t at x + t·xs) laid out for the tile unit:

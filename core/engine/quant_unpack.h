@@ -29,6 +29,15 @@ DBSA_UNPACK inline __m256i nibbles(const uint8_t* qs) {
   const __m128i m4 = _mm_set1_epi8(0xf);
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
 }
+// Sixteen bytes of IQ4 nibbles as their 32 values: each nibble looks its value up in kIq4NlValues.
+DBSA_UNPACK inline __m256i iq4_values_avx2(const uint8_t* qs) {
+  const __m256i table =
+      _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kIq4NlValues)));
+  return _mm256_shuffle_epi8(table, nibbles(qs));
+}
+DBSA_UNPACK inline __m256i values_avx2(const BlockIQ4_NL& b) {
+  return iq4_values_avx2(b.qs);
+}
 DBSA_UNPACK inline __m256i values_avx2(const BlockQ4_0& b) {
   return _mm256_sub_epi8(nibbles(b.qs), _mm256_set1_epi8(8));
 }

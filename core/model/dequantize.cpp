@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/iq4_nl_values.h"
 #include "model/k_quant_scales.h"
 
 namespace dbsa {
@@ -172,6 +173,37 @@ void dq_q5_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
   }
 }
 
+// IQ4_NL: f16 d, qs[16]; value j is kIq4NlValues of the low nibble of qs[j] (j < 16) or the high nibble
+// of qs[j-16], times d.
+void dq_iq4_nl(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
+  for (int64_t i = 0; i < nb; ++i, b += 18, y += 32) {
+    const float d = load_f16(b, t);
+    const uint8_t* qs = b + 2;
+    for (int j = 0; j < 16; ++j) {
+      y[j] = d * static_cast<float>(kIq4NlValues[qs[j] & 0xf]);
+      y[j + 16] = d * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
+    }
+  }
+}
+
+// IQ4_XS: f16 d, u16 scales_h, scales_l[4], qs[128]; eight 32-value sub-blocks laid out as IQ4_NL's
+// blocks, each scaled by d·iq4_xs_scale.
+void dq_iq4_xs(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
+  for (int64_t i = 0; i < nb; ++i, b += 136) {
+    const float d = load_f16(b, t);
+    uint16_t scales_h;
+    std::memcpy(&scales_h, b + 2, 2);
+    for (int s = 0; s < 8; ++s, y += 32) {
+      const float dl = d * static_cast<float>(iq4_xs_scale(s, b + 4, scales_h));
+      const uint8_t* qs = b + 8 + 16 * s;
+      for (int j = 0; j < 16; ++j) {
+        y[j] = dl * static_cast<float>(kIq4NlValues[qs[j] & 0xf]);
+        y[j + 16] = dl * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
 // Q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16], f16 d; values are q - 32.
 void dq_q6_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
   for (int64_t i = 0; i < nb; ++i, b += 210) {
@@ -270,6 +302,12 @@ void dequantize(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q8_K:
       dq_q8_k(b, dst, nb);
       return;
+    case GgmlType::IQ4_NL:
+      dq_iq4_nl(b, dst, nb, t);
+      return;
+    case GgmlType::IQ4_XS:
+      dq_iq4_xs(b, dst, nb, t);
+      return;
     default:
       break;
   }
@@ -280,7 +318,8 @@ std::vector<float> dequantize_tensor(const GgufTensorInfo& t) {
   const auto info = ggml_type_info(static_cast<uint32_t>(t.type));
   if (!info || !info->dequantizable) {
     throw GgufError("tensor '" + t.name + "': cannot dequantize type " + std::string(ggml_type_name(t.type)) +
-                    " (supported: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K)");
+                    " (supported: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K "
+                    "IQ4_NL IQ4_XS)");
   }
   if (t.data == nullptr) throw GgufError("tensor '" + t.name + "': has no data");
   std::vector<float> out(t.n_elements);

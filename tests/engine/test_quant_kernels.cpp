@@ -21,8 +21,9 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q2_K,
-                                 WeightType::Q3_K, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
+constexpr WeightType kTypes[] = {WeightType::Q8_0,   WeightType::Q4_0,  WeightType::Q5_0, WeightType::Q2_K,
+                                 WeightType::Q3_K,   WeightType::Q4_K,  WeightType::Q5_K, WeightType::Q6_K,
+                                 WeightType::IQ4_NL, WeightType::IQ4_XS};
 
 using test::random_matrix;
 using test::random_rows;

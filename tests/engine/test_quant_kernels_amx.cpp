@@ -18,8 +18,9 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTileTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q3_K,
-                                     WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0,   WeightType::Q4_0, WeightType::Q5_0,
+                                     WeightType::IQ4_NL, WeightType::Q3_K, WeightType::Q4_K,
+                                     WeightType::Q5_K,   WeightType::Q6_K, WeightType::IQ4_XS};
 
 using test::random_rows;
 
@@ -134,13 +135,15 @@ TEST(QuantKernelsAmx, TheTypesWithTileKernelsAndTheVectorChoice) {
   EXPECT_TRUE(amx::has_kernel(WeightType::Q6_K));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q3_K));
   EXPECT_FALSE(amx::has_kernel(WeightType::Q2_K));
+  EXPECT_TRUE(amx::has_kernel(WeightType::IQ4_XS));
   EXPECT_FALSE(amx::has_kernel(WeightType::BF16));
   EXPECT_FALSE(amx::has_kernel(WeightType::F16));
   if (best_isa() == Isa::Amx) {
     EXPECT_EQ(kernel_isa(WeightType::Q6_K), Isa::Amx);
     EXPECT_EQ(kernel_isa(WeightType::Q2_K), Isa::Avx512Vnni);  // no tile kernel: the widest vector one
     // cpu-reference's choice: the vector kernels, whose sums are the reference's (engine/cpu_backend.h).
-    for (const WeightType t : kTileTypes) EXPECT_EQ(kernel_isa(t, QuantKernels::Vector), Isa::Avx512Vnni);
+    for (const WeightType t : kTileTypes)  // IQ4_XS has no AVX-512 kernel
+      EXPECT_EQ(kernel_isa(t, QuantKernels::Vector), t == WeightType::IQ4_XS ? Isa::Avx2 : Isa::Avx512Vnni);
     EXPECT_THROW(amx::gemm(WeightType::F16, nullptr, 0, 1, nullptr, 0, nullptr, 1, 256, nullptr, 1),
                  std::invalid_argument);
   }

@@ -235,6 +235,59 @@ Case make_q8_k(int nb, Gen& g) {
   return c;
 }
 
+// The IQ4 formats' grid, from the format's definition: a 4-bit index q stands for kGrid[q].
+constexpr int kGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// IQ4_NL: f16 d, then element e's index in byte e % 16 (low nibble for e < 16); value d·kGrid[q].
+Case make_iq4_nl(int nb, Gen& g) {
+  Case c{std::vector<uint8_t>(18 * nb), {}};
+  for (int b = 0; b < nb; ++b) {
+    float d;
+    put16(c.bytes, 18 * b, g.half(d));
+    for (int e = 0; e < 32; ++e) {
+      const int q = g.uni(0, 15);
+      c.bytes[18 * b + 2 + e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+      c.expected.push_back(d * static_cast<float>(kGrid[q]));
+    }
+  }
+  return c;
+}
+
+// IQ4_XS: f16 d, u16 scales_h (bits 2s, 2s+1: the high bits of sub-block s's 6-bit scale), scales_l[4]
+// (nibble s, low first: its low bits), then per 32-value sub-block 16 bytes as IQ4_NL's; value
+// (d·(scale - 32))·kGrid[q].
+Case make_iq4_xs(int nb, Gen& g) {
+  Case c{std::vector<uint8_t>(136 * nb), {}};
+  for (int b = 0; b < nb; ++b) {
+    uint8_t* blk = c.bytes.data() + 136 * b;
+    float d;
+    put16(c.bytes, 136 * b, g.half(d));
+    uint16_t scales_h = 0;
+    for (int s = 0; s < 8; ++s) {
+      const int scale = g.uni(0, 63);
+      blk[4 + s / 2] |= static_cast<uint8_t>((scale & 15) << (4 * (s % 2)));
+      scales_h = static_cast<uint16_t>(scales_h | (scale >> 4) << (2 * s));
+      const float dl = d * static_cast<float>(scale - 32);
+      for (int e = 0; e < 32; ++e) {
+        const int q = g.uni(0, 15);
+        blk[8 + 16 * s + e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+        c.expected.push_back(dl * static_cast<float>(kGrid[q]));
+      }
+    }
+    put16(c.bytes, 136 * b + 2, scales_h);
+  }
+  return c;
+}
+
+TEST(Dequantize, IQ4_NL) {
+  Gen g(21);
+  check(GgmlType::IQ4_NL, make_iq4_nl(5, g));
+}
+TEST(Dequantize, IQ4_XS) {
+  Gen g(22);
+  check(GgmlType::IQ4_XS, make_iq4_xs(3, g));
+}
+
 TEST(Dequantize, Q4_0) {
   Gen g(1);
   check(GgmlType::Q4_0, make_q4(false, 5, g));
@@ -369,11 +422,12 @@ TEST(GgmlType, TableMatchesTheBlockStructs) {
   };
   // Sizes: ggml-common.h block structs (e.g. Q6_K = ql[128] + qh[64] + scales[16] + f16 d = 210).
   const Row rows[] = {
-      {0, "F32", 1, 4},       {1, "F16", 1, 2},       {2, "Q4_0", 32, 18},    {3, "Q4_1", 32, 20},
-      {6, "Q5_0", 32, 22},    {7, "Q5_1", 32, 24},    {8, "Q8_0", 32, 34},    {9, "Q8_1", 32, 36},
-      {10, "Q2_K", 256, 84},  {11, "Q3_K", 256, 110}, {12, "Q4_K", 256, 144}, {13, "Q5_K", 256, 176},
-      {14, "Q6_K", 256, 210}, {15, "Q8_K", 256, 292}, {24, "I8", 1, 1},       {25, "I16", 1, 2},
-      {26, "I32", 1, 4},      {27, "I64", 1, 8},      {28, "F64", 1, 8},      {30, "BF16", 1, 2}};
+      {0, "F32", 1, 4},       {1, "F16", 1, 2},        {2, "Q4_0", 32, 18},    {3, "Q4_1", 32, 20},
+      {6, "Q5_0", 32, 22},    {7, "Q5_1", 32, 24},     {8, "Q8_0", 32, 34},    {9, "Q8_1", 32, 36},
+      {10, "Q2_K", 256, 84},  {11, "Q3_K", 256, 110},  {12, "Q4_K", 256, 144}, {13, "Q5_K", 256, 176},
+      {14, "Q6_K", 256, 210}, {15, "Q8_K", 256, 292},  {24, "I8", 1, 1},       {25, "I16", 1, 2},
+      {26, "I32", 1, 4},      {27, "I64", 1, 8},       {28, "F64", 1, 8},      {30, "BF16", 1, 2},
+      {20, "IQ4_NL", 32, 18}, {23, "IQ4_XS", 256, 136}};
   for (const auto& r : rows) {
     const auto info = ggml_type_info(r.id);
     ASSERT_TRUE(info.has_value()) << r.name;
@@ -382,7 +436,7 @@ TEST(GgmlType, TableMatchesTheBlockStructs) {
     EXPECT_EQ(info->block_bytes, r.bytes) << r.name;
     EXPECT_EQ(ggml_type_name(static_cast<GgmlType>(r.id)), r.name);
   }
-  for (uint32_t bad : {4u, 5u, 16u, 23u, 29u, 31u, 1000u})
+  for (uint32_t bad : {4u, 5u, 16u, 21u, 22u, 29u, 31u, 1000u})
     EXPECT_FALSE(ggml_type_info(bad).has_value()) << bad;
   EXPECT_EQ(ggml_row_size(GgmlType::Q4_K, 512), 288u);
   EXPECT_THROW(ggml_row_size(GgmlType::Q4_K, 100), std::invalid_argument);
