@@ -51,9 +51,9 @@ GgufWriter all_tensor_types(uint32_t alignment) {
     w.add_tensor("t." + std::string(ggml_type_name(t)), t, {32, 2}, bytes);
   }
   // Block types without a quantizer here: plausible bytes with small f16 scales.
-  for (GgmlType t :
-       {GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
-        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::I32}) {
+  for (GgmlType t : {GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_1, GgmlType::Q2_K,
+                     GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K,
+                     GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::I32}) {
     const auto info = *ggml_type_info(static_cast<uint32_t>(t));
     std::vector<std::byte> bytes(info.block_bytes);
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>((i * 37 + 11) & 0x3f);
