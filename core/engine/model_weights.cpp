@@ -26,9 +26,9 @@ WeightMatrix load_matrix_as_stored(const std::shared_ptr<const GgufFile>& file, 
 
 // The WeightType that holds GGUF type t's blocks as they are, for the types with integer kernels.
 std::optional<WeightType> block_type(GgmlType t) {
-  for (const WeightType w :
-       {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::IQ4_NL, WeightType::Q2_K,
-        WeightType::Q3_K, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K, WeightType::IQ4_XS})
+  for (const WeightType w : {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::Q4_1,
+                             WeightType::Q5_1, WeightType::IQ4_NL, WeightType::Q2_K, WeightType::Q3_K,
+                             WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K, WeightType::IQ4_XS})
     if (ggml_type_of(w) == t) return w;
   return std::nullopt;
 }

@@ -20,6 +20,15 @@ struct BlockQ5_0 {
   uint8_t qh[4];   // bit j of the little-endian u32: bit 4 of value j
   uint8_t qs[16];  // nibbles as in Q4_0; value = (nibble | fifth bit << 4) - 16
 };
+struct BlockQ4_1 {
+  uint16_t d, m;   // value j: d·q + m
+  uint8_t qs[16];  // q: nibbles as in Q4_0, unsigned
+};
+struct BlockQ5_1 {
+  uint16_t d, m;
+  uint8_t qh[4];   // bit 4 of q, as in Q5_0
+  uint8_t qs[16];  // low 4 bits of q, as in Q4_0; value d·q + m
+};
 struct BlockQ4_K {
   uint16_t d, dmin;
   uint8_t scales[12];  // 8 six-bit scales and mins (model/k_quant_scales.h)
@@ -64,7 +73,8 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ4_K) == 144 &&
                   sizeof(BlockQ5_K) == 176 && sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 &&
-                  sizeof(BlockQ6_K) == 210 && sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136,
+                  sizeof(BlockQ6_K) == 210 && sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136 &&
+                  sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_1) == 24,
               "ggml's block layouts");
 
 // The K-quants with 16-value sub-blocks (Q6_K, Q3_K, Q2_K), read one value at a time (the portable
@@ -105,6 +115,21 @@ inline void iq4_values(const uint8_t* qs, int8_t* q) {
   for (int j = 0; j < 16; ++j) {
     q[j] = kIq4NlValues[qs[j] & 0xf];
     q[j + 16] = kIq4NlValues[qs[j] >> 4];
+  }
+}
+// Q4_1's and Q5_1's q (unsigned, below 32), in value order.
+inline void values(const BlockQ4_1& b, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(b.qs[j] & 0xf);
+    q[j + 16] = static_cast<int8_t>(b.qs[j] >> 4);
+  }
+}
+inline void values(const BlockQ5_1& b, int8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4);
+    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
   }
 }
 inline void values(const BlockIQ4_NL& b, int8_t* q) {

@@ -30,14 +30,18 @@ constexpr int64_t kQK = 256;  // values per K-quant super-block
 
 // ---- activation quantizers ----
 
-void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t n) {
+// Q8_0, and Q8_1 with s = F16(d·Σq) of the float d.
+template <class Block>
+void quantize_q8(const float* x, Block* y, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
     float amax = 0.0f;
     for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
     const float d = amax / 127.0f;
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     y[b].d = f32_to_f16(d);
-    for (int i = 0; i < 32; ++i) y[b].qs[i] = static_cast<int8_t>(std::nearbyint(x[i] * id));
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) sum += y[b].qs[i] = static_cast<int8_t>(std::nearbyint(x[i] * id));
+    if constexpr (std::is_same_v<Block, BlockQ8_1>) y[b].s = f32_to_f16(d * static_cast<float>(sum));
   }
 }
 
@@ -122,6 +126,27 @@ float dot_iq4_xs_portable(const void* wv, const void* xv, int64_t n) {
     for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
   }
   return hsum8(acc);
+}
+
+// Q4_1 and Q5_1 (unsigned q, a min per block) against Q8_1: eight lane sums of q·y times d_w·d_x per
+// block as the 32-value formats, and the mins' part m_w·s_x summed in one float, added after hsum8.
+template <class Block>
+float dot_q1_portable(const void* wv, const void* xv, int64_t n) {
+  const auto* w = static_cast<const Block*>(wv);
+  const auto* x = static_cast<const BlockQ8_1*>(xv);
+  float acc[8] = {}, summs = 0.0f;
+  int8_t q[32];
+  for (int64_t b = 0; b < n / 32; ++b) {
+    values(w[b], q);
+    summs = std::fma(f16_to_f32(w[b].m), f16_to_f32(x[b].s), summs);
+    const float d = f16_to_f32(w[b].d) * f16_to_f32(x[b].d);
+    for (int l = 0; l < 8; ++l) {
+      int32_t s = 0;
+      for (int i = 4 * l; i < 4 * l + 4; ++i) s += q[i] * x[b].qs[i];
+      acc[l] = std::fma(d, static_cast<float>(s), acc[l]);
+    }
+  }
+  return hsum8(acc) + summs;
 }
 
 // Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). The mins' part: Q4_K's in four float lanes
@@ -271,6 +296,31 @@ struct Iq4xsAvx2 {
       }
     }
     for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
+  }
+};
+
+template <class Block>  // Q4_1, Q5_1: dot_q1_portable's order
+struct Q1Avx2 {
+  template <int T>
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    const auto* w = static_cast<const Block*>(wv);
+    __m256 acc[T];
+    float summs[T];
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_setzero_ps();
+      summs[t] = 0.0f;
+    }
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m256i q = values_avx2(w[b]);  // unsigned, below 32: maddubs takes it as it is
+      const float dw = _cvtsh_ss(w[b].d), mw = _cvtsh_ss(w[b].m);
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_1& xb = reinterpret_cast<const BlockQ8_1*>(x + t * xs)[b];
+        summs[t] = std::fma(mw, _cvtsh_ss(xb.s), summs[t]);
+        const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load32(xb.qs)), _mm256_set1_epi16(1));
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), _mm256_cvtepi32_ps(s), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]) + summs[t];
   }
 };
 
@@ -444,13 +494,23 @@ DBSA_AVX2 inline __m256i round_pack32(const float* x, __m256 scale, __m256i* int
   return _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-DBSA_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8_0* y, int64_t n) {
+template <class Block>  // quantize_q8's values
+DBSA_AVX2 void quantize_q8_avx2(const float* x, Block* y, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
     const float amax = max_abs(x, 32);
     const float d = amax / 127.0f;
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     y[b].d = f32_to_f16(d);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[b].qs), round_pack32(x, _mm256_set1_ps(id)));
+    __m256i ints[4];
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[b].qs), round_pack32(x, _mm256_set1_ps(id), ints));
+    if constexpr (std::is_same_v<Block, BlockQ8_1>) {
+      const __m256i s =
+          _mm256_add_epi32(_mm256_add_epi32(ints[0], ints[1]), _mm256_add_epi32(ints[2], ints[3]));
+      __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+      r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
+      r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
+      y[b].s = f32_to_f16(d * static_cast<float>(_mm_cvtsi128_si32(r)));
+    }
   }
 }
 
@@ -506,10 +566,16 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define DBSA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
-// A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
-// for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0 and IQ4_NL.
+// The formats with a min per block, which meet Q8_1 activations and add m·s per block.
 template <class Block>
-constexpr int kBias = std::is_same_v<Block, BlockQ4_0>   ? 8
+constexpr bool kHasMin = std::is_same_v<Block, BlockQ4_1> || std::is_same_v<Block, BlockQ5_1>;
+
+// A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
+// for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0 and IQ4_NL;
+// Q4_1's and Q5_1's q are unsigned already (bias 0).
+template <class Block>
+constexpr int kBias = kHasMin<Block>                     ? 0
+                      : std::is_same_v<Block, BlockQ4_0> ? 8
                       : std::is_same_v<Block, BlockQ5_0> ? 16
                                                          : 128;
 
@@ -518,6 +584,12 @@ DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0& b) {
 }
 DBSA_AVX512 inline __m256i unsigned_values(const BlockIQ4_NL& b) {
   return _mm256_xor_si256(values_avx2(b), _mm256_set1_epi8(static_cast<char>(0x80)));
+}
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_1& b) {
+  return values_avx2(b);
+}
+DBSA_AVX512 inline __m256i unsigned_values(const BlockQ5_1& b) {
+  return values_avx2(b);
 }
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_0& b) {
   return nibbles(b.qs);
@@ -531,18 +603,31 @@ DBSA_AVX512 inline __m256i unsigned_values(const BlockQ5_0& b) {
 // -kBias·(lane sums of y): the start that takes the bias's share off the lane sums.
 template <class Block>
 DBSA_AVX512 inline __m512i bias_start(__m512i y) {
+  if constexpr (kBias<Block> == 0) return _mm512_setzero_si512();
   return _mm512_sub_epi32(
       _mm512_setzero_si512(),
       _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(kBias<Block>)), y));
 }
 
+// The AVX2 kernel that sums a 32-value format's lanes as its VNNI kernel does (its odd rows' twin).
+template <class Block>
+using Avx2Twin = std::conditional_t<kHasMin<Block>, Q1Avx2<Block>, Q0Avx2<Block>>;
+
+// The 32-value formats; Q4_1 and Q5_1 also add m_w·s_x per block into one float per (row, token), as
+// dot_q1_portable does.
 template <class Block>
 struct Q0Vnni {
+  using XBlock = std::conditional_t<kHasMin<Block>, BlockQ8_1, BlockQ8_0>;
+  // m_w·s_x of weight block w and activation block x into summs (nothing for the formats without a min).
+  DBSA_AVX512 static void add_min(const Block& wb, const XBlock& xb, float& summs) {
+    if constexpr (kHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
+  }
   // R weight rows by P pairs of activation rows: each register holds one row's block against two tokens.
   template <int R, int P>
   DBSA_AVX512 static void tokens(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int64_t n,
                                  float* out, int64_t os) {
     __m512 acc[R][P];
+    float summs[R][2 * P] = {};
     for (int r = 0; r < R; ++r)
       for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n / 32; ++b) {
@@ -552,10 +637,12 @@ struct Q0Vnni {
         const Block& wb = reinterpret_cast<const Block*>(w + r * ws)[b];
         qu[r] = _mm512_broadcast_i64x4(unsigned_values(wb));
         dw[r] = _mm512_set1_ps(_cvtsh_ss(wb.d));
+        for (int t = 0; t < 2 * P; ++t)
+          add_min(wb, reinterpret_cast<const XBlock*>(x + t * xs)[b], summs[r][t]);
       }
       for (int p = 0; p < P; ++p) {
-        const BlockQ8_0& x0 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p) * xs)[b];
-        const BlockQ8_0& x1 = reinterpret_cast<const BlockQ8_0*>(x + (2 * p + 1) * xs)[b];
+        const XBlock& x0 = reinterpret_cast<const XBlock*>(x + (2 * p) * xs)[b];
+        const XBlock& x1 = reinterpret_cast<const XBlock*>(x + (2 * p + 1) * xs)[b];
         const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(load32(x0.qs)), load32(x1.qs), 1);
         const __m512i start = bias_start<Block>(y);
         const __m512 dx = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(_cvtsh_ss(x0.d))),
@@ -568,8 +655,8 @@ struct Q0Vnni {
     }
     for (int r = 0; r < R; ++r)
       for (int p = 0; p < P; ++p) {
-        out[(2 * p) * os + r] = hsum8(_mm512_castps512_ps256(acc[r][p]));
-        out[(2 * p + 1) * os + r] = hsum8(_mm512_extractf32x8_ps(acc[r][p], 1));
+        out[(2 * p) * os + r] = hsum8(_mm512_castps512_ps256(acc[r][p])) + summs[r][2 * p];
+        out[(2 * p + 1) * os + r] = hsum8(_mm512_extractf32x8_ps(acc[r][p], 1)) + summs[r][2 * p + 1];
       }
   }
 
@@ -577,15 +664,18 @@ struct Q0Vnni {
   template <int RP>
   DBSA_AVX512 static void rows(const std::byte* w, int64_t ws, const std::byte* x, int64_t n, float* out) {
     __m512 acc[RP];
+    float summs[2 * RP] = {};
     for (int p = 0; p < RP; ++p) acc[p] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n / 32; ++b) {
-      const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x)[b];
+      const XBlock& xb = reinterpret_cast<const XBlock*>(x)[b];
       const __m512i y = _mm512_broadcast_i64x4(load32(xb.qs));
       const __m512i start = bias_start<Block>(y);
       const __m512 dx = _mm512_set1_ps(_cvtsh_ss(xb.d));
       for (int p = 0; p < RP; ++p) {
         const Block& w0 = reinterpret_cast<const Block*>(w + (2 * p) * ws)[b];
         const Block& w1 = reinterpret_cast<const Block*>(w + (2 * p + 1) * ws)[b];
+        add_min(w0, xb, summs[2 * p]);
+        add_min(w1, xb, summs[2 * p + 1]);
         const __m512i qu =
             _mm512_inserti64x4(_mm512_castsi256_si512(unsigned_values(w0)), unsigned_values(w1), 1);
         const __m512 dw = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(_cvtsh_ss(w0.d))),
@@ -595,8 +685,8 @@ struct Q0Vnni {
       }
     }
     for (int p = 0; p < RP; ++p) {
-      out[2 * p] = hsum8(_mm512_castps512_ps256(acc[p]));
-      out[2 * p + 1] = hsum8(_mm512_extractf32x8_ps(acc[p], 1));
+      out[2 * p] = hsum8(_mm512_castps512_ps256(acc[p])) + summs[2 * p];
+      out[2 * p + 1] = hsum8(_mm512_extractf32x8_ps(acc[p], 1)) + summs[2 * p + 1];
     }
   }
 };
@@ -616,7 +706,7 @@ DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, i
   // the same lanes.
   float* o = out + t * os;
   if constexpr (R >= 2) Q0Vnni<Block>::template rows<R / 2>(w, ws, x + t * xs, n, o);
-  if constexpr (R % 2 == 1) Q0Avx2<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
+  if constexpr (R % 2 == 1) Avx2Twin<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
 }
 
 // Q4_K/Q5_K with 512-bit registers: two activation rows per register (the same weight chunk in both
@@ -793,15 +883,17 @@ ActivationBlocks activation_blocks(WeightType t) {
   if (!is_quantized(t))
     throw std::invalid_argument("activation_blocks: " + std::string(weight_type_name(t)) +
                                 " is not a quantized type");
+  if (t == WeightType::Q4_1 || t == WeightType::Q5_1) return ActivationBlocks::Q8_1;
   return reference_rounding(ggml_type_of(t)) == ActivationRounding::Q8_0 ? ActivationBlocks::Q8_0
                                                                          : ActivationBlocks::Q8_K;
 }
 
 int64_t activation_block_elems(ActivationBlocks b) {
-  return b == ActivationBlocks::Q8_0 ? 32 : kQK;
+  return b == ActivationBlocks::Q8_K ? kQK : 32;
 }
 
 int64_t activation_row_bytes(ActivationBlocks b, int64_t n) {
+  if (b == ActivationBlocks::Q8_1) return n / 32 * static_cast<int64_t>(sizeof(BlockQ8_1));
   return b == ActivationBlocks::Q8_0 ? n / 32 * static_cast<int64_t>(sizeof(BlockQ8_0))
                                      : n / kQK * static_cast<int64_t>(sizeof(BlockQ8_K));
 }
@@ -815,7 +907,9 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
     throw std::invalid_argument("quantize_activations: this CPU has no " + std::string(isa_name(isa)));
   const bool wide = isa != Isa::Portable;
   if (b == ActivationBlocks::Q8_0)
-    (wide ? quantize_q8_0_avx2 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(dst), n);
+    (wide ? quantize_q8_avx2<BlockQ8_0> : quantize_q8<BlockQ8_0>)(x, static_cast<BlockQ8_0*>(dst), n);
+  else if (b == ActivationBlocks::Q8_1)
+    (wide ? quantize_q8_avx2<BlockQ8_1> : quantize_q8<BlockQ8_1>)(x, static_cast<BlockQ8_1*>(dst), n);
   else
     (wide ? quantize_q8_k_avx2 : quantize_q8_k)(x, static_cast<BlockQ8_K*>(dst), n);
 }
@@ -824,15 +918,19 @@ void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t
   quantize_activations(b, x, dst, n, best_isa());
 }
 
-void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n) {
-  if (b == ActivationBlocks::Q8_0) {
-    const auto* q = static_cast<const BlockQ8_0*>(src);
-    for (int64_t i = 0; i < n / 32; ++i) {
-      const float d = f16_to_f32(q[i].d);
-      for (int j = 0; j < 32; ++j) y[32 * i + j] = d * static_cast<float>(q[i].qs[j]);
-    }
-    return;
+namespace {
+template <class Block>  // BlockQ8_0, BlockQ8_1
+void dequantize_q8(const Block* q, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / 32; ++i) {
+    const float d = f16_to_f32(q[i].d);
+    for (int j = 0; j < 32; ++j) y[32 * i + j] = d * static_cast<float>(q[i].qs[j]);
   }
+}
+}  // namespace
+
+void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64_t n) {
+  if (b == ActivationBlocks::Q8_1) return dequantize_q8(static_cast<const BlockQ8_1*>(src), y, n);
+  if (b == ActivationBlocks::Q8_0) return dequantize_q8(static_cast<const BlockQ8_0*>(src), y, n);
   const auto* q = static_cast<const BlockQ8_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i)
     for (int j = 0; j < kQK; ++j) y[kQK * i + j] = q[i].d * static_cast<float>(q[i].qs[j]);
@@ -902,6 +1000,15 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
+    // Q4_1, Q5_1: no tile kernels (AVX-512 on AMX machines).
+    case WeightType::Q4_1:
+      return vnni   ? gemm_q0_vnni<BlockQ4_1>
+             : wide ? gemm_avx2<Q1Avx2<BlockQ4_1>>
+                    : gemm_portable<dot_q1_portable<BlockQ4_1>>;
+    case WeightType::Q5_1:
+      return vnni   ? gemm_q0_vnni<BlockQ5_1>
+             : wide ? gemm_avx2<Q1Avx2<BlockQ5_1>>
+                    : gemm_portable<dot_q1_portable<BlockQ5_1>>;
     case WeightType::IQ4_NL:
       return tiles  ? gemm_amx<WeightType::IQ4_NL>
              : vnni ? gemm_q0_vnni<BlockIQ4_NL>

@@ -1,7 +1,8 @@
 #pragma once
 // Dot products of quantized weight rows (GGUF block formats, used in place) with activations quantized
 // to 8-bit blocks the way the format's reference kernels take them: Q8_0, Q4_0, Q5_0 and IQ4_NL weights
-// meet Q8_0 activation blocks (32 values, F16 scale), the K-quants (Q2_K to Q6_K) and IQ4_XS meet Q8_K
+// meet Q8_0 activation blocks (32 values, F16 scale), Q4_1 and Q5_1 Q8_1 blocks (the same with their sum),
+// the K-quants (Q2_K to Q6_K) and IQ4_XS meet Q8_K
 // blocks (256 values, F32
 // scale, sums per 16). Every product inside a scale's span is summed exactly in int32 (the 32-value
 // formats in eight lanes of four values each); the scaled
@@ -19,21 +20,28 @@ struct BlockQ8_0 {
   uint16_t d;  // F16 scale
   int8_t qs[32];
 };
+struct BlockQ8_1 {
+  uint16_t d;  // F16 scale
+  uint16_t s;  // F16 of d·Σqs (the float d, before its F16 rounding)
+  int8_t qs[32];
+};
 struct BlockQ8_K {
   float d;
   int8_t qs[256];
   int16_t bsums[16];  // sums of each 16 consecutive qs
 };
-static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_K) == 292, "ggml's block layouts");
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36 && sizeof(BlockQ8_K) == 292,
+              "ggml's block layouts");
 
-// The activation block format a quantized weight type's dot product takes.
-enum class ActivationBlocks { Q8_0, Q8_K };
+// The activation block format a quantized weight type's dot product takes: Q8_1 for the formats with a
+// min (Q4_1, Q5_1), whose dot product takes the activations' sums from their blocks.
+enum class ActivationBlocks { Q8_0, Q8_1, Q8_K };
 ActivationBlocks activation_blocks(WeightType t);  // throws std::invalid_argument for float types
 int64_t activation_block_elems(ActivationBlocks b);
 int64_t activation_row_bytes(ActivationBlocks b, int64_t n);  // bytes of n values as blocks
 
-// Quantizes n values (a multiple of the block size) into dst, as ggml's x86 quantizers do: Q8_0
-// q = round(x·127/max|x|) with the scale stored as F16; Q8_K maps the signed value of largest magnitude
+// Quantizes n values (a multiple of the block size) into dst, as ggml's x86 quantizers do: Q8_0 (and
+// Q8_1) q = round(x·127/max|x|) with the scale stored as F16; Q8_K maps the signed value of largest magnitude
 // to -127 and keeps the scale as float.
 void quantize_activations(ActivationBlocks b, const float* x, void* dst, int64_t n);
 // The values the blocks stand for (d·q), e.g. to round activations that meet dequantized weights.
@@ -42,10 +50,10 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
 // Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register), and the
 // AMX tile unit for all of them but Q2_K (engine/quant_kernels_amx.h: whole-block sums, an order of its
-// own); IQ4_XS has no AVX-512 kernel (AVX2 below the tile unit). IQ4_NL sums as the reference's prefill
-// (llamafile's tinyBLAS: one set of lanes) does; its one-token dot product pairs blocks in two sets, which
-// we do not follow: a token's logits stay the same in prefill and decode.
-// Chosen at run time.
+// own); IQ4_XS has no AVX-512 kernel (AVX2 below the tile unit), Q4_1 and Q5_1 no tile kernels. IQ4_NL sums
+// as the reference's prefill (llamafile's tinyBLAS: one set of lanes) does; its one-token dot product pairs
+// blocks in two sets, which we do not follow: a token's logits stay the same in prefill and decode. Chosen at
+// run time.
 enum class Isa { Portable, Avx2, Avx512Vnni, Amx };
 bool isa_supported(Isa isa);  // this CPU runs it
 std::string_view isa_name(Isa isa);

@@ -41,17 +41,26 @@ DBSA_UNPACK inline __m256i values_avx2(const BlockIQ4_NL& b) {
 DBSA_UNPACK inline __m256i values_avx2(const BlockQ4_0& b) {
   return _mm256_sub_epi8(nibbles(b.qs), _mm256_set1_epi8(8));
 }
-DBSA_UNPACK inline __m256i values_avx2(const BlockQ5_0& b) {
+// 16 where bit j of the four qh bytes is set, per byte j.
+DBSA_UNPACK inline __m256i fifth_bits(const uint8_t* qh_bytes) {
   // Byte j gets bit j of qh: each byte takes the qh byte holding its bit, then tests it.
   uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
+  std::memcpy(&qh, qh_bytes, 4);
   const __m256i spread = _mm256_shuffle_epi8(
       _mm256_set1_epi32(static_cast<int32_t>(qh)),
       _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
   const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
-  const __m256i fifth =
-      _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
-  return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth), _mm256_set1_epi8(16));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
+}
+DBSA_UNPACK inline __m256i values_avx2(const BlockQ5_0& b) {
+  return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh)), _mm256_set1_epi8(16));
+}
+// Q4_1's and Q5_1's q, unsigned.
+DBSA_UNPACK inline __m256i values_avx2(const BlockQ4_1& b) {
+  return nibbles(b.qs);
+}
+DBSA_UNPACK inline __m256i values_avx2(const BlockQ5_1& b) {
+  return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh));
 }
 
 // Chunk c of a Q4_K/Q5_K block (64 values) as unsigned values below

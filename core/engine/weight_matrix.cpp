@@ -22,6 +22,10 @@ GgmlType ggml_type_of(WeightType t) {
       return GgmlType::Q4_0;
     case WeightType::Q5_0:
       return GgmlType::Q5_0;
+    case WeightType::Q4_1:
+      return GgmlType::Q4_1;
+    case WeightType::Q5_1:
+      return GgmlType::Q5_1;
     case WeightType::IQ4_NL:
       return GgmlType::IQ4_NL;
     case WeightType::IQ4_XS:

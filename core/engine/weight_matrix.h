@@ -14,7 +14,23 @@
 
 namespace dbsa {
 
-enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q5_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS };
+enum class WeightType {
+  F32,
+  F16,
+  BF16,
+  Q8_0,
+  Q4_0,
+  Q5_0,
+  Q4_1,
+  Q5_1,
+  IQ4_NL,
+  Q2_K,
+  Q3_K,
+  Q4_K,
+  Q5_K,
+  Q6_K,
+  IQ4_XS
+};
 
 bool is_quantized(WeightType t);
 std::string_view weight_type_name(WeightType t);  // "F32", "Q4_K", ...

@@ -41,6 +41,11 @@ inline std::vector<std::byte> random_rows(WeightType t, int64_t rows, int64_t co
         put_f16(b + 80, scale(rng));
         put_f16(b + 82, scale(rng));
         break;
+      case WeightType::Q4_1:
+      case WeightType::Q5_1:
+        put_f16(b, scale(rng));
+        put_f16(b + 2, scale(rng));
+        break;
       default:  // the 32-value formats: the scale first
         put_f16(b, scale(rng));
         break;

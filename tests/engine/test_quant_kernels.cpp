@@ -21,9 +21,9 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTypes[] = {WeightType::Q8_0,   WeightType::Q4_0,  WeightType::Q5_0, WeightType::Q2_K,
-                                 WeightType::Q3_K,   WeightType::Q4_K,  WeightType::Q5_K, WeightType::Q6_K,
-                                 WeightType::IQ4_NL, WeightType::IQ4_XS};
+constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0,   WeightType::Q4_1,
+                                 WeightType::Q5_1, WeightType::Q2_K, WeightType::Q3_K,   WeightType::Q4_K,
+                                 WeightType::Q5_K, WeightType::Q6_K, WeightType::IQ4_NL, WeightType::IQ4_XS};
 
 using test::random_matrix;
 using test::random_rows;
@@ -50,6 +50,32 @@ std::vector<float> random_activations(int64_t n, std::mt19937& rng) {
   return x;
 }
 
+// Σ w·x of the dequantized weights and activations in double, and Σ|w·x|. The formats with a min (Q4_1,
+// Q5_1) take a block's activation sum from Q8_1's s (F16 of d·Σq), as the reference does, so their min's
+// share is m·s here too.
+struct ExactSum {
+  double value = 0.0, magnitude = 0.0;
+};
+ExactSum exact_sum(WeightType t, const std::byte* w, const std::byte* xq, const float* wf, const float* xf,
+                   int64_t n) {
+  ExactSum e;
+  for (int64_t i = 0; i < n; ++i) {
+    e.value += static_cast<double>(wf[i]) * xf[i];
+    e.magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
+  }
+  if (activation_blocks(t) != ActivationBlocks::Q8_1) return e;
+  const auto block_bytes = ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)))->block_bytes;
+  const auto* x = reinterpret_cast<const BlockQ8_1*>(xq);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    uint16_t m;
+    std::memcpy(&m, w + b * block_bytes + 2, 2);
+    double x_sum = 0.0;
+    for (int i = 0; i < 32; ++i) x_sum += xf[32 * b + i];
+    e.value += f16_to_f32(m) * (f16_to_f32(x[b].s) - x_sum);
+  }
+  return e;
+}
+
 TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValues) {
   std::mt19937 rng(42);
   constexpr int64_t n = 1024;  // 4 super-blocks, 32 Q8_0 blocks
@@ -66,12 +92,8 @@ TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValue
       std::vector<float> wf(n), xf(n);
       dequantize(ggml_type_of(t), w.data(), wf.data(), n);
       dequantize_activations(ab, xq.data(), xf.data(), n);
-      double exact = 0.0, magnitude = 0.0;
-      for (int64_t i = 0; i < n; ++i) {
-        exact += static_cast<double>(wf[i]) * xf[i];
-        magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
-      }
-      EXPECT_LE(std::fabs(portable - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
+      const ExactSum exact = exact_sum(t, w.data(), xq.data(), wf.data(), xf.data(), n);
+      EXPECT_LE(std::fabs(portable - exact.value), 1e-5 * exact.magnitude + 1e-30) << "trial " << trial;
 
       for (const Isa isa : kIsas) {
         if (!isa_supported(isa)) continue;
@@ -134,7 +156,7 @@ TEST(QuantKernels, ActivationQuantizersGiveTheSameBytesOnEveryIsa) {
   both[300] = 20.0f;
   both[301] = -20.0f;
   rows.push_back(both);
-  for (const ActivationBlocks ab : {ActivationBlocks::Q8_0, ActivationBlocks::Q8_K}) {
+  for (const ActivationBlocks ab : {ActivationBlocks::Q8_0, ActivationBlocks::Q8_1, ActivationBlocks::Q8_K}) {
     const auto bytes = static_cast<size_t>(activation_row_bytes(ab, 512));
     for (size_t k = 0; k < rows.size(); ++k) {
       std::vector<std::byte> portable(bytes), wide(bytes);
@@ -175,6 +197,20 @@ TEST(QuantKernels, ActivationBlocksFollowTheReferenceQuantizers) {
     const float tol = d / 2 + 127 * std::fabs(f16_to_f32(q[b].d) - d) + 1e-6f;
     for (int i = 0; i < 32; ++i) EXPECT_LE(std::fabs(back[32 * b + i] - x[32 * b + i]), tol);
   }
+  // Q8_1: Q8_0's scale and values, and their sum times the float scale as F16.
+  std::vector<BlockQ8_1> q1(16);
+  quantize_activations(ActivationBlocks::Q8_1, x.data(), q1.data(), 512);
+  for (int b = 0; b < 16; ++b) {
+    EXPECT_EQ(q1[b].d, q[b].d);
+    EXPECT_EQ(0, std::memcmp(q1[b].qs, q[b].qs, 32));
+    float amax = 0.0f;
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      amax = std::max(amax, std::fabs(x[32 * b + i]));
+      sum += q[b].qs[i];
+    }
+    EXPECT_EQ(q1[b].s, f32_to_f16(amax / 127.0f * static_cast<float>(sum)));
+  }
   // The rounding of activations that meet dequantized weights is these blocks' values.
   std::vector<float> rounded(512);
   round_activations(ActivationRounding::Q8_0, x.data(), rounded.data(), 1, 512);
@@ -205,12 +241,9 @@ TEST(QuantKernels, PrefillAndDecodeOfTheMatmulGiveTheSameBits) {
       for (int64_t r = 0; r < rows; ++r) {
         EXPECT_EQ(bits(single[r]), bits(batched[tk * rows + r])) << "token " << tk << " row " << r;
         w.row_to_f32(r, wf.data());
-        double exact = 0.0, mag = 0.0;
-        for (int64_t i = 0; i < cols; ++i) {
-          exact += static_cast<double>(wf[i]) * xf[i];
-          mag += std::fabs(static_cast<double>(wf[i]) * xf[i]);
-        }
-        EXPECT_NEAR(single[r], exact, 1e-5 * mag + 1e-12) << "token " << tk << " row " << r;
+        const ExactSum exact =
+            exact_sum(t, static_cast<const std::byte*>(w.row_data(r)), xq.data(), wf.data(), xf.data(), cols);
+        EXPECT_NEAR(single[r], exact.value, 1e-5 * exact.magnitude + 1e-12) << "token " << tk << " row " << r;
       }
     }
   }
