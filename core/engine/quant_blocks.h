@@ -4,6 +4,7 @@
 // layout of Q8_0 activation blocks (BlockQ8_0, engine/quant_kernels.h).
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/quant_kernels.h"
 #include "model/iq4_nl_values.h"
@@ -29,6 +30,12 @@ struct BlockQ5_1 {
   uint8_t qh[4];   // bit 4 of q, as in Q5_0
   uint8_t qs[16];  // low 4 bits of q, as in Q4_0; value d·q + m
 };
+// The 32-value formats with a min per block (Q4_1, Q5_1) meet Q8_1 activation blocks, the others Q8_0.
+template <class Block>
+constexpr bool kBlockHasMin = std::is_same_v<Block, BlockQ4_1> || std::is_same_v<Block, BlockQ5_1>;
+template <class Block>
+using ActivationBlockOf = std::conditional_t<kBlockHasMin<Block>, BlockQ8_1, BlockQ8_0>;
+
 struct BlockQ4_K {
   uint16_t d, dmin;
   uint8_t scales[12];  // 8 six-bit scales and mins (model/k_quant_scales.h)

@@ -566,15 +566,11 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define DBSA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
-// The formats with a min per block, which meet Q8_1 activations and add m·s per block.
-template <class Block>
-constexpr bool kHasMin = std::is_same_v<Block, BlockQ4_1> || std::is_same_v<Block, BlockQ5_1>;
-
 // A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
 // for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0 and IQ4_NL;
 // Q4_1's and Q5_1's q are unsigned already (bias 0).
 template <class Block>
-constexpr int kBias = kHasMin<Block>                     ? 0
+constexpr int kBias = kBlockHasMin<Block>                ? 0
                       : std::is_same_v<Block, BlockQ4_0> ? 8
                       : std::is_same_v<Block, BlockQ5_0> ? 16
                                                          : 128;
@@ -611,16 +607,16 @@ DBSA_AVX512 inline __m512i bias_start(__m512i y) {
 
 // The AVX2 kernel that sums a 32-value format's lanes as its VNNI kernel does (its odd rows' twin).
 template <class Block>
-using Avx2Twin = std::conditional_t<kHasMin<Block>, Q1Avx2<Block>, Q0Avx2<Block>>;
+using Avx2Twin = std::conditional_t<kBlockHasMin<Block>, Q1Avx2<Block>, Q0Avx2<Block>>;
 
 // The 32-value formats; Q4_1 and Q5_1 also add m_w·s_x per block into one float per (row, token), as
 // dot_q1_portable does.
 template <class Block>
 struct Q0Vnni {
-  using XBlock = std::conditional_t<kHasMin<Block>, BlockQ8_1, BlockQ8_0>;
+  using XBlock = ActivationBlockOf<Block>;
   // m_w·s_x of weight block w and activation block x into summs (nothing for the formats without a min).
   DBSA_AVX512 static void add_min(const Block& wb, const XBlock& xb, float& summs) {
-    if constexpr (kHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
+    if constexpr (kBlockHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
   }
   // R weight rows by P pairs of activation rows: each register holds one row's block against two tokens.
   template <int R, int P>
@@ -1000,13 +996,14 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
              : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ6_K>, SubBlockAvx2<BlockQ6_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ6_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ6_K>>;
-    // Q4_1, Q5_1: no tile kernels (AVX-512 on AMX machines).
     case WeightType::Q4_1:
-      return vnni   ? gemm_q0_vnni<BlockQ4_1>
+      return tiles  ? gemm_amx<WeightType::Q4_1>
+             : vnni ? gemm_q0_vnni<BlockQ4_1>
              : wide ? gemm_avx2<Q1Avx2<BlockQ4_1>>
                     : gemm_portable<dot_q1_portable<BlockQ4_1>>;
     case WeightType::Q5_1:
-      return vnni   ? gemm_q0_vnni<BlockQ5_1>
+      return tiles  ? gemm_amx<WeightType::Q5_1>
+             : vnni ? gemm_q0_vnni<BlockQ5_1>
              : wide ? gemm_avx2<Q1Avx2<BlockQ5_1>>
                     : gemm_portable<dot_q1_portable<BlockQ5_1>>;
     case WeightType::IQ4_NL:

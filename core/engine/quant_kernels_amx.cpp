@@ -153,21 +153,29 @@ inline void prefetch_row_ahead(const std::byte* w, int64_t ws, int n_w, int r) {
     _mm_prefetch(reinterpret_cast<const char*>(w + (r + 4) * ws + k), _MM_HINT_T0);
 }
 
-constexpr int64_t kTileBytes = 16 * 32;                // a block of 16 weight rows, or of 16 tokens
-constexpr int64_t kGroupBlockBytes = kTileBytes + 64;  // a packed block of 16 tokens: bytes, 16 float scales
+constexpr int64_t kTileBytes = 16 * 32;  // a block of 16 weight rows, or of 16 tokens
+// A packed block of 16 tokens: their bytes and 16 float scales; with Q8_1 blocks (Q4_1, Q5_1) also their
+// 16 sums s as float.
+constexpr int64_t group_block_bytes(bool sums) {
+  return kTileBytes + (sums ? 128 : 64);
+}
 
-// Block b of `rows` weight rows as a 16×32 tile of signed bytes and 16 float scales (zero past `rows`).
+// Block b of `rows` weight rows as a 16×32 tile of bytes (signed; Q4_1's and Q5_1's q unsigned, below
+// 32), 16 float scales and, for the formats with a min, 16 float mins (zero past `rows`).
 template <class Block>
-DBSA_AMX void unpack_rows(const std::byte* w, int64_t ws, int rows, int64_t b, int8_t* q, float* dw) {
+DBSA_AMX void unpack_rows(const std::byte* w, int64_t ws, int rows, int64_t b, int8_t* q, float* dw,
+                          float* mw) {
   for (int r = 0; r < 16; ++r) {
     auto* dst = reinterpret_cast<__m256i*>(q + 32 * r);
     if (r < rows) {
       const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
       _mm256_storeu_si256(dst, values_avx2(blk));
       dw[r] = _cvtsh_ss(blk.d);
+      if constexpr (kBlockHasMin<Block>) mw[r] = _cvtsh_ss(blk.m);
     } else {
       _mm256_storeu_si256(dst, _mm256_setzero_si256());
       dw[r] = 0.0f;
+      if constexpr (kBlockHasMin<Block>) mw[r] = 0.0f;
     }
   }
 }
@@ -194,10 +202,14 @@ void tile_groups(const std::byte* w, int64_t ws, int n_w, const std::byte* packe
 // 16 KB at 1024 columns: it stays in L1/L2), then every packed group of 16 tokens passes over it. A
 // block's 16×16 sums leave the tile through memory and are scaled per weight row: acc[r] holds row r
 // against the group's 16 tokens.
-// A packed group of 16 tokens against an unpacked 32-value panel (nb tiles, scales dwp).
-DBSA_AMX void q0_group(const int8_t* panel, const float* dwp, const std::byte* gq, int64_t nb, float* o) {
+// A packed group of 16 tokens against an unpacked 32-value panel (nb tiles, scales dwp; kMins: mins mwp
+// against the tokens' sums, one more FMA per block).
+template <bool kMins>
+DBSA_AMX void q0_group(const int8_t* panel, const float* dwp, const float* mwp, const std::byte* gq,
+                       int64_t nb, float* o) {
   alignas(64) int32_t c[16 * 16];
   const auto* gd = reinterpret_cast<const float*>(gq + nb * kTileBytes);
+  const float* gs = gd + nb * 16;
   __m512 acc[16];
   for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -207,6 +219,8 @@ DBSA_AMX void q0_group(const int8_t* panel, const float* dwp, const std::byte* g
     for (int r = 0; r < 16; ++r) {
       const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * r));
       acc[r] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dw[r]), dx), acc[r]);
+      if constexpr (kMins)
+        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(mwp[b * 16 + r]), _mm512_loadu_ps(gs + b * 16), acc[r]);
     }
   }
   for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
@@ -217,22 +231,32 @@ void gemm_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packe
                  float* out, int64_t os) {
   const int64_t nb = n / 32;
   thread_local std::vector<int8_t> panel;
-  thread_local std::vector<float> dwp;
+  thread_local std::vector<float> dwp, mwp;
   panel.resize(static_cast<size_t>(nb * kTileBytes));
   dwp.resize(static_cast<size_t>(nb * 16));
+  mwp.resize(static_cast<size_t>(nb * 16));
   tile_groups(
-      w, ws, n_w, packed, nb * kGroupBlockBytes, n_x, out, os,
+      w, ws, n_w, packed, nb * group_block_bytes(kBlockHasMin<Block>), n_x, out, os,
       [&](const std::byte* rows_w, int rows) {
         for (int64_t b = 0; b < nb; ++b)
-          unpack_rows<Block>(rows_w, ws, rows, b, panel.data() + b * kTileBytes, dwp.data() + b * 16);
+          unpack_rows<Block>(rows_w, ws, rows, b, panel.data() + b * kTileBytes, dwp.data() + b * 16,
+                             mwp.data() + b * 16);
       },
-      [&](const std::byte* gq, float* o) { q0_group(panel.data(), dwp.data(), gq, nb, o); });
+      [&](const std::byte* gq, float* o) {
+        q0_group<kBlockHasMin<Block>>(panel.data(), dwp.data(), mwp.data(), gq, nb, o);
+      });
 }
 
-// acc + (block sums of 16 rows)·(their scales · the token's), the one rounding step of this order.
-DBSA_AMX inline __m512 add_block(__m512 acc, const int32_t* sums, __m512 dw, const BlockQ8_0& x) {
+// acc + (block sums of 16 rows)·(their scales · the token's), the one rounding step of this order (and
+// for the formats with a min a second: + their mins · the token's sum s).
+template <class XBlock>
+DBSA_AMX inline __m512 add_block(__m512 acc, const int32_t* sums, __m512 dw, const float* mw,
+                                 const XBlock& x) {
   const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(sums));
-  return _mm512_fmadd_ps(s, _mm512_mul_ps(dw, _mm512_set1_ps(_cvtsh_ss(x.d))), acc);
+  acc = _mm512_fmadd_ps(s, _mm512_mul_ps(dw, _mm512_set1_ps(_cvtsh_ss(x.d))), acc);
+  if constexpr (std::is_same_v<XBlock, BlockQ8_1>)
+    acc = _mm512_fmadd_ps(_mm512_load_ps(mw), _mm512_set1_ps(_cvtsh_ss(x.s)), acc);
+  return acc;
 }
 
 // The F16 scales of 16 rows' blocks (row r's at blk + offsets[r]): four bytes from each block's start,
@@ -245,11 +269,12 @@ DBSA_AMX inline __m512 gathered_scales(__m512i offsets, const std::byte* blk) {
 // as one vector over 16 weight rows. Full groups of Q8_0 rows are loaded straight from the mapped file
 // (the tile load takes a row stride; their scales are gathered).
 template <class Block>
-DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0* x, int64_t n, float* out) {
+DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const ActivationBlockOf<Block>* x, int64_t n,
+                       float* out) {
   use_config(1);
   const int64_t nb = n / 32;
   alignas(64) int8_t q[2][kTileBytes];
-  alignas(64) float dw[2][16];
+  alignas(64) float dw[2][16], mw[2][16];
   alignas(64) int32_t c[2][16];
   const __m512i row_offsets = strided_offsets(ws);
   for (int r0 = 0; r0 < n_w; r0 += 16) {
@@ -273,18 +298,19 @@ DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0*
           block_products2(blk + 2, blk + kBlockBytes + 2, ws, x[b].qs, x[b + 1].qs, 4, c[0], c[1], 4);
         else
           block_product(blk + 2, ws, x[b].qs, 4, c[0], 4);
-        acc = add_block(acc, c[0], gathered_scales(row_offsets, blk), x[b]);
-        if (pair) acc = add_block(acc, c[1], gathered_scales(row_offsets, blk + kBlockBytes), x[b + 1]);
+        acc = add_block(acc, c[0], gathered_scales(row_offsets, blk), nullptr, x[b]);
+        if (pair)
+          acc = add_block(acc, c[1], gathered_scales(row_offsets, blk + kBlockBytes), nullptr, x[b + 1]);
       } else {
-        unpack_rows<Block>(wr, ws, rows, b, q[0], dw[0]);
+        unpack_rows<Block>(wr, ws, rows, b, q[0], dw[0], mw[0]);
         if (pair) {
-          unpack_rows<Block>(wr, ws, rows, b + 1, q[1], dw[1]);
+          unpack_rows<Block>(wr, ws, rows, b + 1, q[1], dw[1], mw[1]);
           block_products2(q[0], q[1], 32, x[b].qs, x[b + 1].qs, 4, c[0], c[1], 4);
         } else {
           block_product(q[0], 32, x[b].qs, 4, c[0], 4);
         }
-        acc = add_block(acc, c[0], _mm512_load_ps(dw[0]), x[b]);
-        if (pair) acc = add_block(acc, c[1], _mm512_load_ps(dw[1]), x[b + 1]);
+        acc = add_block(acc, c[0], _mm512_load_ps(dw[0]), mw[0], x[b]);
+        if (pair) acc = add_block(acc, c[1], _mm512_load_ps(dw[1]), mw[1], x[b + 1]);
       }
     }
     alignas(64) float o[16];
@@ -296,7 +322,7 @@ DBSA_AMX void gemm_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8_0*
 template <class Block>
 float dot_portable(const void* wv, const void* xv, int64_t n) {
   const auto* w = static_cast<const Block*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
+  const auto* x = static_cast<const ActivationBlockOf<Block>*>(xv);
   float acc = 0.0f;
   int8_t q[32];
   for (int64_t b = 0; b < n / 32; ++b) {
@@ -304,6 +330,7 @@ float dot_portable(const void* wv, const void* xv, int64_t n) {
     int32_t s = 0;
     for (int i = 0; i < 32; ++i) s += q[i] * x[b].qs[i];
     acc = std::fma(static_cast<float>(s), f16_to_f32(w[b].d) * f16_to_f32(x[b].d), acc);
+    if constexpr (kBlockHasMin<Block>) acc = std::fma(f16_to_f32(w[b].m), f16_to_f32(x[b].s), acc);
   }
   return acc;
 }
@@ -540,7 +567,7 @@ DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int
 template <class Block>
 void gemm_typed(const std::byte* w, int64_t ws, int n_w, const void* x, const std::byte* packed, int n_x,
                 int64_t n, float* out, int64_t os) {
-  if (n_x == 1) return gemm_one<Block>(w, ws, n_w, static_cast<const BlockQ8_0*>(x), n, out);
+  if (n_x == 1) return gemm_one<Block>(w, ws, n_w, static_cast<const ActivationBlockOf<Block>*>(x), n, out);
   gemm_tokens<Block>(w, ws, n_w, packed, n_x, n, out, os);
 }
 
@@ -699,6 +726,10 @@ bool supported() {
 }
 
 namespace {
+// The 32-value formats with a min: their activations (Q8_1) are packed with their sums.
+bool q8_1_sums(WeightType t) {
+  return t == WeightType::Q4_1 || t == WeightType::Q5_1;
+}
 // The K-quants with tile kernels: their activations are packed per super-block (pack_qk_groups).
 bool k_quant(WeightType t) {
   return t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K ||
@@ -708,35 +739,41 @@ bool k_quant(WeightType t) {
 
 bool has_kernel(WeightType t) {
   return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL ||
-         k_quant(t);
+         q8_1_sums(t) || k_quant(t);
 }
-
-namespace {}  // namespace
 
 int64_t packed_bytes(WeightType t, int n_x, int64_t n) {
   const int64_t groups = (n_x + 15) / 16;
-  return k_quant(t) ? groups * (n / 256) * kQkGroupBytes : groups * (n / 32) * kGroupBlockBytes;
+  return k_quant(t) ? groups * (n / 256) * kQkGroupBytes
+                    : groups * (n / 32) * group_block_bytes(q8_1_sums(t));
 }
 
 namespace {
-DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
-  const int64_t nb = n / 32;
+// Q8_0 blocks, or Q8_1 (sums: their s after d, then the values) whose s go after the scales.
+DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, bool sums,
+                          std::byte* dst) {
+  const int64_t nb = n / 32, header = sums ? 4 : 2;
+  const auto block = static_cast<int64_t>(sums ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0));
   const auto* x = static_cast<const std::byte*>(xv);
   const __m512i offsets = strided_offsets(xs);
   for (int g = g0; g < g1; ++g) {
     const int tokens = std::min(16, n_x - 16 * g);
     const __mmask16 valid = static_cast<__mmask16>((1u << tokens) - 1);
     const std::byte* xg = x + 16 * g * xs;
-    std::byte* gq = dst + g * nb * kGroupBlockBytes;
+    std::byte* gq = dst + g * nb * group_block_bytes(sums);
     auto* gd = reinterpret_cast<float*>(gq + nb * kTileBytes);
+    float* gs = gd + nb * 16;
     for (int64_t b = 0; b < nb; ++b) {
-      const std::byte* blk = xg + b * static_cast<int64_t>(sizeof(BlockQ8_0));
+      const std::byte* blk = xg + b * block;
       for (int k = 0; k < 8; ++k)  // tile row k: values 4k..4k+3 of each token
         _mm512_storeu_si512(
             gq + b * kTileBytes + 64 * k,
-            _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, offsets, blk + 2 + 4 * k, 1));
+            _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, offsets, blk + header + 4 * k, 1));
+      // d in the low half of the first four bytes; Q8_1's s in the high half.
       const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, offsets, blk, 1);
       _mm512_storeu_ps(gd + b * 16, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw)));
+      if (sums)
+        _mm512_storeu_ps(gs + b * 16, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(raw, 16))));
     }
   }
 }
@@ -745,7 +782,7 @@ DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0
 
 void pack(WeightType t, const void* x, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
   if (k_quant(t)) return pack_qk_groups(x, xs, n_x, n, g0, g1, dst);
-  pack_groups(x, xs, n_x, n, g0, g1, dst);
+  pack_groups(x, xs, n_x, n, g0, g1, q8_1_sums(t), dst);
 }
 
 void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64_t xs,
@@ -769,6 +806,10 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       return gemm_typed<BlockQ5_0>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::IQ4_NL:
       return gemm_typed<BlockIQ4_NL>(wb, ws, n_w, x, packed, n_x, n, out, os);
+    case WeightType::Q4_1:
+      return gemm_typed<BlockQ4_1>(wb, ws, n_w, x, packed, n_x, n, out, os);
+    case WeightType::Q5_1:
+      return gemm_typed<BlockQ5_1>(wb, ws, n_w, x, packed, n_x, n, out, os);
     case WeightType::Q4_K:
       if (n_x == 1) return gemm_qk_one<false>(wb, ws, n_w, xk, n, out);
       return k_quant_tokens<QkPanel, unpack_qk_rows<false>, qk_group>(wb, ws, n_w, packed, n_x, n, out, os);
@@ -805,6 +846,10 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_portable<BlockQ5_0>(w, x, n);
     case WeightType::IQ4_NL:
       return dot_portable<BlockIQ4_NL>(w, x, n);
+    case WeightType::Q4_1:
+      return dot_portable<BlockQ4_1>(w, x, n);
+    case WeightType::Q5_1:
+      return dot_portable<BlockQ5_1>(w, x, n);
     case WeightType::Q4_K:
       return dot_qk_portable<false>(w, x, n);
     case WeightType::Q5_K:

@@ -1,12 +1,13 @@
 #pragma once
 // Quantized weights on the AMX tile unit (TDPBSSD: a 16×32 tile of weight bytes against 32 bytes of up
-// to 16 tokens, exact int32 sums): the 32-value formats (Q8_0, Q4_0, Q5_0, IQ4_NL) and the K-quants Q3_K,
-// Q4_K, Q5_K, Q6_K (Q6_K's and Q3_K's 16-value sub-blocks on 16×16 tiles), every type of a Q3_K_M, Q4_K_M,
-// Q5_K_M or Q8_0 file (Q2_K, with a min per 16 values, has none). A tile gives
-// a whole block's (sub-block's) sum at once, not the lane sums the vector kernels keep
-// (engine/quant_kernels.h), so these kernels have an order of their own, llama.cpp's AMX kernels' form,
-// per (weight row, token) from acc = 0 over the blocks in order:
-//   32-value formats: acc = fma(float(block sum), d_w·d_x, acc);
+// to 16 tokens, exact int32 sums): the 32-value formats (Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1) and the
+// K-quants Q3_K, Q4_K, Q5_K, Q6_K (Q6_K's and Q3_K's 16-value sub-blocks on 16×16 tiles), every type of a
+// Q3_K_M, Q4_K_M, Q5_K_M or Q8_0 file (Q2_K, with a min per 16 values, has none). A tile gives a whole
+// block's (sub-block's) sum at once, not the lane sums the vector kernels keep (engine/quant_kernels.h), so
+// these kernels have an order of their own, llama.cpp's AMX kernels' form, per (weight row, token) from acc =
+// 0 over the blocks in order:
+//   32-value formats: acc = fma(float(block sum), d_w·d_x, acc), then for Q4_1/Q5_1 acc = fma(m_w, s_x, acc)
+//   (Q8_1's s);
 //   Q4_K/Q5_K: acc = fma(float(Σ_j sc_j·S_j), d_x·d_w, acc), then acc = fma(float(Σ_j m_j·bsum_j),
 //   (-d_x)·dmin_w, acc), both sums exact integers per super-block;
 //   Q6_K, Q3_K, IQ4_XS: acc = fma(float(Σ_s sc_s·S_s), d_x·d_w, acc).
@@ -25,14 +26,14 @@ namespace dbsa::amx {
 // The CPU has AMX-TILE and AMX-INT8 (with AVX-512 VNNI for the rest) and the kernel let this process
 // use the tile registers (Linux asks each process to request them once: arch_prctl).
 bool supported();
-// Q8_0, Q4_0, Q5_0, IQ4_NL, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS: the types with tile kernels (Q2_K takes the
-// vector units).
+// Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS: the types with tile kernels (Q2_K
+// takes the vector units).
 bool has_kernel(WeightType t);
 
 // Activation rows (the blocks of activation_blocks(t), row t at x + t·xs) laid out for the tile unit:
 // groups of 16 tokens, each group per 32 values 32 bytes of 16 tokens interleaved in fours (the tile's B
-// operand), then per block the 16 tokens' scales as float (Q8_K: and the 8 sub-block activation sums as
-// float); zero, with zero bytes, past the last token.
+// operand), then per block the 16 tokens' scales as float (Q8_1: then their sums s, after all the scales;
+// Q8_K: and the 8 sub-block activation sums as float); zero, with zero bytes, past the last token.
 int64_t packed_bytes(WeightType t, int n_x, int64_t n);
 // Packs groups [g0, g1) of 16 tokens into dst (which holds packed_bytes(t, n_x, n)); groups are
 // independent, so a pool can split them.

@@ -15,6 +15,7 @@
 #include "engine/activation_rounding.h"
 #include "engine/matmul.h"
 #include "engine/simd_kernels.h"
+#include "exact_sum.h"
 #include "model/dequantize.h"
 #include "random_blocks.h"
 
@@ -25,6 +26,8 @@ constexpr WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType:
                                  WeightType::Q5_1, WeightType::Q2_K, WeightType::Q3_K,   WeightType::Q4_K,
                                  WeightType::Q5_K, WeightType::Q6_K, WeightType::IQ4_NL, WeightType::IQ4_XS};
 
+using test::exact_sum;
+using test::ExactSum;
 using test::random_matrix;
 using test::random_rows;
 
@@ -48,32 +51,6 @@ std::vector<float> random_activations(int64_t n, std::mt19937& rng) {
   for (auto& v : x) v = g(rng);
   x[7] = 9.5f;  // an outlier, as real residual streams have
   return x;
-}
-
-// Σ w·x of the dequantized weights and activations in double, and Σ|w·x|. The formats with a min (Q4_1,
-// Q5_1) take a block's activation sum from Q8_1's s (F16 of d·Σq), as the reference does, so their min's
-// share is m·s here too.
-struct ExactSum {
-  double value = 0.0, magnitude = 0.0;
-};
-ExactSum exact_sum(WeightType t, const std::byte* w, const std::byte* xq, const float* wf, const float* xf,
-                   int64_t n) {
-  ExactSum e;
-  for (int64_t i = 0; i < n; ++i) {
-    e.value += static_cast<double>(wf[i]) * xf[i];
-    e.magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
-  }
-  if (activation_blocks(t) != ActivationBlocks::Q8_1) return e;
-  const auto block_bytes = ggml_type_info(static_cast<uint32_t>(ggml_type_of(t)))->block_bytes;
-  const auto* x = reinterpret_cast<const BlockQ8_1*>(xq);
-  for (int64_t b = 0; b < n / 32; ++b) {
-    uint16_t m;
-    std::memcpy(&m, w + b * block_bytes + 2, 2);
-    double x_sum = 0.0;
-    for (int i = 0; i < 32; ++i) x_sum += xf[32 * b + i];
-    e.value += f16_to_f32(m) * (f16_to_f32(x[b].s) - x_sum);
-  }
-  return e;
 }
 
 TEST(QuantKernels, Avx2AndPortableTwinsAgreeBitForBitAndMatchTheDequantizedValues) {

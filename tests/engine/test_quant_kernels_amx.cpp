@@ -12,15 +12,17 @@
 #include <vector>
 
 #include "engine/quant_kernels.h"
+#include "exact_sum.h"
 #include "model/dequantize.h"
 #include "random_blocks.h"
 
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTileTypes[] = {WeightType::Q8_0,   WeightType::Q4_0, WeightType::Q5_0,
-                                     WeightType::IQ4_NL, WeightType::Q3_K, WeightType::Q4_K,
-                                     WeightType::Q5_K,   WeightType::Q6_K, WeightType::IQ4_XS};
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0,   WeightType::Q4_0,  WeightType::Q5_0,
+                                     WeightType::IQ4_NL, WeightType::Q4_1,  WeightType::Q5_1,
+                                     WeightType::Q3_K,   WeightType::Q4_K,  WeightType::Q5_K,
+                                     WeightType::Q6_K,   WeightType::IQ4_XS};
 
 using test::random_rows;
 
@@ -55,11 +57,7 @@ TEST(QuantKernelsAmx, PortableTwinSumsTheDequantizedBlocks) {
       std::vector<float> wf(n), xf(n);
       dequantize(ggml_type_of(t), w.data(), wf.data(), n);
       dequantize_activations(activation_blocks(t), xq.data(), xf.data(), n);
-      double exact = 0.0, magnitude = 0.0;
-      for (int64_t i = 0; i < n; ++i) {
-        exact += static_cast<double>(wf[i]) * xf[i];
-        magnitude += std::fabs(static_cast<double>(wf[i]) * xf[i]);
-      }
+      const auto [exact, magnitude] = test::exact_sum(t, w.data(), xq.data(), wf.data(), xf.data(), n);
       const float twin = amx::portable_dot(t, w.data(), xq.data(), n);
       EXPECT_LE(std::fabs(twin - exact), 1e-5 * magnitude + 1e-30) << "trial " << trial;
       // The vector kernels' order (eight lane sums per block) rounds differently, but only in the float
@@ -126,6 +124,21 @@ TEST(QuantKernelsAmx, PackingSplitsByGroupsAndPadsWithZeros) {
     std::memcpy(d, last + (n / 32) * 512 + b * 64, sizeof d);
     for (int slot = 5; slot < 16; ++slot) EXPECT_EQ(d[slot], 0.0f);
   }
+  // Q8_1 tokens (Q4_1 weights): each block's 16 sums s follow all the group's scales, as float.
+  const int64_t xb1 = activation_row_bytes(ActivationBlocks::Q8_1, n);
+  const auto xq1 = quantized_tokens(WeightType::Q4_1, n_x, n, rng);
+  ASSERT_EQ(amx::packed_bytes(WeightType::Q4_1, n_x, n), 3 * (n / 32) * (16 * 32 + 128));
+  std::vector<std::byte> with_sums(static_cast<size_t>(amx::packed_bytes(WeightType::Q4_1, n_x, n)));
+  amx::pack(WeightType::Q4_1, xq1.data(), xb1, n_x, n, 0, 3, with_sums.data());
+  for (int64_t b = 0; b < n / 32; ++b)
+    for (int slot = 0; slot < 16; ++slot) {
+      const auto& block = reinterpret_cast<const BlockQ8_1*>(xq1.data() + slot * xb1)[b];
+      float d, s;
+      std::memcpy(&d, with_sums.data() + (n / 32) * 512 + (b * 16 + slot) * 4, 4);
+      std::memcpy(&s, with_sums.data() + (n / 32) * (512 + 64) + (b * 16 + slot) * 4, 4);
+      EXPECT_EQ(d, f16_to_f32(block.d));
+      EXPECT_EQ(s, f16_to_f32(block.s));
+    }
 }
 
 TEST(QuantKernelsAmx, TheTypesWithTileKernelsAndTheVectorChoice) {
