@@ -227,14 +227,16 @@ void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const Matmul
              QuantKernels kernels) {
   if (targets.empty() || n <= 0) return;
   // One pool pass for all of them where they share the activation rows' form: quantized weights of one
-  // width whose kernels take the same blocks on the same ISA. Decode gains the most (a layer's q/k/v
+  // width whose kernels take the same blocks on the same ISA (on the tile unit: packed alike, so not Q2_K
+  // with the other K-quants, engine/quant_kernels_amx.h). Decode gains the most (a layer's q/k/v
   // and gate/up are 5 waits for the pool's threads, then 2); other shapes run one after another.
   const WeightMatrix& first = *targets.front().w;
   bool shared = is_quantized(first.type);
   for (const MatmulTarget& t : targets)
     shared = shared && is_quantized(t.w->type) && t.w->cols == first.cols &&
              activation_blocks(t.w->type) == activation_blocks(first.type) &&
-             kernel_isa(t.w->type, kernels) == kernel_isa(first.type, kernels);
+             kernel_isa(t.w->type, kernels) == kernel_isa(first.type, kernels) &&
+             (kernel_isa(first.type, kernels) != Isa::Amx || amx::same_packing(t.w->type, first.type));
   if (!shared) {
     for (const MatmulTarget& t : targets) matmul(pool, x, n, *t.w, t.y, kernels);
     return;

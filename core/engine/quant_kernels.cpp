@@ -1018,7 +1018,8 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
                     : gemm_portable<dot_iq4_xs_portable>;
     // No tile kernel: the AVX-512 one.
     case WeightType::Q2_K:
-      return vnni   ? gemm_pairs_avx512<SubBlockAvx512<BlockQ2_K>, SubBlockAvx2<BlockQ2_K>>
+      return tiles  ? gemm_amx<WeightType::Q2_K>
+             : vnni ? gemm_pairs_avx512<SubBlockAvx512<BlockQ2_K>, SubBlockAvx2<BlockQ2_K>>
              : wide ? gemm_avx2<SubBlockAvx2<BlockQ2_K>>
                     : gemm_portable<dot_sub_block_portable<BlockQ2_K>>;
     case WeightType::Q3_K:

@@ -49,7 +49,7 @@ void dequantize_activations(ActivationBlocks b, const void* src, float* y, int64
 
 // The instruction sets with kernels: AVX2 (with FMA and F16C), and AVX-512 (F/BW/VL/DQ with VNNI) for
 // Q8_0, Q4_0, Q5_0 (vpdpbusd) and the K-quants (512-bit maddubs/madd, two tokens per register), and the
-// AMX tile unit for all of them but Q2_K (engine/quant_kernels_amx.h: whole-block sums, an order of its
+// AMX tile unit for all of them (engine/quant_kernels_amx.h: whole-block sums, an order of its
 // own); IQ4_XS has no AVX-512 kernel (AVX2 below the tile unit). IQ4_NL sums
 // as the reference's prefill (llamafile's tinyBLAS: one set of lanes) does; its one-token dot product pairs
 // blocks in two sets, which we do not follow: a token's logits stay the same in prefill and decode. Chosen at

@@ -370,6 +370,8 @@ float dot_qk_portable(const void* wv, const void* xv, int64_t n) {
 // A packed group of 16 tokens per super-block: its 8 sub-blocks as tiles' B operands, then the tokens'
 // scales, then the sums of each sub-block's activations (bsums pairs) as float: exact small integers.
 constexpr int64_t kQkGroupBytes = 8 * kTileBytes + 64 + 8 * 64;
+// Q2_K's (a min per 16 values): then also each of the 16 bsums alone, as float.
+constexpr int64_t kQ2kGroupBytes = kQkGroupBytes + 16 * 64;
 
 // One 16-row group of a K-quant matrix, unpacked: per super-block its 8 sub-block tiles (values 0..31),
 // scales (int32), mins (float) and the two F16 scales as float.
@@ -537,7 +539,9 @@ DBSA_AMX void gemm_qk_one(const std::byte* w, int64_t ws, int n_w, const BlockQ8
   }
 }
 
-DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
+DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0, int g1, bool bsums16,
+                             std::byte* dst) {
+  const int64_t group_bytes = bsums16 ? kQ2kGroupBytes : kQkGroupBytes;
   const int64_t nsb = n / 256;
   const auto* x = static_cast<const std::byte*>(xv);
   const __m512i offsets = strided_offsets(xs);
@@ -547,7 +551,7 @@ DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int
     const __m512i zero = _mm512_setzero_si512();
     for (int64_t b = 0; b < nsb; ++b) {
       const std::byte* blk = x + 16 * g * xs + b * static_cast<int64_t>(sizeof(BlockQ8_K));
-      std::byte* bq = dst + (g * nsb + b) * kQkGroupBytes;
+      std::byte* bq = dst + (g * nsb + b) * group_bytes;
       for (int j = 0; j < 8; ++j)
         for (int k = 0; k < 8; ++k)
           _mm512_storeu_si512(bq + j * kTileBytes + 64 * k,
@@ -559,6 +563,10 @@ DBSA_AMX void pack_qk_groups(const void* xv, int64_t xs, int n_x, int64_t n, int
         const __m512i sum =
             _mm512_add_epi32(_mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 16), _mm512_srai_epi32(pair, 16));
         _mm512_storeu_ps(bq + 8 * kTileBytes + 64 + 64 * j, _mm512_cvtepi32_ps(sum));
+        if (!bsums16) continue;
+        _mm512_storeu_ps(bq + kQkGroupBytes + 128 * j,
+                         _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 16)));
+        _mm512_storeu_ps(bq + kQkGroupBytes + 128 * j + 64, _mm512_cvtepi32_ps(_mm512_srai_epi32(pair, 16)));
       }
     }
   }
@@ -580,10 +588,14 @@ struct SubBlockPanel {
   std::vector<int8_t> q;    // per super-block, 4096 bytes: [sub-block 16][row 16][16] (IQ4_XS: [8][16][32])
   std::vector<int32_t> sc;  // per super-block: [sub-block 16][row 16] (IQ4_XS: the first 8)
   std::vector<float> d;     // per super-block: [row 16]
+  std::vector<float> m;     // Q2_K: per super-block [sub-block 16][row 16]
+  std::vector<float> dmin;  // Q2_K: per super-block [row 16]
   void resize(int64_t nsb) {
     q.resize(static_cast<size_t>(nsb * 16 * 256));
     sc.resize(static_cast<size_t>(nsb * 16 * 16));
     d.resize(static_cast<size_t>(nsb * 16));
+    m.resize(static_cast<size_t>(nsb * 16 * 16));
+    dmin.resize(static_cast<size_t>(nsb * 16));
   }
 };
 
@@ -599,9 +611,18 @@ DBSA_AMX void unpack_sub_block_rows(const std::byte* w, int64_t ws, int rows, in
           sc[16 * s] = 0;
         }
         p.d[static_cast<size_t>(b * 16 + r)] = 0.0f;
+        if constexpr (kSubBlockMins<Block>) {
+          for (int s = 0; s < 16; ++s) p.m[static_cast<size_t>(b * 256 + 16 * s + r)] = 0.0f;
+          p.dmin[static_cast<size_t>(b * 16 + r)] = 0.0f;
+        }
         continue;
       }
       const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
+      if constexpr (kSubBlockMins<Block>) {  // Q2_K: the scales' high nibbles
+        for (int s = 0; s < 16; ++s)
+          p.m[static_cast<size_t>(b * 256 + 16 * s + r)] = static_cast<float>(blk.scales[s] >> 4);
+        p.dmin[static_cast<size_t>(b * 16 + r)] = _cvtsh_ss(blk.dmin);
+      }
       for (int h = 0; h < 2; ++h) {
         const SubBlockHalf half = sub_block_half(blk, h);
         for (int g = 0; g < 4; ++g) {
@@ -636,13 +657,14 @@ DBSA_AMX void unpack_iq4xs_rows(const std::byte* w, int64_t ws, int rows, int64_
 
 // kSubBlocks 16: sub-blocks of 16 values, half a tile operand each (Q6_K, Q3_K); 8: of 32, whole ones
 // (IQ4_XS).
-template <int kSubBlocks>
+// kMins (Q2_K): then the mins' part as Q4_K's, a float sum of exact small integers, one more FMA.
+template <int kSubBlocks, bool kMins = false>
 DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, int64_t nsb, float* o) {
   alignas(64) int32_t c[16 * 16];
   __m512 acc[16];
   for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nsb; ++b) {
-    const std::byte* bq = gq + b * kQkGroupBytes;
+    const std::byte* bq = gq + b * (kMins ? kQ2kGroupBytes : kQkGroupBytes);
     __m512i isum[16];
     for (int r = 0; r < 16; ++r) isum[r] = _mm512_setzero_si512();
     for (int s = 0; s < kSubBlocks; ++s) {
@@ -657,6 +679,18 @@ DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, i
     const float* d = panel.d.data() + b * 16;
     for (int r = 0; r < 16; ++r)
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dx, _mm512_set1_ps(d[r])), acc[r]);
+    if constexpr (kMins) {
+      const __m512 ndx = _mm512_xor_ps(dx, _mm512_set1_ps(-0.0f));
+      const auto* bs = reinterpret_cast<const float*>(bq + kQkGroupBytes);
+      const float* m = panel.m.data() + b * 256;
+      const float* dmin = panel.dmin.data() + b * 16;
+      for (int r = 0; r < 16; ++r) {
+        __m512 msum = _mm512_setzero_ps();
+        for (int s = 0; s < 16; ++s)
+          msum = _mm512_fmadd_ps(_mm512_set1_ps(m[16 * s + r]), _mm512_loadu_ps(bs + 16 * s), msum);
+        acc[r] = _mm512_fmadd_ps(msum, _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[r])), acc[r]);
+      }
+    }
   }
   for (int r = 0; r < 16; ++r) _mm512_store_ps(o + 16 * r, acc[r]);
 }
@@ -664,14 +698,14 @@ DBSA_AMX void sub_block_group(const SubBlockPanel& panel, const std::byte* gq, i
 // The many-token K-quant kernels: a per-thread panel of a 16-row group's super-blocks (Unpack), each
 // packed group of 16 tokens multiplied over it (Group).
 template <class Panel, void (*Unpack)(const std::byte*, int64_t, int, int64_t, Panel&),
-          void (*Group)(const Panel&, const std::byte*, int64_t, float*)>
+          void (*Group)(const Panel&, const std::byte*, int64_t, float*), int64_t kGroupBytes = kQkGroupBytes>
 void k_quant_tokens(const std::byte* w, int64_t ws, int n_w, const std::byte* packed, int n_x, int64_t n,
                     float* out, int64_t os) {
   const int64_t nsb = n / 256;
   thread_local Panel panel;
   panel.resize(nsb);
   tile_groups(
-      w, ws, n_w, packed, nsb * kQkGroupBytes, n_x, out, os,
+      w, ws, n_w, packed, nsb * kGroupBytes, n_x, out, os,
       [&](const std::byte* rows_w, int rows) { Unpack(rows_w, ws, rows, nsb, panel); },
       [&](const std::byte* gq, float* o) { Group(panel, gq, nsb, o); });
 }
@@ -698,6 +732,11 @@ DBSA_AMX void gemm_sub_block_one(const std::byte* w, int64_t ws, int n_w, const 
         }
       }
       acc = std::fma(static_cast<float>(hsum_i32(sum)), x[b].d * _cvtsh_ss(blk[b].d), acc);
+      if constexpr (kSubBlockMins<Block>) {
+        int32_t msum = 0;
+        for (int s = 0; s < 16; ++s) msum += (blk[b].scales[s] >> 4) * x[b].bsums[s];
+        acc = std::fma(static_cast<float>(msum), -x[b].d * _cvtsh_ss(blk[b].dmin), acc);
+      }
     }
     out[r] = acc;
   }
@@ -714,6 +753,11 @@ float dot_sub_block_portable(const void* wv, const void* xv, int64_t n) {
     for (int i = 0; i < 256; ++i)  // value i: half i/128, group (i%128)/32, lane i%32
       isum += sc[i / 16] * sub_block_value(w[b], i / 128, i % 128 / 32, i % 32) * x[b].qs[i];
     acc = std::fma(static_cast<float>(isum), x[b].d * f16_to_f32(w[b].d), acc);
+    if constexpr (kSubBlockMins<Block>) {
+      int32_t msum = 0;
+      for (int s = 0; s < 16; ++s) msum += (w[b].scales[s] >> 4) * x[b].bsums[s];
+      acc = std::fma(static_cast<float>(msum), -x[b].d * f16_to_f32(w[b].dmin), acc);
+    }
   }
   return acc;
 }
@@ -732,8 +776,8 @@ bool q8_1_sums(WeightType t) {
 }
 // The K-quants with tile kernels: their activations are packed per super-block (pack_qk_groups).
 bool k_quant(WeightType t) {
-  return t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K ||
-         t == WeightType::IQ4_XS;
+  return t == WeightType::Q2_K || t == WeightType::Q3_K || t == WeightType::Q4_K || t == WeightType::Q5_K ||
+         t == WeightType::Q6_K || t == WeightType::IQ4_XS;
 }
 }  // namespace
 
@@ -742,10 +786,17 @@ bool has_kernel(WeightType t) {
          q8_1_sums(t) || k_quant(t);
 }
 
+bool same_packing(WeightType a, WeightType b) {
+  const auto form = [](WeightType t) {
+    return t == WeightType::Q2_K ? 3 : k_quant(t) ? 2 : q8_1_sums(t) ? 1 : 0;
+  };
+  return form(a) == form(b);
+}
+
 int64_t packed_bytes(WeightType t, int n_x, int64_t n) {
   const int64_t groups = (n_x + 15) / 16;
-  return k_quant(t) ? groups * (n / 256) * kQkGroupBytes
-                    : groups * (n / 32) * group_block_bytes(q8_1_sums(t));
+  if (k_quant(t)) return groups * (n / 256) * (t == WeightType::Q2_K ? kQ2kGroupBytes : kQkGroupBytes);
+  return groups * (n / 32) * group_block_bytes(q8_1_sums(t));
 }
 
 namespace {
@@ -781,7 +832,7 @@ DBSA_AMX void pack_groups(const void* xv, int64_t xs, int n_x, int64_t n, int g0
 }  // namespace
 
 void pack(WeightType t, const void* x, int64_t xs, int n_x, int64_t n, int g0, int g1, std::byte* dst) {
-  if (k_quant(t)) return pack_qk_groups(x, xs, n_x, n, g0, g1, dst);
+  if (k_quant(t)) return pack_qk_groups(x, xs, n_x, n, g0, g1, t == WeightType::Q2_K, dst);
   pack_groups(x, xs, n_x, n, g0, g1, q8_1_sums(t), dst);
 }
 
@@ -824,6 +875,10 @@ void gemm(WeightType t, const void* w, int64_t ws, int n_w, const void* x, int64
       if (n_x == 1) return gemm_iq4xs_one(wb, ws, n_w, xk, n, out);
       return k_quant_tokens<SubBlockPanel, unpack_iq4xs_rows, sub_block_group<8>>(wb, ws, n_w, packed, n_x, n,
                                                                                   out, os);
+    case WeightType::Q2_K:
+      if (n_x == 1) return gemm_sub_block_one<BlockQ2_K>(wb, ws, n_w, xk, n, out);
+      return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ2_K>, sub_block_group<16, true>,
+                            kQ2kGroupBytes>(wb, ws, n_w, packed, n_x, n, out, os);
     case WeightType::Q3_K:
       if (n_x == 1) return gemm_sub_block_one<BlockQ3_K>(wb, ws, n_w, xk, n, out);
       return k_quant_tokens<SubBlockPanel, unpack_sub_block_rows<BlockQ3_K>, sub_block_group<16>>(
@@ -856,6 +911,8 @@ float portable_dot(WeightType t, const void* w, const void* x, int64_t n) {
       return dot_qk_portable<true>(w, x, n);
     case WeightType::Q6_K:
       return dot_sub_block_portable<BlockQ6_K>(w, x, n);
+    case WeightType::Q2_K:
+      return dot_sub_block_portable<BlockQ2_K>(w, x, n);
     case WeightType::Q3_K:
       return dot_sub_block_portable<BlockQ3_K>(w, x, n);
     case WeightType::IQ4_XS:

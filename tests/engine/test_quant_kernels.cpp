@@ -244,7 +244,9 @@ TEST(QuantKernels, SharedInputProductsGiveEachMatmulsBits) {
   };
   const std::vector<std::vector<WeightMatrix>> sets = {
       {make(WeightType::Q8_0, 96), make(WeightType::Q8_0, 40), make(WeightType::Q8_0, 23)},
-      {make(WeightType::Q5_0, 64), make(WeightType::Q4_K, 33)}};
+      {make(WeightType::Q5_0, 64), make(WeightType::Q4_K, 33)},
+      // The tile unit packs Q2_K's activations with more sums than the other K-quants'.
+      {make(WeightType::Q3_K, 48), make(WeightType::Q2_K, 40), make(WeightType::Q4_K, 17)}};
   for (const auto& set : sets)
     for (const int64_t tokens : {1, 3, 20}) {
       SCOPED_TRACE(std::string(weight_type_name(set.back().type)) + ", " + std::to_string(tokens) +

@@ -19,10 +19,10 @@
 namespace dbsa {
 namespace {
 
-constexpr WeightType kTileTypes[] = {WeightType::Q8_0,   WeightType::Q4_0,  WeightType::Q5_0,
-                                     WeightType::IQ4_NL, WeightType::Q4_1,  WeightType::Q5_1,
-                                     WeightType::Q3_K,   WeightType::Q4_K,  WeightType::Q5_K,
-                                     WeightType::Q6_K,   WeightType::IQ4_XS};
+constexpr WeightType kTileTypes[] = {WeightType::Q8_0,   WeightType::Q4_0, WeightType::Q5_0,
+                                     WeightType::IQ4_NL, WeightType::Q4_1, WeightType::Q5_1,
+                                     WeightType::Q2_K,   WeightType::Q3_K, WeightType::Q4_K,
+                                     WeightType::Q5_K,   WeightType::Q6_K, WeightType::IQ4_XS};
 
 using test::random_rows;
 
@@ -147,13 +147,13 @@ TEST(QuantKernelsAmx, TheTypesWithTileKernelsAndTheVectorChoice) {
   EXPECT_TRUE(amx::has_kernel(WeightType::Q4_K));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q6_K));
   EXPECT_TRUE(amx::has_kernel(WeightType::Q3_K));
-  EXPECT_FALSE(amx::has_kernel(WeightType::Q2_K));
+  EXPECT_TRUE(amx::has_kernel(WeightType::Q2_K));
   EXPECT_TRUE(amx::has_kernel(WeightType::IQ4_XS));
   EXPECT_FALSE(amx::has_kernel(WeightType::BF16));
   EXPECT_FALSE(amx::has_kernel(WeightType::F16));
   if (best_isa() == Isa::Amx) {
     EXPECT_EQ(kernel_isa(WeightType::Q6_K), Isa::Amx);
-    EXPECT_EQ(kernel_isa(WeightType::Q2_K), Isa::Avx512Vnni);  // no tile kernel: the widest vector one
+    EXPECT_EQ(kernel_isa(WeightType::Q2_K), Isa::Amx);
     // cpu-reference's choice: the vector kernels, whose sums are the reference's (engine/cpu_backend.h).
     for (const WeightType t : kTileTypes)  // IQ4_XS has no AVX-512 kernel
       EXPECT_EQ(kernel_isa(t, QuantKernels::Vector), t == WeightType::IQ4_XS ? Isa::Avx2 : Isa::Avx512Vnni);
