@@ -787,10 +787,14 @@ bool has_kernel(WeightType t) {
 }
 
 bool same_packing(WeightType a, WeightType b) {
-  const auto form = [](WeightType t) {
-    return t == WeightType::Q2_K ? 3 : k_quant(t) ? 2 : q8_1_sums(t) ? 1 : 0;
+  enum class Packing { Q8_0Blocks, Q8_1Blocks, Q8_KSuperBlocks, Q8_KWithEachSum };
+  const auto packing = [](WeightType t) {
+    return t == WeightType::Q2_K ? Packing::Q8_KWithEachSum
+           : k_quant(t)          ? Packing::Q8_KSuperBlocks
+           : q8_1_sums(t)        ? Packing::Q8_1Blocks
+                                 : Packing::Q8_0Blocks;
   };
-  return form(a) == form(b);
+  return packing(a) == packing(b);
 }
 
 int64_t packed_bytes(WeightType t, int n_x, int64_t n) {
