@@ -1,7 +1,6 @@
 // `dbsa model info` and `dbsa model synth`.
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +9,7 @@
 #include "cli/cli_options.h"
 #include "engine/model_weights.h"
 #include "engine/quant_kernels.h"
+#include "engine/weight_holding.h"
 #include "model/gguf_file.h"
 #include "model/model_hparams.h"
 #include "model/model_summary.h"
@@ -26,26 +26,22 @@ struct InfoArgs {
 
 // How the engine holds each weight matrix under the chosen precision: its type in memory and whether it
 // is the file's mapped bytes (in place) or a copy made at load.
-nlohmann::ordered_json held_weights(const std::shared_ptr<const GgufFile>& file, WeightPrecision p) {
+nlohmann::ordered_json held_weights(const std::shared_ptr<const GgufFile>& file, WeightPrecision p,
+                                    WeightHolding& h) {
   nlohmann::ordered_json j;
   j["precision"] = weight_precision_name(p);
   const ModelWeights w = ModelWeights::load(file, WeightLoadOptions::for_precision(p));
-  int64_t mapped = 0, copied = 0;
-  for (const WeightMatrix* m : w.matrices()) {
-    const bool in_place = m->owner == std::static_pointer_cast<const void>(file);
-    (in_place ? mapped : copied) += m->bytes();
+  for (const WeightMatrix* m : w.matrices())
     j["matrices"].push_back({{"name", m->name},
                              {"file_type", ggml_type_name(m->file_type)},
                              {"held_as", weight_type_name(m->type)},
                              {"bytes", m->bytes()},
-                             {"in_place", in_place}});
-  }
-  j["mapped_bytes"] = mapped;
-  j["copied_bytes"] = copied;
+                             {"in_place", m->owner.get() == file.get()}});
+  h = describe_holding(w, file.get(), QuantKernels::Fastest);
+  j["mapped_bytes"] = h.mapped_bytes;
+  j["copied_bytes"] = h.copied_bytes;
   // The integer kernels' instruction set per quantized type held in blocks (chosen at run time).
-  for (const WeightMatrix* m : w.matrices())
-    if (is_quantized(m->type))
-      j["kernels"][std::string(weight_type_name(m->type))] = isa_name(kernel_isa(m->type));
+  for (const auto& [type, isa] : h.kernels) j["kernels"][type] = isa;
   return j;
 }
 
@@ -81,7 +77,8 @@ void run_info(const InfoArgs& a) {
   j["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}};
   for (const auto& [name, e] : sum.tensor_types)
     j["tensor_types"][name] = {{"tensors", e.tensors}, {"bytes", e.bytes}};
-  j["weights"] = held_weights(file, a.precision.value());
+  WeightHolding holding;
+  j["weights"] = held_weights(file, a.precision.value(), holding);
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return;
@@ -104,26 +101,12 @@ void run_info(const InfoArgs& a) {
     std::cout << " " << name << "×" << e.tensors << " (" << e.bytes << " B)";
   std::cout << "\n";
   const auto& held = j["weights"];
-  // Matrices grouped by (file type, held as, in place).
-  std::map<std::string, std::pair<int, int64_t>> groups;
-  for (const auto& m : held["matrices"]) {
-    const std::string from = m["file_type"], as = m["held_as"];
-    const std::string key = from == as ? from + " in its blocks" : from + " -> " + as;
-    auto& g = groups[key + (m["in_place"].get<bool>() ? " (mapped, in place)" : " (copied at load)")];
-    ++g.first;
-    g.second += m["bytes"].get<int64_t>();
-  }
-  std::cout << "held as       " << held["precision"].get<std::string>() << ":";
-  for (const auto& [key, g] : groups) std::cout << "  " << g.first << "× " << key << " " << g.second << " B;";
-  std::cout << "  " << held["mapped_bytes"].get<int64_t>() << " B mapped, "
-            << held["copied_bytes"].get<int64_t>() << " B copied\n";
-  if (held.contains("kernels")) {
-    std::cout << "kernels      ";
-    for (const auto& [type, isa] : held["kernels"].items())
-      std::cout << " " << type << " " << isa.get<std::string>();
-    std::cout << "  (integer, this CPU, --backend cpu; cpu-reference keeps to the vector units; DBSA_MAX_ISA "
+  std::cout << "held as       " << held["precision"].get<std::string>() << ": " << held_summary(holding)
+            << ";  " << holding.mapped_bytes << " B mapped, " << holding.copied_bytes << " B copied\n";
+  if (!holding.kernels.empty())
+    std::cout << "kernels       " << kernels_summary(holding)
+              << "  (integer, this CPU, --backend cpu; cpu-reference keeps to the vector units; DBSA_MAX_ISA "
                  "caps both)\n";
-  }
   if (a.tensors)
     for (const auto& m : held["matrices"])
       std::cout << "  " << m["name"].get<std::string>() << "  " << m["file_type"].get<std::string>() << " -> "

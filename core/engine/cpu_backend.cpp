@@ -19,6 +19,10 @@ std::string_view cpu_backend_summary(AttentionOrder order) {
                "streamed through BLAS";
 }
 
+QuantKernels cpu_backend_kernels(AttentionOrder order) {
+  return order == AttentionOrder::Reference ? QuantKernels::Vector : QuantKernels::Fastest;
+}
+
 std::optional<AttentionOrder> cpu_backend_order(std::string_view name) {
   for (const AttentionOrder o : kAttentionOrders)
     if (name == cpu_backend_name(o)) return o;

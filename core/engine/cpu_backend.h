@@ -22,13 +22,13 @@ std::string_view cpu_backend_name(AttentionOrder order);
 std::optional<AttentionOrder> cpu_backend_order(std::string_view name);
 // What the backend of that order is for, in a few words (the CLI's --backend help, the studio's list).
 std::string_view cpu_backend_summary(AttentionOrder order);
+// The quantized kernels the backend of that order takes.
+QuantKernels cpu_backend_kernels(AttentionOrder order);
 
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int n_threads = 0, AttentionOrder order = AttentionOrder::Streamed)
-      : pool_(n_threads),
-        order_(order),
-        kernels_(order == AttentionOrder::Reference ? QuantKernels::Vector : QuantKernels::Fastest) {}
+      : pool_(n_threads), order_(order), kernels_(cpu_backend_kernels(order)) {}
   std::string_view name() const override { return cpu_backend_name(order_); }
   ThreadPool& pool() { return pool_; }
   int n_threads() const { return pool_.size(); }

@@ -55,6 +55,9 @@ TEST(ModelPageTest, ShowsTheFixtureModelAndGenerates) {
   EXPECT_NE(info.find("architecture: llama"), std::string::npos) << info;
   EXPECT_NE(info.find("n_embd 64, n_layer 2, n_head 4, n_head_kv 2"), std::string::npos) << info;
   EXPECT_NE(info.find("quantization: F32"), std::string::npos) << info;
+  EXPECT_NE(info.find("held as: F32 ×"), std::string::npos) << info;  // the mapped file's floats
+  EXPECT_NE(info.find("(mapped, "), std::string::npos) << info;
+  EXPECT_NE(info.find("kernels: none"), std::string::npos) << info;
   EXPECT_NE(info.find("tokenizer: llama"), std::string::npos) << info;
   EXPECT_NE(info.find("32000 tokens"), std::string::npos) << info;
   s.window->model_page().generate("The capital of France is", 4);
@@ -62,6 +65,28 @@ TEST(ModelPageTest, ShowsTheFixtureModelAndGenerates) {
   const QString out = s.window->model_page().output_text();
   EXPECT_TRUE(out.startsWith("The capital of France is")) << out.toStdString();
   EXPECT_GT(out.size(), QString("The capital of France is").size());
+}
+
+// A quantized model: its matrices in their blocks, and the kernels of the chosen backend (cpu-reference
+// keeps to the vector units where the CPU has a tile unit).
+TEST(ModelPageTest, ShowsHowAQuantizedModelIsHeldAndItsKernels) {
+  Studio s("model-held", Step::Model);
+  s.window->model_page().open_model(QString::fromStdString(fixture("models/tiny-spm-q8_0.gguf").string()));
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  const auto kernels_of = [&] {
+    const std::string info = s.window->model_page().info_text().toStdString();
+    const auto at = info.find("kernels: ");
+    return at == std::string::npos ? info : info.substr(at, info.find('\n', at) - at);
+  };
+  const std::string info = s.window->model_page().info_text().toStdString();
+  EXPECT_NE(info.find("held as: Q8_0 in its blocks ×"), std::string::npos) << info;
+  EXPECT_EQ(kernels_of(), "kernels: Q8_0 " + std::string(isa_name(kernel_isa(WeightType::Q8_0))));
+  auto* box = s.window->findChild<QComboBox*>("backendBox");
+  ASSERT_NE(box, nullptr);
+  box->setCurrentText("cpu-reference");
+  ASSERT_EQ(wait_job(s.state().job()), "");
+  EXPECT_EQ(kernels_of(),
+            "kernels: Q8_0 " + std::string(isa_name(kernel_isa(WeightType::Q8_0, QuantKernels::Vector))));
 }
 
 // Two backends besides "cpu" stand in for CUDA (no GPU here): one that runs, one whose device is

@@ -15,7 +15,9 @@
 
 #include "cache/fingerprint.h"
 #include "engine/backend_registry.h"
+#include "engine/cpu_backend.h"
 #include "engine/generation.h"
+#include "engine/weight_holding.h"
 #include "ui/models/cache_list_model.h"
 #include "ui/pages/error_dialog.h"
 #include "ui/pages/job_progress_widget.h"
@@ -25,8 +27,9 @@
 namespace dbsa::ui {
 namespace {
 
-const char* const kFields[] = {"file", "architecture", "parameters", "dimensions", "context",
-                               "rope", "quantization", "size",       "tokenizer",  "backend"};
+const char* const kFields[] = {"file",      "architecture", "parameters",   "dimensions",
+                               "context",   "rope",         "quantization", "size",
+                               "tokenizer", "backend",      "held as",      "kernels"};
 const QString kOpenJob = QStringLiteral("Open model");
 const QString kGenerateJob = QStringLiteral("Generate");
 
@@ -210,6 +213,13 @@ void ModelPage::show_model() {
              .arg(tok, s.tokenizer_pre.empty() ? QString() : " / " + QString::fromStdString(s.tokenizer_pre))
              .arg(hp.n_vocab));
   set_field(9, QString::fromStdString(m->backend));
+  // How the open model holds its matrices, and the integer kernels its backend runs them on.
+  const auto order = cpu_backend_order(m->backend);
+  const WeightHolding held = describe_holding(m->model->weights(), m->file.get(),
+                                              order ? cpu_backend_kernels(*order) : QuantKernels::Fastest);
+  set_field(10, QString::fromStdString(held_summary(held)));
+  const std::string kernels = kernels_summary(held);
+  set_field(11, kernels.empty() ? tr("none (no matrix in its blocks)") : QString::fromStdString(kernels));
 }
 
 void ModelPage::set_field(int row, const QString& value) {
