@@ -36,7 +36,7 @@ nlohmann::ordered_json held_weights(const std::shared_ptr<const GgufFile>& file,
                              {"file_type", ggml_type_name(m->file_type)},
                              {"held_as", weight_type_name(m->type)},
                              {"bytes", m->bytes()},
-                             {"in_place", m->owner.get() == file.get()}});
+                             {"in_place", held_in_place(*m, file.get())}});
   h = describe_holding(w, file.get(), QuantKernels::Fastest);
   j["mapped_bytes"] = h.mapped_bytes;
   j["copied_bytes"] = h.copied_bytes;

@@ -153,10 +153,7 @@ StagedTile stage_prefix_tile(const AttentionArgs& a, const ItemShape& s, int64_t
   for (int64_t c = 0; c < nk; c += kStageRows) {
     const int64_t n = std::min(kStageRows, nk - c);
     a.prefix->read_rows(a.prefix_layer, false, kb + c, n, sc.krot.data() + c * hkv_d);
-    for (int64_t j = c; j < c + n; ++j)
-      for (int32_t hi = 0; hi < s.nh; ++hi)
-        rope_rotate_head(*a.key_rope, a.key_table->cos_row(kb + j), a.key_table->sin_row(kb + j),
-                         sc.krot.data() + j * hkv_d + hi * s.d);
+    rope_apply(*a.key_rope, *a.key_table, kb + c, sc.krot.data() + c * hkv_d, n, s.nh);
   }
   a.prefix->read_rows(a.prefix_layer, true, kb, nk, sc.vbuf.data());
   return {sc.krot.data(), sc.vbuf.data(), hkv_d, hkv_d, s.d};
@@ -302,10 +299,8 @@ AttentionArgs stage_for_reference_order(ThreadPool& pool, const AttentionArgs& a
                   static_cast<size_t>(hkv_d) * sizeof(float));
       std::memcpy(v.data() + j * hkv_d, a.v + src, static_cast<size_t>(hkv_d) * sizeof(float));
     }
-    for (int64_t j = r0; j < (rotate_cache ? r1 : p1); ++j)
-      for (int32_t h = 0; h < a.n_head_kv; ++h)
-        rope_rotate_head(*a.key_rope, a.key_table->cos_row(j), a.key_table->sin_row(j),
-                         k.data() + j * hkv_d + static_cast<int64_t>(h) * a.head_dim);
+    rope_apply(*a.key_rope, *a.key_table, r0, k.data() + r0 * hkv_d, (rotate_cache ? r1 : p1) - r0,
+               a.n_head_kv);
   });
   AttentionArgs staged = a;
   staged.k = staged.k_rotated = k.data();

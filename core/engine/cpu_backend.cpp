@@ -35,11 +35,11 @@ constexpr int64_t kMinParallelElems = 16384;
 }  // namespace
 
 void CpuBackend::matmul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
-  dbsa::matmul(pool_, x, n, w, y, kernels_);
+  dbsa::matmul(pool_, x, n, w, y, cpu_backend_kernels(order_));
 }
 
 void CpuBackend::matmuls(const float* x, int64_t n, std::span<const MatmulTarget> targets) {
-  dbsa::matmuls(pool_, x, n, targets, kernels_);
+  dbsa::matmuls(pool_, x, n, targets, cpu_backend_kernels(order_));
 }
 
 void CpuBackend::rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim, float eps) {

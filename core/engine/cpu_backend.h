@@ -28,7 +28,7 @@ QuantKernels cpu_backend_kernels(AttentionOrder order);
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int n_threads = 0, AttentionOrder order = AttentionOrder::Streamed)
-      : pool_(n_threads), order_(order), kernels_(cpu_backend_kernels(order)) {}
+      : pool_(n_threads), order_(order) {}
   std::string_view name() const override { return cpu_backend_name(order_); }
   ThreadPool& pool() { return pool_; }
   int n_threads() const { return pool_.size(); }
@@ -44,7 +44,6 @@ class CpuBackend final : public Backend {
  private:
   ThreadPool pool_;
   AttentionOrder order_;
-  QuantKernels kernels_;
 };
 
 }  // namespace dbsa

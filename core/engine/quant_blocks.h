@@ -107,48 +107,45 @@ inline void sub_block_scales(const BlockQ3_K& b, int32_t* sc) {
   for (int j = 0; j < 16; ++j) sc[j] = q3_k_scale(j, b.scales);
 }
 
-// The 32-value formats (Q8_0, Q4_0, Q5_0, IQ4_NL) as signed bytes, in value order.
+// The 32-value formats as bytes in value order: signed (Q8_0, Q4_0, Q5_0, IQ4_NL), or Q4_1's and Q5_1's
+// unsigned q below 32. Value j of 16 bytes of nibbles: the low nibble of byte j (j < 16), else the high
+// nibble of byte j - 16; the fifth bit of value j is bit j of the four qh bytes.
+inline void nibble_values(const uint8_t* qs, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(qs[j] & 0xf);
+    q[j + 16] = static_cast<int8_t>(qs[j] >> 4);
+  }
+}
+inline void five_bit_values(const uint8_t* qs, const uint8_t* qh_bytes, int8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  nibble_values(qs, q);
+  for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(q[j] | ((qh >> j) & 1) << 4);
+}
 inline void values(const BlockQ8_0& b, int8_t* q) {
   std::memcpy(q, b.qs, 32);
 }
 inline void values(const BlockQ4_0& b, int8_t* q) {
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) - 8);
-    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
-  }
+  nibble_values(b.qs, q);
+  for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(q[j] - 8);
+}
+inline void values(const BlockQ5_0& b, int8_t* q) {
+  five_bit_values(b.qs, b.qh, q);
+  for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(q[j] - 16);
+}
+inline void values(const BlockQ4_1& b, int8_t* q) {
+  nibble_values(b.qs, q);
+}
+inline void values(const BlockQ5_1& b, int8_t* q) {
+  five_bit_values(b.qs, b.qh, q);
 }
 // IQ4_NL's sixteen bytes of nibbles (an IQ4_XS sub-block's too) as their 32 values.
 inline void iq4_values(const uint8_t* qs, int8_t* q) {
-  for (int j = 0; j < 16; ++j) {
-    q[j] = kIq4NlValues[qs[j] & 0xf];
-    q[j + 16] = kIq4NlValues[qs[j] >> 4];
-  }
-}
-// Q4_1's and Q5_1's q (unsigned, below 32), in value order.
-inline void values(const BlockQ4_1& b, int8_t* q) {
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>(b.qs[j] & 0xf);
-    q[j + 16] = static_cast<int8_t>(b.qs[j] >> 4);
-  }
-}
-inline void values(const BlockQ5_1& b, int8_t* q) {
-  uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4);
-    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
-  }
+  nibble_values(qs, q);
+  for (int j = 0; j < 32; ++j) q[j] = kIq4NlValues[q[j]];
 }
 inline void values(const BlockIQ4_NL& b, int8_t* q) {
   iq4_values(b.qs, q);
-}
-inline void values(const BlockQ5_0& b, int8_t* q) {
-  uint32_t qh;
-  std::memcpy(&qh, b.qh, 4);
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>(((b.qs[j] & 0xf) | ((qh >> j) & 1) << 4) - 16);
-    q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
-  }
 }
 
 }  // namespace dbsa

@@ -91,14 +91,17 @@ inline float hsum8(const float* v) {
 
 // ---- portable kernels: one weight row against one activation row ----
 
+// The 32-value formats. Q4_1 and Q5_1 (unsigned q, a min per block) meet Q8_1 blocks and also sum the
+// mins' part m_w·s_x in one float, added after hsum8, as the reference does.
 template <class Block>
 float dot_q0_portable(const void* wv, const void* xv, int64_t n) {
   const auto* w = static_cast<const Block*>(wv);
-  const auto* x = static_cast<const BlockQ8_0*>(xv);
-  float acc[8] = {};
+  const auto* x = static_cast<const ActivationBlockOf<Block>*>(xv);
+  float acc[8] = {}, summs = 0.0f;
   int8_t q[32];
   for (int64_t b = 0; b < n / 32; ++b) {
     values(w[b], q);
+    if constexpr (kBlockHasMin<Block>) summs = std::fma(f16_to_f32(w[b].m), f16_to_f32(x[b].s), summs);
     const float d = f16_to_f32(w[b].d) * f16_to_f32(x[b].d);
     for (int l = 0; l < 8; ++l) {
       int32_t s = 0;
@@ -106,6 +109,7 @@ float dot_q0_portable(const void* wv, const void* xv, int64_t n) {
       acc[l] = std::fma(d, static_cast<float>(s), acc[l]);
     }
   }
+  if constexpr (kBlockHasMin<Block>) return hsum8(acc) + summs;
   return hsum8(acc);
 }
 
@@ -126,27 +130,6 @@ float dot_iq4_xs_portable(const void* wv, const void* xv, int64_t n) {
     for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(s[l]), acc[l]);
   }
   return hsum8(acc);
-}
-
-// Q4_1 and Q5_1 (unsigned q, a min per block) against Q8_1: eight lane sums of q·y times d_w·d_x per
-// block as the 32-value formats, and the mins' part m_w·s_x summed in one float, added after hsum8.
-template <class Block>
-float dot_q1_portable(const void* wv, const void* xv, int64_t n) {
-  const auto* w = static_cast<const Block*>(wv);
-  const auto* x = static_cast<const BlockQ8_1*>(xv);
-  float acc[8] = {}, summs = 0.0f;
-  int8_t q[32];
-  for (int64_t b = 0; b < n / 32; ++b) {
-    values(w[b], q);
-    summs = std::fma(f16_to_f32(w[b].m), f16_to_f32(x[b].s), summs);
-    const float d = f16_to_f32(w[b].d) * f16_to_f32(x[b].d);
-    for (int l = 0; l < 8; ++l) {
-      int32_t s = 0;
-      for (int i = 4 * l; i < 4 * l + 4; ++i) s += q[i] * x[b].qs[i];
-      acc[l] = std::fma(d, static_cast<float>(s), acc[l]);
-    }
-  }
-  return hsum8(acc) + summs;
 }
 
 // Q4_K, and Q5_K (kFifthBit: qh adds bit 4 to each value). The mins' part: Q4_K's in four float lanes
@@ -248,24 +231,37 @@ DBSA_AVX2 inline __m256i dot_i8(__m256i abs_x, __m256i x, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_x, _mm256_sign_epi8(y, x)), _mm256_set1_epi16(1));
 }
 
+// m_w·s_x of a weight block and its activation block fused into summs: the mins' part of Q4_1 and Q5_1
+// (nothing for the 32-value formats without a min).
 template <class Block>
+DBSA_AVX2 inline void add_min(const Block& wb, const ActivationBlockOf<Block>& xb, float& summs) {
+  if constexpr (kBlockHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
+}
+
+template <class Block>  // dot_q0_portable's order
 struct Q0Avx2 {
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+    using XBlock = ActivationBlockOf<Block>;
     const auto* w = static_cast<const Block*>(wv);
     __m256 acc[T];
+    float summs[T] = {};
     for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; ++b) {
       const __m256i q = values_avx2(w[b]);
       const __m256i aq = _mm256_sign_epi8(q, q);
       const float dw = _cvtsh_ss(w[b].d);
       for (int t = 0; t < T; ++t) {
-        const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + t * xs)[b];
+        const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
+        add_min(w[b], xb, summs[t]);
         const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), s, acc[t]);
       }
     }
-    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
+    for (int t = 0; t < T; ++t) {
+      out[t] = hsum8(acc[t]);
+      if constexpr (kBlockHasMin<Block>) out[t] += summs[t];
+    }
   }
 };
 
@@ -296,31 +292,6 @@ struct Iq4xsAvx2 {
       }
     }
     for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]);
-  }
-};
-
-template <class Block>  // Q4_1, Q5_1: dot_q1_portable's order
-struct Q1Avx2 {
-  template <int T>
-  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
-    const auto* w = static_cast<const Block*>(wv);
-    __m256 acc[T];
-    float summs[T];
-    for (int t = 0; t < T; ++t) {
-      acc[t] = _mm256_setzero_ps();
-      summs[t] = 0.0f;
-    }
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const __m256i q = values_avx2(w[b]);  // unsigned, below 32: maddubs takes it as it is
-      const float dw = _cvtsh_ss(w[b].d), mw = _cvtsh_ss(w[b].m);
-      for (int t = 0; t < T; ++t) {
-        const BlockQ8_1& xb = reinterpret_cast<const BlockQ8_1*>(x + t * xs)[b];
-        summs[t] = std::fma(mw, _cvtsh_ss(xb.s), summs[t]);
-        const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load32(xb.qs)), _mm256_set1_epi16(1));
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), _mm256_cvtepi32_ps(s), acc[t]);
-      }
-    }
-    for (int t = 0; t < T; ++t) out[t] = hsum8(acc[t]) + summs[t];
   }
 };
 
@@ -506,10 +477,7 @@ DBSA_AVX2 void quantize_q8_avx2(const float* x, Block* y, int64_t n) {
     if constexpr (std::is_same_v<Block, BlockQ8_1>) {
       const __m256i s =
           _mm256_add_epi32(_mm256_add_epi32(ints[0], ints[1]), _mm256_add_epi32(ints[2], ints[3]));
-      __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-      r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
-      r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
-      y[b].s = f32_to_f16(d * static_cast<float>(_mm_cvtsi128_si32(r)));
+      y[b].s = f32_to_f16(d * static_cast<float>(hsum_i32(s)));
     }
   }
 }
@@ -543,10 +511,7 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
       for (int h = 0; h < 2; ++h) {
         const __m256i s = _mm256_add_epi32(_mm256_min_epi32(ints[2 * h], _mm256_set1_epi32(127)),
                                            _mm256_min_epi32(ints[2 * h + 1], _mm256_set1_epi32(127)));
-        __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-        r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
-        r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
-        o.bsums[2 * c + h] = static_cast<int16_t>(_mm_cvtsi128_si32(r));
+        o.bsums[2 * c + h] = static_cast<int16_t>(hsum_i32(s));
       }
     }
     o.d = 1.0f / iscale;
@@ -605,19 +570,11 @@ DBSA_AVX512 inline __m512i bias_start(__m512i y) {
       _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(kBias<Block>)), y));
 }
 
-// The AVX2 kernel that sums a 32-value format's lanes as its VNNI kernel does (its odd rows' twin).
-template <class Block>
-using Avx2Twin = std::conditional_t<kBlockHasMin<Block>, Q1Avx2<Block>, Q0Avx2<Block>>;
-
 // The 32-value formats; Q4_1 and Q5_1 also add m_w·s_x per block into one float per (row, token), as
-// dot_q1_portable does.
+// dot_q0_portable does.
 template <class Block>
 struct Q0Vnni {
   using XBlock = ActivationBlockOf<Block>;
-  // m_w·s_x of weight block w and activation block x into summs (nothing for the formats without a min).
-  DBSA_AVX512 static void add_min(const Block& wb, const XBlock& xb, float& summs) {
-    if constexpr (kBlockHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
-  }
   // R weight rows by P pairs of activation rows: each register holds one row's block against two tokens.
   template <int R, int P>
   DBSA_AVX512 static void tokens(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int64_t n,
@@ -702,7 +659,7 @@ DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, i
   // the same lanes.
   float* o = out + t * os;
   if constexpr (R >= 2) Q0Vnni<Block>::template rows<R / 2>(w, ws, x + t * xs, n, o);
-  if constexpr (R % 2 == 1) Avx2Twin<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
+  if constexpr (R % 2 == 1) Q0Avx2<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
 }
 
 // Q4_K/Q5_K with 512-bit registers: two activation rows per register (the same weight chunk in both
@@ -999,13 +956,13 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
     case WeightType::Q4_1:
       return tiles  ? gemm_amx<WeightType::Q4_1>
              : vnni ? gemm_q0_vnni<BlockQ4_1>
-             : wide ? gemm_avx2<Q1Avx2<BlockQ4_1>>
-                    : gemm_portable<dot_q1_portable<BlockQ4_1>>;
+             : wide ? gemm_avx2<Q0Avx2<BlockQ4_1>>
+                    : gemm_portable<dot_q0_portable<BlockQ4_1>>;
     case WeightType::Q5_1:
       return tiles  ? gemm_amx<WeightType::Q5_1>
              : vnni ? gemm_q0_vnni<BlockQ5_1>
-             : wide ? gemm_avx2<Q1Avx2<BlockQ5_1>>
-                    : gemm_portable<dot_q1_portable<BlockQ5_1>>;
+             : wide ? gemm_avx2<Q0Avx2<BlockQ5_1>>
+                    : gemm_portable<dot_q0_portable<BlockQ5_1>>;
     case WeightType::IQ4_NL:
       return tiles  ? gemm_amx<WeightType::IQ4_NL>
              : vnni ? gemm_q0_vnni<BlockIQ4_NL>

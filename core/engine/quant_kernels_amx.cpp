@@ -123,13 +123,6 @@ DBSA_AMX inline __m512i strided_offsets(int64_t stride) {
                             _mm512_set1_epi32(static_cast<int32_t>(stride)));
 }
 
-// The sum of 8 int32 lanes (integers: any order is exact).
-DBSA_AMX inline int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
-}
-
 // A 16-row × 16-token result (row r's tokens at o + 16·r) into out[t·os + r], for the rows and tokens
 // that exist.
 inline void store_group(const float* o, int rows, int tokens, float* out, int64_t os) {

@@ -20,6 +20,13 @@ DBSA_UNPACK inline __m256i load32(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
+// The sum of 8 int32 lanes (integers: any order is exact).
+DBSA_UNPACK inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+
 // A 32-value block's values as signed bytes, in value order (values() in engine/quant_blocks.h).
 DBSA_UNPACK inline __m256i values_avx2(const BlockQ8_0& b) {
   return load32(b.qs);

@@ -11,7 +11,7 @@ WeightHolding describe_holding(const ModelWeights& w, const void* file_owner, Qu
   std::map<std::tuple<std::string, std::string, bool>, HeldMatrices> groups;
   std::map<std::string, std::string> isa;
   for (const WeightMatrix* m : w.matrices()) {
-    const bool in_place = m->owner.get() == file_owner;
+    const bool in_place = held_in_place(*m, file_owner);
     (in_place ? h.mapped_bytes : h.copied_bytes) += m->bytes();
     const std::string from(ggml_type_name(m->file_type)), as(weight_type_name(m->type));
     HeldMatrices& g = groups[{from, as, in_place}];

@@ -25,7 +25,12 @@ struct WeightHolding {
   std::vector<std::pair<std::string, std::string>> kernels;  // (type in blocks, isa_name), by type name
 };
 
-// `file_owner`: the GGUF file the weights were loaded from (a matrix whose owner it is lies in place).
+// The matrix is the mapped bytes of `file_owner`, the GGUF file the weights were loaded from, not a copy.
+inline bool held_in_place(const WeightMatrix& m, const void* file_owner) {
+  return m.owner.get() == file_owner;
+}
+
+// `file_owner`: as held_in_place.
 // `kernels`: the choice of the backend the model runs on (engine/cpu_backend.h).
 WeightHolding describe_holding(const ModelWeights& w, const void* file_owner, QuantKernels kernels);
 

@@ -175,15 +175,16 @@ void dq_q5_k(const uint8_t* b, float* y, int64_t nb, const std::array<float, 655
 
 // IQ4_NL: f16 d, qs[16]; value j is kIq4NlValues of the low nibble of qs[j] (j < 16) or the high nibble
 // of qs[j-16], times d.
-void dq_iq4_nl(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
-  for (int64_t i = 0; i < nb; ++i, b += 18, y += 32) {
-    const float d = load_f16(b, t);
-    const uint8_t* qs = b + 2;
-    for (int j = 0; j < 16; ++j) {
-      y[j] = d * static_cast<float>(kIq4NlValues[qs[j] & 0xf]);
-      y[j + 16] = d * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
-    }
+// 32 values from 16 bytes of IQ4 nibbles times the scale d.
+void iq4_values_scaled(const uint8_t* qs, float d, float* y) {
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * static_cast<float>(kIq4NlValues[qs[j] & 0xf]);
+    y[j + 16] = d * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
   }
+}
+
+void dq_iq4_nl(const uint8_t* b, float* y, int64_t nb, const std::array<float, 65536>& t) {
+  for (int64_t i = 0; i < nb; ++i, b += 18, y += 32) iq4_values_scaled(b + 2, load_f16(b, t), y);
 }
 
 // IQ4_XS: f16 d, u16 scales_h, scales_l[4], qs[128]; eight 32-value sub-blocks laid out as IQ4_NL's
@@ -193,14 +194,8 @@ void dq_iq4_xs(const uint8_t* b, float* y, int64_t nb, const std::array<float, 6
     const float d = load_f16(b, t);
     uint16_t scales_h;
     std::memcpy(&scales_h, b + 2, 2);
-    for (int s = 0; s < 8; ++s, y += 32) {
-      const float dl = d * static_cast<float>(iq4_xs_scale(s, b + 4, scales_h));
-      const uint8_t* qs = b + 8 + 16 * s;
-      for (int j = 0; j < 16; ++j) {
-        y[j] = dl * static_cast<float>(kIq4NlValues[qs[j] & 0xf]);
-        y[j + 16] = dl * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
-      }
-    }
+    for (int s = 0; s < 8; ++s, y += 32)
+      iq4_values_scaled(b + 8 + 16 * s, d * static_cast<float>(iq4_xs_scale(s, b + 4, scales_h)), y);
   }
 }
 
