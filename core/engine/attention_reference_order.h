@@ -15,8 +15,10 @@
 // flip a rounding step and carry on through the layers; in this order the whole forward pass of the
 // vector kernels gives the reference's bits (tests/engine/test_reference_fixtures.cpp).
 //
-// The price against the streamed attention in engine/attention.cpp: scores of every visible key are
-// held per item (no online softmax), and a KV head's keys are not split across threads.
+// The price against the streamed attention in engine/attention.cpp: a score takes an add for every two
+// products (the reference's tree) where BLAS takes none, scores of every visible key are held per item
+// (no online softmax), and a KV head's keys are not split across threads. Measured in docs/BENCHMARKS.md
+// ("The reference-order attention at register speed").
 #include <cstdint>
 #include <span>
 

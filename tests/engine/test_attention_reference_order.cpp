@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "engine/attention_reference_order.h"
 #include "engine/simd_kernels.h"
+#include "engine/vector_exp.h"
 
 namespace dbsa {
 namespace {
@@ -140,6 +142,14 @@ TEST(AttentionReferenceOrder, KernelGivesTheDescribedOrdersBits) {
       {128, 2, 1, {{0, 1}}},                     // one key
       {8, 4, 50, {{0, 5}, {13, 22}, {40, 50}}},  // block-sparse ranges, groups straddling their gaps
       {64, 3, 700, {{3, 9}, {600, 700}}},        // a range starting mid-group, and a long one
+      // Several groups of 16 rows (the AVX-512 score and P·V kernels block rows and keys; an odd group
+      // left over), value sizes of 1 to 5 whole 16-float vectors, and one with a tail of 8 floats.
+      {64, 40, 260, {{0, 260}}},
+      {128, 70, 150, {{0, 40}, {56, 150}}},
+      {96, 33, 81, {{0, 81}}},
+      {80, 49, 64, {{0, 64}}},
+      {32, 35, 45, {{0, 45}}},
+      {40, 20, 30, {{0, 30}}},
   };
   for (const auto& s : shapes)
     for (const bool single : {false, true}) {
@@ -150,6 +160,17 @@ TEST(AttentionReferenceOrder, KernelGivesTheDescribedOrdersBits) {
       const auto got = run_kernel(p, single);
       for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "value " << i;
     }
+}
+
+// Scores hundreds apart: most weights take the exp's far branches (|n| > 126, then past 192 to 0), where
+// the 8- and 16-lane forms blend differently.
+TEST(AttentionReferenceOrder, FarApartScoresGiveTheDescribedOrdersBits) {
+  if (!reference_order_supported(8)) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  Problem p = make_problem(64, 37, 120, {{0, 120}}, 5);
+  p.scale = 20.0f;
+  const auto want = scalar_twin(p, false);
+  const auto got = run_kernel(p, false);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "value " << i;
 }
 
 TEST(AttentionReferenceOrder, AgreesWithFloat64Attention) {
@@ -185,6 +206,39 @@ TEST(AttentionReferenceOrder, RowThatSeesNothingGetsZeros) {
   for (int64_t x = 0; x < 2 * p.d; ++x) EXPECT_EQ(got[static_cast<size_t>(x)], 0.0f);
   const auto want = scalar_twin(p, false);
   for (size_t i = static_cast<size_t>(2 * p.d); i < want.size(); ++i) EXPECT_EQ(got[i], want[i]);
+}
+
+DBSA_EXP512_TARGET void exp512_lanes(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, simd::detail::exp512(_mm512_loadu_ps(x + i)));
+}
+
+// The AVX-512 softmax's exp against the 8-lane one it must equal, over the whole range the softmax meets
+// (x - max <= 0, down past the underflow to 0) and beyond, with the special values.
+TEST(AttentionReferenceOrder, SixteenLaneExpGivesTheEightLaneBits) {
+  if (!simd::has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::vector<float> x = {0.0f,
+                          -0.0f,
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::denorm_min(),
+                          -87.33655f,
+                          -103.97208f,
+                          88.72283f,
+                          89.0f};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> wide(-300.0f, 120.0f), near(-1.0f, 1.0f);
+  for (int i = 0; i < (1 << 20); ++i) x.push_back(i % 2 ? wide(rng) : near(rng));
+  x.resize((x.size() + 15) / 16 * 16, 1.0f);
+  std::vector<float> want(x.size()), got(x.size());
+  simd::exp_lanes(x.data(), want.data(), static_cast<int64_t>(x.size()));
+  exp512_lanes(x.data(), got.data(), x.size());
+  int differing = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0 && ++differing <= 5)
+      ADD_FAILURE() << "exp(" << x[i] << "): " << got[i] << " against " << want[i];
+  EXPECT_EQ(differing, 0);
 }
 
 TEST(AttentionReferenceOrder, RefusesHeadsItCannotRun) {
