@@ -1,0 +1,233 @@
+// The reference-order attention's steps for one vector width, written once:
+// engine/attention_reference_order.cpp includes this file once per instruction set, inside a namespace and a
+// `#pragma GCC target` region of its own, after defining there `V`, the operations on one vector of V::kW
+// floats (rows of a group, or value dimensions). No include guard, by design. The order of float operations
+// is the header's (engine/attention_reference_order.h); each value is computed alone, so the width changes no
+// bits.
+//
+// Rows go through the three steps one group of V::kW at a time (the group's scores, V::kW floats a slot,
+// stay in cache between them), each group only as far as the 8-slot group of its last row's last key.
+// The slots past it are masked for all its rows: the reference's weights there are exactly 0, whose
+// exponentials add 0.0 to the sums and whose FMAs leave the P·V chains unchanged.
+
+// (b0+b4 + b1+b5) + (b2+b6 + b3+b7): the lane tree of a 4-accumulator dot.
+inline V::F tree_dot(const V::F* b) {
+  return V::add(V::add(V::add(b[0], b[4]), V::add(b[1], b[5])),
+                V::add(V::add(b[2], b[6]), V::add(b[3], b[7])));
+}
+
+// (a0+a4 + a2+a6) + (a1+a5 + a3+a7): the softmax's and the 8-lane P·V's sum of eight lanes.
+inline V::F tree_halves(const V::F* a) {
+  return V::add(V::add(V::add(a[0], a[4]), V::add(a[2], a[6])),
+                V::add(V::add(a[1], a[5]), V::add(a[3], a[7])));
+}
+
+// Lane t of the 4-accumulator dot of kK keys against a group of rows (qg: [d][kW]), its four
+// accumulators added as (0+2) + (1+3). Each query vector loaded serves kK FMAs. kSteps is d / 32 where it
+// is known at compile time (every step unrolled, the accumulators held in registers), else -1.
+template <int kSteps, int kK>
+inline void score_lane(const float* const* k, const float* qg, int64_t np, int t, V::F (&c)[kK]) {
+  if constexpr (kSteps >= 0) np = 32 * kSteps;
+  V::F acc[4][kK];
+#pragma GCC unroll 4
+  for (int a = 0; a < 4; ++a) {
+    for (int j = 0; j < kK; ++j) acc[a][j] = V::zero();
+#pragma GCC unroll 8
+    for (int64_t x = 8 * a + t; x < np; x += 32) {
+      const V::F q = V::load(qg + x * V::kW);
+      for (int j = 0; j < kK; ++j) acc[a][j] = V::fma(V::set1(k[j][x]), q, acc[a][j]);
+    }
+  }
+  for (int j = 0; j < kK; ++j) c[j] = V::add(V::add(acc[0][j], acc[2][j]), V::add(acc[1][j], acc[3][j]));
+}
+
+// Lanes t and t + 4, added: one of the four pairs of the lane tree.
+template <int kSteps, int kK>
+inline void score_pair(const float* const* k, const float* qg, int64_t np, int t, V::F (&p)[kK]) {
+  V::F lo[kK], hi[kK];
+  score_lane<kSteps, kK>(k, qg, np, t, lo);
+  score_lane<kSteps, kK>(k, qg, np, t + 4, hi);
+  for (int j = 0; j < kK; ++j) p[j] = V::add(lo[j], hi[j]);
+}
+
+// The scores (unscaled) of kK keys against a group of rows: the lane tree, a pair of lanes at a time,
+// then the head_dim % 32 tail, each product rounded alone.
+template <int kSteps, int kK>
+inline void score_block(const float* const* k, const float* qg, int64_t d, V::F (&out)[kK]) {
+  const int64_t np = d / 32 * 32;
+  V::F p0[kK], p1[kK];
+  score_pair<kSteps, kK>(k, qg, np, 0, p0);
+  score_pair<kSteps, kK>(k, qg, np, 1, p1);
+  for (int j = 0; j < kK; ++j) out[j] = V::add(p0[j], p1[j]);
+  score_pair<kSteps, kK>(k, qg, np, 2, p0);
+  score_pair<kSteps, kK>(k, qg, np, 3, p1);
+  for (int j = 0; j < kK; ++j) out[j] = V::add(out[j], V::add(p0[j], p1[j]));
+  for (int64_t x = np; x < d; ++x) {
+    const V::F q = V::load(qg + x * V::kW);
+    for (int j = 0; j < kK; ++j) out[j] = V::add(out[j], V::mul_alone(V::set1(k[j][x]), q));
+  }
+}
+
+// Scores of row group g against slots [0, n_slots), V::kScoreKeys at a time (slots come in eights).
+template <int kSteps>
+void scores(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
+  constexpr int kK = V::kScoreKeys;
+  const V::F scale = V::set1(h.scale), neg_inf = V::set1(kNegInf);
+  const float* qg = sc.qt.data() + g * V::kW * h.d;
+  const V::I last = V::load_last(sc.last.data() + g * V::kW);
+  for (int64_t s = 0; s < n_slots; s += kK) {
+    const float* k[kK];
+    int64_t j[kK];
+    bool any = false;
+    for (int i = 0; i < kK; ++i) {
+      j[i] = sc.slots.key[static_cast<size_t>(s + i)];
+      k[i] = j[i] < 0 ? sc.zero_row.data() : h.k + j[i] * h.ldk;
+      any = any || j[i] >= 0;
+    }
+    if (!any) {
+      for (int i = 0; i < kK; ++i) V::store(sc.at(s + i, g * V::kW), neg_inf);
+      continue;
+    }
+    V::F w[kK];
+    score_block<kSteps, kK>(k, qg, h.d, w);
+    for (int i = 0; i < kK; ++i) {
+      const V::F scaled = V::mul(w[i], scale);
+      V::store(sc.at(s + i, g * V::kW),
+               j[i] < 0 ? neg_inf : V::select(V::key_hidden(j[i], last), neg_inf, scaled));
+    }
+  }
+}
+
+// Row group g's scores to weights over slots [0, n_slots).
+inline void softmax(int64_t g, int64_t n_slots, Scratch& sc) {
+  const V::F neg_inf = V::set1(kNegInf), zero = V::zero();
+  float* col = sc.at(0, g * V::kW);
+  V::F mx = neg_inf;
+  for (int64_t s = 0; s < n_slots; ++s) mx = V::max(mx, V::load(col + s * V::kW));
+  // A row that sees no key keeps max -inf: shift by 0 so its weights come out 0, not NaN.
+  mx = V::select(V::is_neg_inf(mx), zero, mx);
+  V::Sums sums = V::sums_zero();
+  for (int64_t s0 = 0; s0 < n_slots; s0 += 8) {
+    V::F e[8];
+    for (int t = 0; t < 8; ++t) {
+      float* p = col + (s0 + t) * V::kW;
+      const V::F x = V::load(p);
+      e[t] = V::select(V::is_neg_inf(x), zero, V::exp(V::sub(x, mx)));
+      V::store(p, e[t]);
+    }
+    V::add_sums(sums, tree_halves(e));
+  }
+  const V::F inv = V::inverse(sums);
+  for (int64_t s = 0; s < n_slots; ++s) {
+    float* p = col + s * V::kW;
+    V::store(p, V::mul(V::load(p), inv));
+  }
+}
+
+// P·V in lanes by KV index mod 8: one lane at a time (its FMA chains never meet the other lanes' until
+// the end), so each lane's accumulators can be blocked over kRows rows × kChunks vectors of value
+// dimensions in registers: a slot's value vectors are loaded once for kRows rows and each weight
+// broadcast once for kChunks vectors. The eight lanes' sums wait in sc.lanes ([t][kW rows][d]) and are
+// added as the softmax's groups are. (A form with value dimensions broadcast against a vector of rows
+// needed a weight load per FMA and a transposed copy of the values, and measured about half as fast.)
+template <int kChunks, int kRows>
+void lane_block(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t r0, int64_t x0,
+                float* dst, int64_t d) {
+  V::F acc[kRows][kChunks];
+  for (auto& row : acc)
+    for (auto& a : row) a = V::zero();
+  for (int64_t s = t; s < n_slots; s += 8) {
+    const float* v = sc.values(s) + x0;
+    V::F vs[kChunks];
+    for (int c = 0; c < kChunks; ++c) vs[c] = V::load(v + V::kW * c);
+    const float* w = pg + s * V::kW + r0;
+    for (int r = 0; r < kRows; ++r) {
+      const V::F wr = V::set1(w[r]);
+      for (int c = 0; c < kChunks; ++c) acc[r][c] = V::fma(vs[c], wr, acc[r][c]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r)
+    for (int c = 0; c < kChunks; ++c) V::store(dst + (r0 + r) * d + x0 + V::kW * c, acc[r][c]);
+}
+
+// One lane's sums for the group's rows and value dimensions [x0, x0 + kW·kChunks).
+template <int kChunks>
+void lane_rows(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t x0, float* dst,
+               int64_t d) {
+  constexpr int kRows = std::min(V::kW, V::kPvAccumulators / kChunks);
+  int64_t r0 = 0;
+  for (; r0 + kRows <= V::kW; r0 += kRows) lane_block<kChunks, kRows>(sc, pg, n_slots, t, r0, x0, dst, d);
+  if constexpr (V::kW % kRows != 0) lane_block<kChunks, V::kW % kRows>(sc, pg, n_slots, t, r0, x0, dst, d);
+}
+
+// The value dimensions left after the whole blocks of V::kPvChunks vectors: `chunks` vectors.
+template <int kChunks>
+void lane_rows_tail(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t x0, float* dst,
+                    int64_t d, int64_t chunks) {
+  if constexpr (kChunks > 0) {
+    if (chunks == kChunks) return lane_rows<kChunks>(sc, pg, n_slots, t, x0, dst, d);
+    lane_rows_tail<kChunks - 1>(sc, pg, n_slots, t, x0, dst, d, chunks);
+  }
+}
+
+// Row group g's outputs. Requires h.d % V::kW == 0.
+inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
+  constexpr int64_t kBlock = V::kW * V::kPvChunks;
+  const int64_t d = h.d;
+  sc.lanes.resize(static_cast<size_t>(8 * V::kW * d));
+  const float* pg = sc.at(0, g * V::kW);
+  for (int64_t t = 0; t < 8; ++t) {
+    float* dst = sc.lanes.data() + t * V::kW * d;
+    int64_t x0 = 0;
+    for (; x0 + kBlock <= d; x0 += kBlock) lane_rows<V::kPvChunks>(sc, pg, n_slots, t, x0, dst, d);
+    lane_rows_tail<V::kPvChunks - 1>(sc, pg, n_slots, t, x0, dst, d, (d - x0) / V::kW);
+  }
+  const int64_t n_rows = std::min<int64_t>(V::kW, h.rows - g * V::kW);
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t x = 0; x < d; x += V::kW) {
+      V::F a[8];
+      for (int t = 0; t < 8; ++t) a[t] = V::load(sc.lanes.data() + (t * V::kW + r) * d + x);
+      V::store(h.out[g * V::kW + r] + x, tree_halves(a));
+    }
+}
+
+// The slots row group g needs: every 8-slot group holding a key it may see.
+inline int64_t group_slots(const Scratch& sc, int64_t g) {
+  const int64_t last = sc.last[static_cast<size_t>((g + 1) * V::kW - 1)];
+  int64_t n = sc.n_slots();
+  while (n > 0) {
+    int64_t first = -1;  // the 8-slot group's first key (every group holds one)
+    for (int64_t s = n - 8; s < n && first < 0; ++s) first = sc.slots.key[static_cast<size_t>(s)];
+    if (first <= last) break;
+    n -= 8;
+  }
+  return n;
+}
+
+// Every row group through the three steps. A one-token batch leaves P·V to the 32-lane form, which reads
+// every slot.
+template <int kSteps>
+void attention_groups(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
+  for (int64_t g = 0; g < rows_w / V::kW; ++g) {
+    const int64_t n = h.single_token ? sc.n_slots() : group_slots(sc, g);
+    scores<kSteps>(h, g, n, sc);
+    softmax(g, n, sc);
+    if (!h.single_token) weighted_values(h, g, n, sc);
+  }
+}
+
+// The common head sizes (64, 128) unrolled.
+inline void attention(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
+  switch (h.d / 32) {
+    case 1:
+      return attention_groups<1>(h, rows_w, sc);
+    case 2:
+      return attention_groups<2>(h, rows_w, sc);
+    case 3:
+      return attention_groups<3>(h, rows_w, sc);
+    case 4:
+      return attention_groups<4>(h, rows_w, sc);
+    default:
+      return attention_groups<-1>(h, rows_w, sc);
+  }
+}
