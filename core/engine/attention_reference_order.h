@@ -41,7 +41,8 @@ struct ReferenceOrderHead {
 };
 
 // AVX2+FMA present and whole 8-value vectors per head. The kernel runs 16 lanes where the CPU has
-// AVX-512 and DBSA_MAX_ISA allows it (engine/quant_kernels.h), else 8: the same bits either way.
+// AVX-512, DBSA_MAX_ISA allows it (engine/quant_kernels.h) and the head is whole 16-value vectors, else 8:
+// the same bits either way.
 bool reference_order_supported(int64_t head_dim);
 
 // One KV head's rows. Requires reference_order_supported(h.d).
