@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -46,12 +47,14 @@ void fill_slots(std::span<const KvRange> ranges, int64_t last, Slots& s) {
 struct Scratch {
   Slots slots;
   int64_t width = 8;
-  std::vector<float> qt;                 // per group of W rows: [d][W], rows past the end zero
-  std::vector<float> st;                 // per group of W rows: [slot][W]: scores, then weights
-  std::vector<int32_t> last;             // per row (rows_w), as int32 for the mask compare
-  std::vector<float> zero_row;           // the key and values of an empty slot
-  std::vector<const float*> value_rows;  // per slot: its values in the cache, or zero_row
-  std::vector<float> lanes;              // P·V's sums per lane: [t][W rows][d]
+  std::vector<float> qt;                   // per group of W rows: [d][W], rows past the end zero
+  std::vector<float> st;                   // per group of W rows: [slot][W]: scores, then weights
+  std::vector<int32_t> last;               // per row (rows_w), as int32 for the mask compare
+  std::vector<float> zero_row;             // the key and values of an empty slot
+  std::vector<const float*> value_rows;    // per slot: its values in the cache, or zero_row
+  std::vector<float> lanes;                // P·V's sums per lane: [lane][W rows][d]
+  std::vector<int32_t> all_groups;         // 0, 1, ... per 8-slot group: the P·V lanes by KV index mod 8
+  std::vector<int32_t> quarter_groups[4];  // the 8-slot groups whose KV indices / 8 are q mod 4 (mod 32)
   int64_t n_slots() const { return static_cast<int64_t>(slots.key.size()); }
   // The score, then weight, of slot s for row r.
   float* at(int64_t s, int64_t r) { return st.data() + ((r / width) * n_slots() + s) * width + r % width; }
@@ -115,30 +118,6 @@ struct V {
 };
 
 #include "engine/attention_reference_order_steps.h"
-
-// out[r] = P·V of a one-token batch, 8 value dimensions at a time: lanes by KV index mod 32 (four
-// accumulators of 8, reduced as a score is).
-void weighted_values_one_token(const ReferenceOrderHead& h, const Scratch& sc) {
-  const int64_t n_slots = sc.n_slots();
-  for (int64_t r = 0; r < h.rows; ++r)
-    for (int64_t x = 0; x < h.d; x += 8) {
-      __m256 acc[32];
-      for (auto& a : acc) a = _mm256_setzero_ps();
-      for (int64_t s0 = 0; s0 < n_slots; s0 += 8) {
-        int64_t first = -1;  // the eight accumulators of this group's KV indices
-        for (int t = 0; t < 8 && first < 0; ++t) first = sc.slots.key[static_cast<size_t>(s0 + t)];
-        __m256* lane = acc + (first / 8 % 4) * 8;
-        for (int t = 0; t < 8; ++t) {
-          const int64_t s = s0 + t;
-          lane[t] = _mm256_fmadd_ps(_mm256_loadu_ps(sc.values(s) + x), _mm256_set1_ps(*sc.at(s, r)), lane[t]);
-        }
-      }
-      __m256 b[8];
-      for (int t = 0; t < 8; ++t)
-        b[t] = _mm256_add_ps(_mm256_add_ps(acc[t], acc[16 + t]), _mm256_add_ps(acc[8 + t], acc[24 + t]));
-      _mm256_storeu_ps(h.out[r] + x, tree_dot(b));
-    }
-}
 
 }  // namespace avx2
 #pragma GCC pop_options
@@ -219,7 +198,9 @@ void attention_reference_order(const ReferenceOrderHead& h) {
   // DBSA_MAX_ISA below avx512-vnni keeps this kernel on AVX2 as well (the tests run both forms). The
   // 16-row form's P·V takes value sizes in whole 16-float vectors.
   const Isa isa = best_isa();
-  const bool wide = simd::has_avx512_vnni() && (isa == Isa::Avx512Vnni || isa == Isa::Amx) && h.d % 16 == 0;
+  // Up to 8 rows (a one-token batch's GQA group) fill 8 lanes as well as 16, with half the work.
+  const bool wide =
+      simd::has_avx512_vnni() && (isa == Isa::Avx512Vnni || isa == Isa::Amx) && h.d % 16 == 0 && h.rows > 8;
   const int64_t d = h.d, width = wide ? 16 : 8, rows_w = (h.rows + width - 1) / width * width;
   sc.width = width;
   fill_slots(h.ranges, h.last_key[h.rows - 1], sc.slots);
@@ -238,11 +219,20 @@ void attention_reference_order(const ReferenceOrderHead& h) {
   for (size_t s = 0; s < sc.slots.key.size(); ++s)
     sc.value_rows[s] = sc.slots.key[s] < 0 ? sc.zero_row.data() : h.v + sc.slots.key[s] * h.ldv;
   sc.st.resize(sc.slots.key.size() * static_cast<size_t>(rows_w));
+  const int32_t n_groups = static_cast<int32_t>(sc.slots.key.size() / 8);
+  sc.all_groups.resize(static_cast<size_t>(n_groups));
+  for (auto& q : sc.quarter_groups) q.clear();
+  for (int32_t grp = 0; grp < n_groups; ++grp) {
+    sc.all_groups[static_cast<size_t>(grp)] = grp;
+    if (!h.single_token) continue;
+    int64_t first = -1;  // the group's first visible key gives its quarter
+    for (size_t t = 0; t < 8 && first < 0; ++t) first = sc.slots.key[static_cast<size_t>(grp) * 8 + t];
+    sc.quarter_groups[first / 8 % 4].push_back(grp);
+  }
   if (wide)
     avx512::attention(h, rows_w, sc);
   else
     avx2::attention(h, rows_w, sc);
-  if (h.single_token) avx2::weighted_values_one_token(h, sc);
 }
 
 }  // namespace dbsa

@@ -124,19 +124,21 @@ inline void softmax(int64_t g, int64_t n_slots, Scratch& sc) {
   }
 }
 
-// P·V in lanes by KV index mod 8: one lane at a time (its FMA chains never meet the other lanes' until
-// the end), so each lane's accumulators can be blocked over kRows rows × kChunks vectors of value
-// dimensions in registers: a slot's value vectors are loaded once for kRows rows and each weight
-// broadcast once for kChunks vectors. The eight lanes' sums wait in sc.lanes ([t][kW rows][d]) and are
-// added as the softmax's groups are. (A form with value dimensions broadcast against a vector of rows
-// needed a weight load per FMA and a transposed copy of the values, and measured about half as fast.)
+// P·V in lanes by KV index mod 8 (mod 32 for a one-token batch): one lane at a time (its FMA chains never
+// meet the other lanes' until the end), so each lane's accumulators can be blocked over kRows rows ×
+// kChunks vectors of value dimensions in registers: a slot's value vectors are loaded once for kRows rows
+// and each weight broadcast once for kChunks vectors. A lane runs over slot t of each 8-slot group in
+// `groups`. The lanes' sums wait in sc.lanes ([lane][kW rows][d]) and are added at the end in the
+// reference's tree. (A form with value dimensions broadcast against a vector of rows needed a weight
+// load per FMA and a transposed copy of the values, and measured about half as fast.)
 template <int kChunks, int kRows>
-void lane_block(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t r0, int64_t x0,
-                float* dst, int64_t d) {
+void lane_block(const Scratch& sc, const float* pg, std::span<const int32_t> groups, int64_t t, int64_t r0,
+                int64_t x0, float* dst, int64_t d) {
   V::F acc[kRows][kChunks];
   for (auto& row : acc)
     for (auto& a : row) a = V::zero();
-  for (int64_t s = t; s < n_slots; s += 8) {
+  for (const int32_t group : groups) {
+    const int64_t s = 8 * int64_t{group} + t;
     const float* v = sc.values(s) + x0;
     V::F vs[kChunks];
     for (int c = 0; c < kChunks; ++c) vs[c] = V::load(v + V::kW * c);
@@ -150,44 +152,60 @@ void lane_block(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, 
     for (int c = 0; c < kChunks; ++c) V::store(dst + (r0 + r) * d + x0 + V::kW * c, acc[r][c]);
 }
 
-// One lane's sums for the group's rows and value dimensions [x0, x0 + kW·kChunks).
+// One lane's sums for the group's first n_rows rows and value dimensions [x0, x0 + kW·kChunks).
 template <int kChunks>
-void lane_rows(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t x0, float* dst,
-               int64_t d) {
+void lane_rows(const Scratch& sc, const float* pg, std::span<const int32_t> groups, int64_t t, int64_t n_rows,
+               int64_t x0, float* dst, int64_t d) {
   constexpr int kRows = std::min(V::kW, V::kPvAccumulators / kChunks);
   int64_t r0 = 0;
-  for (; r0 + kRows <= V::kW; r0 += kRows) lane_block<kChunks, kRows>(sc, pg, n_slots, t, r0, x0, dst, d);
-  if constexpr (V::kW % kRows != 0) lane_block<kChunks, V::kW % kRows>(sc, pg, n_slots, t, r0, x0, dst, d);
+  for (; r0 + kRows <= V::kW && r0 < n_rows; r0 += kRows)
+    lane_block<kChunks, kRows>(sc, pg, groups, t, r0, x0, dst, d);
+  if constexpr (V::kW % kRows != 0)
+    if (r0 < n_rows) lane_block<kChunks, V::kW % kRows>(sc, pg, groups, t, r0, x0, dst, d);
 }
 
 // The value dimensions left after the whole blocks of V::kPvChunks vectors: `chunks` vectors.
 template <int kChunks>
-void lane_rows_tail(const Scratch& sc, const float* pg, int64_t n_slots, int64_t t, int64_t x0, float* dst,
-                    int64_t d, int64_t chunks) {
+void lane_rows_tail(const Scratch& sc, const float* pg, std::span<const int32_t> groups, int64_t t,
+                    int64_t n_rows, int64_t x0, float* dst, int64_t d, int64_t chunks) {
   if constexpr (kChunks > 0) {
-    if (chunks == kChunks) return lane_rows<kChunks>(sc, pg, n_slots, t, x0, dst, d);
-    lane_rows_tail<kChunks - 1>(sc, pg, n_slots, t, x0, dst, d, chunks);
+    if (chunks == kChunks) return lane_rows<kChunks>(sc, pg, groups, t, n_rows, x0, dst, d);
+    lane_rows_tail<kChunks - 1>(sc, pg, groups, t, n_rows, x0, dst, d, chunks);
   }
 }
 
-// Row group g's outputs. Requires h.d % V::kW == 0.
+// Row group g's outputs over its first n_slots slots. Requires h.d % V::kW == 0.
 inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
   constexpr int64_t kBlock = V::kW * V::kPvChunks;
-  const int64_t d = h.d;
-  sc.lanes.resize(static_cast<size_t>(8 * V::kW * d));
-  const float* pg = sc.at(0, g * V::kW);
-  for (int64_t t = 0; t < 8; ++t) {
-    float* dst = sc.lanes.data() + t * V::kW * d;
-    int64_t x0 = 0;
-    for (; x0 + kBlock <= d; x0 += kBlock) lane_rows<V::kPvChunks>(sc, pg, n_slots, t, x0, dst, d);
-    lane_rows_tail<V::kPvChunks - 1>(sc, pg, n_slots, t, x0, dst, d, (d - x0) / V::kW);
-  }
+  const int64_t d = h.d, n_lanes = h.single_token ? 32 : 8;
   const int64_t n_rows = std::min<int64_t>(V::kW, h.rows - g * V::kW);
+  sc.lanes.resize(static_cast<size_t>(n_lanes * V::kW * d));
+  const float* pg = sc.at(0, g * V::kW);
+  for (int64_t lane = 0; lane < n_lanes; ++lane) {
+    const std::span<const int32_t> groups =
+        h.single_token ? std::span<const int32_t>(sc.quarter_groups[lane / 8])
+                       : std::span<const int32_t>(sc.all_groups).first(static_cast<size_t>(n_slots / 8));
+    float* dst = sc.lanes.data() + lane * V::kW * d;
+    int64_t x0 = 0;
+    for (; x0 + kBlock <= d; x0 += kBlock)
+      lane_rows<V::kPvChunks>(sc, pg, groups, lane % 8, n_rows, x0, dst, d);
+    lane_rows_tail<V::kPvChunks - 1>(sc, pg, groups, lane % 8, n_rows, x0, dst, d, (d - x0) / V::kW);
+  }
+  const auto lane_sum = [&](int64_t lane, int64_t r, int64_t x) {
+    return V::load(sc.lanes.data() + (lane * V::kW + r) * d + x);
+  };
   for (int64_t r = 0; r < n_rows; ++r)
     for (int64_t x = 0; x < d; x += V::kW) {
       V::F a[8];
-      for (int t = 0; t < 8; ++t) a[t] = V::load(sc.lanes.data() + (t * V::kW + r) * d + x);
-      V::store(h.out[g * V::kW + r] + x, tree_halves(a));
+      if (h.single_token) {  // lanes t, 8+t, 16+t, 24+t as a score's four accumulators, then its lane tree
+        for (int t = 0; t < 8; ++t)
+          a[t] = V::add(V::add(lane_sum(t, r, x), lane_sum(16 + t, r, x)),
+                        V::add(lane_sum(8 + t, r, x), lane_sum(24 + t, r, x)));
+        V::store(h.out[g * V::kW + r] + x, tree_dot(a));
+      } else {
+        for (int t = 0; t < 8; ++t) a[t] = lane_sum(t, r, x);
+        V::store(h.out[g * V::kW + r] + x, tree_halves(a));
+      }
     }
 }
 
@@ -204,15 +222,15 @@ inline int64_t group_slots(const Scratch& sc, int64_t g) {
   return n;
 }
 
-// Every row group through the three steps. A one-token batch leaves P·V to the 32-lane form, which reads
-// every slot.
+// Every row group through the three steps. A one-token batch's lanes (sc.quarter_groups) run over every
+// slot: its rows share their last key anyway.
 template <int kSteps>
 void attention_groups(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
   for (int64_t g = 0; g < rows_w / V::kW; ++g) {
     const int64_t n = h.single_token ? sc.n_slots() : group_slots(sc, g);
     scores<kSteps>(h, g, n, sc);
     softmax(g, n, sc);
-    if (!h.single_token) weighted_values(h, g, n, sc);
+    weighted_values(h, g, n, sc);
   }
 }
 
