@@ -8,7 +8,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include "engine/quant_kernels.h"
 #include "engine/simd_kernels.h"
 #include "engine/vector_exp.h"
 
@@ -196,11 +195,9 @@ void attention_reference_order(const ReferenceOrderHead& h) {
   if (h.rows <= 0) return;
   thread_local Scratch sc;
   // DBSA_MAX_ISA below avx512-vnni keeps this kernel on AVX2 as well (the tests run both forms). The
-  // 16-row form's P·V takes value sizes in whole 16-float vectors.
-  const Isa isa = best_isa();
-  // Up to 8 rows (a one-token batch's GQA group) fill 8 lanes as well as 16, with half the work.
-  const bool wide =
-      simd::has_avx512_vnni() && (isa == Isa::Avx512Vnni || isa == Isa::Amx) && h.d % 16 == 0 && h.rows > 8;
+  // 16-row form's P·V takes value sizes in whole 16-float vectors; up to 8 rows (a one-token batch's GQA
+  // group) fill 8 lanes as well as 16, with half the work.
+  const bool wide = simd::use_avx512() && h.d % 16 == 0 && h.rows > 8;
   const int64_t d = h.d, width = wide ? 16 : 8, rows_w = (h.rows + width - 1) / width * width;
   sc.width = width;
   fill_slots(h.ranges, h.last_key[h.rows - 1], sc.slots);

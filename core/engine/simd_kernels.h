@@ -10,6 +10,9 @@ namespace dbsa::simd {
 bool has_avx2();
 // AVX-512 F/BW/VL/DQ with VNNI (vpdpbusd), and AVX2: the quantized kernels' widest path.
 bool has_avx512_vnni();
+// has_avx512_vnni() and DBSA_MAX_ISA allows AVX-512 (engine/quant_kernels.h, best_isa): where the
+// kernels with 8- and 16-lane forms of the same bits take the 16-lane one.
+bool use_avx512();
 
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values

@@ -127,6 +127,43 @@ TEST(SimdKernels, RowWiseMaxAndExpMatchTheFormulas) {
   }
 }
 
+// Whatever vector width runs them (16 lanes where AVX-512 is in use, 8 for the last chunk, scalar for the
+// tail), exp_shift_rows and silu_mul give the 8-lane exp's bits through their formulas, element by element:
+// the reference order relies on SiLU's bits.
+TEST(SimdKernels, ExpShiftAndSiluGiveTheVectorExpsBits) {
+  if (!simd::has_avx2()) GTEST_SKIP() << "no AVX2: the scalar forms use std::exp";
+  for (const int64_t cols : {int64_t{8}, int64_t{16}, int64_t{24}, int64_t{40}, int64_t{192}}) {
+    const int64_t n_rows = 9;
+    const auto x = randn(static_cast<size_t>(n_rows * cols), 70 + cols, 4.0f);
+    const auto shift = randn(static_cast<size_t>(cols), 80 + cols, 2.0f);
+    std::vector<float> sums(static_cast<size_t>(cols), 0.5f), got = x;
+    simd::exp_shift_rows(got.data(), n_rows, cols, shift.data(), sums.data());
+    for (int64_t c = 0; c < cols; ++c) {
+      float sum = 0.0f;
+      for (int64_t j = 0; j < n_rows; ++j) {
+        const size_t i = static_cast<size_t>(j * cols + c);
+        const float arg = x[i] - shift[static_cast<size_t>(c)];
+        float e;
+        simd::exp_lanes(&arg, &e, 1);
+        ASSERT_EQ(got[i], e) << "cols " << cols << " at " << j << "," << c;
+        sum += e;
+      }
+      ASSERT_EQ(sums[static_cast<size_t>(c)], 0.5f + sum) << "cols " << cols << " column " << c;
+    }
+  }
+  const int64_t n = 16 * 5 + 8 + 3;
+  const auto g = randn(static_cast<size_t>(n), 91, 6.0f), u = randn(static_cast<size_t>(n), 92);
+  std::vector<float> out(static_cast<size_t>(n));
+  simd::silu_mul(g.data(), u.data(), out.data(), n);
+  for (int64_t i = 0; i < n - 3; ++i) {  // the last 3 are the scalar tail (std::exp)
+    const float neg = 0.0f - g[static_cast<size_t>(i)];
+    float e;
+    simd::exp_lanes(&neg, &e, 1);
+    ASSERT_EQ(out[static_cast<size_t>(i)], g[static_cast<size_t>(i)] / (1.0f + e) * u[static_cast<size_t>(i)])
+        << "element " << i;
+  }
+}
+
 TEST(Ops, RmsNormMatchesNaive) {
   const int64_t n = 7, dim = 93;
   auto x = randn(static_cast<size_t>(n * dim), 3, 5.0f);
