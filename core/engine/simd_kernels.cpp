@@ -143,9 +143,10 @@ void exp_shift_rows_scalar(float* x, int64_t n_rows, int64_t cols, int64_t c0, c
 
 // Full 8-column chunks in vectors; a column tail (never reached by attention, which pads its score
 // rows to whole vectors: AMD's masked stores are slow) in scalar code.
-__attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n_rows, int64_t cols,
-                                                       float* m) {
-  int64_t c = 0;
+// Columns [c0, cols); c0 = 0 but after the 16-column form below.
+__attribute__((target("avx2,fma"))) void max_rows_avx2(const float* x, int64_t n_rows, int64_t cols, float* m,
+                                                       int64_t c0 = 0) {
+  int64_t c = c0;
   for (; c + 8 <= cols; c += 8) {
     __m256 vm = _mm256_loadu_ps(m + c);
     for (int64_t j = 0; j < n_rows; ++j) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + j * cols + c));
@@ -196,14 +197,24 @@ __attribute__((target("avx2,fma"))) void exp_lanes_avx2(const float* x, float* y
   std::copy(tail, tail + (n - i), y + i);
 }
 
-// The 16-lane forms of exp_shift_rows and silu_mul: each column's (element's) operations are the 8-lane
-// forms', and exp512 gives exp256's bits, so the results do not depend on the width (the fixtures'
-// reference-order cases hold SiLU to the bit either way). They leave the last 8-column (8-element) chunk
-// and the tail to the 8-lane forms.
+// The 16-lane forms of max_rows, exp_shift_rows and silu_mul: each column's (element's) operations are
+// the 8-lane forms', and exp512 gives exp256's bits, so the results do not depend on the width (the
+// fixtures' reference-order cases hold SiLU to the bit either way). They leave the last 8-column
+// (8-element) chunk and the tail to the 8-lane forms.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define DBSA_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+
+DBSA_AVX512 void max_rows_avx512(const float* x, int64_t n_rows, int64_t cols, float* m) {
+  int64_t c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    __m512 vm = _mm512_loadu_ps(m + c);
+    for (int64_t j = 0; j < n_rows; ++j) vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + j * cols + c));
+    _mm512_storeu_ps(m + c, vm);
+  }
+  max_rows_avx2(x, n_rows, cols, m, c);
+}
 
 DBSA_AVX512 void exp_shift_rows_avx512(float* x, int64_t n_rows, int64_t cols, const float* shift,
                                        float* sums) {
@@ -299,6 +310,7 @@ void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
 }
 
 void max_rows(const float* x, int64_t n_rows, int64_t cols, float* m) {
+  if (use_avx512()) return max_rows_avx512(x, n_rows, cols, m);
   if (has_avx2()) return max_rows_avx2(x, n_rows, cols, m);
   max_rows_scalar(x, n_rows, cols, 0, m);
 }
