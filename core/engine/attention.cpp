@@ -22,8 +22,10 @@ constexpr int64_t kKeyBlock = 256;
 // Split pieces are rounded to this many keys only: pieces of nearly equal size keep the threads
 // finishing together (rounding to whole 256-key tiles left one thread ~6% more keys).
 constexpr int64_t kPieceAlign = 16;
-// Bytes of keys and values per tile of an every-head item over the in-memory cache (item_shape).
+// Bytes of keys and values per tile of an every-head item (item_shape): read in place from the in-memory
+// cache, or staged from a prefix source.
 constexpr int64_t kCacheTileBytes = 128 * 1024;
+constexpr int64_t kStagedTileBytes = 1024 * 1024;
 // Rows of exponentials between two prefetch requests for the next stored tile.
 constexpr int64_t kPrefetchEvery = 4;
 
@@ -108,14 +110,18 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
   s.nh = head_count(a, w);
   s.all_rows = s.rows * s.nh;
   s.tile = key_tile(s.rows, s.d);
-  // An item over every head of the in-memory cache (a decode step, make_items) reads each tile once per
-  // head, a head's slice of every row: tiles of whole rows kept within kCacheTileBytes stay in L2 between
-  // the heads. Measured after 4096 tokens, 2 threads, tokens/s with 256-key tiles against this: 8 KV
-  // heads of 128, 49 -> 58-61; 32 of 128, 23 -> 26; SmolLM's 3 of 64, 47 -> 48. (A DBSA query's tiles are
-  // staged from the store into one buffer, and measured slower with smaller tiles: not for them.)
-  if (s.nh > 1 && !a.prefix)
-    s.tile = std::clamp<int64_t>(
-        kCacheTileBytes / (s.nh * s.d * 2 * static_cast<int64_t>(sizeof(float))) / 16 * 16, 16, s.tile);
+  // An item over every head (make_items) reads each key tile once per head, a head's slice of every
+  // row: tiles of whole rows kept within a byte budget stay in L2 between the heads. The budget was
+  // measured per source, 2 threads. Tiles read in place from the in-memory cache (a decode step), after
+  // 4096 tokens, 256-key tiles against 128 KB: 8 KV heads of 128, 49 -> 58-61 tokens/s; 32 of 128,
+  // 23 -> 26; SmolLM's 3 of 64, 47 -> 48. Tiles staged from the store (a DBSA query, `bench dbsa`, 6
+  // blocks of 20 demos, select 4), 256-key tiles against 1 MB: 8 heads 109 -> 104.5 ms a query, 32 heads
+  // 181 -> 166.5 (128 KB was slower for them: 110 -> 118).
+  if (s.nh > 1) {
+    const int64_t budget = a.prefix ? kStagedTileBytes : kCacheTileBytes;
+    const int64_t row_bytes = s.nh * s.d * 2 * static_cast<int64_t>(sizeof(float));
+    s.tile = std::clamp<int64_t>(budget / row_bytes / 16 * 16, 16, s.tile);
+  }
   s.ld = (s.rows + 7) / 8 * 8;
   s.self_first = a.layout->query_kv_offset + w.q0;
   s.self_last = a.layout->query_kv_offset + w.q1 - 1;
