@@ -131,6 +131,10 @@ TEST(Attention, DenseCausalAndSingleToken) {
   run_case(pool, rng, AttentionLayout::dense_causal(600, 0), {4, 2, 16}, false);
   run_case(pool, rng, AttentionLayout::dense_causal(1, 0), {4, 2, 16}, false);
   run_case(pool, rng, AttentionLayout::dense_causal(1, 1000), {9, 3, 64}, true);
+  // Wide rows (8 KV heads of 128): a decode step's every-head tiles shrink to 16 keys (kCacheTileBytes),
+  // a long run of online-softmax updates and split merges.
+  run_case(pool, rng, AttentionLayout::dense_causal(1, 700), {16, 8, 128}, false);
+  run_case(pool, rng, AttentionLayout::dense_causal(2, 700), {16, 8, 128}, true);
 }
 
 TEST(Attention, FewQueriesOverLongContextAreSplitAndMerged) {
