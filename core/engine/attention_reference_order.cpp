@@ -23,17 +23,20 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // Keys in slots of 8 by KV index: slot 8*g + t of group g holds KV index base(g) + t, or -1 where that
 // index is not visible. Groups exist only where some key is.
 struct Slots {
-  std::vector<int64_t> key;  // per slot
+  std::vector<int64_t> key;    // per slot
+  std::vector<int64_t> first;  // per group: its first visible KV index
 };
 
 void fill_slots(std::span<const KvRange> ranges, int64_t last, Slots& s) {
   s.key.clear();
+  s.first.clear();
   int64_t group = -1;
   for (const KvRange& r : ranges)
     for (int64_t j = r.begin; j < std::min(r.end, last + 1); ++j) {
       if (j / 8 != group) {
         group = j / 8;
         s.key.insert(s.key.end(), 8, -1);
+        s.first.push_back(j);
       }
       s.key[s.key.size() - 8 + static_cast<size_t>(j % 8)] = j;
     }
@@ -221,10 +224,7 @@ void attention_reference_order(const ReferenceOrderHead& h) {
   for (auto& q : sc.quarter_groups) q.clear();
   for (int32_t grp = 0; grp < n_groups; ++grp) {
     sc.all_groups[static_cast<size_t>(grp)] = grp;
-    if (!h.single_token) continue;
-    int64_t first = -1;  // the group's first visible key gives its quarter
-    for (size_t t = 0; t < 8 && first < 0; ++t) first = sc.slots.key[static_cast<size_t>(grp) * 8 + t];
-    sc.quarter_groups[first / 8 % 4].push_back(grp);
+    if (h.single_token) sc.quarter_groups[sc.slots.first[static_cast<size_t>(grp)] / 8 % 4].push_back(grp);
   }
   if (wide)
     avx512::attention(h, rows_w, sc);

@@ -213,12 +213,7 @@ inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_sl
 inline int64_t group_slots(const Scratch& sc, int64_t g) {
   const int64_t last = sc.last[static_cast<size_t>((g + 1) * V::kW - 1)];
   int64_t n = sc.n_slots();
-  while (n > 0) {
-    int64_t first = -1;  // the 8-slot group's first key (every group holds one)
-    for (int64_t s = n - 8; s < n && first < 0; ++s) first = sc.slots.key[static_cast<size_t>(s)];
-    if (first <= last) break;
-    n -= 8;
-  }
+  while (n > 0 && sc.slots.first[static_cast<size_t>(n / 8 - 1)] > last) n -= 8;
   return n;
 }
 

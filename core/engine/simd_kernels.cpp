@@ -260,7 +260,7 @@ bool has_avx2() {
 }
 
 bool use_avx512() {
-  static const bool yes = has_avx512_vnni() && (best_isa() == Isa::Avx512Vnni || best_isa() == Isa::Amx);
+  static const bool yes = best_isa() >= Isa::Avx512Vnni;  // best_isa is what this CPU runs, capped
   return yes;
 }
 

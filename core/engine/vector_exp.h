@@ -51,8 +51,9 @@ inline __attribute__((target("avx2,fma"))) __m256 exp256(__m256 x) {
   return _mm256_blendv_ps(near_or_split, _mm256_mul_ps(s1, s1), very_far);
 }
 
-// exp256's operations in 16 lanes, for callers compiled for AVX-512 (the reference-order attention's
-// softmax): each lane's value is the same bits as exp256's.
+// exp256's operations in 16 lanes, for callers compiled for AVX-512 and run where simd::use_avx512() (the
+// reference-order attention's softmax, the streamed softmax and SiLU): each lane's value is the same bits
+// as exp256's.
 #define DBSA_EXP512_TARGET __attribute__((target("avx512f,avx512dq,avx2,fma")))
 inline DBSA_EXP512_TARGET __m512 exp512(__m512 x) {
   const __m512 shift = _mm512_set1_ps(0x1.8p23f);
