@@ -48,7 +48,13 @@ void check(GgmlType type, const Case& c) {
   for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], c.expected[i]) << "element " << i;
 }
 
-// Q4_0 (with_min=false) and Q4_1: element e's 4-bit q sits in byte e % 16, low nibble for e < 16.
+// The 32-value nibble layout (Q4_0, Q4_1, the low bits of Q5_0/Q5_1, IQ4_NL, each IQ4_XS sub-block):
+// element e's 4-bit q sits in byte e % 16, low nibble for e < 16.
+void put_nibble(uint8_t* qs, int e, int q) {
+  qs[e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+}
+
+// Q4_0 (with_min=false) and Q4_1.
 Case make_q4(bool with_min, int nb, Gen& g) {
   const size_t bs = with_min ? 20 : 18;
   Case c{std::vector<uint8_t>(bs * nb), {}};
@@ -63,7 +69,7 @@ Case make_q4(bool with_min, int nb, Gen& g) {
     uint8_t* qs = blk + (with_min ? 4 : 2);
     for (int e = 0; e < 32; ++e) {
       const int q = g.uni(0, 15);
-      qs[e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+      put_nibble(qs, e, q);
       c.expected.push_back(with_min ? static_cast<float>(q) * d + m : static_cast<float>(q - 8) * d);
     }
   }
@@ -83,7 +89,7 @@ Case make_q5(bool with_min, int nb, Gen& g) {
     uint8_t* qs = qh + 4;
     for (int e = 0; e < 32; ++e) {
       const int q = g.uni(0, 31);
-      qs[e % 16] |= static_cast<uint8_t>(e < 16 ? (q & 15) : (q & 15) << 4);
+      put_nibble(qs, e, q & 15);
       if (q & 16) qh[e / 8] |= static_cast<uint8_t>(1 << (e % 8));
       c.expected.push_back(with_min ? static_cast<float>(q) * d + m : static_cast<float>(q - 16) * d);
     }
@@ -238,7 +244,7 @@ Case make_q8_k(int nb, Gen& g) {
 // The IQ4 formats' grid, from the format's definition: a 4-bit index q stands for kGrid[q].
 constexpr int kGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-// IQ4_NL: f16 d, then element e's index in byte e % 16 (low nibble for e < 16); value d·kGrid[q].
+// IQ4_NL: f16 d, then the 32 indices as put_nibble lays them out; value d·kGrid[q].
 Case make_iq4_nl(int nb, Gen& g) {
   Case c{std::vector<uint8_t>(18 * nb), {}};
   for (int b = 0; b < nb; ++b) {
@@ -246,7 +252,7 @@ Case make_iq4_nl(int nb, Gen& g) {
     put16(c.bytes, 18 * b, g.half(d));
     for (int e = 0; e < 32; ++e) {
       const int q = g.uni(0, 15);
-      c.bytes[18 * b + 2 + e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+      put_nibble(c.bytes.data() + 18 * b + 2, e, q);
       c.expected.push_back(d * static_cast<float>(kGrid[q]));
     }
   }
@@ -254,7 +260,7 @@ Case make_iq4_nl(int nb, Gen& g) {
 }
 
 // IQ4_XS: f16 d, u16 scales_h (bits 2s, 2s+1: the high bits of sub-block s's 6-bit scale), scales_l[4]
-// (nibble s, low first: its low bits), then per 32-value sub-block 16 bytes as IQ4_NL's; value
+// (nibble s, low first: its low bits), then per 32-value sub-block 16 bytes as IQ4_NL's (put_nibble); value
 // (d·(scale - 32))·kGrid[q].
 Case make_iq4_xs(int nb, Gen& g) {
   Case c{std::vector<uint8_t>(136 * nb), {}};
@@ -270,7 +276,7 @@ Case make_iq4_xs(int nb, Gen& g) {
       const float dl = d * static_cast<float>(scale - 32);
       for (int e = 0; e < 32; ++e) {
         const int q = g.uni(0, 15);
-        blk[8 + 16 * s + e % 16] |= static_cast<uint8_t>(e < 16 ? q : q << 4);
+        put_nibble(blk + 8 + 16 * s, e, q);
         c.expected.push_back(dl * static_cast<float>(kGrid[q]));
       }
     }
