@@ -35,20 +35,22 @@ float dot_row(const WeightMatrix& w, int64_t r, const float* x) {
   return 0.0f;
 }
 
-// A matrix's rows as bytes; prefetch_ahead(r) asks for the row about 1 KB ahead of row r. The weights stream
-// from memory once per token; on the shared machines we measure, the hardware prefetcher alone kept one core
-// at ~5 GB/s on such a stream and this request doubled it (the row kernel of the Q8_0 decode, 576 columns).
+// A matrix's rows as bytes; prefetch_ahead(r) asks for the row about 1 KB ahead of row r where the CPU
+// gains by it (simd::prefetch_weight_rows: Intel's, measured on the row kernel of the Q8_0 decode at 576
+// columns; not AMD Zen 4's).
 struct RowStream {
   const char* data;
   int64_t row_bytes, rows, ahead;
+  bool prefetch;
   explicit RowStream(const WeightMatrix& w)
       : data(static_cast<const char*>(w.data)),
         row_bytes(w.row_bytes()),
         rows(w.rows),
-        ahead(std::max<int64_t>(1, (1024 + row_bytes - 1) / row_bytes)) {}
+        ahead(std::max<int64_t>(1, (1024 + row_bytes - 1) / row_bytes)),
+        prefetch(simd::prefetch_weight_rows()) {}
   const char* row(int64_t r) const { return data + r * row_bytes; }
   void prefetch_ahead(int64_t r) const {
-    if (r + ahead >= rows) return;
+    if (!prefetch || r + ahead >= rows) return;
     const char* p = row(r + ahead);
     for (int64_t k = 0; k < row_bytes; k += 64) __builtin_prefetch(p + k);
   }

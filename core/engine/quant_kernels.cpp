@@ -644,6 +644,34 @@ struct Q0Vnni {
   }
 };
 
+// One weight row against one activation row (decode), its blocks in order, in 256-bit registers: the AVX2
+// kernel's lanes and float order (Q0Avx2::run<1>) with vpdpbusd for its sign/maddubs/madd. A decode step
+// streams every weight from memory once, and the CPU's prefetchers follow one row read front to back:
+// reading two or four rows' blocks in turn (Q0Vnni::rows) streamed ~2.5-3× slower on an AMD Zen 4 (SmolLM
+// Q8_0 decode 90 tokens/s on 2 threads against the AVX2 kernel's 122; docs/BENCHMARKS.md, "Decode on AMD
+// Zen 4").
+template <class Block>
+DBSA_AVX512 float vnni_one_row(const std::byte* w, const std::byte* x, int64_t n) {
+  using XBlock = ActivationBlockOf<Block>;
+  const auto* wb = reinterpret_cast<const Block*>(w);
+  const auto* xb = reinterpret_cast<const XBlock*>(x);
+  const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias<Block>));
+  __m256 acc = _mm256_setzero_ps();
+  float summ = 0.0f;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    add_min(wb[b], xb[b], summ);
+    const __m256i y = load32(xb[b].qs);
+    __m256i start = _mm256_setzero_si256();
+    if constexpr (kBias<Block> != 0)
+      start = _mm256_sub_epi32(start, _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, y));
+    const __m256 s = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, unsigned_values(wb[b]), y));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wb[b].d) * _cvtsh_ss(xb[b].d)), s, acc);
+  }
+  float out = hsum8(acc);
+  if constexpr (kBlockHasMin<Block>) out += summ;
+  return out;
+}
+
 template <class Block, int R>
 DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, int64_t xs, int n_x, int64_t n,
                            float* out, int64_t os) {
@@ -806,6 +834,10 @@ DBSA_AVX512 void gemm_q0_vnni(const void* wv, int64_t ws, int n_w, const void* x
                               int64_t n, float* out, int64_t os) {
   const auto* w = static_cast<const std::byte*>(wv);
   const auto* x = static_cast<const std::byte*>(xv);
+  if (n_x == 1) {
+    for (int r = 0; r < n_w; ++r) out[r] = vnni_one_row<Block>(w + r * ws, x, n);
+    return;
+  }
   int r = 0;
   for (; r + 4 <= n_w; r += 4) vnni_rows<Block, 4>(w + r * ws, ws, x, xs, n_x, n, out + r, os);
   switch (n_w - r) {

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "engine/quant_kernels.h"
 #include "engine/vector_exp.h"
@@ -261,6 +265,20 @@ bool has_avx2() {
 
 bool use_avx512() {
   static const bool yes = best_isa() >= Isa::Avx512Vnni;  // best_isa is what this CPU runs, capped
+  return yes;
+}
+
+bool prefetch_weight_rows() {
+  static const bool yes = [] {
+    if (const char* set = std::getenv("DBSA_WEIGHT_PREFETCH"); set && *set) {
+      const std::string_view v(set);
+      if (v != "0" && v != "1")
+        throw std::invalid_argument("DBSA_WEIGHT_PREFETCH=" + std::string(v) + ": expected 0 or 1");
+      return v == "1";
+    }
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel") != 0;
+  }();
   return yes;
 }
 

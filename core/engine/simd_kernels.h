@@ -13,6 +13,12 @@ bool has_avx512_vnni();
 // has_avx512_vnni() and DBSA_MAX_ISA allows AVX-512 (engine/quant_kernels.h, best_isa): where the
 // kernels with 8- and 16-lane forms of the same bits take the 16-lane one.
 bool use_avx512();
+// Whether products that stream weight rows once (decode) ask for each row ahead of its use
+// (engine/matmul.cpp). Yes on Intel CPUs: on the Sapphire Rapids VMs we measured, the hardware prefetcher
+// alone held a core at ~5 GB/s and the request doubled it. No elsewhere: on an AMD Zen 4 the same
+// requests made SmolLM decode ~20% slower (docs/BENCHMARKS.md, "Decode on AMD Zen 4"). DBSA_WEIGHT_PREFETCH=1
+// or 0 overrides it, to measure one against the other on a new CPU.
+bool prefetch_weight_rows();
 
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values
