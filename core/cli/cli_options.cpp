@@ -90,9 +90,19 @@ void add_precision_flags(CLI::App* cmd, PrecisionFlags& p) {
   f16->excludes(f32);
 }
 
+void add_kv_cache_option(CLI::App* cmd, std::string& kv_cache) {
+  cmd->add_option("--kv-cache", kv_cache,
+                  "Type of the KV cache of prompts and baselines: f32, or f16 (half the memory and the bytes "
+                  "a decode over a long context reads; llama.cpp's default; backend cpu only). DBSA's block "
+                  "store is F16 either way")
+      ->check(CLI::IsMember({"f32", "f16"}))
+      ->capture_default_str();
+}
+
 void add_weight_options(CLI::App* cmd, WeightArgs& w) {
   add_threads_option(cmd, w.threads, "--threads", "Threads (default: all cores)");
   add_precision_flags(cmd, w.precision);
+  add_kv_cache_option(cmd, w.kv_cache);
   add_backend_option(cmd, w.backend);
   add_max_context_option(cmd, w.max_context);
 }
@@ -111,7 +121,8 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 
 std::unique_ptr<LlamaModel> load_llama(std::shared_ptr<const GgufFile> file, const WeightArgs& w) {
   const std::string path = file->path();
-  auto model = load_model(std::move(file), w.backend, w.threads, w.precision.value());
+  auto model =
+      load_model(std::move(file), w.backend, w.threads, w.precision.value(), parse_kv_type(w.kv_cache));
   model->set_context_limit(context_limit_for(model->hparams(), path, w.max_context));
   return model;
 }

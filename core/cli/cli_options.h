@@ -45,11 +45,15 @@ struct PrecisionFlags {
 };
 void add_precision_flags(CLI::App* cmd, PrecisionFlags& p);
 
-// --threads, --weights-f16/-f32, --backend and --max-context: how a model is loaded, which backend runs
-// it and the longest sequence it may be given.
+// --kv-cache f32|f16: the type of the model's KV caches (engine/kv_cache.h, KvType).
+void add_kv_cache_option(CLI::App* cmd, std::string& kv_cache);
+
+// --threads, --weights-f16/-f32, --kv-cache, --backend and --max-context: how a model is loaded, which
+// backend runs it and the longest sequence it may be given.
 struct WeightArgs {
   int threads = 0;  // 0: all cores (CPU backend)
   PrecisionFlags precision;
+  std::string kv_cache = "f32";
   std::string backend = "cpu";  // a name of engine/backend_registry.h ("cpu", "cuda" when built)
   int64_t max_context = 0;      // 0: the model's own context length
 };

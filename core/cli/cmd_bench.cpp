@@ -35,6 +35,7 @@ struct BenchArgs {
   int n_decode = 32;
   bool json = false;
   PrecisionFlags precision;
+  std::string kv_cache = "f32";
   std::string backend = "cpu";
   int64_t max_context = 0;
 };
@@ -100,7 +101,7 @@ std::unique_ptr<LlamaModel> load_bench_model(const BenchArgs& a, std::string_vie
     check_context(limit, n + extra,
                   "bench " + std::string(bench) + ": --tokens " + std::to_string(n) +
                       (extra > 0 ? " + --n-decode " + std::to_string(extra) : ""));
-  return load_model(std::move(file), a.backend, a.threads, a.precision.value());
+  return load_model(std::move(file), a.backend, a.threads, a.precision.value(), parse_kv_type(a.kv_cache));
 }
 
 std::vector<int32_t> random_tokens(int64_t n, uint32_t vocab) {
@@ -212,7 +213,8 @@ void run_prefill(const BenchArgs& a) {
   const auto& hp = model->hparams();
   std::ostringstream js;
   js << "{\"bench\":\"prefill\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
-     << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"runs\":[";
+     << "\",\"kv_cache\":\"" << a.kv_cache << "\",\"backend\":\"" << a.backend
+     << "\",\"threads\":" << a.threads << ",\"runs\":[";
   bool first = true;
   for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n, hp.n_vocab);
@@ -265,8 +267,8 @@ void run_decode(const BenchArgs& a) {
   const auto& hp = model->hparams();
   std::ostringstream js;
   js << "{\"bench\":\"decode\",\"model\":\"" << a.model << "\",\"weights\":\"" << weight_kind(*model)
-     << "\",\"backend\":\"" << a.backend << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode
-     << ",\"runs\":[";
+     << "\",\"kv_cache\":\"" << a.kv_cache << "\",\"backend\":\"" << a.backend
+     << "\",\"threads\":" << a.threads << ",\"n_decode\":" << a.n_decode << ",\"runs\":[";
   bool first = true;
   for (int64_t n : parse_positive_list(a.tokens, "--tokens")) {
     const auto toks = random_tokens(n + a.n_decode, hp.n_vocab);
@@ -287,7 +289,8 @@ void run_decode(const BenchArgs& a) {
       std::printf("decode after %6lld tokens: %8.1f tokens/s (median step %.2f ms over %d steps)\n",
                   static_cast<long long>(n), 1.0 / t, 1e3 * t, a.n_decode);
     js << (first ? "" : ",") << "{\"context_tokens\":" << n << ",\"step_seconds_median\":" << t
-       << ",\"tokens_per_s\":" << 1.0 / t << ",\"peak_rss_mb\":" << peak_rss_mb() << "}";
+       << ",\"tokens_per_s\":" << 1.0 / t << ",\"peak_rss_mb\":" << peak_rss_mb()
+       << ",\"kv_cache_mb\":" << static_cast<double>(cache.bytes()) / 1048576.0 << "}";
     first = false;
   }
   js << "]}";
@@ -300,6 +303,7 @@ void add_common(CLI::App* c, BenchArgs& a) {
   add_threads_option(c, a.threads, "--threads,-t", "Threads")->check(at_least(1));
   c->add_flag("--json", a.json, "Print one JSON object instead of text");
   add_precision_flags(c, a.precision);
+  add_kv_cache_option(c, a.kv_cache);
   add_backend_option(c, a.backend);
   add_max_context_option(c, a.max_context);
 }

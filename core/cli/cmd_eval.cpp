@@ -75,6 +75,7 @@ EvalConfig resolve(EvalArgs& a) {
   c.test_indices = a.test_indices;
   c.threads = a.weights.threads;
   c.weights = a.weights.precision.value();
+  c.kv_cache = parse_kv_type(a.weights.kv_cache);
   c.backend = a.weights.backend;
   c.max_context = a.weights.max_context;
   c.methods = parse_method_list(a.methods);

@@ -57,7 +57,12 @@ struct Partial {
 };
 
 void check_args(const AttentionArgs& a) {
-  if (!a.q || !a.k || !a.v || !a.out || !a.layout) throw std::invalid_argument("attention: null argument");
+  // Keys and values either F32 (k, v) or F16 (k16, v16), both of one kind and none of the other.
+  const bool f32 = a.k && a.v, f16 = a.k16 && a.v16;
+  if (!a.q || !a.out || !a.layout || f32 == f16 || (a.k || a.v) != f32 || (a.k16 || a.v16) != f16)
+    throw std::invalid_argument("attention: null argument, or F32 and F16 rows at once");
+  if (f16 && (a.key_rope || a.order != AttentionOrder::Streamed))
+    throw std::invalid_argument("attention: an F16 cache holds keys after RoPE, read in the streamed order");
   if (a.n_head_kv <= 0 || a.n_head % a.n_head_kv != 0)
     throw std::invalid_argument("attention: n_head must be a multiple of n_head_kv");
   if ((a.key_rope == nullptr) != (a.key_table == nullptr))
@@ -185,10 +190,20 @@ void copy_rotated(const AttentionArgs& a, const float* src, int64_t kb, int64_t 
   }
 }
 
-// Keys [kb, kb+nk) from the in-memory cache: read in place, or as rotated copies head by head when the
-// cache holds pre-RoPE keys.
+// Keys [kb, kb+nk) from the in-memory cache: read in place, as rotated copies head by head when the
+// cache holds pre-RoPE keys, or widened from an F16 cache (the item's heads of each row, one run).
 StagedTile stage_cache_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
   const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(s.h0) * s.d;
+  if (a.k16) {
+    const int64_t width = s.nh * s.d;
+    sc.krot.resize(static_cast<size_t>(s.tile * width));
+    sc.vbuf.resize(static_cast<size_t>(s.tile * width));
+    for (int64_t j = 0; j < nk; ++j) {
+      simd::f16_to_f32_row(a.k16 + row0 + j * a.kv_stride, sc.krot.data() + j * width, width);
+      simd::f16_to_f32_row(a.v16 + row0 + j * a.kv_stride, sc.vbuf.data() + j * width, width);
+    }
+    return {sc.krot.data(), sc.vbuf.data(), width, width, s.d};
+  }
   StagedTile t{(a.k_rotated ? a.k_rotated : a.k) + row0, a.v + row0, a.kv_stride, a.kv_stride, s.d};
   if (!a.key_rope || a.k_rotated) return t;
   sc.krot.resize(static_cast<size_t>(s.tile * s.d * s.nh));
@@ -530,6 +545,8 @@ std::vector<float> attention_weights(const AttentionArgs& a, int64_t query, int3
     if (!a.layout->allows(query, j)) continue;
     if (j < a.prefix_rows)
       a.prefix->read(a.prefix_layer, false, head / g, j, 1, key.data());
+    else if (a.k16)
+      simd::f16_to_f32_row(a.k16 + (j - a.prefix_rows) * a.kv_stride + head_off, key.data(), d);
     else
       std::memcpy(key.data(), a.k + (j - a.prefix_rows) * a.kv_stride + head_off,
                   static_cast<size_t>(d) * sizeof(float));

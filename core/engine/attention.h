@@ -26,6 +26,10 @@ struct AttentionArgs {
   // Key j >= prefix_rows of KV head h at k + (j - prefix_rows)*kv_stride + h*head_dim.
   const float* k = nullptr;
   const float* v = nullptr;  // same layout as k
+  // Or, from an F16 cache (engine/kv_cache.h, KvType::F16; keys after RoPE, so no key_rope), the same
+  // rows as F16 in place of k and v: tiles are widened to F32 as they are read. Streamed order only.
+  const uint16_t* k16 = nullptr;
+  const uint16_t* v16 = nullptr;
   int64_t n_kv = 0;
   int64_t kv_stride = 0;  // floats between consecutive tokens (n_head_kv*head_dim for a packed cache)
   int32_t n_head = 0;

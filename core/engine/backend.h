@@ -36,6 +36,8 @@ class Backend {
                     int64_t n_tokens, int32_t n_heads) = 0;
   // Multi-head attention over the layout's KV ranges (see attention.h).
   virtual void attention(const AttentionArgs& args) = 0;
+  // Whether attention() reads an F16 KV cache (AttentionArgs::k16/v16; engine/kv_cache.h, KvType).
+  virtual bool reads_f16_cache() const { return false; }
   // The device clock of the work this backend issues, for benchmarks; null for host backends, whose
   // time is the host clock's.
   virtual std::unique_ptr<DeviceTimer> device_timer() { return nullptr; }

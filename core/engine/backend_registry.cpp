@@ -116,11 +116,16 @@ std::unique_ptr<ForwardRunner> make_forward_runner(const std::string& name, cons
 }
 
 std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
-                                       int n_threads, WeightPrecision precision) {
+                                       int n_threads, WeightPrecision precision, KvType kv) {
   if (!runs_on_cpu(backend) && precision == WeightPrecision::Native) precision = WeightPrecision::F16;
   const WeightLoadOptions wo = WeightLoadOptions::for_precision(precision);
   auto be = make_backend(backend, n_threads);
-  return std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));
+  if (kv == KvType::F16 && !be->reads_f16_cache())
+    throw std::invalid_argument("--kv-cache f16: the " + std::string(be->name()) +
+                                " backend reads F32 caches only (the streamed CPU backend, cpu, reads F16)");
+  auto model = std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));
+  model->set_kv_type(kv);
+  return model;
 }
 
 }  // namespace dbsa

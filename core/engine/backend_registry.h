@@ -36,11 +36,12 @@ std::string backend_help();
 // (no module, a missing CUDA library) and the maker's when it cannot start (e.g. no device).
 std::shared_ptr<Backend> make_backend(const std::string& name, int n_threads = 0);
 
-// A model on the named backend with its weights held as `precision` says. Device backends have no
-// integer kernels yet: for them `native` holds quantized matrices as F16. The backend is made first, so
-// a missing device is reported before seconds of weight loading.
+// A model on the named backend with its weights held as `precision` says and its caches of type `kv`
+// (LlamaModel::set_kv_type). Device backends have no integer kernels yet: for them `native` holds
+// quantized matrices as F16. The backend is made and checked first, so a missing device or a cache type
+// it does not read is reported before seconds of weight loading.
 std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, const std::string& backend,
-                                       int n_threads, WeightPrecision precision);
+                                       int n_threads, WeightPrecision precision, KvType kv = KvType::F32);
 
 // Device-resident forward passes by backend name (see forward_runner.h); none for "cpu".
 using ForwardRunnerMaker = std::function<std::unique_ptr<ForwardRunner>(const LlamaModel& model)>;

@@ -40,6 +40,9 @@ class CpuBackend final : public Backend {
   void rope(const RopeParams& p, const RopeTable& table, int64_t first_row, float* x, int64_t n_tokens,
             int32_t n_heads) override;
   void attention(const AttentionArgs& args) override;
+  // The streamed order converts F16 tiles as it reads them; the reference order is llama.cpp's over its
+  // F32 cache (the fixtures' setting), so it takes F32 only.
+  bool reads_f16_cache() const override { return order_ == AttentionOrder::Streamed; }
 
  private:
   ThreadPool pool_;

@@ -4,23 +4,44 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/simd_kernels.h"
+
 namespace dbsa {
 
-KvCache::KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage)
-    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim), storage_(storage) {
+std::string_view kv_type_name(KvType t) {
+  return t == KvType::F16 ? "f16" : "f32";
+}
+
+KvType parse_kv_type(std::string_view name) {
+  for (const KvType t : {KvType::F32, KvType::F16})
+    if (name == kv_type_name(t)) return t;
+  throw std::invalid_argument("KV cache type " + std::string(name) + ": expected f32 or f16");
+}
+
+KvCache::KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage,
+                 KvType type)
+    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim), storage_(storage), type_(type) {
   if (n_layer <= 0 || n_head_kv <= 0 || head_dim <= 0)
     throw std::invalid_argument("KvCache: layer, head and head_dim counts must be positive");
-  k_.resize(static_cast<size_t>(n_layer));
-  v_.resize(static_cast<size_t>(n_layer));
+  if (type == KvType::F16 && storage == KeyStorage::PreRope)
+    throw std::invalid_argument("KvCache: an F16 cache holds keys after RoPE only");
+  if (type == KvType::F16) {
+    kh_.resize(static_cast<size_t>(n_layer));
+    vh_.resize(static_cast<size_t>(n_layer));
+  } else {
+    k_.resize(static_cast<size_t>(n_layer));
+    v_.resize(static_cast<size_t>(n_layer));
+  }
   reserve(capacity);
 }
 
 void KvCache::reserve(int64_t capacity) {
   if (capacity <= capacity_) return;
-  for (int32_t l = 0; l < n_layer_; ++l) {
-    k_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
-    v_[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * row_floats()));
-  }
+  const auto n = static_cast<size_t>(capacity * row_floats());
+  for (auto* stores : {&k_, &v_})
+    for (auto& s : *stores) s.resize(n);
+  for (auto* stores : {&kh_, &vh_})
+    for (auto& s : *stores) s.resize(n);
   for (auto& k : kr_) k.resize(static_cast<size_t>(capacity * row_floats()));
   positions_.resize(static_cast<size_t>(prefix_rows_ + capacity));
   capacity_ = capacity;
@@ -59,9 +80,13 @@ void KvCache::erase_rows(int64_t begin, int64_t end) {
                             std::to_string(end) + ") outside the stored rows [" +
                             std::to_string(prefix_rows_) + ", " + std::to_string(n_) + ")");
   if (begin == end) return;
-  for (int32_t l = 0; l < n_layer_; ++l)
-    for (auto* store : {&k_[static_cast<size_t>(l)], &v_[static_cast<size_t>(l)]})
-      std::copy(store->begin() + stored(end), store->begin() + stored(n_), store->begin() + stored(begin));
+  const auto move_down = [&](auto& store) {
+    std::copy(store.begin() + stored(end), store.begin() + stored(n_), store.begin() + stored(begin));
+  };
+  for (auto* stores : {&k_, &v_})
+    for (auto& s : *stores) move_down(s);
+  for (auto* stores : {&kh_, &vh_})
+    for (auto& s : *stores) move_down(s);
   // Rotated keys move with their rows (the positions move too, so the rotation stays right).
   for (size_t l = 0; l < kr_.size(); ++l) {
     int64_t& valid = kr_valid_[l];
@@ -138,9 +163,25 @@ const float* KvCache::rotated_k(int32_t layer, const RopeParams& p) {
   return base;
 }
 
+void KvCache::store_rows(int32_t layer, int64_t row, int64_t n, const float* k, const float* v) {
+  if (layer < 0 || layer >= n_layer_ || row < prefix_rows_ || n < 0 || row + n > n_)
+    throw std::out_of_range("KvCache::store_rows: layer " + std::to_string(layer) + ", rows [" +
+                            std::to_string(row) + ", " + std::to_string(row + n) +
+                            ") outside the stored rows");
+  const int64_t count = n * row_floats();
+  if (type_ == KvType::F32) {
+    std::copy(k, k + count, this->k(layer, row));
+    std::copy(v, v + count, this->v(layer, row));
+    return;
+  }
+  simd::f32_to_f16_row(k, kh_[static_cast<size_t>(layer)].data() + stored(row), count);
+  simd::f32_to_f16_row(v, vh_[static_cast<size_t>(layer)].data() + stored(row), count);
+}
+
 int64_t KvCache::bytes() const {
-  const int64_t copies = kr_.empty() ? 2 : 3;
-  return copies * static_cast<int64_t>(n_layer_) * capacity_ * row_floats() * 4;
+  const int64_t element = type_ == KvType::F16 ? 2 : 4;
+  const int64_t rows = static_cast<int64_t>(n_layer_) * capacity_ * row_floats();
+  return 2 * rows * element + (kr_.empty() ? 0 : rows * 4);
 }
 
 }  // namespace dbsa

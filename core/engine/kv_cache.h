@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "engine/kv_row_source.h"
@@ -16,17 +18,34 @@
 namespace dbsa {
 
 enum class KeyStorage { PostRope, PreRope };
+// How rows are held: F32, or F16 (rounded to nearest), half the memory and half the bytes a decode step
+// over a long context reads (llama.cpp's default cache type). F16 takes keys after RoPE only: pre-RoPE
+// caches serve DBSA's encoding and queries, whose rotated key copies are F32 and whose stored blocks are
+// F16 in the block store already.
+enum class KvType { F32, F16 };
+std::string_view kv_type_name(KvType t);  // "f32", "f16"
+// The type a name selects; throws std::invalid_argument naming the accepted names otherwise.
+KvType parse_kv_type(std::string_view name);
 
 class KvCache {
+  // A layer's rows in one element type (defined first: the accessors below deduce from it).
+  template <class Store>
+  auto* rows(Store& s, KvType want, int32_t layer) const {
+    if (type_ != want) throw std::logic_error("KvCache: the rows are held as the other type (F32/F16)");
+    return s[static_cast<size_t>(layer)].data();
+  }
+
  public:
   KvCache() = default;
-  KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage);
+  KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim, int64_t capacity, KeyStorage storage,
+          KvType type = KvType::F32);
 
   int32_t n_layer() const { return n_layer_; }
   int32_t n_head_kv() const { return n_head_kv_; }
   int32_t head_dim() const { return head_dim_; }
   int64_t row_floats() const { return static_cast<int64_t>(n_head_kv_) * head_dim_; }
   KeyStorage storage() const { return storage_; }
+  KvType type() const { return type_; }
   int64_t size() const { return n_; }
   int64_t capacity() const { return capacity_; }
 
@@ -47,15 +66,21 @@ class KvCache {
   void erase_rows(int64_t begin, int64_t end);
   void clear() { truncate(0); }
 
-  // Stored rows only: row >= prefix_rows() (rows up to size(), or one past for a base pointer).
-  float* k(int32_t layer, int64_t row) { return k_[static_cast<size_t>(layer)].data() + stored(row); }
-  float* v(int32_t layer, int64_t row) { return v_[static_cast<size_t>(layer)].data() + stored(row); }
-  const float* k(int32_t layer, int64_t row) const {
-    return k_[static_cast<size_t>(layer)].data() + stored(row);
+  // Stored rows only: row >= prefix_rows() (rows up to size(), or one past for a base pointer). k()/v()
+  // are an F32 cache's rows, k16()/v16() an F16 cache's; asking for the other type throws.
+  float* k(int32_t layer, int64_t row) { return rows(k_, KvType::F32, layer) + stored(row); }
+  float* v(int32_t layer, int64_t row) { return rows(v_, KvType::F32, layer) + stored(row); }
+  const float* k(int32_t layer, int64_t row) const { return rows(k_, KvType::F32, layer) + stored(row); }
+  const float* v(int32_t layer, int64_t row) const { return rows(v_, KvType::F32, layer) + stored(row); }
+  const uint16_t* k16(int32_t layer, int64_t row) const {
+    return rows(kh_, KvType::F16, layer) + stored(row);
   }
-  const float* v(int32_t layer, int64_t row) const {
-    return v_[static_cast<size_t>(layer)].data() + stored(row);
+  const uint16_t* v16(int32_t layer, int64_t row) const {
+    return rows(vh_, KvType::F16, layer) + stored(row);
   }
+  // Writes n rows of keys and values (row_floats() floats each, at k and v) to stored rows [row, row+n)
+  // of `layer`, rounded to F16 in an F16 cache.
+  void store_rows(int32_t layer, int64_t row, int64_t n, const float* k, const float* v);
 
   std::span<const int32_t> positions() const { return {positions_.data(), static_cast<size_t>(n_)}; }
   // Rewrites positions of rows [first, first+p.size()). Only meaningful for pre-RoPE keys (post-RoPE
@@ -82,9 +107,11 @@ class KvCache {
   std::shared_ptr<const KvRowSource> prefix_;
   int64_t prefix_rows_ = 0;
   KeyStorage storage_ = KeyStorage::PostRope;
-  std::vector<std::vector<float>> k_, v_;
-  std::vector<std::vector<float>> kr_;  // rotated_k(): allocated on first use
-  std::vector<int64_t> kr_valid_;       // per layer: rows [prefix_rows_, kr_valid_) of kr_ are current
+  KvType type_ = KvType::F32;
+  std::vector<std::vector<float>> k_, v_;       // F32 caches
+  std::vector<std::vector<uint16_t>> kh_, vh_;  // F16 caches
+  std::vector<std::vector<float>> kr_;          // rotated_k(): allocated on first use
+  std::vector<int64_t> kr_valid_;  // per layer: rows [prefix_rows_, kr_valid_) of kr_ are current
   std::vector<int32_t> positions_;
   RopeTable table_;
   int64_t table_valid_ = 0;  // rows of table_ that match positions_

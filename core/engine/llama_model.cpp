@@ -32,7 +32,15 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path, int n_thre
 
 KvCache LlamaModel::make_cache(int64_t capacity, KeyStorage storage) const {
   return KvCache(static_cast<int32_t>(w_.hp.n_layer), static_cast<int32_t>(w_.hp.n_head_kv),
-                 static_cast<int32_t>(w_.hp.head_dim), capacity, storage);
+                 static_cast<int32_t>(w_.hp.head_dim), capacity, storage,
+                 storage == KeyStorage::PostRope ? kv_type_ : KvType::F32);
+}
+
+void LlamaModel::set_kv_type(KvType t) {
+  if (t == KvType::F16 && !backend_->reads_f16_cache())
+    throw std::invalid_argument("an F16 KV cache: the " + std::string(backend_->name()) +
+                                " backend reads F32 caches only");
+  kv_type_ = t;
 }
 
 double LlamaModel::flops(int64_t n_tokens, int64_t visible_pairs, LogitsMode logits) const {
@@ -133,8 +141,15 @@ void LlamaModel::attention_sublayer(const Chunk& c, int32_t l) {
                 kv_dim = static_cast<int64_t>(hp.n_head_kv) * hd;
   Backend& be = *backend_;
   KvCache& cache = c.cache;
-  float* kc = cache.k(l, c.row0);
-  float* vc = cache.v(l, c.row0);
+  // An F32 cache takes the new rows straight from the products; an F16 one through scratch, rounded
+  // once they are final (after bias and RoPE).
+  const bool f16 = cache.type() == KvType::F16;
+  if (f16) {
+    k_new_.resize(static_cast<size_t>(n * kv_dim));
+    v_new_.resize(static_cast<size_t>(n * kv_dim));
+  }
+  float* kc = f16 ? k_new_.data() : cache.k(l, c.row0);
+  float* vc = f16 ? v_new_.data() : cache.v(l, c.row0);
   be.rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, embd, hp.rms_norm_eps);
   const MatmulTarget qkv[] = {{&L.wq, q_.data()}, {&L.wk, kc}, {&L.wv, vc}};
   be.matmuls(h_.data(), n, qkv);
@@ -146,8 +161,14 @@ void LlamaModel::attention_sublayer(const Chunk& c, int32_t l) {
 
   AttentionArgs a;
   a.q = q_.data();
-  a.k = cache.k(l, cache.prefix_rows());
-  a.v = cache.v(l, cache.prefix_rows());
+  if (f16) {
+    cache.store_rows(l, c.row0, n, kc, vc);
+    a.k16 = cache.k16(l, cache.prefix_rows());
+    a.v16 = cache.v16(l, cache.prefix_rows());
+  } else {
+    a.k = cache.k(l, cache.prefix_rows());
+    a.v = cache.v(l, cache.prefix_rows());
+  }
   a.prefix = cache.prefix();
   a.prefix_layer = l;
   a.prefix_rows = cache.prefix_rows();

@@ -39,8 +39,12 @@ class LlamaModel {
   const ContextLimit& context_limit() const { return limit_; }
   void set_context_limit(ContextLimit limit) { limit_ = std::move(limit); }
 
-  // An empty cache shaped for this model.
+  // An empty cache shaped for this model: of kv_type() when its keys are stored after RoPE, F32 when
+  // before (engine/kv_cache.h, KvType).
   KvCache make_cache(int64_t capacity, KeyStorage storage = KeyStorage::PostRope) const;
+  // F32 by default; F16 where the backend reads it (Backend::reads_f16_cache; throws otherwise).
+  void set_kv_type(KvType t);
+  KvType kv_type() const { return kv_type_; }
 
   // Runs the tokens through the model, appending their K/V to cache. Not thread-safe (scratch is
   // reused across calls).
@@ -64,8 +68,9 @@ class LlamaModel {
   std::shared_ptr<Backend> backend_;
   RopeParams rope_;
   ContextLimit limit_;
-  // Scratch (resized per chunk).
-  std::vector<float> x_, h_, q_, attn_, gate_, up_, logits_;
+  KvType kv_type_ = KvType::F32;
+  // Scratch (resized per chunk); k_new_/v_new_ hold an F16 cache's new rows before rounding.
+  std::vector<float> x_, h_, q_, attn_, gate_, up_, logits_, k_new_, v_new_;
 };
 
 }  // namespace dbsa

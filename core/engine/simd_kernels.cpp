@@ -115,6 +115,16 @@ __attribute__((target("avx2,fma,f16c"))) void f16_row_avx2(const uint16_t* src, 
   for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
 }
 
+__attribute__((target("avx2,fma,f16c"))) void f32_to_f16_row_avx2(const float* src, uint16_t* dst,
+                                                                  int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(dst + i),
+        _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < n; ++i) dst[i] = f32_to_f16(src[i]);
+}
+
 __attribute__((target("avx2,fma"))) void bf16_row_avx2(const uint16_t* src, float* dst, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, bf16x8_to_f32(src + i));
@@ -320,6 +330,11 @@ float dot_bf16(const uint16_t* a, const float* b, int64_t n) {
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
   if (has_avx2()) return f16_row_avx2(src, dst, n);
   for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n) {
+  if (has_avx2()) return f32_to_f16_row_avx2(src, dst, n);
+  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_f16(src[i]);
 }
 
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {

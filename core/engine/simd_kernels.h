@@ -30,6 +30,8 @@ double dot_f32_f64(const float* a, const float* b, int64_t n);
 // Widening conversions of a contiguous run.
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+// Rounds to the nearest F16 (ties to even), as f32_to_f16 (model/dequantize.h) does: the F16 KV cache.
+void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n);
 
 // Column-wise forms over n_rows rows of cols values (row j at x + j*cols), for attention scores laid
 // out key by key with the query rows across: m[c] = max(m[c], x[j][c]) over all rows j; and

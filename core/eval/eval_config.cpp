@@ -149,6 +149,8 @@ std::string config_json(const EvalConfig& c, std::string_view method, int32_t ru
   j["cache_dir"] = effective_cache_dir(c).string();
   j["threads"] = c.threads;
   j["weights"] = weight_precision_name(c.weights);
+  // Only when not the default, so that configurations written before the option existed stay the same.
+  if (c.kv_cache != KvType::F32) j["kv_cache"] = kv_type_name(c.kv_cache);
   j["backend"] = c.backend;
   j["chunk_tokens"] = c.chunk_tokens;
   j["shard"] = c.shard.text();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/block_layout.h"
+#include "engine/kv_cache.h"
 #include "engine/model_weights.h"
 
 namespace dbsa {
@@ -45,6 +46,7 @@ struct EvalConfig {
   double lock_timeout = -1;         // seconds to wait for a cache another process builds; < 0: no limit
   int threads = 0;                  // 0 = every core
   WeightPrecision weights = WeightPrecision::Native;  // --weights-f16/-f32
+  KvType kv_cache = KvType::F32;                      // --kv-cache
   std::string backend = "cpu";                        // engine/backend_registry.h name
   int64_t max_context = 0;                            // --max-context; 0: the model's context length
   int64_t chunk_tokens = 256;

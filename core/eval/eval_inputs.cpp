@@ -75,7 +75,7 @@ EvalInputs prepare_eval(const std::vector<EvalConfig>& points) {
     in.tok = Tokenizer::from_gguf(*file);
   }
   (void)make_label_set(*in.tok, in.dataset.labels);  // labels the tokenizer cannot tell apart fail here
-  in.model = load_model(GgufFile::open(c.model.string()), c.backend, c.threads, c.weights);
+  in.model = load_model(GgufFile::open(c.model.string()), c.backend, c.threads, c.weights, c.kv_cache);
   in.model->set_context_limit(context_limit_for(in.model->hparams(), c.model.string(), c.max_context));
   in.model_path = std::filesystem::absolute(c.model).string();
   in.model_fingerprint = fingerprint_file(c.model);

@@ -10,6 +10,7 @@
 #include "array_row_source.h"
 #include "engine/attention.h"
 #include "engine/attention_reference_order.h"
+#include "model/dequantize.h"
 #include "naive_reference.h"
 
 namespace dbsa {
@@ -148,6 +149,65 @@ TEST(Attention, FewQueriesOverLongContextAreSplitAndMerged) {
   l.tiles.push_back({0, 3, {{0, 300}, {1100, 1503}}});
   run_case(pool, rng, l, {9, 3, 64}, false);
   run_case(pool, rng, l, {4, 1, 32}, true);
+}
+
+// An F16 cache's rows are widened tile by tile as they are read: the same bits as an F32 cache holding
+// the rounded values, for prefill (an item per KV head), decode (every head, split over the keys) and
+// range layouts; the reference order and pre-RoPE keys refuse it.
+TEST(Attention, F16CacheGivesTheBitsOfItsValuesInF32) {
+  ThreadPool pool(2);
+  std::mt19937_64 rng(17);
+  const Shape shapes[] = {{6, 2, 64}, {16, 8, 128}, {3, 3, 8}};
+  for (const auto& s : shapes)
+    for (const AttentionLayout& layout :
+         {AttentionLayout::dense_causal(200, 0), AttentionLayout::dense_causal(1, 1500),
+          random_layout(rng, 70, 300)}) {
+      const int64_t n_q = layout.n_queries, n_kv = layout.query_kv_offset + n_q;
+      const auto q = randn(static_cast<size_t>(n_q * s.n_head * s.d), rng);
+      std::vector<float> k = randn(static_cast<size_t>(n_kv * s.n_head_kv * s.d), rng),
+                         v = randn(k.size(), rng);
+      std::vector<uint16_t> k16(k.size()), v16(v.size());
+      for (size_t i = 0; i < k.size(); ++i) {
+        k16[i] = f32_to_f16(k[i]);
+        v16[i] = f32_to_f16(v[i]);
+        k[i] = f16_to_f32(k16[i]);
+        v[i] = f16_to_f32(v16[i]);
+      }
+      std::vector<float> want(q.size()), got(q.size(), 7.0f);
+      AttentionArgs a = packed_args(s, q.data(), k.data(), v.data(), n_kv, layout, 0.125f, want.data());
+      attention(pool, a);
+      a.k = a.v = nullptr;
+      a.k16 = k16.data();
+      a.v16 = v16.data();
+      a.out = got.data();
+      attention(pool, a);
+      ASSERT_EQ(got, want) << "heads " << s.n_head << "/" << s.n_head_kv << " d=" << s.d << " n_q=" << n_q;
+      const int64_t query = n_q - 1;
+      EXPECT_EQ(
+          attention_weights(a, query, s.n_head - 1),
+          attention_weights(packed_args(s, q.data(), k.data(), v.data(), n_kv, layout, 0.125f, want.data()),
+                            query, s.n_head - 1));
+      a.order = AttentionOrder::Reference;
+      EXPECT_THROW(attention(pool, a), std::invalid_argument);
+    }
+  const Shape s{2, 1, 8};
+  const auto layout = AttentionLayout::dense_causal(4, 0);
+  std::vector<float> q(4 * 2 * 8, 0.5f), out(q.size());
+  std::vector<uint16_t> kv(4 * 8, f32_to_f16(0.25f));
+  AttentionArgs a = packed_args(s, q.data(), nullptr, nullptr, 4, layout, 1.0f, out.data());
+  a.k16 = a.v16 = kv.data();
+  RopeParams rp;
+  rp.head_dim = rp.n_rot = 8;
+  const std::vector<int32_t> pos = {0, 1, 2, 3};
+  const RopeTable table(rp, pos);
+  a.key_rope = &rp;
+  a.key_table = &table;
+  EXPECT_THROW(attention(pool, a), std::invalid_argument);
+  a.key_rope = nullptr;
+  a.key_table = nullptr;
+  std::vector<float> k32(kv.size(), 0.25f);
+  a.k = k32.data();  // F32 and F16 rows at once
+  EXPECT_THROW(attention(pool, a), std::invalid_argument);
 }
 
 TEST(Attention, EmptyLayoutGivesZerosNotNaN) {

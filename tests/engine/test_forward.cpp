@@ -8,6 +8,7 @@
 
 #include "engine/cpu_backend.h"
 #include "engine/llama_model.h"
+#include "model/dequantize.h"
 #include "naive_reference.h"
 #include "synthetic_model.h"
 
@@ -129,6 +130,40 @@ TEST(Forward, PreRopeAndPostRopeCachesGiveIdenticalLogits) {
   }
 }
 
+// An F16 cache rounds each K/V value once (relative 2^-11): the logits stay within that of the F32
+// cache's, in a pass and in decode steps after it, and incremental decode still equals the batched pass.
+// Pre-RoPE caches stay F32 whatever the model's type; the reference order takes no F16 cache.
+TEST(Forward, F16CacheStaysCloseToF32AndDecodesAsItPrefills) {
+  test::SynthOptions o;
+  o.n_head_kv = 1;
+  LlamaModel m = make_model(o);
+  const auto toks = random_tokens(40, 97, 8);
+  KvCache f32 = m.make_cache(64);
+  m.set_kv_type(KvType::F16);
+  EXPECT_EQ(m.make_cache(8, KeyStorage::PreRope).type(), KvType::F32);
+  KvCache f16 = m.make_cache(8);
+  ASSERT_EQ(f16.type(), KvType::F16);
+  const auto want = all_logits(m, f32, toks, iota_pos(40));
+  const auto got = all_logits(m, f16, toks, iota_pos(40));
+  expect_close(got, want, 1e-2f);
+  EXPECT_NE(got, want);  // the rounding is real
+  KvCache inc = m.make_cache(4);
+  ForwardRequest r;
+  r.tokens = std::span<const int32_t>(toks).first(30);
+  auto last = m.forward(inc, r).logits;
+  for (size_t i = 30; i < 40; ++i) {
+    expect_close(last,
+                 std::vector<float>(got.begin() + static_cast<int64_t>((i - 1) * 97),
+                                    got.begin() + static_cast<int64_t>(i * 97)),
+                 1e-5f);
+    ForwardRequest d;
+    d.tokens = std::span<const int32_t>(toks).subspan(i, 1);
+    last = m.forward(inc, d).logits;
+  }
+  LlamaModel ref(test::synth_weights(o), std::make_shared<CpuBackend>(2, AttentionOrder::Reference));
+  EXPECT_THROW(ref.set_kv_type(KvType::F16), std::invalid_argument);
+}
+
 TEST(Forward, IncrementalDecodeEqualsBatchedPass) {
   LlamaModel m = make_model({});
   const auto toks = random_tokens(20, 97, 6);
@@ -244,6 +279,37 @@ TEST(Forward, RejectsMismatchedInputs) {
 
 namespace dbsa {
 namespace {
+
+TEST(KvCacheRows, F16CacheRoundsStoredRowsAndHalvesTheBytes) {
+  KvCache c(2, 2, 4, 3, KeyStorage::PostRope, KvType::F16);
+  EXPECT_EQ(c.type(), KvType::F16);
+  const int32_t pos[] = {0, 1, 2, 3, 4};
+  c.append(pos);  // grows past the capacity of 3
+  std::vector<float> k(5 * 8), v(5 * 8);
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i] = 1.0f + static_cast<float>(i) / 3.0f;
+    v[i] = -0.001f * static_cast<float>(i * i);
+  }
+  for (int32_t l = 0; l < 2; ++l) c.store_rows(l, 0, 5, k.data(), v.data());
+  for (size_t i = 0; i < k.size(); ++i) {
+    EXPECT_EQ(c.k16(1, 0)[i], f32_to_f16(k[i]));
+    EXPECT_EQ(c.v16(1, 0)[i], f32_to_f16(v[i]));
+  }
+  EXPECT_THROW(c.k(0, 0), std::logic_error);  // an F16 cache has no float rows
+  EXPECT_THROW(c.store_rows(0, 3, 3, k.data(), v.data()), std::out_of_range);
+  // Erasing moves F16 rows as it moves F32 ones.
+  c.erase_rows(1, 3);
+  EXPECT_EQ(c.size(), 3);
+  EXPECT_EQ(c.k16(0, 1)[0], f32_to_f16(k[3 * 8]));
+  EXPECT_EQ(c.v16(0, 2)[7], f32_to_f16(v[4 * 8 + 7]));
+  KvCache f32(2, 2, 4, c.capacity(), KeyStorage::PostRope);
+  EXPECT_EQ(2 * c.bytes(), f32.bytes());
+  EXPECT_THROW(c.k16(0, 0) == nullptr || f32.k16(0, 0), std::logic_error);
+  // Pre-RoPE caches (DBSA's encoding and queries) stay F32.
+  EXPECT_THROW(KvCache(2, 2, 4, 3, KeyStorage::PreRope, KvType::F16), std::invalid_argument);
+  EXPECT_EQ(parse_kv_type("f16"), KvType::F16);
+  EXPECT_THROW(parse_kv_type("q8_0"), std::invalid_argument);
+}
 
 TEST(KvCacheRows, EraseMovesLaterRowsDownWithTheirPositions) {
   KvCache c(2, 1, 4, 8, KeyStorage::PreRope);

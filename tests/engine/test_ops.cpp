@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "engine/matmul.h"
 #include "engine/ops.h"
 #include "engine/rope.h"
 #include "engine/simd_kernels.h"
+#include "model/dequantize.h"
 #include "naive_reference.h"
 
 namespace dbsa {
@@ -94,6 +96,28 @@ TEST(Matmul, ExactSumsLandWithinAnUlpOfTheExactSum) {
       }
     // The case is hard enough that float accumulation misses (otherwise this test proves nothing).
     EXPECT_GT(fast_off, n * rows / 4) << "n=" << n;
+  }
+}
+
+// The F16 KV cache's rounding: the vector form gives f32_to_f16's half for every kind of float (ties,
+// subnormal halves, overflow to infinity, signed zeros), in runs that leave vector tails.
+TEST(SimdKernels, F32ToF16RowRoundsAsTheScalarConversion) {
+  std::mt19937 rng(5);
+  std::vector<float> x;
+  for (int i = 0; i < 4000; ++i) {
+    uint32_t bits = rng();
+    bits = (bits & 0x8FFFFFFFu) | ((100u + rng() % 60u) << 23);  // exponents around F16's range
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    x.push_back(f);
+  }
+  for (const float f : {0.0f, -0.0f, 1.0f + 1.0f / 2048.0f, 1.0f + 3.0f / 2048.0f, 65504.0f, 65520.0f, 1e9f,
+                        -1e9f, 5.96e-8f, 2.98e-8f, 6.1e-5f, 3.0e-5f})
+    x.push_back(f);
+  for (const size_t n : {x.size(), size_t{7}, size_t{13}}) {
+    std::vector<uint16_t> got(n);
+    simd::f32_to_f16_row(x.data(), got.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], f32_to_f16(x[i])) << "value " << x[i];
   }
 }
 
