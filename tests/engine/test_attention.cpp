@@ -62,6 +62,22 @@ struct Shape {
   int32_t n_head, n_head_kv, d;
 };
 
+// Pre-RoPE keys at positions 0..n-1 for the argument checks.
+struct KeyRope {
+  RopeParams p;
+  RopeTable table;
+  KeyRope(int32_t d, int32_t n) {
+    p.head_dim = p.n_rot = d;
+    std::vector<int32_t> pos(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = i;
+    table = RopeTable(p, pos);
+  }
+  void attach(AttentionArgs& a) const {
+    a.key_rope = &p;
+    a.key_table = &table;
+  }
+};
+
 // Arguments for packed q/k/v arrays ([token][head][d]) as a KvCache lays them out.
 AttentionArgs packed_args(const Shape& s, const float* q, const float* k, const float* v, int64_t n_kv,
                           const AttentionLayout& layout, float scale, float* out) {
@@ -196,12 +212,8 @@ TEST(Attention, F16CacheGivesTheBitsOfItsValuesInF32) {
   std::vector<uint16_t> kv(4 * 8, f32_to_f16(0.25f));
   AttentionArgs a = packed_args(s, q.data(), nullptr, nullptr, 4, layout, 1.0f, out.data());
   a.k16 = a.v16 = kv.data();
-  RopeParams rp;
-  rp.head_dim = rp.n_rot = 8;
-  const std::vector<int32_t> pos = {0, 1, 2, 3};
-  const RopeTable table(rp, pos);
-  a.key_rope = &rp;
-  a.key_table = &table;
+  const KeyRope rope(8, 4);
+  rope.attach(a);
   EXPECT_THROW(attention(pool, a), std::invalid_argument);
   a.key_rope = nullptr;
   a.key_table = nullptr;
@@ -415,12 +427,8 @@ TEST(Attention, PrefixSourceNeedsPreRopeKeysAndFits) {
   a.prefix = &src;
   a.prefix_rows = 2;
   EXPECT_THROW(attention(pool, a), std::invalid_argument);  // no key RoPE: prefix keys are pre-RoPE
-  RopeParams rp;
-  rp.head_dim = rp.n_rot = 16;
-  const std::vector<int32_t> pos = {0, 1, 2, 3};
-  const RopeTable table(rp, pos);
-  a.key_rope = &rp;
-  a.key_table = &table;
+  const KeyRope rope(16, 4);
+  rope.attach(a);
   a.prefix_rows = 3;  // more rows than the source has
   EXPECT_THROW(attention(pool, a), std::invalid_argument);
 }
