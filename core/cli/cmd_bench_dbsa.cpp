@@ -165,6 +165,7 @@ nlohmann::json pool_bench_fields(const PoolBenchArgs& p, double load_s) {
           {"threads", p.weights.threads},
           {"backend", p.weights.backend},
           {"weights", weight_precision_name(p.weights.precision.value())},
+          {"kv_cache", p.weights.kv_cache},
           {"model_load_s", load_s}};
 }
 
