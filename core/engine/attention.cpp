@@ -39,7 +39,7 @@ int64_t key_tile(int64_t rows, int64_t d) {
 }
 
 struct Scratch {
-  std::vector<float> qt, s, o, m, l, krot, vbuf, mx, shift, sums;
+  std::vector<float> qt, qr, s, s_heads, o, m, l, krot, vbuf, mx, shift, sums;
 };
 
 struct WorkItem {
@@ -133,10 +133,22 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
   return s;
 }
 
+// An item of one score row per KV head over an F16 cache (a decode step of a model without GQA) computes
+// its products from the cache rows directly, every head of a row in turn (run_f16_rows_tile), instead of
+// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 21-30 -> 40-43 tokens/s. With
+// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md).
+bool reads_f16_rows(const AttentionArgs& a, const ItemShape& s) {
+  return a.k16 != nullptr && s.rows == 1;
+}
+
 // Zeroed output and softmax statistics, and the item's queries transposed per KV head, qt[hi][x][r]
 // (scaled), so that scores come out key by key: st[j][r].
 void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, Scratch& sc) {
   sc.qt.resize(static_cast<size_t>(s.all_rows * s.d));
+  if (reads_f16_rows(a, s))
+    sc.qr.resize(static_cast<size_t>(s.all_rows * s.d));
+  else
+    sc.qr.clear();
   sc.o.assign(static_cast<size_t>(s.all_rows * s.d), 0.0f);
   sc.s.resize(static_cast<size_t>(s.tile * s.ld));
   sc.m.assign(static_cast<size_t>(s.all_rows), -std::numeric_limits<float>::infinity());
@@ -151,6 +163,8 @@ void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, S
         const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(s.h0 + hi) * s.g + j) * s.d;
         float* dst = sc.qt.data() + hi * s.d * s.rows + i * s.g + j;
         for (int64_t x = 0; x < s.d; ++x) dst[x * s.rows] = src[x] * a.scale;
+        if (!sc.qr.empty())  // one row per head
+          for (int64_t x = 0; x < s.d; ++x) sc.qr[static_cast<size_t>(hi * s.d + x)] = src[x] * a.scale;
       }
 }
 
@@ -219,12 +233,12 @@ StagedTile stage_cache_tile(const AttentionArgs& a, const ItemShape& s, int64_t 
 // head's running max/sum/output, and O += P·V. `next` (rows next_nk from next_kb, 0 for none) is the next
 // stored tile, prefetched between rows of exponentials.
 void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTile& t, int32_t hi, int64_t kb,
-                     int64_t nk, int64_t next_kb, int64_t next_nk, Scratch& sc) {
+                     int64_t nk, int64_t next_kb, int64_t next_nk, Scratch& sc, float* scores = nullptr) {
   const int64_t rows = s.rows, ld = s.ld, d = s.d;
   // Causal masking inside the tile: query row r (token self_first + r/g) sees keys up to its own
   // position. Only tiles reaching past the first query's position have masked entries.
   const bool masked = kb + nk - 1 > s.self_first;
-  float* st = sc.s.data();
+  float* st = scores ? scores : sc.s.data();
   const auto fill_masked = [&](float value) {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = std::max<int64_t>(0, s.self_first + r / s.g - kb + 1); j < nk; ++j)
@@ -233,9 +247,10 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
   float* oh = sc.o.data() + hi * rows * d;
   float* mh = sc.m.data() + hi * rows;
   float* lh = sc.l.data() + hi * rows;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nk), static_cast<int>(rows),
-              static_cast<int>(d), 1.0f, t.k + hi * t.khs, static_cast<int>(t.ldk),
-              sc.qt.data() + hi * d * rows, static_cast<int>(rows), 0.0f, st, static_cast<int>(ld));
+  if (!scores)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nk), static_cast<int>(rows),
+                static_cast<int>(d), 1.0f, t.k + hi * t.khs, static_cast<int>(t.ldk),
+                sc.qt.data() + hi * d * rows, static_cast<int>(rows), 0.0f, st, static_cast<int>(ld));
   if (ld > rows)
     for (int64_t j = 0; j < nk; ++j) std::fill(st + j * ld + rows, st + (j + 1) * ld, 0.0f);
   if (masked) fill_masked(-std::numeric_limits<float>::infinity());
@@ -274,9 +289,35 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
       for (int64_t r = 0; r < rows; ++r) sc.sums[static_cast<size_t>(r)] += st[j * ld + r];
   }
   for (int64_t r = 0; r < rows; ++r) lh[r] += sc.sums[static_cast<size_t>(r)];
+  if (scores) return;  // the caller adds P·V
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
               static_cast<int>(nk), 1.0f, st, static_cast<int>(ld), t.v + hi * d, static_cast<int>(t.ldv),
               1.0f, oh, static_cast<int>(d));
+}
+
+// One key tile [kb, kb+nk) of a one-row-per-head item over an F16 cache, every head: scores read each
+// cache row once, all its heads in turn (reading one head's slice of every row at a time was slower: the
+// strided reads, docs/BENCHMARKS.md), then each head's online-softmax update, then P·V row by row the same
+// way.
+void run_f16_rows_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
+  const int64_t ld = s.ld, d = s.d, per_head = s.tile * ld;
+  sc.s_heads.assign(static_cast<size_t>(s.nh * per_head), 0.0f);
+  const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(s.h0) * d;
+  for (int64_t j = 0; j < nk; ++j) {
+    const uint16_t* krow = a.k16 + row0 + j * a.kv_stride;
+    for (int32_t hi = 0; hi < s.nh; ++hi)
+      sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)] =
+          simd::dot_f16(krow + hi * d, sc.qr.data() + hi * d, d);
+  }
+  const StagedTile none{};
+  for (int32_t hi = 0; hi < s.nh; ++hi)
+    accumulate_tile(a, s, none, hi, kb, nk, 0, 0, sc, sc.s_heads.data() + hi * per_head);
+  for (int64_t j = 0; j < nk; ++j) {
+    const uint16_t* vrow = a.v16 + row0 + j * a.kv_stride;
+    for (int32_t hi = 0; hi < s.nh; ++hi)
+      simd::axpy_f16(sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)], vrow + hi * d,
+                     sc.o.data() + hi * d, d);
+  }
 }
 
 // The item's result: its unnormalised partial (a split, merged later), or the normalised output rows.
@@ -393,6 +434,10 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       nk = std::min(s.tile, end - kb);
       const bool from_prefix = kb < a.prefix_rows;
       if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
+      if (!from_prefix && reads_f16_rows(a, s)) {
+        run_f16_rows_tile(a, s, kb, nk, sc);
+        continue;
+      }
       const StagedTile t =
           from_prefix ? stage_prefix_tile(a, s, kb, nk, sc) : stage_cache_tile(a, s, kb, nk, sc);
       const int64_t next_kb = kb + nk;

@@ -131,6 +131,16 @@ __attribute__((target("avx2,fma"))) void bf16_row_avx2(const uint16_t* src, floa
   for (; i < n; ++i) dst[i] = bf16_scalar(src[i]);
 }
 
+__attribute__((target("avx2,fma,f16c"))) void axpy_f16_avx2(float a, const uint16_t* x, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(
+        y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))),
+                               _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
+}
+
 __attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, float* y, int64_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int64_t i = 0;
@@ -363,6 +373,11 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   if (use_avx512()) return silu_mul_avx512(gate, up, out, n);
   if (has_avx2()) return silu_mul_avx2(gate, up, out, n);
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
+  if (has_avx2()) return axpy_f16_avx2(a, x, y, n);
+  for (int64_t i = 0; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
 }
 
 void axpy(float a, const float* x, float* y, int64_t n) {

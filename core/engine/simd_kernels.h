@@ -47,6 +47,7 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 
 // y += a * x
 void axpy(float a, const float* x, float* y, int64_t n);
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);  // y += a·x, x IEEE half values
 // y *= a
 void scale(float a, float* y, int64_t n);
 
