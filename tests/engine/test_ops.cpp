@@ -121,6 +121,36 @@ TEST(SimdKernels, F32ToF16RowRoundsAsTheScalarConversion) {
   }
 }
 
+// The F16 cache's direct decode products (engine/attention.cpp, run_f16_rows_tile): dot_f16 and axpy_f16
+// against the same sums in double over the widened values, with vector tails.
+TEST(SimdKernels, F16DotAndAxpyMatchDoubleSums) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd;
+  for (const int64_t n : {int64_t{8}, int64_t{64}, int64_t{128}, int64_t{131}}) {
+    std::vector<uint16_t> h(static_cast<size_t>(n));
+    std::vector<float> b(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      h[static_cast<size_t>(i)] = f32_to_f16(nd(rng));
+      b[static_cast<size_t>(i)] = nd(rng);
+      y[static_cast<size_t>(i)] = nd(rng);
+    }
+    double dot = 0.0, mag = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      dot += static_cast<double>(f16_to_f32(h[static_cast<size_t>(i)])) * b[static_cast<size_t>(i)];
+      mag +=
+          std::fabs(static_cast<double>(f16_to_f32(h[static_cast<size_t>(i)])) * b[static_cast<size_t>(i)]);
+    }
+    EXPECT_NEAR(simd::dot_f16(h.data(), b.data(), n), dot, 1e-6 * mag) << "n=" << n;
+    std::vector<float> got = y;
+    simd::axpy_f16(0.37f, h.data(), got.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = y[static_cast<size_t>(i)] + 0.37 * f16_to_f32(h[static_cast<size_t>(i)]);
+      EXPECT_NEAR(got[static_cast<size_t>(i)], want, 1e-6 * (1.0 + std::fabs(want)))
+          << "n=" << n << " i=" << i;
+    }
+  }
+}
+
 // The softmax's column-wise kernels, with column counts that leave vector tails.
 TEST(SimdKernels, RowWiseMaxAndExpMatchTheFormulas) {
   for (const int64_t cols : {int64_t{5}, int64_t{8}, int64_t{60}, int64_t{67}}) {
