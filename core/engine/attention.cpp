@@ -39,7 +39,7 @@ int64_t key_tile(int64_t rows, int64_t d) {
 }
 
 struct Scratch {
-  std::vector<float> qt, qr, s, s_heads, o, m, l, krot, vbuf, mx, shift, sums;
+  std::vector<float> qt, s, s_heads, o, m, l, krot, vbuf, mx, shift, sums;
 };
 
 struct WorkItem {
@@ -135,8 +135,9 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
 
 // An item of one score row per KV head over an F16 cache (a decode step of a model without GQA) computes
 // its products from the cache rows directly, every head of a row in turn (run_f16_rows_tile), instead of
-// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 21-30 -> 40-43 tokens/s. With
-// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md).
+// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 27-30 -> 37-39 tokens/s. With
+// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md). With one
+// row per head, qt[hi] is that head's scaled query row, d floats in a run.
 bool reads_f16_rows(const AttentionArgs& a, const ItemShape& s) {
   return a.k16 != nullptr && s.rows == 1;
 }
@@ -145,10 +146,6 @@ bool reads_f16_rows(const AttentionArgs& a, const ItemShape& s) {
 // (scaled), so that scores come out key by key: st[j][r].
 void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, Scratch& sc) {
   sc.qt.resize(static_cast<size_t>(s.all_rows * s.d));
-  if (reads_f16_rows(a, s))
-    sc.qr.resize(static_cast<size_t>(s.all_rows * s.d));
-  else
-    sc.qr.clear();
   sc.o.assign(static_cast<size_t>(s.all_rows * s.d), 0.0f);
   sc.s.resize(static_cast<size_t>(s.tile * s.ld));
   sc.m.assign(static_cast<size_t>(s.all_rows), -std::numeric_limits<float>::infinity());
@@ -163,8 +160,6 @@ void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, S
         const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(s.h0 + hi) * s.g + j) * s.d;
         float* dst = sc.qt.data() + hi * s.d * s.rows + i * s.g + j;
         for (int64_t x = 0; x < s.d; ++x) dst[x * s.rows] = src[x] * a.scale;
-        if (!sc.qr.empty())  // one row per head
-          for (int64_t x = 0; x < s.d; ++x) sc.qr[static_cast<size_t>(hi * s.d + x)] = src[x] * a.scale;
       }
 }
 
@@ -301,13 +296,13 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
 // way.
 void run_f16_rows_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
   const int64_t ld = s.ld, d = s.d, per_head = s.tile * ld;
-  sc.s_heads.assign(static_cast<size_t>(s.nh * per_head), 0.0f);
+  sc.s_heads.resize(static_cast<size_t>(s.nh * per_head));  // accumulate_tile zeroes the padding lanes
   const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(s.h0) * d;
   for (int64_t j = 0; j < nk; ++j) {
     const uint16_t* krow = a.k16 + row0 + j * a.kv_stride;
     for (int32_t hi = 0; hi < s.nh; ++hi)
       sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)] =
-          simd::dot_f16(krow + hi * d, sc.qr.data() + hi * d, d);
+          simd::dot_f16(krow + hi * d, sc.qt.data() + hi * d, d);
   }
   const StagedTile none{};
   for (int32_t hi = 0; hi < s.nh; ++hi)

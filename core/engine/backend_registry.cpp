@@ -120,9 +120,7 @@ std::unique_ptr<LlamaModel> load_model(std::shared_ptr<const GgufFile> file, con
   if (!runs_on_cpu(backend) && precision == WeightPrecision::Native) precision = WeightPrecision::F16;
   const WeightLoadOptions wo = WeightLoadOptions::for_precision(precision);
   auto be = make_backend(backend, n_threads);
-  if (kv == KvType::F16 && !be->reads_f16_cache())
-    throw std::invalid_argument("--kv-cache f16: the " + std::string(be->name()) +
-                                " backend reads F32 caches only (the streamed CPU backend, cpu, reads F16)");
+  check_kv_type(*be, kv);  // before the weights load
   auto model = std::make_unique<LlamaModel>(ModelWeights::load(std::move(file), wo), std::move(be));
   model->set_kv_type(kv);
   return model;

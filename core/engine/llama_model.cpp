@@ -36,10 +36,14 @@ KvCache LlamaModel::make_cache(int64_t capacity, KeyStorage storage) const {
                  storage == KeyStorage::PostRope ? kv_type_ : KvType::F32);
 }
 
+void check_kv_type(const Backend& be, KvType t) {
+  if (t == KvType::F16 && !be.reads_f16_cache())
+    throw std::invalid_argument("--kv-cache f16: the " + std::string(be.name()) +
+                                " backend reads F32 caches only (the streamed CPU backend, cpu, reads F16)");
+}
+
 void LlamaModel::set_kv_type(KvType t) {
-  if (t == KvType::F16 && !backend_->reads_f16_cache())
-    throw std::invalid_argument("an F16 KV cache: the " + std::string(backend_->name()) +
-                                " backend reads F32 caches only");
+  check_kv_type(*backend_, t);
   kv_type_ = t;
 }
 

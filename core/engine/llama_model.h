@@ -21,6 +21,9 @@
 
 namespace dbsa {
 
+// Throws std::invalid_argument when `be` cannot read caches of type t (Backend::reads_f16_cache).
+void check_kv_type(const Backend& be, KvType t);
+
 class LlamaModel {
  public:
   LlamaModel(ModelWeights weights, std::shared_ptr<Backend> backend);
@@ -42,7 +45,7 @@ class LlamaModel {
   // An empty cache shaped for this model: of kv_type() when its keys are stored after RoPE, F32 when
   // before (engine/kv_cache.h, KvType).
   KvCache make_cache(int64_t capacity, KeyStorage storage = KeyStorage::PostRope) const;
-  // F32 by default; F16 where the backend reads it (Backend::reads_f16_cache; throws otherwise).
+  // F32 by default; F16 where the backend reads it (check_kv_type).
   void set_kv_type(KvType t);
   KvType kv_type() const { return kv_type_; }
 

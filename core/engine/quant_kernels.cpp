@@ -569,6 +569,13 @@ DBSA_AVX512 inline __m512i bias_start(__m512i y) {
       _mm512_setzero_si512(),
       _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(kBias<Block>)), y));
 }
+template <class Block>
+DBSA_AVX512 inline __m256i bias_start(__m256i y) {
+  if constexpr (kBias<Block> == 0) return _mm256_setzero_si256();
+  return _mm256_sub_epi32(
+      _mm256_setzero_si256(),
+      _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(kBias<Block>)), y));
+}
 
 // The 32-value formats; Q4_1 and Q5_1 also add m_w·s_x per block into one float per (row, token), as
 // dot_q0_portable does.
@@ -648,23 +655,19 @@ struct Q0Vnni {
 // kernel's lanes and float order (Q0Avx2::run<1>) with vpdpbusd for its sign/maddubs/madd. A decode step
 // streams every weight from memory once, and the CPU's prefetchers follow one row read front to back:
 // reading two or four rows' blocks in turn (Q0Vnni::rows) streamed ~2.5-3× slower on an AMD Zen 4 (SmolLM
-// Q8_0 decode 90 tokens/s on 2 threads against the AVX2 kernel's 122; docs/BENCHMARKS.md, "Decode on AMD
+// Q8_0 decode 90 tokens/s on 2 threads against the AVX2 kernel's 122; docs/BENCHMARKS.md, "On an AMD
 // Zen 4").
 template <class Block>
 DBSA_AVX512 float vnni_one_row(const std::byte* w, const std::byte* x, int64_t n) {
   using XBlock = ActivationBlockOf<Block>;
   const auto* wb = reinterpret_cast<const Block*>(w);
   const auto* xb = reinterpret_cast<const XBlock*>(x);
-  const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias<Block>));
   __m256 acc = _mm256_setzero_ps();
   float summ = 0.0f;
   for (int64_t b = 0; b < n / 32; ++b) {
     add_min(wb[b], xb[b], summ);
     const __m256i y = load32(xb[b].qs);
-    __m256i start = _mm256_setzero_si256();
-    if constexpr (kBias<Block> != 0)
-      start = _mm256_sub_epi32(start, _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, y));
-    const __m256 s = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, unsigned_values(wb[b]), y));
+    const __m256 s = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(bias_start<Block>(y), unsigned_values(wb[b]), y));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wb[b].d) * _cvtsh_ss(xb[b].d)), s, acc);
   }
   float out = hsum8(acc);

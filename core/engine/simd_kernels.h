@@ -16,7 +16,7 @@ bool use_avx512();
 // Whether products that stream weight rows once (decode) ask for each row ahead of its use
 // (engine/matmul.cpp). Yes on Intel CPUs: on the Sapphire Rapids VMs we measured, the hardware prefetcher
 // alone held a core at ~5 GB/s and the request doubled it. No elsewhere: on an AMD Zen 4 the same
-// requests made SmolLM decode ~20% slower (docs/BENCHMARKS.md, "Decode on AMD Zen 4"). DBSA_WEIGHT_PREFETCH=1
+// requests made SmolLM decode ~20% slower (docs/BENCHMARKS.md, "On an AMD Zen 4"). DBSA_WEIGHT_PREFETCH=1
 // or 0 overrides it, to measure one against the other on a new CPU.
 bool prefetch_weight_rows();
 
