@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "engine/activation_rounding.h"
 #include "engine/quant_blocks.h"
@@ -238,10 +239,24 @@ DBSA_AVX2 inline void add_min(const Block& wb, const ActivationBlockOf<Block>& x
   if constexpr (kBlockHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
 }
 
+// The activation blocks' F16 scales of up to four rows as floats, xd[4·b + t], converted once for all the
+// weight rows of a gemm call: a (block, token) pair's scale d_w·d_x is then one lane of a 4-lane product
+// per block and a broadcast load, instead of an insert, a conversion, a multiply and a broadcast per
+// pair (the same float product). On an AMD Zen 2 that took the AVX2 Q8_0 prefill 340 -> 390 tokens/s
+// (docs/BENCHMARKS.md, "On an AMD Zen 2").
+template <class XBlock>
+DBSA_AVX2 void float_scales(const std::byte* x, int64_t xs, int n_x, int64_t n_blocks, float* xd) {
+  for (int64_t b = 0; b < n_blocks; ++b)
+    for (int t = 0; t < n_x; ++t) xd[4 * b + t] = _cvtsh_ss(reinterpret_cast<const XBlock*>(x + t * xs)[b].d);
+}
+
 template <class Block>  // dot_q0_portable's order
 struct Q0Avx2 {
+  // xd: float_scales of the T rows (lanes past T unused), or null to convert each pair's scales where
+  // they meet (a lone call for one weight row, where nothing would share the conversion).
   template <int T>
-  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out) {
+  DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out,
+                            const float* xd = nullptr) {
     using XBlock = ActivationBlockOf<Block>;
     const auto* w = static_cast<const Block*>(wv);
     __m256 acc[T];
@@ -251,11 +266,14 @@ struct Q0Avx2 {
       const __m256i q = values_avx2(w[b]);
       const __m256i aq = _mm256_sign_epi8(q, q);
       const float dw = _cvtsh_ss(w[b].d);
+      alignas(16) float dd[4];
+      if (xd) _mm_store_ps(dd, _mm_mul_ps(_mm_set1_ps(dw), _mm_loadu_ps(xd + 4 * b)));
       for (int t = 0; t < T; ++t) {
         const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
         add_min(w[b], xb, summs[t]);
         const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss(xb.d)), s, acc[t]);
+        const __m256 d = xd ? _mm256_broadcast_ss(dd + t) : _mm256_set1_ps(dw * _cvtsh_ss(xb.d));
+        acc[t] = _mm256_fmadd_ps(d, s, acc[t]);
       }
     }
     for (int t = 0; t < T; ++t) {
@@ -436,6 +454,40 @@ DBSA_AVX2 void gemm_avx2(const void* wv, int64_t ws, int n_w, const void* xv, in
           break;
       }
       for (int k = 0; k < std::min(4, n_x - t); ++k) out[(t + k) * os + r] = tile[k];
+    }
+  }
+}
+
+// gemm_avx2 for the 32-value formats: each tile of up to four activation rows has its scales converted
+// once (float_scales) for all n_w weight rows.
+template <class Block>
+DBSA_AVX2 void gemm_q0_avx2(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
+                            int64_t n, float* out, int64_t os) {
+  const auto* x = static_cast<const std::byte*>(xv);
+  thread_local std::vector<float> xd;
+  xd.resize(static_cast<size_t>(4 * (n / 32)));
+  for (int t = 0; t < n_x; t += 4) {
+    const std::byte* xt = x + t * xs;
+    const int m = std::min(4, n_x - t);
+    float_scales<ActivationBlockOf<Block>>(xt, xs, m, n / 32, xd.data());
+    for (int r = 0; r < n_w; ++r) {
+      const void* w = static_cast<const std::byte*>(wv) + r * ws;
+      float tile[4];
+      switch (m) {
+        case 4:
+          Q0Avx2<Block>::template run<4>(w, xt, xs, n, tile, xd.data());
+          break;
+        case 3:
+          Q0Avx2<Block>::template run<3>(w, xt, xs, n, tile, xd.data());
+          break;
+        case 2:
+          Q0Avx2<Block>::template run<2>(w, xt, xs, n, tile, xd.data());
+          break;
+        default:
+          Q0Avx2<Block>::template run<1>(w, xt, xs, n, tile, xd.data());
+          break;
+      }
+      for (int k = 0; k < m; ++k) out[(t + k) * os + r] = tile[k];
     }
   }
 }
@@ -960,17 +1012,17 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
     case WeightType::Q8_0:
       return tiles  ? gemm_amx<WeightType::Q8_0>
              : vnni ? gemm_q0_vnni<BlockQ8_0>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ8_0>>
+             : wide ? gemm_q0_avx2<BlockQ8_0>
                     : gemm_portable<dot_q0_portable<BlockQ8_0>>;
     case WeightType::Q4_0:
       return tiles  ? gemm_amx<WeightType::Q4_0>
              : vnni ? gemm_q0_vnni<BlockQ4_0>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ4_0>>
+             : wide ? gemm_q0_avx2<BlockQ4_0>
                     : gemm_portable<dot_q0_portable<BlockQ4_0>>;
     case WeightType::Q5_0:
       return tiles  ? gemm_amx<WeightType::Q5_0>
              : vnni ? gemm_q0_vnni<BlockQ5_0>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ5_0>>
+             : wide ? gemm_q0_avx2<BlockQ5_0>
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
     // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
     case WeightType::Q4_K:
@@ -991,17 +1043,17 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
     case WeightType::Q4_1:
       return tiles  ? gemm_amx<WeightType::Q4_1>
              : vnni ? gemm_q0_vnni<BlockQ4_1>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ4_1>>
+             : wide ? gemm_q0_avx2<BlockQ4_1>
                     : gemm_portable<dot_q0_portable<BlockQ4_1>>;
     case WeightType::Q5_1:
       return tiles  ? gemm_amx<WeightType::Q5_1>
              : vnni ? gemm_q0_vnni<BlockQ5_1>
-             : wide ? gemm_avx2<Q0Avx2<BlockQ5_1>>
+             : wide ? gemm_q0_avx2<BlockQ5_1>
                     : gemm_portable<dot_q0_portable<BlockQ5_1>>;
     case WeightType::IQ4_NL:
       return tiles  ? gemm_amx<WeightType::IQ4_NL>
              : vnni ? gemm_q0_vnni<BlockIQ4_NL>
-             : wide ? gemm_avx2<Q0Avx2<BlockIQ4_NL>>
+             : wide ? gemm_q0_avx2<BlockIQ4_NL>
                     : gemm_portable<dot_q0_portable<BlockIQ4_NL>>;
     // IQ4_XS has no AVX-512 kernel: the AVX2 one below the tile unit (kernel_isa says so).
     case WeightType::IQ4_XS:
