@@ -35,6 +35,12 @@ std::string holding_advice(QuantizedHolding h) {
   return "";
 }
 
+// The suffix of a cache identity, empty when it has none.
+std::string fingerprint_suffix(const std::string& cache_fingerprint) {
+  const auto sep = cache_fingerprint.find(kSeparator);
+  return sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1);
+}
+
 }  // namespace
 
 std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights) {
@@ -57,11 +63,26 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
                                const ModelWeights& weights) {
   const std::string ours = cache_model_fingerprint(file_fingerprint, weights);
   if (ours == cache_fingerprint) return {};
-  const auto sep = cache_fingerprint.find(kSeparator);
-  const std::string suffix = sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1);
+  const std::string suffix = fingerprint_suffix(cache_fingerprint);
   for (const QuantizedHolding h : kHoldings)
     if (holding_suffix(h) == suffix) return "computed " + holding_advice(h);
   return "computed with a weight precision this version does not know ('" + suffix + "'); rebuild the cache";
+}
+
+std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_fingerprint) {
+  const std::string suffix = fingerprint_suffix(cache_fingerprint);
+  for (const QuantizedHolding h : kHoldings) {
+    if (holding_suffix(h) != suffix) continue;
+    switch (h) {
+      case QuantizedHolding::InBlocks:
+        return WeightPrecision::Native;
+      case QuantizedHolding::F16:
+        return WeightPrecision::F16;
+      case QuantizedHolding::F32:
+        return WeightPrecision::F32;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {

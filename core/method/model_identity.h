@@ -6,6 +6,7 @@
 // holding when caches were first named, so those caches keep their names), and so do files without
 // quantized matrices, for which the options change no value.
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "cache/cache_manifest.h"
@@ -30,5 +31,10 @@ std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint)
 // flag that matches it.
 std::string precision_mismatch(const std::string& cache_fingerprint, const std::string& file_fingerprint,
                                const ModelWeights& weights);
+
+// The weight precision that loads the cache's model file as the cache was computed (for the studio,
+// which opens a cache's model itself); none for a holding this version does not know. A cache of a file
+// without quantized matrices carries no holding and gets F16, which changes none of its values.
+std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_fingerprint);
 
 }  // namespace dbsa

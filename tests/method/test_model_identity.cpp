@@ -36,6 +36,24 @@ TEST(ModelIdentity, EachHoldingOfQuantizedWeightsIsAnotherModel) {
             std::string::npos);
 }
 
+// The studio loads a cache's model itself: the precision read back from the identity loads it as the
+// cache was computed, for each holding; an unknown one gives none (the session's check then names it).
+TEST(ModelIdentity, ThePrecisionOfACacheLoadsItsModelTheSameWay) {
+  const char* q4 = "models/k256-q4_k_m.gguf";
+  const std::string fp = fingerprint_file(test::fixture(q4));
+  for (const auto p : {WeightPrecision::Native, WeightPrecision::F16, WeightPrecision::F32}) {
+    SCOPED_TRACE(weight_precision_name(p));
+    const std::string id = cache_model_fingerprint(fp, load(q4, p));
+    ASSERT_EQ(cache_weight_precision(id), p);
+    EXPECT_EQ(precision_mismatch(id, fp, load(q4, *cache_weight_precision(id))), "");
+  }
+  EXPECT_EQ(cache_weight_precision(fp + "+q-blocks-v9"), std::nullopt);
+  // A file without quantized matrices: no holding in the identity, and F16 changes none of its values.
+  const std::string f32_fp = fingerprint_file(test::fixture("models/tiny-spm-f32.gguf"));
+  EXPECT_EQ(cache_weight_precision(f32_fp), WeightPrecision::F16);
+  EXPECT_EQ(precision_mismatch(f32_fp, f32_fp, load("models/tiny-spm-f32.gguf", WeightPrecision::F16)), "");
+}
+
 TEST(ModelIdentity, UnquantizedFilesComputeTheSameEitherWay) {
   for (const char* m : {"models/tiny-spm-f32.gguf", "models/tiny-spm-f16.gguf"}) {
     SCOPED_TRACE(m);

@@ -25,6 +25,7 @@
 #include "engine/backend_registry.h"
 #include "engine/cpu_backend.h"
 #include "engine/quant_kernels.h"
+#include "method/model_identity.h"
 #include "studio_test_support.h"
 #include "ui/models/block_table_model.h"
 #include "ui/models/cache_list_model.h"
@@ -89,6 +90,74 @@ TEST(ModelPageTest, ShowsHowAQuantizedModelIsHeldAndItsKernels) {
             "kernels: Q8_0 " + std::string(isa_name(kernel_isa(WeightType::Q8_0, QuantKernels::Vector))));
 }
 
+// The weights and KV cache boxes reload the model as the CLI's --weights-* and --kv-cache load it. A
+// cache keeps the precision it was computed with: its queries load the cache's model that way whatever
+// the box says now (before, a cache of F16 weights could not be queried in the studio at all).
+TEST(ModelPageTest, WeightAndKvChoicesReloadAndACacheKeepsItsPrecision) {
+  Studio s("model-weights", Step::Pool,
+           QString::fromStdString(fixture("models/tiny-spm-q8_0.gguf").string()));
+  auto& w = *s.window;
+  auto* weights = w.findChild<QComboBox*>("weightsBox");
+  auto* kv = w.findChild<QComboBox*>("kvCacheBox");
+  auto* backend = w.findChild<QComboBox*>("backendBox");
+  ASSERT_NE(weights, nullptr);
+  ASSERT_NE(kv, nullptr);
+  ASSERT_NE(backend, nullptr);
+  const auto field = [&](const std::string& name) {
+    const std::string info = w.model_page().info_text().toStdString();
+    const auto at = info.find(name + ": ");
+    return at == std::string::npos ? info : info.substr(at, info.find('\n', at) - at);
+  };
+  EXPECT_EQ(weights->currentText(), "native");
+  EXPECT_EQ(kv->currentText(), "f32");
+  EXPECT_NE(field("held as").find("Q8_0 in its blocks"), std::string::npos) << field("held as");
+  EXPECT_EQ(field("kv cache"), "kv cache: f32");
+  for (QComboBox* box : {weights, kv})
+    for (int i = 0; i < box->count(); ++i)
+      EXPECT_FALSE(box->itemData(i, Qt::ToolTipRole).toString().isEmpty()) << box->itemText(i).toStdString();
+
+  weights->setCurrentText("f16");
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  EXPECT_EQ(s.state().model()->load.precision, WeightPrecision::F16);
+  EXPECT_NE(field("held as").find("Q8_0 as F16"), std::string::npos) << field("held as");
+  EXPECT_EQ(field("kernels"), "kernels: none (no matrix in its blocks)");
+
+  // A cache built now is the F16 weights' (its identity says so), and stays queryable with the weights
+  // back in their blocks.
+  w.cache_page().set_store_root(QString::fromStdString((s.scratch / "store").string()));
+  ui::CacheRequest cr;
+  cr.sink = 1;
+  cr.prev = 1;
+  w.cache_page().set_request(cr);
+  w.cache_page().build_cache();
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  ASSERT_NE(s.state().cache(), nullptr);
+  EXPECT_EQ(cache_weight_precision(s.state().cache()->meta.key.model_fingerprint), WeightPrecision::F16);
+  weights->setCurrentText("native");
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  EXPECT_EQ(s.state().model()->load.precision, WeightPrecision::Native);
+  w.query_page().set_select(3);
+  w.query_page().run_test_query(0);
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  ASSERT_TRUE(s.state().query().has_value());
+  ASSERT_NE(s.state().session(), nullptr);
+  EXPECT_EQ(s.state().session()->model().weights().quantized, QuantizedHolding::F16);
+
+  kv->setCurrentText("f16");
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  EXPECT_EQ(s.state().model()->model->kv_type(), KvType::F16);
+  EXPECT_NE(field("kv cache").find("f16"), std::string::npos) << field("kv cache");
+  EXPECT_EQ(s.state().session(), nullptr);  // a reload ends the query session of the old model
+
+  // A backend that reads F32 caches only refuses before loading; the open model and the boxes stay.
+  backend->setCurrentText("cpu-reference");
+  const std::string error = wait_jobs(s.state().job());
+  EXPECT_NE(error.find("reads F32 caches only"), std::string::npos) << error;
+  EXPECT_EQ(s.state().model()->load.backend, "cpu");
+  EXPECT_EQ(backend->currentText().toStdString(), "cpu");
+  EXPECT_EQ(kv->currentText().toStdString(), "f16");
+}
+
 // Two backends besides "cpu" stand in for CUDA (no GPU here): one that runs, one whose device is
 // missing. Registered before the window is made, as the studio's main registers CUDA.
 void register_test_backends() {
@@ -113,13 +182,13 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
         << listed[i];
   EXPECT_NE(box->itemData(1, Qt::ToolTipRole).toString().indexOf("llama.cpp"), -1);
   EXPECT_NE(box->itemData(0, Qt::ToolTipRole).toString().indexOf("fastest"), -1);
-  EXPECT_EQ(s.state().model()->backend, "cpu");
+  EXPECT_EQ(s.state().model()->load.backend, "cpu");
   const auto* first = s.state().model()->model.get();
 
   box->setCurrentText("cpu-again");  // reloads on the chosen backend
   EXPECT_EQ(wait_job(s.state().job()), "");
   ASSERT_TRUE(s.state().model().has_value());
-  EXPECT_EQ(s.state().model()->backend, "cpu-again");
+  EXPECT_EQ(s.state().model()->load.backend, "cpu-again");
   EXPECT_NE(s.state().model()->model.get(), first);
   EXPECT_NE(s.window->model_page().info_text().toStdString().find("backend: cpu-again"), std::string::npos);
 
@@ -127,7 +196,7 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
   const std::string error = wait_job(s.state().job());
   EXPECT_NE(error.find("no usable device"), std::string::npos) << error;
   ASSERT_TRUE(s.state().model().has_value());
-  EXPECT_EQ(s.state().model()->backend, "cpu-again");
+  EXPECT_EQ(s.state().model()->load.backend, "cpu-again");
   EXPECT_EQ(box->currentText().toStdString(), "cpu-again");
   auto* dialog = s.window->findChild<QMessageBox*>("errorDialog");
   ASSERT_NE(dialog, nullptr);
@@ -140,7 +209,7 @@ TEST(ModelPageTest, BackendChoiceReloadsTheModelAndAFailureKeepsTheOpenOne) {
   EXPECT_EQ(box->currentText().toStdString(), "cpu-again");
   s.state().job().cancel();
   wait_job(s.state().job());
-  EXPECT_EQ(s.state().model()->backend, "cpu-again");
+  EXPECT_EQ(s.state().model()->load.backend, "cpu-again");
 }
 
 // Issue: opening a model while a pool was loaded left the Model page at "40% Open model — ETA 0:00"
@@ -571,7 +640,7 @@ TEST(QueryPageTest, PastTheTrainedContextIsRefusedUntilTheLimitIsRaisedThenWarne
   s.window->model_page().set_context_limit(4096);
   ASSERT_EQ(settle(), "");
   ASSERT_TRUE(s.state().model().has_value());
-  EXPECT_EQ(s.state().model()->max_context, 4096);
+  EXPECT_EQ(s.state().model()->load.max_context, 4096);
   EXPECT_EQ(s.state().model()->model->context_limit().tokens, 4096);
   EXPECT_TRUE(s.window->model_page().info_text().contains("limit 4096 tokens"))
       << s.window->model_page().info_text().toStdString();
@@ -833,6 +902,32 @@ TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
   EXPECT_TRUE(detail->summary_text().contains("of 3 queries correct"))
       << detail->summary_text().toStdString();
   detail->close();
+}
+
+// An evaluation started on the Runs page runs the model as the Model page loaded it (before, always on
+// cpu with the weights in their blocks, whatever the page said), and the run records it.
+TEST(RunsPageTest, AnEvaluationRunsTheModelAsTheModelPageLoadedIt) {
+  Studio s("runs-load", Step::Pool, QString::fromStdString(fixture("models/tiny-spm-q8_0.gguf").string()));
+  s.window->findChild<QComboBox*>("weightsBox")->setCurrentText("f32");
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  s.window->findChild<QComboBox*>("kvCacheBox")->setCurrentText("f16");
+  ASSERT_EQ(wait_jobs(s.state().job()), "");
+  auto& page = s.window->runs_page();
+  page.set_db(QString::fromStdString((s.scratch / "results.sqlite").string()));
+  ui::RunRequest r;
+  r.methods = "zero-shot";
+  r.blocks = 2;
+  r.block_demos = 4;
+  r.select = 2;
+  r.test = 2;
+  page.set_request(r);
+  page.start_eval();
+  EXPECT_EQ(wait_job(s.state().job(), 120000), "");
+  ASSERT_EQ(page.runs().rowCount(), 1);
+  const std::string params = page.runs().row(0).record.info.params_json;
+  EXPECT_NE(params.find("\"weights\":\"f32\""), std::string::npos) << params;
+  EXPECT_NE(params.find("\"kv_cache\":\"f16\""), std::string::npos) << params;
+  EXPECT_NE(params.find("\"backend\":\"cpu\""), std::string::npos) << params;
 }
 
 // Issue: a cancelled evaluation showed "100% Evaluate — done" (only the log said "interrupted"). It now

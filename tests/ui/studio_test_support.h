@@ -48,6 +48,18 @@ inline std::string wait_job(ui::BackgroundJob& job, int timeout_ms = 60000) {
   return done ? error : "timed out";
 }
 
+// wait_job for a job and the jobs its publish starts (a model opened with a pool loaded regroups the
+// pool): the first error, or "timed out".
+inline std::string wait_jobs(ui::BackgroundJob& job) {
+  std::string error;
+  const auto c = QObject::connect(&job, &ui::BackgroundJob::failed, [&error](const QString& m) {
+    if (error.empty()) error = m.toStdString();
+  });
+  for (int i = 0; i < 4 && job.running(); ++i) job.wait(60000);
+  QObject::disconnect(c);
+  return job.running() ? "timed out" : error;
+}
+
 enum class Step { Model, Pool, Cache, Query };
 
 // A main window (not shown) with the fixture model (or `model`), a 4×5 TREC pool, a cache with S=1 P=1

@@ -27,9 +27,9 @@
 namespace dbsa::ui {
 namespace {
 
-const char* const kFields[] = {"file",      "architecture", "parameters",   "dimensions",
-                               "context",   "rope",         "quantization", "size",
-                               "tokenizer", "backend",      "held as",      "kernels"};
+const char* const kFields[] = {"file",    "architecture", "parameters", "dimensions", "context",
+                               "rope",    "quantization", "size",       "tokenizer",  "backend",
+                               "held as", "kernels",      "kv cache"};
 const QString kOpenJob = QStringLiteral("Open model");
 const QString kGenerateJob = QStringLiteral("Generate");
 
@@ -54,6 +54,41 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   backend_label->setBuddy(backend_);
   top->addWidget(backend_label);
   top->addWidget(backend_);
+  // How weights and KV caches are held, as the CLI's --weights-* and --kv-cache: caches built here carry
+  // the weights' holding in their identity (method/model_identity.h).
+  auto* weights_label = new QLabel(tr("Weights:"), this);
+  weights_ = new QComboBox(this);
+  weights_->setObjectName(QStringLiteral("weightsBox"));
+  const std::pair<WeightPrecision, QString> precisions[] = {
+      {WeightPrecision::Native,
+       tr("Quantized matrices stay in their GGUF blocks and run on integer kernels: the least memory")},
+      {WeightPrecision::F16, tr("Quantized matrices are dequantized to F16 at load (about 3.5× the memory of "
+                                "Q4_K): the expansion of earlier versions, for comparison")},
+      {WeightPrecision::F32, tr("Every matrix is held as F32 (about 7× the memory of Q4_K): quantized ones "
+                                "then sum exactly")}};
+  for (const auto& [p, tip] : precisions) {
+    weights_->addItem(QString::fromUtf8(weight_precision_name(p)), static_cast<int>(p));
+    weights_->setItemData(weights_->count() - 1, tip, Qt::ToolTipRole);
+  }
+  weights_label->setBuddy(weights_);
+  top->addWidget(weights_label);
+  top->addWidget(weights_);
+  auto* kv_label = new QLabel(tr("KV cache:"), this);
+  kv_ = new QComboBox(this);
+  kv_->setObjectName(QStringLiteral("kvCacheBox"));
+  const std::pair<KvType, QString> kv_types[] = {
+      {KvType::F32,
+       tr("Keys and values of prompts and baselines in F32 (what the fixtures' reference used)")},
+      {KvType::F16, tr("Keys and values rounded once to F16 when stored: half the memory and the bytes a "
+                       "decode over a long context reads (backend cpu only). DBSA's block store is F16 "
+                       "either way")}};
+  for (const auto& [t, tip] : kv_types) {
+    kv_->addItem(QString::fromUtf8(kv_type_name(t)), static_cast<int>(t));
+    kv_->setItemData(kv_->count() - 1, tip, Qt::ToolTipRole);
+  }
+  kv_label->setBuddy(kv_);
+  top->addWidget(kv_label);
+  top->addWidget(kv_);
   // Past the trained length RoPE extrapolates: allowed when chosen here, and the Query page says so.
   auto* context_label = new QLabel(tr("Context limit:"), this);
   context_ = new QSpinBox(this);
@@ -108,7 +143,7 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   progress_ = new JobProgressWidget(state_.job(), {kOpenJob, kGenerateJob}, this);
   layout->addWidget(progress_);
 
-  start_controls(state_.job(), {open, backend_, context_, generate_});
+  start_controls(state_.job(), {open, backend_, weights_, kv_, context_, generate_});
   connect(open, &QPushButton::clicked, this, [this] {
     const QString f =
         QFileDialog::getOpenFileName(this, tr("Open GGUF model"), {}, tr("GGUF models (*.gguf)"));
@@ -117,14 +152,9 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   connect(generate_, &QPushButton::clicked, this,
           [this] { generate(prompt_->toPlainText(), max_tokens_->value()); });
   connect(&state_, &StudioState::model_changed, this, &ModelPage::show_model);
-  connect(backend_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-    const auto& m = state_.model();
-    if (m && name.toStdString() != m->backend) open_model(QString::fromStdString(m->path.string()));
-  });
-  connect(context_, &QSpinBox::valueChanged, this, [this](int tokens) {
-    const auto& m = state_.model();
-    if (m && tokens != m->max_context) open_model(QString::fromStdString(m->path.string()));
-  });
+  for (QComboBox* box : {backend_, weights_, kv_})
+    connect(box, &QComboBox::currentIndexChanged, this, &ModelPage::reload_if_changed);
+  connect(context_, &QSpinBox::valueChanged, this, &ModelPage::reload_if_changed);
   // The text so far arrives with each progress report of a generation, decoded from the whole
   // sequence so multi-token characters stay whole (as `dbsa generate` prints them).
   connect(&state_.job(), &BackgroundJob::progressed, this, [this](double, double, const QString& text) {
@@ -137,22 +167,37 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   });
 }
 
+StudioLoad ModelPage::chosen_load() const {
+  StudioLoad how;
+  how.backend = backend_->currentText().toStdString();
+  how.precision = static_cast<WeightPrecision>(weights_->currentData().toInt());
+  how.kv = static_cast<KvType>(kv_->currentData().toInt());
+  how.max_context = context_->value();
+  return how;
+}
+
+void ModelPage::reload_if_changed() {
+  const auto& m = state_.model();
+  const StudioLoad how = chosen_load();
+  if (m && (how.backend != m->load.backend || how.precision != m->load.precision || how.kv != m->load.kv ||
+            how.max_context != m->load.max_context))
+    open_model(QString::fromStdString(m->path.string()));
+}
+
 void ModelPage::open_model(const QString& path) {
-  const std::string backend = backend_->currentText().toStdString();
-  const int64_t max_context = context_->value();
-  const bool started = state_.job().start(
-      kOpenJob, [this, path, backend, max_context](JobControl& c) -> BackgroundJob::Publish {
+  const StudioLoad how = chosen_load();
+  const bool started =
+      state_.job().start(kOpenJob, [this, path, how](JobControl& c) -> BackgroundJob::Publish {
         OpenModel m;
         m.path = path.toStdString();
-        m.backend = backend;
-        m.max_context = max_context;
+        m.load = how;
         c.report(0.1, tr("reading"));
         m.file = GgufFile::open(m.path);
         m.summary = summarize_model(*m.file);
         m.tok = Tokenizer::from_gguf(*m.file);
         m.fingerprint = fingerprint_file(m.path);
         c.report(0.4, tr("loading weights"));
-        m.model = load_studio_model(m.file, backend, max_context);
+        m.model = load_studio_model(m.file, how);
         return [this, m = std::move(m), path]() mutable {
           state_.set_model(std::move(m));
           Q_EMIT model_opened(path);
@@ -167,9 +212,12 @@ void ModelPage::set_context_limit(int tokens) {
 
 void ModelPage::show_open_settings() {
   if (!state_.model()) return;
-  const QSignalBlocker block(backend_), block_context(context_);
-  backend_->setCurrentText(QString::fromStdString(state_.model()->backend));
-  context_->setValue(static_cast<int>(state_.model()->max_context));
+  const StudioLoad& how = state_.model()->load;
+  const QSignalBlocker block(backend_), block_weights(weights_), block_kv(kv_), block_context(context_);
+  backend_->setCurrentText(QString::fromStdString(how.backend));
+  weights_->setCurrentIndex(weights_->findData(static_cast<int>(how.precision)));
+  kv_->setCurrentIndex(kv_->findData(static_cast<int>(how.kv)));
+  context_->setValue(static_cast<int>(how.max_context));
 }
 
 void ModelPage::show_model() {
@@ -198,10 +246,10 @@ void ModelPage::show_model() {
                    .arg(hp.n_head_kv)
                    .arg(hp.head_dim)
                    .arg(hp.n_ff));
-  set_field(
-      4, m->max_context > 0
-             ? tr("%1 tokens (trained); limit %2 tokens (set above)").arg(hp.n_ctx_train).arg(m->max_context)
-             : tr("%1 tokens (trained, the limit)").arg(hp.n_ctx_train));
+  set_field(4, m->load.max_context > 0 ? tr("%1 tokens (trained); limit %2 tokens (set above)")
+                                             .arg(hp.n_ctx_train)
+                                             .arg(m->load.max_context)
+                                       : tr("%1 tokens (trained, the limit)").arg(hp.n_ctx_train));
   set_field(5, tr("base %1, %2 layout, scaling %3")
                    .arg(static_cast<double>(hp.rope_freq_base))
                    .arg(hp.rope_neox ? "neox" : "normal")
@@ -212,14 +260,17 @@ void ModelPage::show_model() {
       8, tr("%1%2, %3 tokens")
              .arg(tok, s.tokenizer_pre.empty() ? QString() : " / " + QString::fromStdString(s.tokenizer_pre))
              .arg(hp.n_vocab));
-  set_field(9, QString::fromStdString(m->backend));
+  set_field(9, QString::fromStdString(m->load.backend));
   // How the open model holds its matrices, and the integer kernels its backend runs them on.
-  const auto order = cpu_backend_order(m->backend);
+  const auto order = cpu_backend_order(m->load.backend);
   const WeightHolding held = describe_holding(m->model->weights(), m->file.get(),
                                               order ? cpu_backend_kernels(*order) : QuantKernels::Fastest);
   set_field(10, QString::fromStdString(held_summary(held)));
   const std::string kernels = kernels_summary(held);
   set_field(11, kernels.empty() ? tr("none (no matrix in its blocks)") : QString::fromStdString(kernels));
+  set_field(12, m->model->kv_type() == KvType::F16
+                    ? tr("f16 (half the memory; keys and values rounded once when stored)")
+                    : tr("f32"));
 }
 
 void ModelPage::set_field(int row, const QString& value) {

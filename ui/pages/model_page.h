@@ -14,6 +14,7 @@ class QPushButton;
 namespace dbsa::ui {
 
 class StudioState;
+struct StudioLoad;
 class JobProgressWidget;
 
 class ModelPage : public QWidget {
@@ -36,7 +37,9 @@ class ModelPage : public QWidget {
 
  private:
   void show_model();
-  void show_open_settings();  // the backend and context boxes back to the open model's
+  void show_open_settings();  // the load boxes back to the open model's
+  StudioLoad chosen_load() const;
+  void reload_if_changed();  // an open model loaded otherwise than the boxes say is loaded again
   void set_field(int row, const QString& value);
 
   StudioState& state_;
@@ -50,6 +53,8 @@ class ModelPage : public QWidget {
   QPlainTextEdit* output_;
   QLabel* stats_;
   QComboBox* backend_;
+  QComboBox* weights_;
+  QComboBox* kv_;
   QSpinBox* context_;
 };
 

@@ -13,6 +13,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "method/model_identity.h"
 #include "ui/models/retrieved_demo_model.h"
 #include "ui/models/selected_block_model.h"
 #include "ui/pages/error_dialog.h"
@@ -143,9 +144,14 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
   std::shared_ptr<CacheSession> session = state_.session();
   const std::string retriever = retriever_->currentText().toStdString();
   if (session && session->retriever_name() != retriever) session.reset();
-  // The cache's model runs where the open model does (CPU when none is open), with its context limit.
-  const std::string backend = state_.model() ? state_.model()->backend : std::string("cpu");
-  const int64_t max_context = state_.model() ? state_.model()->max_context : 0;
+  // The cache's model runs as the open model does (backend, KV cache type, context limit; the CPU when
+  // none is open), with its weights held as they were when the cache was computed (a cache of `dbsa
+  // encode --weights-f16` as well as one built here): an unknown holding loads them in their blocks
+  // and the session's check names it.
+  StudioLoad how = state_.model() ? state_.model()->load : StudioLoad{};
+  if (const CacheSummary* summary = state_.cache())
+    how.precision =
+        cache_weight_precision(summary->meta.key.model_fingerprint).value_or(WeightPrecision::Native);
   QueryConfig cfg;
   cfg.n_select = select_->value();
   cfg.order = parse_block_order(order_->currentText().toStdString());
@@ -155,10 +161,8 @@ void QueryPage::run_query(const QString& text, const QString& gold) {
       c.report(0.1, tr("opening the cache and its model"));
       CacheSessionOptions so;
       so.retriever = retriever;
-      session =
-          std::make_shared<CacheSession>(dir, so, [backend, max_context](std::shared_ptr<const GgufFile> f) {
-            return load_studio_model(std::move(f), backend, max_context);
-          });
+      session = std::make_shared<CacheSession>(
+          dir, so, [how](std::shared_ptr<const GgufFile> f) { return load_studio_model(std::move(f), how); });
     }
     c.report(0.6, tr("querying"));
     QueryOutcome q;

@@ -245,6 +245,11 @@ void RunsPage::start_eval() {
   }
   EvalConfig c;
   c.model = m->path;
+  // The model runs as the Model page loaded it, as `dbsa eval` with the same options would.
+  c.backend = m->load.backend;
+  c.weights = m->load.precision;
+  c.kv_cache = m->load.kv;
+  c.max_context = m->load.max_context;
   c.dataset = p->pool->dataset;
   c.data_dir = p->data_dir;
   c.blocks = blocks_->value();

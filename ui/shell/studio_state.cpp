@@ -74,12 +74,11 @@ void StudioState::set_capture_head(int32_t layer, int32_t head) {
   capture_head_ = head;
 }
 
-std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
-                                              const std::string& backend, int64_t max_context) {
+std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file, const StudioLoad& how) {
   const std::string path = file->path();
-  auto model = load_model(std::move(file), backend, 0, WeightPrecision::Native);
+  auto model = load_model(std::move(file), how.backend, 0, how.precision, how.kv);
   model->set_context_limit(
-      context_limit_for(model->hparams(), path, max_context, "the Model page's context limit"));
+      context_limit_for(model->hparams(), path, how.max_context, "the Model page's context limit"));
   return model;
 }
 

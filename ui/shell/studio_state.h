@@ -24,15 +24,24 @@
 
 namespace dbsa::ui {
 
+// How the studio loads a model, as the Model page sets it: the named backend (all cores for "cpu"), the
+// weight precision and KV cache type (`--weights-*` and `--kv-cache` of the CLI), and the context limit
+// max_context (0: the file's context length; `--max-context`, model/context_limit.h).
+struct StudioLoad {
+  std::string backend = "cpu";
+  WeightPrecision precision = WeightPrecision::Native;
+  KvType kv = KvType::F32;
+  int64_t max_context = 0;
+};
+
 struct OpenModel {
   std::filesystem::path path;
   std::shared_ptr<const GgufFile> file;
   std::shared_ptr<const Tokenizer> tok;
   std::shared_ptr<LlamaModel> model;
   ModelSummary summary;
-  std::string backend = "cpu";  // the registry name the model was loaded on (engine/backend_registry.h)
-  int64_t max_context = 0;      // the context limit chosen on the Model page; 0: the file's context length
-  std::string fingerprint;      // fingerprint_file(path), to tell whether a cache was built with it
+  StudioLoad load;          // the Model page's choices it was loaded with
+  std::string fingerprint;  // fingerprint_file(path), to tell whether a cache was built with it
 };
 
 struct PoolBlocks {
@@ -110,10 +119,9 @@ class StudioState : public QObject {
   int32_t capture_layer_ = 0, capture_head_ = 0;
 };
 
-// The model loader the studio uses everywhere: the named backend (all cores for "cpu"), weights as
-// stored, and the context limit max_context (0: the file's context length), as `--max-context` sets it
-// for the CLI (model/context_limit.h); a refusal names the Model page's setting.
+// The model loader the studio uses everywhere; a refusal of the context limit names the Model page's
+// setting.
 std::unique_ptr<LlamaModel> load_studio_model(std::shared_ptr<const GgufFile> file,
-                                              const std::string& backend = "cpu", int64_t max_context = 0);
+                                              const StudioLoad& how = {});
 
 }  // namespace dbsa::ui
