@@ -56,23 +56,31 @@ struct RowStream {
   }
 };
 
-// Rows per task of the row-split products: at most 64, and at least four tasks per thread so that
-// small matrices (the 192 rows of a GQA k/v projection) still split evenly: 3 tasks of 64 on 2 threads
-// would leave one thread idle a third of the time.
-int64_t rows_per_task(const ThreadPool& pool, int64_t rows) {
-  const int64_t even = (rows + 4 * pool.size() - 1) / (4 * pool.size());
-  return std::clamp<int64_t>((even + 7) / 8 * 8, 8, 64);
+// The tasks of a row-split product: a multiple of the pool's threads in number, at least four per
+// thread (the 192 rows of a GQA k/v projection: 3 tasks of 64 on 2 threads left one idle a third of the
+// time) and about 64 rows at most, cut at multiples of `align` rows as evenly as that allows. The
+// multiple matters on few threads: 9 tasks of 64 rows (a 576-row matrix) on 2 threads left one idle a
+// ninth of the time (docs/BENCHMARKS.md, "On an AMD Zen 2").
+struct RowTasks {
+  int64_t rows, count, align;
+  int64_t begin(int64_t i) const { return i >= count ? rows : i * rows / count / align * align; }
+  int64_t end(int64_t i) const { return begin(i + 1); }
+};
+RowTasks row_tasks(const ThreadPool& pool, int64_t rows, int64_t align) {
+  const int64_t threads = pool.size();
+  const int64_t count = threads * std::max<int64_t>(4, (rows + 64 * threads - 1) / (64 * threads));
+  return {rows, std::clamp<int64_t>(count, 1, (rows + align - 1) / align), align};
 }
 
 // Few-token products: y[t][r] = dot(r, t) for every weight row r and token t, rows split over the pool
-// in tasks of rows_per_task.
+// as row_tasks says.
 template <class Dot>
 void for_each_row_dot(ThreadPool& pool, int64_t n, const WeightMatrix& w, float* y, const Dot& dot) {
   const int64_t rows = w.rows;
   const RowStream stream(w);
-  const int64_t per = rows_per_task(pool, rows);
-  pool.parallel_for((rows + per - 1) / per, [&](int64_t task, int) {
-    const int64_t r0 = task * per, r1 = std::min(rows, r0 + per);
+  const RowTasks split = row_tasks(pool, rows, 8);
+  pool.parallel_for(split.count, [&](int64_t task, int) {
+    const int64_t r0 = split.begin(task), r1 = split.end(task);
     for (int64_t t = 0; t < n; ++t)
       for (int64_t r = r0; r < r1; ++r) {
         if (t == 0) stream.prefetch_ahead(r);
@@ -136,7 +144,7 @@ PreparedRows prepare_rows(ThreadPool& pool, const float* x, int64_t n, const Wei
 
 // Weight rows [r0, r1) of a quantized product against every prepared token. The tile kernels take whole
 // 16-row groups (each group's blocks unpacked once for all the tokens); the vector kernels tiles of
-// kTile weight rows by kTile tokens, a task's rows (at most 64: ~40 KB of Q8_0 blocks at 576 columns)
+// kTile weight rows by kTile tokens, a task's rows (about 64 at most: ~40 KB of Q8_0 blocks at 576 columns)
 // staying in L2 while every tile of tokens passes over them.
 void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int64_t r0, int64_t r1,
                     float* y) {
@@ -184,9 +192,9 @@ void matmul_quantized(ThreadPool& pool, const float* x, int64_t n, std::span<con
   };
   std::vector<Task> tasks;
   for (const MatmulTarget& t : targets) {
-    const int64_t rows = t.w->rows, per = rows_per_task(pool, rows);
-    const int64_t step = p.amx ? (per + 15) / 16 * 16 : per;
-    for (int64_t r0 = 0; r0 < rows; r0 += step) tasks.push_back({&t, r0, std::min(rows, r0 + step)});
+    const RowTasks split = row_tasks(pool, t.w->rows, p.amx ? 16 : 8);
+    for (int64_t i = 0; i < split.count; ++i)
+      if (split.begin(i) < split.end(i)) tasks.push_back({&t, split.begin(i), split.end(i)});
   }
   pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int) {
     const Task& k = tasks[static_cast<size_t>(i)];
