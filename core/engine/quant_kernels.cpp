@@ -239,6 +239,29 @@ DBSA_AVX2 inline void add_min(const Block& wb, const ActivationBlockOf<Block>& x
   if constexpr (kBlockHasMin<Block>) summs = std::fma(_cvtsh_ss(wb.m), _cvtsh_ss(xb.s), summs);
 }
 
+// The 32-value formats' values plus kBias<Block>, unsigned: Q4_0's nibbles (bias 8) and Q5_0's with the
+// fifth bit (16); Q4_1's and Q5_1's q are unsigned as stored (0); Q8_0 and IQ4_NL take q xor 0x80 (128).
+template <class Block>
+constexpr int kBias = kBlockHasMin<Block>                ? 0
+                      : std::is_same_v<Block, BlockQ4_0> ? 8
+                      : std::is_same_v<Block, BlockQ5_0> ? 16
+                                                         : 128;
+// Below 128, maddubs can take those unsigned values against y as they are (pair sums at most
+// 2·31·127: no int16 saturation) and the bias's share kBias·(lane sums of y), the same for every weight
+// row, is taken off each lane: the same exact int32 lane sums as |q| against y·sign(q), with one
+// subtraction per (block, token) instead of two sign operations and the unpacking's own subtraction.
+template <class Block>
+constexpr bool kUnsignedMaddubs = kBias<Block> < 128;
+template <class Block>
+DBSA_AVX2 inline __m256i small_unsigned_values(const Block& b) {
+  if constexpr (std::is_same_v<Block, BlockQ4_0>)
+    return nibbles(b.qs);
+  else if constexpr (std::is_same_v<Block, BlockQ5_0>)
+    return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh));
+  else
+    return values_avx2(b);  // Q4_1, Q5_1
+}
+
 // The activation blocks' F16 scales of up to four rows as floats, xd[4·b + t], converted once for all the
 // weight rows of a gemm call: a (block, token) pair's scale d_w·d_x is then one lane of a 4-lane product
 // per block and a broadcast load, instead of an insert, a conversion, a multiply and a broadcast per
@@ -250,13 +273,29 @@ DBSA_AVX2 void float_scales(const std::byte* x, int64_t xs, int n_x, int64_t n_b
     for (int t = 0; t < n_x; ++t) xd[4 * b + t] = _cvtsh_ss(reinterpret_cast<const XBlock*>(x + t * xs)[b].d);
 }
 
+// kBias·(lane sums of y) of up to four activation rows, eight int32 lanes at ys + 8·(4·b + t)
+// (kUnsignedMaddubs formats with a bias).
+template <class Block>
+DBSA_AVX2 void bias_sums(const std::byte* x, int64_t xs, int n_x, int64_t n_blocks, int32_t* ys) {
+  const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias<Block>)), one = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < n_blocks; ++b)
+    for (int t = 0; t < n_x; ++t) {
+      const __m256i y = load32(reinterpret_cast<const ActivationBlockOf<Block>*>(x + t * xs)[b].qs);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ys + 8 * (4 * b + t)),
+                          _mm256_madd_epi16(_mm256_maddubs_epi16(bias, y), one));
+    }
+}
+
 template <class Block>  // dot_q0_portable's order
 struct Q0Avx2 {
   // xd: float_scales of the T rows (lanes past T unused), or null to convert each pair's scales where
-  // they meet (a lone call for one weight row, where nothing would share the conversion).
+  // they meet (a lone call for one weight row, where nothing would share the conversion). ys: their
+  // bias_sums, for the kUnsignedMaddubs formats with a bias (given with xd).
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out,
-                            const float* xd = nullptr) {
+                            const float* xd = nullptr, const int32_t* ys = nullptr) {
+    if constexpr (kUnsignedMaddubs<Block>)
+      if (xd) return run_unsigned<T>(wv, x, xs, n, out, xd, ys);
     using XBlock = ActivationBlockOf<Block>;
     const auto* w = static_cast<const Block*>(wv);
     __m256 acc[T];
@@ -274,6 +313,33 @@ struct Q0Avx2 {
         const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
         const __m256 d = xd ? _mm256_broadcast_ss(dd + t) : _mm256_set1_ps(dw * _cvtsh_ss(xb.d));
         acc[t] = _mm256_fmadd_ps(d, s, acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      out[t] = hsum8(acc[t]);
+      if constexpr (kBlockHasMin<Block>) out[t] += summs[t];
+    }
+  }
+
+  template <int T>
+  DBSA_AVX2 static void run_unsigned(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out,
+                                     const float* xd, const int32_t* ys) {
+    using XBlock = ActivationBlockOf<Block>;
+    const auto* w = static_cast<const Block*>(wv);
+    const __m256i one = _mm256_set1_epi16(1);
+    __m256 acc[T];
+    float summs[T] = {};
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m256i u = small_unsigned_values(w[b]);
+      alignas(16) float dd[4];
+      _mm_store_ps(dd, _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(w[b].d)), _mm_loadu_ps(xd + 4 * b)));
+      for (int t = 0; t < T; ++t) {
+        const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
+        add_min(w[b], xb, summs[t]);
+        __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(u, load32(xb.qs)), one);
+        if constexpr (kBias<Block> != 0) lanes = _mm256_sub_epi32(lanes, load32(ys + 8 * (4 * b + t)));
+        acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(dd + t), _mm256_cvtepi32_ps(lanes), acc[t]);
       }
     }
     for (int t = 0; t < T; ++t) {
@@ -465,26 +531,30 @@ DBSA_AVX2 void gemm_q0_avx2(const void* wv, int64_t ws, int n_w, const void* xv,
                             int64_t n, float* out, int64_t os) {
   const auto* x = static_cast<const std::byte*>(xv);
   thread_local std::vector<float> xd;
+  thread_local std::vector<int32_t> ys;
   xd.resize(static_cast<size_t>(4 * (n / 32)));
+  constexpr bool kBiasSums = kUnsignedMaddubs<Block> && kBias<Block> != 0;
+  if constexpr (kBiasSums) ys.resize(static_cast<size_t>(32 * (n / 32)));
   for (int t = 0; t < n_x; t += 4) {
     const std::byte* xt = x + t * xs;
     const int m = std::min(4, n_x - t);
     float_scales<ActivationBlockOf<Block>>(xt, xs, m, n / 32, xd.data());
+    if constexpr (kBiasSums) bias_sums<Block>(xt, xs, m, n / 32, ys.data());
     for (int r = 0; r < n_w; ++r) {
       const void* w = static_cast<const std::byte*>(wv) + r * ws;
       float tile[4];
       switch (m) {
         case 4:
-          Q0Avx2<Block>::template run<4>(w, xt, xs, n, tile, xd.data());
+          Q0Avx2<Block>::template run<4>(w, xt, xs, n, tile, xd.data(), ys.data());
           break;
         case 3:
-          Q0Avx2<Block>::template run<3>(w, xt, xs, n, tile, xd.data());
+          Q0Avx2<Block>::template run<3>(w, xt, xs, n, tile, xd.data(), ys.data());
           break;
         case 2:
-          Q0Avx2<Block>::template run<2>(w, xt, xs, n, tile, xd.data());
+          Q0Avx2<Block>::template run<2>(w, xt, xs, n, tile, xd.data(), ys.data());
           break;
         default:
-          Q0Avx2<Block>::template run<1>(w, xt, xs, n, tile, xd.data());
+          Q0Avx2<Block>::template run<1>(w, xt, xs, n, tile, xd.data(), ys.data());
           break;
       }
       for (int k = 0; k < m; ++k) out[(t + k) * os + r] = tile[k];
@@ -585,12 +655,8 @@ DBSA_AVX2 void quantize_q8_k_avx2(const float* x, BlockQ8_K* y, int64_t n) {
 
 // A block's values plus kBias<Block>, as the unsigned bytes vpdpbusd takes: the nibbles themselves
 // for Q4_0 (bias 8) and Q5_0 (bias 16, the fifth bit set from a mask), q xor 0x80 for Q8_0 and IQ4_NL;
-// Q4_1's and Q5_1's q are unsigned already (bias 0).
-template <class Block>
-constexpr int kBias = kBlockHasMin<Block>                ? 0
-                      : std::is_same_v<Block, BlockQ4_0> ? 8
-                      : std::is_same_v<Block, BlockQ5_0> ? 16
-                                                         : 128;
+// Q4_1's and Q5_1's q are unsigned already (bias 0). kBias is defined with the AVX2 kernels, which take
+// the small ones the same way.
 
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0& b) {
   return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));
@@ -598,14 +664,9 @@ DBSA_AVX512 inline __m256i unsigned_values(const BlockQ8_0& b) {
 DBSA_AVX512 inline __m256i unsigned_values(const BlockIQ4_NL& b) {
   return _mm256_xor_si256(values_avx2(b), _mm256_set1_epi8(static_cast<char>(0x80)));
 }
-DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_1& b) {
-  return values_avx2(b);
-}
-DBSA_AVX512 inline __m256i unsigned_values(const BlockQ5_1& b) {
-  return values_avx2(b);
-}
-DBSA_AVX512 inline __m256i unsigned_values(const BlockQ4_0& b) {
-  return nibbles(b.qs);
+template <class Block>  // Q4_0, Q4_1, Q5_1: as the AVX2 kernels take them
+DBSA_AVX512 inline __m256i unsigned_values(const Block& b) {
+  return small_unsigned_values(b);
 }
 DBSA_AVX512 inline __m256i unsigned_values(const BlockQ5_0& b) {
   uint32_t qh;
