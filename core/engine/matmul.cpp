@@ -60,25 +60,39 @@ struct RowStream {
 // once, from memory.
 constexpr int64_t kTokenTile = 4;
 
-// The tasks of a row-split product of n tokens, cut at multiples of `align` rows as evenly as that
-// allows, a multiple of the pool's threads in number (9 tasks of 64 rows, a 576-row matrix, left one of
-// 2 threads idle a ninth of the time):
-// - n <= kTokenTile (decode): one contiguous range per thread. Each thread then streams its rows front
-//   to back, which the hardware prefetchers follow; on an AMD Zen 2, 2 threads, SmolLM decode was 10-15%
-//   faster than in tasks of 64 rows taken in turn (docs/BENCHMARKS.md, "On an AMD Zen 2").
-// - more tokens: about 64 rows at most (the rows stay in L2 while every tile of tokens passes over them)
-//   and at least four tasks per thread (the 192 rows of a GQA k/v projection in 3 tasks of 64 on 2
-//   threads left one idle a third of the time).
+// The tasks of a row-split product of n tokens: pieces of the rows cut at multiples of `align` as evenly
+// as that allows, a multiple of the pool's threads in number (9 tasks of 64 rows, a 576-row matrix, left
+// one of 2 threads idle a ninth of the time) and at least four per thread (the 192 rows of a GQA k/v
+// projection in 3 tasks of 64 on 2 threads left one idle a third of the time), handed out in turn.
+// - n <= kTokenTile (decode): four pieces per thread, in an order that gives a thread taking every
+//   threads-th task four neighbouring pieces, so it streams one stretch of rows front to back, which the
+//   hardware prefetchers follow; a thread that falls behind still leaves its last pieces to the others.
+//   On an AMD Zen 2, 2 threads, SmolLM decode was 10-15% faster than with tasks of 64 rows in row order,
+//   and within a few percent of one fixed stretch per thread (docs/BENCHMARKS.md, "On an AMD Zen 2").
+// - more tokens: pieces of about 64 rows at most, in row order (a task's rows stay in L2 while every
+//   tile of tokens passes over them).
 struct RowTasks {
-  int64_t rows, count, align;
-  int64_t begin(int64_t i) const { return i >= count ? rows : i * rows / count / align * align; }
-  int64_t end(int64_t i) const { return begin(i + 1); }
+  int64_t rows = 0, count = 1, align = 1;
+  int64_t threads = 1, per_thread = 0;  // per_thread > 0: the decode order above
+  // Rows [begin(k), end(k)) of task k.
+  int64_t begin(int64_t k) const { return cut(piece(k)); }
+  int64_t end(int64_t k) const { return cut(piece(k) + 1); }
+
+ private:
+  int64_t piece(int64_t k) const { return per_thread > 0 ? k % threads * per_thread + k / threads : k; }
+  int64_t cut(int64_t i) const { return i >= count ? rows : i * rows / count / align * align; }
 };
 RowTasks row_tasks(const ThreadPool& pool, int64_t rows, int64_t n, int64_t align) {
-  const int64_t threads = pool.size();
-  const int64_t count =
-      n <= kTokenTile ? threads : threads * std::max<int64_t>(4, (rows + 64 * threads - 1) / (64 * threads));
-  return {rows, std::clamp<int64_t>(count, 1, (rows + align - 1) / align), align};
+  RowTasks t;
+  t.rows = rows;
+  t.align = align;
+  t.threads = pool.size();
+  const int64_t wanted =
+      n <= kTokenTile ? 4 * t.threads
+                      : t.threads * std::max<int64_t>(4, (rows + 64 * t.threads - 1) / (64 * t.threads));
+  t.count = std::clamp<int64_t>(wanted, 1, (rows + align - 1) / align);
+  if (n <= kTokenTile && t.count == wanted) t.per_thread = 4;
+  return t;
 }
 
 // Few-token products: y[t][r] = dot(r, t) for every weight row r and token t, rows split over the pool
