@@ -854,18 +854,23 @@ TEST(ChartsPageTest, FigureFollowsTheDarkPaletteButExportsStayWhite) {
   EXPECT_GT(page.plot_background().lightness(), 180) << page.plot_background().name().toStdString();
 }
 
+// An evaluation of 2 blocks of 4 demos, 2 selected, on the first `test` test queries.
+ui::RunRequest small_run(const char* methods, int test) {
+  ui::RunRequest r;
+  r.methods = methods;
+  r.blocks = 2;
+  r.block_demos = 4;
+  r.select = 2;
+  r.test = test;
+  return r;
+}
+
 TEST(RunsPageTest, RunsAnEvaluationIntoTheResultsDatabase) {
   Studio s("runs-page", Step::Pool);
   auto& page = s.window->runs_page();
   const auto db = s.scratch / "results.sqlite";
   page.set_db(QString::fromStdString(db.string()));
-  ui::RunRequest r;
-  r.methods = "dbsa,zero-shot";
-  r.blocks = 2;
-  r.block_demos = 4;
-  r.select = 2;
-  r.test = 3;
-  page.set_request(r);
+  page.set_request(small_run("dbsa,zero-shot", 3));
   page.start_eval();
   EXPECT_EQ(wait_job(s.state().job(), 120000), "");
   ASSERT_EQ(page.runs().rowCount(), 2);
@@ -914,13 +919,7 @@ TEST(RunsPageTest, AnEvaluationRunsTheModelAsTheModelPageLoadedIt) {
   ASSERT_EQ(wait_jobs(s.state().job()), "");
   auto& page = s.window->runs_page();
   page.set_db(QString::fromStdString((s.scratch / "results.sqlite").string()));
-  ui::RunRequest r;
-  r.methods = "zero-shot";
-  r.blocks = 2;
-  r.block_demos = 4;
-  r.select = 2;
-  r.test = 2;
-  page.set_request(r);
+  page.set_request(small_run("zero-shot", 2));
   page.start_eval();
   EXPECT_EQ(wait_job(s.state().job(), 120000), "");
   ASSERT_EQ(page.runs().rowCount(), 1);

@@ -12,6 +12,8 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <QVariant>
+#include <vector>
 
 #include "cache/fingerprint.h"
 #include "engine/backend_registry.h"
@@ -31,6 +33,29 @@ const char* const kFields[] = {"file",    "architecture", "parameters", "dimensi
                                "rope",    "quantization", "size",       "tokenizer",  "backend",
                                "held as", "kernels",      "kv cache"};
 const QString kOpenJob = QStringLiteral("Open model");
+
+// An item of a choice box: its text, its data and its tooltip.
+struct Choice {
+  QString text;
+  QVariant data;
+  QString tip;
+};
+
+// A labelled box of choices, children of `parent`, added to `row`.
+QComboBox* add_choice_box(QWidget* parent, QHBoxLayout* row, const QString& label, const QString& object_name,
+                          const std::vector<Choice>& choices) {
+  auto* l = new QLabel(label, parent);
+  auto* box = new QComboBox(parent);
+  box->setObjectName(object_name);
+  for (const Choice& c : choices) {
+    box->addItem(c.text, c.data);
+    box->setItemData(box->count() - 1, c.tip, Qt::ToolTipRole);
+  }
+  l->setBuddy(box);
+  row->addWidget(l);
+  row->addWidget(box);
+  return box;
+}
 const QString kGenerateJob = QStringLiteral("Generate");
 
 }  // namespace
@@ -43,52 +68,38 @@ ModelPage::ModelPage(StudioState& state, QWidget* parent) : QWidget(parent), sta
   top->addStretch(1);
   // Every backend of this build (the CUDA one where compiled in); a model opens on the chosen one and
   // an open model is reloaded when the choice changes.
-  auto* backend_label = new QLabel(tr("Backend:"), this);
-  backend_ = new QComboBox(this);
-  backend_->setObjectName(QStringLiteral("backendBox"));
-  for (const auto& name : backend_names()) {
-    backend_->addItem(QString::fromStdString(name));
-    backend_->setItemData(backend_->count() - 1, QString::fromStdString(backend_summary(name)),
-                          Qt::ToolTipRole);
-  }
-  backend_label->setBuddy(backend_);
-  top->addWidget(backend_label);
-  top->addWidget(backend_);
+  std::vector<Choice> backends;
+  for (const auto& name : backend_names())
+    backends.push_back({QString::fromStdString(name), {}, QString::fromStdString(backend_summary(name))});
+  backend_ = add_choice_box(this, top, tr("Backend:"), QStringLiteral("backendBox"), backends);
   // How weights and KV caches are held, as the CLI's --weights-* and --kv-cache: caches built here carry
   // the weights' holding in their identity (method/model_identity.h).
-  auto* weights_label = new QLabel(tr("Weights:"), this);
-  weights_ = new QComboBox(this);
-  weights_->setObjectName(QStringLiteral("weightsBox"));
-  const std::pair<WeightPrecision, QString> precisions[] = {
-      {WeightPrecision::Native,
-       tr("Quantized matrices stay in their GGUF blocks and run on integer kernels: the least memory")},
-      {WeightPrecision::F16, tr("Quantized matrices are dequantized to F16 at load (about 3.5× the memory of "
-                                "Q4_K): the expansion of earlier versions, for comparison")},
-      {WeightPrecision::F32, tr("Every matrix is held as F32 (about 7× the memory of Q4_K): quantized ones "
-                                "then sum exactly")}};
-  for (const auto& [p, tip] : precisions) {
-    weights_->addItem(QString::fromUtf8(weight_precision_name(p)), static_cast<int>(p));
-    weights_->setItemData(weights_->count() - 1, tip, Qt::ToolTipRole);
-  }
-  weights_label->setBuddy(weights_);
-  top->addWidget(weights_label);
-  top->addWidget(weights_);
-  auto* kv_label = new QLabel(tr("KV cache:"), this);
-  kv_ = new QComboBox(this);
-  kv_->setObjectName(QStringLiteral("kvCacheBox"));
-  const std::pair<KvType, QString> kv_types[] = {
-      {KvType::F32,
-       tr("Keys and values of prompts and baselines in F32 (what the fixtures' reference used)")},
-      {KvType::F16, tr("Keys and values rounded once to F16 when stored: half the memory and the bytes a "
-                       "decode over a long context reads (backend cpu only). DBSA's block store is F16 "
-                       "either way")}};
-  for (const auto& [t, tip] : kv_types) {
-    kv_->addItem(QString::fromUtf8(kv_type_name(t)), static_cast<int>(t));
-    kv_->setItemData(kv_->count() - 1, tip, Qt::ToolTipRole);
-  }
-  kv_label->setBuddy(kv_);
-  top->addWidget(kv_label);
-  top->addWidget(kv_);
+  const auto precision = [](WeightPrecision p, const QString& tip) {
+    return Choice{QString::fromUtf8(weight_precision_name(p)), static_cast<int>(p), tip};
+  };
+  weights_ = add_choice_box(
+      this, top, tr("Weights:"), QStringLiteral("weightsBox"),
+      {precision(
+           WeightPrecision::Native,
+           tr("Quantized matrices stay in their GGUF blocks and run on integer kernels: the least memory")),
+       precision(WeightPrecision::F16,
+                 tr("Quantized matrices are dequantized to F16 at load (about 3.5× the "
+                    "memory of Q4_K): the expansion of earlier versions, for comparison")),
+       precision(WeightPrecision::F32,
+                 tr("Every matrix is held as F32 (about 7× the memory of Q4_K): quantized "
+                    "ones then sum exactly"))});
+  const auto kv_type = [](KvType t, const QString& tip) {
+    return Choice{QString::fromUtf8(kv_type_name(t)), static_cast<int>(t), tip};
+  };
+  kv_ = add_choice_box(
+      this, top, tr("KV cache:"), QStringLiteral("kvCacheBox"),
+      {kv_type(KvType::F32,
+               tr("Keys and values of prompts and baselines in F32 (what the fixtures' reference "
+                  "used)")),
+       kv_type(KvType::F16,
+               tr("Keys and values rounded once to F16 when stored: half the memory and the bytes "
+                  "a decode over a long context reads (backend cpu only). DBSA's block store is "
+                  "F16 either way"))});
   // Past the trained length RoPE extrapolates: allowed when chosen here, and the Query page says so.
   auto* context_label = new QLabel(tr("Context limit:"), this);
   context_ = new QSpinBox(this);
