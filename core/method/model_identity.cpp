@@ -85,6 +85,12 @@ std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_f
   return std::nullopt;
 }
 
+std::string cache_weights_name(const std::string& cache_fingerprint, bool file_quantized) {
+  if (!file_quantized) return "";
+  const auto p = cache_weight_precision(cache_fingerprint);
+  return p ? std::string(weight_precision_name(*p)) : "unknown";
+}
+
 std::string file_part_of_fingerprint(const std::string& cache_model_fingerprint) {
   return cache_model_fingerprint.substr(0, cache_model_fingerprint.find(kSeparator));
 }

@@ -37,4 +37,9 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
 // without quantized matrices carries no holding and gets F16, which changes none of its values.
 std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_fingerprint);
 
+// How a cache's model held its weights, for listings: "native", "f16" or "f32" (weight_precision_name)
+// when the model file has quantized tensors (has_quantized_tensors), "" when it has none (every holding
+// computes the same), "unknown" for a holding this version does not know.
+std::string cache_weights_name(const std::string& cache_fingerprint, bool file_quantized);
+
 }  // namespace dbsa

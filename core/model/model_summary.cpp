@@ -33,4 +33,12 @@ std::string rope_scaling_name(RopeScaling s) {
   return "?";
 }
 
+bool has_quantized_tensors(const GgufFile& file) {
+  for (const GgufTensorInfo& t : file.tensors()) {
+    const auto info = ggml_type_info(static_cast<uint32_t>(t.type));
+    if (info && info->block_elems > 1) return true;
+  }
+  return false;
+}
+
 }  // namespace dbsa

@@ -30,6 +30,10 @@ struct ModelSummary {
 // Throws what read_hparams throws (naming the file and key) for a file that is not a usable model.
 ModelSummary summarize_model(const GgufFile& file);
 
+// Whether some tensor of the file is in quantized blocks (a type of more than one element per block): only
+// then do the --weights-* holdings compute different values (method/model_identity.h).
+bool has_quantized_tensors(const GgufFile& file);
+
 std::string rope_scaling_name(RopeScaling s);  // "none", "linear", "llama3"
 
 }  // namespace dbsa

@@ -6,6 +6,7 @@
 
 #include "cache/fingerprint.h"
 #include "method/model_identity.h"
+#include "model/model_summary.h"
 #include "support/test_paths.h"
 
 namespace dbsa {
@@ -48,6 +49,16 @@ TEST(ModelIdentity, ThePrecisionOfACacheLoadsItsModelTheSameWay) {
     EXPECT_EQ(precision_mismatch(id, fp, load(q4, *cache_weight_precision(id))), "");
   }
   EXPECT_EQ(cache_weight_precision(fp + "+q-blocks-v9"), std::nullopt);
+  // Listings name the holding where the file's tensors make it matter.
+  const auto file = GgufFile::open(test::fixture(q4).string());
+  ASSERT_TRUE(has_quantized_tensors(*file));
+  EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::F16)), true), "f16");
+  EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::Native)), true),
+            "native");
+  EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::F32)), true), "f32");
+  EXPECT_EQ(cache_weights_name(fp + "+q-blocks-v9", true), "unknown");
+  EXPECT_FALSE(has_quantized_tensors(*GgufFile::open(test::fixture("models/tiny-spm-f16.gguf").string())));
+  EXPECT_EQ(cache_weights_name(fp, false), "");
   // A file without quantized matrices: no holding in the identity, and F16 changes none of its values.
   const std::string f32_fp = fingerprint_file(test::fixture("models/tiny-spm-f32.gguf"));
   EXPECT_EQ(cache_weight_precision(f32_fp), WeightPrecision::F16);

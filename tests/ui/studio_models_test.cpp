@@ -137,6 +137,7 @@ TEST(CacheListModelTest, ListsCachesAndUnreadableFolders) {
   const int good = m.row_of(c.dir);
   ASSERT_GE(good, 0);
   EXPECT_EQ(cell(m, good, ui::CacheListModel::Model), "tiny-spm-f32.gguf");
+  EXPECT_EQ(cell(m, good, ui::CacheListModel::Weights), "");  // an F32 file: no holding to name
   EXPECT_EQ(cell(m, good, ui::CacheListModel::Dataset), "trec");
   EXPECT_EQ(cell(m, good, ui::CacheListModel::Blocks), "4");
   EXPECT_EQ(cell(m, good, ui::CacheListModel::Layout), "S=1 P=2, 5/block, in-order, f16");

@@ -133,6 +133,10 @@ TEST(ModelPageTest, WeightAndKvChoicesReloadAndACacheKeepsItsPrecision) {
   ASSERT_EQ(wait_jobs(s.state().job()), "");
   ASSERT_NE(s.state().cache(), nullptr);
   EXPECT_EQ(cache_weight_precision(s.state().cache()->meta.key.model_fingerprint), WeightPrecision::F16);
+  const int listed = w.cache_page().caches().row_of(s.state().cache_dir());
+  ASSERT_GE(listed, 0);
+  EXPECT_EQ(w.cache_page().caches().data(w.cache_page().caches().index(listed, ui::CacheListModel::Weights)),
+            "f16");
   weights->setCurrentText("native");
   ASSERT_EQ(wait_jobs(s.state().job()), "");
   EXPECT_EQ(s.state().model()->load.precision, WeightPrecision::Native);

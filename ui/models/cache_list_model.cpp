@@ -3,12 +3,16 @@
 #include <QLocale>
 
 #include "cache/cache_manifest.h"
+#include "method/model_identity.h"
+#include "model/gguf_file.h"
+#include "model/model_summary.h"
 
 namespace dbsa::ui {
 
 CacheListModel::CacheListModel(QObject* parent)
-    : TableModel({"cache", "model", "dataset", "layout", "blocks", "tokens", "size", "created", "error"},
-                 parent) {}
+    : TableModel(
+          {"cache", "model", "weights", "dataset", "layout", "blocks", "tokens", "size", "created", "error"},
+          parent) {}
 
 int CacheListModel::rows() const {
   return static_cast<int>(rows_.size());
@@ -37,6 +41,16 @@ std::vector<CacheRow> CacheListModel::list_store(const std::filesystem::path& ro
         const CacheManifest m = read_manifest(r.summary.dir);
         r.model_path = m.model_path;
         r.dataset = m.dataset;
+        // Two caches of one file computed with its weights held differently are different caches
+        // (method/model_identity.h): the listing tells them apart. The file's header says whether
+        // the holding matters at all.
+        try {
+          if (std::filesystem::exists(m.model_path))
+            r.weights = cache_weights_name(r.summary.meta.key.model_fingerprint,
+                                           has_quantized_tensors(*GgufFile::open(m.model_path)));
+        } catch (const std::exception&) {
+          // An unreadable model file leaves the column empty; the cache itself is listed as it is.
+        }
       } catch (const std::exception& e) {
         r.summary.error = e.what();
       }
@@ -69,6 +83,8 @@ QVariant CacheListModel::data(const QModelIndex& index, int role) const {
         return QString::fromStdString(s.digest).left(12);
       case Model:
         return QString::fromStdString(std::filesystem::path(r.model_path).filename().string());
+      case Weights:
+        return QString::fromStdString(r.weights);
       case Dataset:
         return QString::fromStdString(r.dataset);
       case Layout:

@@ -13,13 +13,14 @@ namespace dbsa::ui {
 struct CacheRow {
   CacheSummary summary;
   std::string model_path;  // from the manifest; empty when it cannot be read
+  std::string weights;     // cache_weights_name of its model (empty: unquantized, or the file is gone)
   std::string dataset;
 };
 
 class CacheListModel : public TableModel {
   Q_OBJECT
  public:
-  enum Column { Folder, Model, Dataset, Layout, Blocks, Tokens, Size, Created, Error, ColumnCount };
+  enum Column { Folder, Model, Weights, Dataset, Layout, Blocks, Tokens, Size, Created, Error, ColumnCount };
   explicit CacheListModel(QObject* parent = nullptr);
 
   // The caches of `root` with their manifests' model and dataset (an absent root lists nothing). Reads
