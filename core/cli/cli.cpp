@@ -32,6 +32,7 @@ int run(int argc, char** argv, std::span<const Registrar> extra) {
   register_eval_command(app);
   register_sweep_command(app);
   register_data_commands(app);
+  register_cache_commands(app);
   for (Registrar r : extra) r(app);
   try {
     app.parse(argc, argv);

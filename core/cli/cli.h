@@ -24,8 +24,9 @@ void register_query_command(CLI::App& app);   // `query` (DBSA over a cache)
 void register_report_command(CLI::App& app);
 void register_runs_command(CLI::App& app);  // `runs` (every run of a results database, with its id)
 void register_merge_command(CLI::App& app);
-void register_eval_command(CLI::App& app);   // `eval` (cmd_eval.cpp)
-void register_sweep_command(CLI::App& app);  // `sweep` (cmd_eval.cpp)
-void register_data_commands(CLI::App& app);  // `data demo`
+void register_eval_command(CLI::App& app);    // `eval` (cmd_eval.cpp)
+void register_sweep_command(CLI::App& app);   // `sweep` (cmd_eval.cpp)
+void register_data_commands(CLI::App& app);   // `data demo`
+void register_cache_commands(CLI::App& app);  // `cache list`
 
 }  // namespace dbsa::cli

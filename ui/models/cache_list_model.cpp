@@ -2,11 +2,6 @@
 
 #include <QLocale>
 
-#include "cache/cache_manifest.h"
-#include "method/model_identity.h"
-#include "model/gguf_file.h"
-#include "model/model_summary.h"
-
 namespace dbsa::ui {
 
 CacheListModel::CacheListModel(QObject* parent)
@@ -22,42 +17,8 @@ QString byte_size_text(uint64_t bytes) {
   return QLocale::c().formattedDataSize(static_cast<qint64>(bytes), 1, QLocale::DataSizeIecFormat);
 }
 
-QString layout_text(const CacheKey& key) {
-  return QStringLiteral("%1, %2/block, %3, %4")
-      .arg(QString::fromStdString(key.pattern.text()))
-      .arg(key.block_demos)
-      .arg(QString::fromStdString(key.grouping),
-           QString::fromStdString(std::string(kv_dtype_name(key.dtype))));
-}
-
 std::vector<CacheRow> CacheListModel::list_store(const std::filesystem::path& root) {
-  std::vector<CacheRow> rows;
-  if (root.empty()) return rows;
-  for (auto& s : CacheStore(root).list()) {
-    CacheRow r;
-    r.summary = std::move(s);
-    if (r.summary.error.empty()) {
-      try {
-        const CacheManifest m = read_manifest(r.summary.dir);
-        r.model_path = m.model_path;
-        r.dataset = m.dataset;
-        // Two caches of one file computed with its weights held differently are different caches
-        // (method/model_identity.h): the listing tells them apart. The file's header says whether
-        // the holding matters at all.
-        try {
-          if (std::filesystem::exists(m.model_path))
-            r.weights = cache_weights_name(r.summary.meta.key.model_fingerprint,
-                                           has_quantized_tensors(*GgufFile::open(m.model_path)));
-        } catch (const std::exception&) {
-          // An unreadable model file leaves the column empty; the cache itself is listed as it is.
-        }
-      } catch (const std::exception& e) {
-        r.summary.error = e.what();
-      }
-    }
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  return list_caches(root);
 }
 
 void CacheListModel::set_rows(std::vector<CacheRow> rows) {
@@ -88,7 +49,7 @@ QVariant CacheListModel::data(const QModelIndex& index, int role) const {
       case Dataset:
         return QString::fromStdString(r.dataset);
       case Layout:
-        return ok ? layout_text(s.meta.key) : QString();
+        return ok ? QString::fromStdString(cache_layout_text(s.meta.key)) : QString();
       case Blocks:
         return ok ? QVariant(s.n_blocks) : QVariant();
       case Tokens:

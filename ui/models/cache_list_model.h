@@ -1,21 +1,16 @@
 #pragma once
-// The caches of a KV block store (CacheStore::list): folder, model file and dataset (from the cache's
-// manifest), layout (S, P, block size, grouping, dtype), blocks, tokens, bytes on disk, creation time.
-// Unreadable folders are listed with their error so they can still be deleted.
+// The caches of a KV block store as core lists them (method/cache_listing.h): folder, model file, how it
+// held its weights, dataset, layout (S, P, block size, grouping, dtype), blocks, tokens, bytes on disk,
+// creation time. Unreadable folders are listed with their error so they can still be deleted.
 #include <string>
 #include <vector>
 #include "ui/models/table_model.h"
 
-#include "cache/cache_store.h"
+#include "method/cache_listing.h"
 
 namespace dbsa::ui {
 
-struct CacheRow {
-  CacheSummary summary;
-  std::string model_path;  // from the manifest; empty when it cannot be read
-  std::string weights;     // cache_weights_name of its model (empty: unquantized, or the file is gone)
-  std::string dataset;
-};
+using CacheRow = CacheListing;
 
 class CacheListModel : public TableModel {
   Q_OBJECT
