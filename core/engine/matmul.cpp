@@ -195,7 +195,7 @@ void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int
   for (int64_t t0 = 0; t0 < n; t0 += kTile) {
     const int m = static_cast<int>(std::min<int64_t>(kTile, n - t0));
     // One call for all the task's rows where no prefetch request goes between their tiles: a call
-    // prepares its tokens' scales (engine/quant_kernels.cpp, float_scales) once for all its rows, which
+    // prepares its tokens' scales (engine/quant_kernels.cpp, Q0TilePrep) once for all its rows, which
     // per 4-row call cost the Q5_0 prefill ~10% on an AMD Zen 2 (docs/BENCHMARKS.md, "On an AMD Zen 2").
     if (t0 > 0 || !stream.prefetch) {
       gemm(stream.row(r0), stream.row_bytes, static_cast<int>(r1 - r0), p.xq.data + t0 * p.xq.stride,
@@ -204,8 +204,7 @@ void quantized_rows(const WeightMatrix& w, const PreparedRows& p, int64_t n, int
     }
     for (int64_t r = r0; r < r1; r += kTile) {
       const int rows = static_cast<int>(std::min<int64_t>(kTile, r1 - r));
-      if (t0 == 0)
-        for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
+      for (int k = 0; k < rows; ++k) stream.prefetch_ahead(r + k);
       gemm(stream.row(r), stream.row_bytes, rows, p.xq.data + t0 * p.xq.stride, p.xq.stride, m, w.cols,
            y + t0 * w.rows + r, w.rows);
     }

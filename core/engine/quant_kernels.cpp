@@ -262,68 +262,51 @@ DBSA_AVX2 inline __m256i small_unsigned_values(const Block& b) {
     return values_avx2(b);  // Q4_1, Q5_1
 }
 
-// The activation blocks' F16 scales of up to four rows as floats, xd[4·b + t], converted once for all the
-// weight rows of a gemm call: a (block, token) pair's scale d_w·d_x is then one lane of a 4-lane product
-// per block and a broadcast load, instead of an insert, a conversion, a multiply and a broadcast per
-// pair (the same float product). On an AMD Zen 2 that took the AVX2 Q8_0 prefill 340 -> 390 tokens/s
-// (docs/BENCHMARKS.md, "On an AMD Zen 2").
-template <class XBlock>
-DBSA_AVX2 void float_scales(const std::byte* x, int64_t xs, int n_x, int64_t n_blocks, float* xd) {
-  for (int64_t b = 0; b < n_blocks; ++b)
-    for (int t = 0; t < n_x; ++t) xd[4 * b + t] = _cvtsh_ss(reinterpret_cast<const XBlock*>(x + t * xs)[b].d);
-}
-
-// kBias·(lane sums of y) of up to four activation rows, eight int32 lanes at ys + 8·(4·b + t)
-// (kUnsignedMaddubs formats with a bias).
+// What the 32-value kernel prepares once per tile of up to four activation rows, for all the weight rows of
+// a gemm call:
+// - the activation blocks' F16 scales as floats, xd[4·b + t]: a (block, token) pair's scale d_w·d_x is then
+//   one lane of a 4-lane product per block and a broadcast load, instead of an insert, a conversion, a
+//   multiply and a broadcast per pair (the same float product). On an AMD Zen 2 that took the AVX2 Q8_0
+//   prefill 340 -> 390 tokens/s (docs/BENCHMARKS.md, "On an AMD Zen 2");
+// - for the kUnsignedMaddubs formats with a bias, kBias·(lane sums of y), eight int32 lanes at
+//   ys + 8·(4·b + t).
 template <class Block>
-DBSA_AVX2 void bias_sums(const std::byte* x, int64_t xs, int n_x, int64_t n_blocks, int32_t* ys) {
-  const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias<Block>)), one = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < n_blocks; ++b)
-    for (int t = 0; t < n_x; ++t) {
-      const __m256i y = load32(reinterpret_cast<const ActivationBlockOf<Block>*>(x + t * xs)[b].qs);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ys + 8 * (4 * b + t)),
-                          _mm256_madd_epi16(_mm256_maddubs_epi16(bias, y), one));
-    }
-}
+struct Q0TilePrep {
+  const float* xd = nullptr;
+  const int32_t* ys = nullptr;
+
+  DBSA_AVX2 void prepare(const std::byte* x, int64_t xs, int n_x, int64_t n) {
+    using XBlock = ActivationBlockOf<Block>;
+    constexpr bool kBiasSums = kUnsignedMaddubs<Block> && kBias<Block> != 0;
+    thread_local std::vector<float> scales;
+    thread_local std::vector<int32_t> sums;
+    const int64_t n_blocks = n / 32;
+    scales.resize(static_cast<size_t>(4 * n_blocks));
+    if constexpr (kBiasSums) sums.resize(static_cast<size_t>(32 * n_blocks));
+    const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias<Block>)), one = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < n_blocks; ++b)
+      for (int t = 0; t < n_x; ++t) {
+        const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
+        scales[static_cast<size_t>(4 * b + t)] = _cvtsh_ss(xb.d);
+        if constexpr (kBiasSums)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums.data() + 8 * (4 * b + t)),
+                              _mm256_madd_epi16(_mm256_maddubs_epi16(bias, load32(xb.qs)), one));
+      }
+    xd = scales.data();
+    ys = sums.data();
+  }
+};
 
 template <class Block>  // dot_q0_portable's order
 struct Q0Avx2 {
-  // xd: float_scales of the T rows (lanes past T unused), or null to convert each pair's scales where
-  // they meet (a lone call for one weight row, where nothing would share the conversion). ys: their
-  // bias_sums, for the kUnsignedMaddubs formats with a bias (given with xd).
+  using TilePrep = Q0TilePrep<Block>;
+
+  // T activation rows against one weight row; p: the rows' TilePrep. The lane sums: the formats with a
+  // bias below 128 give maddubs their unsigned values (kUnsignedMaddubs), the others take |q| against
+  // y·sign(q).
   template <int T>
   DBSA_AVX2 static void run(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out,
-                            const float* xd = nullptr, const int32_t* ys = nullptr) {
-    if constexpr (kUnsignedMaddubs<Block>)
-      if (xd) return run_unsigned<T>(wv, x, xs, n, out, xd, ys);
-    using XBlock = ActivationBlockOf<Block>;
-    const auto* w = static_cast<const Block*>(wv);
-    __m256 acc[T];
-    float summs[T] = {};
-    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const __m256i q = values_avx2(w[b]);
-      const __m256i aq = _mm256_sign_epi8(q, q);
-      const float dw = _cvtsh_ss(w[b].d);
-      alignas(16) float dd[4];
-      if (xd) _mm_store_ps(dd, _mm_mul_ps(_mm_set1_ps(dw), _mm_loadu_ps(xd + 4 * b)));
-      for (int t = 0; t < T; ++t) {
-        const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
-        add_min(w[b], xb, summs[t]);
-        const __m256 s = _mm256_cvtepi32_ps(dot_i8(aq, q, load32(xb.qs)));
-        const __m256 d = xd ? _mm256_broadcast_ss(dd + t) : _mm256_set1_ps(dw * _cvtsh_ss(xb.d));
-        acc[t] = _mm256_fmadd_ps(d, s, acc[t]);
-      }
-    }
-    for (int t = 0; t < T; ++t) {
-      out[t] = hsum8(acc[t]);
-      if constexpr (kBlockHasMin<Block>) out[t] += summs[t];
-    }
-  }
-
-  template <int T>
-  DBSA_AVX2 static void run_unsigned(const void* wv, const std::byte* x, int64_t xs, int64_t n, float* out,
-                                     const float* xd, const int32_t* ys) {
+                            const TilePrep& p) {
     using XBlock = ActivationBlockOf<Block>;
     const auto* w = static_cast<const Block*>(wv);
     const __m256i one = _mm256_set1_epi16(1);
@@ -331,14 +314,27 @@ struct Q0Avx2 {
     float summs[T] = {};
     for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; ++b) {
-      const __m256i u = small_unsigned_values(w[b]);
+      // The weight block as maddubs takes it: unsigned values u, or |q| (u) with q for the signs.
+      __m256i u, q = _mm256_setzero_si256();
+      if constexpr (kUnsignedMaddubs<Block>) {
+        u = small_unsigned_values(w[b]);
+      } else {
+        q = values_avx2(w[b]);
+        u = _mm256_sign_epi8(q, q);
+      }
       alignas(16) float dd[4];
-      _mm_store_ps(dd, _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(w[b].d)), _mm_loadu_ps(xd + 4 * b)));
+      _mm_store_ps(dd, _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(w[b].d)), _mm_loadu_ps(p.xd + 4 * b)));
       for (int t = 0; t < T; ++t) {
         const XBlock& xb = reinterpret_cast<const XBlock*>(x + t * xs)[b];
         add_min(w[b], xb, summs[t]);
-        __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(u, load32(xb.qs)), one);
-        if constexpr (kBias<Block> != 0) lanes = _mm256_sub_epi32(lanes, load32(ys + 8 * (4 * b + t)));
+        const __m256i y = load32(xb.qs);
+        __m256i lanes;
+        if constexpr (kUnsignedMaddubs<Block>) {
+          lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), one);
+          if constexpr (kBias<Block> != 0) lanes = _mm256_sub_epi32(lanes, load32(p.ys + 8 * (4 * b + t)));
+        } else {
+          lanes = dot_i8(u, q, y);
+        }
         acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(dd + t), _mm256_cvtepi32_ps(lanes), acc[t]);
       }
     }
@@ -495,66 +491,57 @@ struct SubBlockAvx2 {
   }
 };
 
-// The AVX2 kernels of QuantGemm: each weight row against activation rows in tiles of up to four.
+// What a kernel without a TilePrep prepares per tile of activation rows: nothing.
+struct NoTilePrep {
+  DBSA_AVX2 void prepare(const std::byte*, int64_t, int, int64_t) {}
+};
+template <class Kernel>
+struct TilePrepOf {
+  using type = NoTilePrep;
+};
+template <class Kernel>
+requires requires {
+  typename Kernel::TilePrep;
+}
+struct TilePrepOf<Kernel> {
+  using type = typename Kernel::TilePrep;
+};
+
+template <class Kernel, int T, class Prep>
+DBSA_AVX2 inline void run_tile(const void* w, const std::byte* x, int64_t xs, int64_t n, float* out,
+                               const Prep& prep) {
+  if constexpr (std::is_same_v<Prep, NoTilePrep>)
+    Kernel::template run<T>(w, x, xs, n, out);
+  else
+    Kernel::template run<T>(w, x, xs, n, out, prep);
+}
+
+// The AVX2 kernels of QuantGemm: tiles of up to four activation rows, each prepared once (TilePrepOf) and
+// then run against every weight row.
 template <class Kernel>
 DBSA_AVX2 void gemm_avx2(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x, int64_t n,
                          float* out, int64_t os) {
   const auto* x = static_cast<const std::byte*>(xv);
-  for (int r = 0; r < n_w; ++r) {
-    const void* w = static_cast<const std::byte*>(wv) + r * ws;
-    float tile[4];
-    for (int t = 0; t < n_x; t += 4) {
-      const std::byte* xt = x + t * xs;
-      switch (std::min(4, n_x - t)) {
-        case 4:
-          Kernel::template run<4>(w, xt, xs, n, tile);
-          break;
-        case 3:
-          Kernel::template run<3>(w, xt, xs, n, tile);
-          break;
-        case 2:
-          Kernel::template run<2>(w, xt, xs, n, tile);
-          break;
-        default:
-          Kernel::template run<1>(w, xt, xs, n, tile);
-          break;
-      }
-      for (int k = 0; k < std::min(4, n_x - t); ++k) out[(t + k) * os + r] = tile[k];
-    }
-  }
-}
-
-// gemm_avx2 for the 32-value formats: each tile of up to four activation rows has its scales converted
-// once (float_scales) for all n_w weight rows.
-template <class Block>
-DBSA_AVX2 void gemm_q0_avx2(const void* wv, int64_t ws, int n_w, const void* xv, int64_t xs, int n_x,
-                            int64_t n, float* out, int64_t os) {
-  const auto* x = static_cast<const std::byte*>(xv);
-  thread_local std::vector<float> xd;
-  thread_local std::vector<int32_t> ys;
-  xd.resize(static_cast<size_t>(4 * (n / 32)));
-  constexpr bool kBiasSums = kUnsignedMaddubs<Block> && kBias<Block> != 0;
-  if constexpr (kBiasSums) ys.resize(static_cast<size_t>(32 * (n / 32)));
+  typename TilePrepOf<Kernel>::type prep;
   for (int t = 0; t < n_x; t += 4) {
     const std::byte* xt = x + t * xs;
     const int m = std::min(4, n_x - t);
-    float_scales<ActivationBlockOf<Block>>(xt, xs, m, n / 32, xd.data());
-    if constexpr (kBiasSums) bias_sums<Block>(xt, xs, m, n / 32, ys.data());
+    prep.prepare(xt, xs, m, n);
     for (int r = 0; r < n_w; ++r) {
       const void* w = static_cast<const std::byte*>(wv) + r * ws;
       float tile[4];
       switch (m) {
         case 4:
-          Q0Avx2<Block>::template run<4>(w, xt, xs, n, tile, xd.data(), ys.data());
+          run_tile<Kernel, 4>(w, xt, xs, n, tile, prep);
           break;
         case 3:
-          Q0Avx2<Block>::template run<3>(w, xt, xs, n, tile, xd.data(), ys.data());
+          run_tile<Kernel, 3>(w, xt, xs, n, tile, prep);
           break;
         case 2:
-          Q0Avx2<Block>::template run<2>(w, xt, xs, n, tile, xd.data(), ys.data());
+          run_tile<Kernel, 2>(w, xt, xs, n, tile, prep);
           break;
         default:
-          Q0Avx2<Block>::template run<1>(w, xt, xs, n, tile, xd.data(), ys.data());
+          run_tile<Kernel, 1>(w, xt, xs, n, tile, prep);
           break;
       }
       for (int k = 0; k < m; ++k) out[(t + k) * os + r] = tile[k];
@@ -799,11 +786,11 @@ DBSA_AVX512 void vnni_rows(const std::byte* w, int64_t ws, const std::byte* x, i
     t += 2;
   }
   if (t == n_x) return;
-  // An odd last activation row: rows in pairs, and a last odd row through the AVX2 kernel, which sums
-  // the same lanes.
+  // An odd last activation row: rows in pairs, and a last odd row read front to back, as a decode step
+  // reads it (the AVX2 kernel's lanes either way).
   float* o = out + t * os;
   if constexpr (R >= 2) Q0Vnni<Block>::template rows<R / 2>(w, ws, x + t * xs, n, o);
-  if constexpr (R % 2 == 1) Q0Avx2<Block>::template run<1>(w + (R - 1) * ws, x + t * xs, xs, n, o + R - 1);
+  if constexpr (R % 2 == 1) o[R - 1] = vnni_one_row<Block>(w + (R - 1) * ws, x + t * xs, n);
 }
 
 // Q4_K/Q5_K with 512-bit registers: two activation rows per register (the same weight chunk in both
@@ -1073,17 +1060,17 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
     case WeightType::Q8_0:
       return tiles  ? gemm_amx<WeightType::Q8_0>
              : vnni ? gemm_q0_vnni<BlockQ8_0>
-             : wide ? gemm_q0_avx2<BlockQ8_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ8_0>>
                     : gemm_portable<dot_q0_portable<BlockQ8_0>>;
     case WeightType::Q4_0:
       return tiles  ? gemm_amx<WeightType::Q4_0>
              : vnni ? gemm_q0_vnni<BlockQ4_0>
-             : wide ? gemm_q0_avx2<BlockQ4_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ4_0>>
                     : gemm_portable<dot_q0_portable<BlockQ4_0>>;
     case WeightType::Q5_0:
       return tiles  ? gemm_amx<WeightType::Q5_0>
              : vnni ? gemm_q0_vnni<BlockQ5_0>
-             : wide ? gemm_q0_avx2<BlockQ5_0>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ5_0>>
                     : gemm_portable<dot_q0_portable<BlockQ5_0>>;
     // The K-quants' scales multiply int16 pair sums, which vpdpbusd skips: 512-bit maddubs/madd.
     case WeightType::Q4_K:
@@ -1104,17 +1091,17 @@ QuantGemm quant_gemm(WeightType t, Isa isa) {
     case WeightType::Q4_1:
       return tiles  ? gemm_amx<WeightType::Q4_1>
              : vnni ? gemm_q0_vnni<BlockQ4_1>
-             : wide ? gemm_q0_avx2<BlockQ4_1>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ4_1>>
                     : gemm_portable<dot_q0_portable<BlockQ4_1>>;
     case WeightType::Q5_1:
       return tiles  ? gemm_amx<WeightType::Q5_1>
              : vnni ? gemm_q0_vnni<BlockQ5_1>
-             : wide ? gemm_q0_avx2<BlockQ5_1>
+             : wide ? gemm_avx2<Q0Avx2<BlockQ5_1>>
                     : gemm_portable<dot_q0_portable<BlockQ5_1>>;
     case WeightType::IQ4_NL:
       return tiles  ? gemm_amx<WeightType::IQ4_NL>
              : vnni ? gemm_q0_vnni<BlockIQ4_NL>
-             : wide ? gemm_q0_avx2<BlockIQ4_NL>
+             : wide ? gemm_avx2<Q0Avx2<BlockIQ4_NL>>
                     : gemm_portable<dot_q0_portable<BlockIQ4_NL>>;
     // IQ4_XS has no AVX-512 kernel: the AVX2 one below the tile unit (kernel_isa says so).
     case WeightType::IQ4_XS:

@@ -71,17 +71,8 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
 
 std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_fingerprint) {
   const std::string suffix = fingerprint_suffix(cache_fingerprint);
-  for (const QuantizedHolding h : kHoldings) {
-    if (holding_suffix(h) != suffix) continue;
-    switch (h) {
-      case QuantizedHolding::InBlocks:
-        return WeightPrecision::Native;
-      case QuantizedHolding::F16:
-        return WeightPrecision::F16;
-      case QuantizedHolding::F32:
-        return WeightPrecision::F32;
-    }
-  }
+  for (const WeightPrecision p : {WeightPrecision::Native, WeightPrecision::F16, WeightPrecision::F32})
+    if (holding_suffix(WeightLoadOptions::for_precision(p).quantized) == suffix) return p;
   return std::nullopt;
 }
 

@@ -33,6 +33,7 @@ const char* const kFields[] = {"file",    "architecture", "parameters", "dimensi
                                "rope",    "quantization", "size",       "tokenizer",  "backend",
                                "held as", "kernels",      "kv cache"};
 const QString kOpenJob = QStringLiteral("Open model");
+const QString kGenerateJob = QStringLiteral("Generate");
 
 // An item of a choice box: its text, its data and its tooltip.
 struct Choice {
@@ -56,7 +57,6 @@ QComboBox* add_choice_box(QWidget* parent, QHBoxLayout* row, const QString& labe
   row->addWidget(box);
   return box;
 }
-const QString kGenerateJob = QStringLiteral("Generate");
 
 }  // namespace
 
@@ -189,10 +189,7 @@ StudioLoad ModelPage::chosen_load() const {
 
 void ModelPage::reload_if_changed() {
   const auto& m = state_.model();
-  const StudioLoad how = chosen_load();
-  if (m && (how.backend != m->load.backend || how.precision != m->load.precision || how.kv != m->load.kv ||
-            how.max_context != m->load.max_context))
-    open_model(QString::fromStdString(m->path.string()));
+  if (m && chosen_load() != m->load) open_model(QString::fromStdString(m->path.string()));
 }
 
 void ModelPage::open_model(const QString& path) {

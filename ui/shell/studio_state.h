@@ -32,6 +32,7 @@ struct StudioLoad {
   WeightPrecision precision = WeightPrecision::Native;
   KvType kv = KvType::F32;
   int64_t max_context = 0;
+  bool operator==(const StudioLoad&) const = default;
 };
 
 struct OpenModel {
