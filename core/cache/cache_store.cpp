@@ -111,6 +111,13 @@ void CacheStore::remove_dir(const std::filesystem::path& dir) const {
                      "' but not removed: " + ec.message());
 }
 
+std::string VerifyReport::summary() const {
+  const std::string name = dir.filename().string();
+  if (cancelled) return name + ": check cancelled";
+  if (problems.empty()) return name + ": all " + std::to_string(n_blocks) + " blocks intact";
+  return name + ": " + std::to_string(problems.size()) + " problem(s)";
+}
+
 VerifyReport CacheStore::verify(const std::filesystem::path& dir, const Progress& progress) const {
   VerifyReport r;
   r.dir = dir;

@@ -34,6 +34,9 @@ struct VerifyReport {
   std::vector<std::string> notes;     // harmless leftovers (files of an interrupted append)
   bool cancelled = false;             // the progress callback stopped the check early
   bool ok() const { return problems.empty() && !cancelled; }
+  // The report's first line, as `dbsa cache verify` and the studio's Cache page print it:
+  // "<folder>: all N blocks intact", "<folder>: K problem(s)" or "<folder>: check cancelled".
+  std::string summary() const;
 };
 
 class CacheStore {

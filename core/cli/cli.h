@@ -27,6 +27,6 @@ void register_merge_command(CLI::App& app);
 void register_eval_command(CLI::App& app);    // `eval` (cmd_eval.cpp)
 void register_sweep_command(CLI::App& app);   // `sweep` (cmd_eval.cpp)
 void register_data_commands(CLI::App& app);   // `data demo`
-void register_cache_commands(CLI::App& app);  // `cache list`
+void register_cache_commands(CLI::App& app);  // `cache list`, `cache verify`, `cache delete`
 
 }  // namespace dbsa::cli

@@ -40,16 +40,6 @@ struct EncodeArgs {
   double lock_timeout = -1;
 };
 
-// Progress bar on stderr (redrawn at most every 100 ms) that also answers "continue?" for Ctrl-C and
-// SIGTERM.
-Progress progress_bar(bool quiet, const std::string& what, const InterruptGuard& interrupt) {
-  auto bar = std::make_shared<ProgressBar>(quiet, 40);
-  return [bar, what = what + " ", &interrupt](double f) {
-    bar->draw(f, what);
-    return !interrupt.interrupted();
-  };
-}
-
 // The pool's demonstrations, prompt template and labels from the dataset or a pool file.
 LoadedPool load_pool(const EncodeArgs& a) {
   PoolSource src;
@@ -91,7 +81,7 @@ void run_encode(const EncodeArgs& a) {
 
   PreEncodeOptions o;
   o.chunk_tokens = a.chunk;
-  o.progress = progress_bar(a.quiet, a.append.empty() ? "encode" : "append", interrupt);
+  o.progress = interruptible_progress(a.quiet, a.append.empty() ? "encode" : "append", interrupt);
   BuildResult r;
   CacheKey key;
   if (!a.append.empty()) {

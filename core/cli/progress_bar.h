@@ -3,7 +3,10 @@
 // in place at most every 100 ms (and always at 100%), `<before>[####....] 42.0%<after>`. Silent when
 // quiet. Commands pair it with cli/interrupt.h so the same callback also answers "continue?".
 #include <chrono>
+#include <string>
 #include <string_view>
+
+#include "util/progress.h"
 
 namespace dbsa::cli {
 
@@ -22,5 +25,10 @@ class ProgressBar {
   int width_;
   std::chrono::steady_clock::time_point last_{};
 };
+
+class InterruptGuard;
+// A Progress (util/progress.h) drawing "<what> [###...]" on a 40-wide bar that also answers "continue?"
+// for Ctrl-C and SIGTERM: false once the guard saw one. The guard must outlive the callback.
+Progress interruptible_progress(bool quiet, const std::string& what, const InterruptGuard& interrupt);
 
 }  // namespace dbsa::cli

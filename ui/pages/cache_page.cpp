@@ -223,12 +223,7 @@ void CachePage::verify_cache(int row) {
     const VerifyReport r = CacheStore(root).verify(dir, [&c](double f) { return c.progress(f); });
     if (r.cancelled) return {};
     QStringList lines;
-    lines << (r.ok() ? tr("%1: all %2 blocks intact")
-                           .arg(QString::fromStdString(dir.filename().string()))
-                           .arg(r.n_blocks)
-                     : tr("%1: %2 problem(s)")
-                           .arg(QString::fromStdString(dir.filename().string()))
-                           .arg(r.problems.size()));
+    lines << QString::fromStdString(r.summary());
     for (const auto& p : r.problems) lines << QString::fromStdString(p);
     for (const auto& n : r.notes) lines << QString::fromStdString(n);
     return [this, text = lines.join('\n')] { verify_->setText(text); };
