@@ -114,7 +114,7 @@ void register_cache_commands(CLI::App& app) {
   auto* list = cache->add_subcommand(
       "list",
       "Every cache of a KV block store (the --cache-dir of encode/eval): folder, model file and how its "
-      "weights were held (native, f16, f32; none for a file without quantized tensors), dataset, layout, "
+      "weights were held (native, f16, f32; none for an F32 file, which computes the same under each), dataset, layout, "
       "blocks, tokens, bytes, creation time; unreadable folders with their error");
   list->add_option("--store", l->store, "KV block store folder")->required();
   list->add_flag("--json", l->json, "JSON output");

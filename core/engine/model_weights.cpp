@@ -147,8 +147,11 @@ ModelWeights ModelWeights::load(std::shared_ptr<const GgufFile> file, const Weig
     L.w_up = load_matrix(file, p + "ffn_up.weight", ff, embd, opts);
     L.w_down = load_matrix(file, p + "ffn_down.weight", embd, ff, opts);
   }
-  for (const WeightMatrix* w : m.matrices())
+  for (const WeightMatrix* w : m.matrices()) {
     if (w->dequantized || is_quantized(w->type)) m.quantized = opts.quantized;
+    if ((w->file_type == GgmlType::F16 || w->file_type == GgmlType::BF16) && w->type == WeightType::F32)
+      m.expanded_16bit = true;
+  }
   return m;
 }
 

@@ -52,9 +52,11 @@ struct ModelWeights {
   WeightMatrix output;                   // [n_vocab][n_embd]; shares token_embd's data when tied
   std::vector<float> rope_freqs;         // rope_freqs.weight when the file carries it (llama3 scaling)
   std::shared_ptr<const GgufFile> file;  // keeps mapped tensors alive (null for synthesized weights)
-  // How the file's quantized matrices are held; none when it has none (then no load option changes
-  // any value the model computes).
+  // How the file's quantized matrices are held; none when it has none.
   std::optional<QuantizedHolding> quantized;
+  // Some F16/BF16 matrix is held as F32 (expand_16bit): its products then go through the F32 kernels,
+  // whose sums differ from the 16-bit kernels' in the last bits, so the model computes other values.
+  bool expanded_16bit = false;
 
   // Loads and validates every tensor's presence, type and shape against the hyper-parameters; errors
   // name the file, the tensor and what was expected.

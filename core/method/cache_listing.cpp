@@ -26,7 +26,7 @@ std::vector<CacheListing> list_caches(const std::filesystem::path& root) {
         try {
           if (std::filesystem::exists(m.model_path))
             r.weights = cache_weights_name(r.summary.meta.key.model_fingerprint,
-                                           has_quantized_tensors(*GgufFile::open(m.model_path)));
+                                           weights_holding_matters(*GgufFile::open(m.model_path)));
         } catch (const std::exception&) {
           // An unreadable model file leaves the weights empty; the cache itself is listed as it is.
         }

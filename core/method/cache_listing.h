@@ -14,7 +14,7 @@ namespace dbsa {
 struct CacheListing {
   CacheSummary summary;
   std::string model_path;  // from the manifest; empty when it cannot be read
-  std::string weights;     // cache_weights_name of its model (empty: unquantized, or the file is gone)
+  std::string weights;     // cache_weights_name of its model (empty: an F32 file, or the file is gone)
   std::string dataset;
 };
 

@@ -26,9 +26,10 @@ std::string holding_suffix(QuantizedHolding h) {
 std::string holding_advice(QuantizedHolding h) {
   switch (h) {
     case QuantizedHolding::F16:
-      return "with the quantized weights dequantized to F16; load them the same way (--weights-f16)";
+      return "with 16-bit weights (quantized ones dequantized to F16); load them the same way "
+             "(--weights-f16)";
     case QuantizedHolding::F32:
-      return "with the quantized weights dequantized to F32; load them the same way (--weights-f32)";
+      return "with the weights held as F32; load them the same way (--weights-f32)";
     case QuantizedHolding::InBlocks:
       return "with the quantized weights in their blocks (the default); load them without --weights-f16/-f32";
   }
@@ -41,11 +42,20 @@ std::string fingerprint_suffix(const std::string& cache_fingerprint) {
   return sep == std::string::npos ? "" : cache_fingerprint.substr(sep + 1);
 }
 
+// The holding that decides this model's values: its quantized matrices' holding, else F32 where 16-bit
+// matrices were expanded (the F32 holding of a file without quantized matrices), else none.
+std::optional<QuantizedHolding> value_holding(const ModelWeights& w) {
+  if (w.quantized) return w.quantized;
+  if (w.expanded_16bit) return QuantizedHolding::F32;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string cache_model_fingerprint(const std::string& file_fingerprint, const ModelWeights& weights) {
-  if (!weights.quantized) return file_fingerprint;
-  const std::string suffix = holding_suffix(*weights.quantized);
+  const auto holding = value_holding(weights);
+  if (!holding) return file_fingerprint;
+  const std::string suffix = holding_suffix(*holding);
   return suffix.empty() ? file_fingerprint : file_fingerprint + kSeparator + suffix;
 }
 
@@ -76,8 +86,8 @@ std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_f
   return std::nullopt;
 }
 
-std::string cache_weights_name(const std::string& cache_fingerprint, bool file_quantized) {
-  if (!file_quantized) return "";
+std::string cache_weights_name(const std::string& cache_fingerprint, bool holding_matters) {
+  if (!holding_matters) return "";
   const auto p = cache_weight_precision(cache_fingerprint);
   return p ? std::string(weight_precision_name(*p)) : "unknown";
 }

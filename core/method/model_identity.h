@@ -3,8 +3,10 @@
 // quantized matrices are held in their blocks (the default), dequantized to F16 (`--weights-f16`) or to
 // F32 (`--weights-f32`), so those caches must not be reused for each other: the holding is appended to
 // the file's fingerprint ("+q-blocks", "+dequant-f32"). F16 keeps the plain fingerprint (it was the only
-// holding when caches were first named, so those caches keep their names), and so do files without
-// quantized matrices, for which the options change no value.
+// holding when caches were first named, so those caches keep their names). A file without quantized
+// matrices computes other values only when `--weights-f32` expands its F16/BF16 matrices
+// (ModelWeights::expanded_16bit), named "+dequant-f32" as well; an F32 file keeps the plain fingerprint
+// under every option.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -33,13 +35,14 @@ std::string precision_mismatch(const std::string& cache_fingerprint, const std::
                                const ModelWeights& weights);
 
 // The weight precision that loads the cache's model file as the cache was computed (for the studio,
-// which opens a cache's model itself); none for a holding this version does not know. A cache of a file
-// without quantized matrices carries no holding and gets F16, which changes none of its values.
+// which opens a cache's model itself); none for a holding this version does not know. A plain identity
+// (no holding) gets F16, which holds a 16-bit or F32 file as its native holding does.
 std::optional<WeightPrecision> cache_weight_precision(const std::string& cache_fingerprint);
 
 // How a cache's model held its weights, for listings: "native", "f16" or "f32" (weight_precision_name)
-// when the model file has quantized tensors (has_quantized_tensors), "" when it has none (every holding
-// computes the same), "unknown" for a holding this version does not know.
-std::string cache_weights_name(const std::string& cache_fingerprint, bool file_quantized);
+// when the holding matters for the model file (weights_holding_matters; a 16-bit file's plain identity
+// reads "f16", which is how its native holding keeps it), "" when it does not (every holding computes
+// the same), "unknown" for a holding this version does not know.
+std::string cache_weights_name(const std::string& cache_fingerprint, bool holding_matters);
 
 }  // namespace dbsa

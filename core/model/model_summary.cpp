@@ -33,8 +33,9 @@ std::string rope_scaling_name(RopeScaling s) {
   return "?";
 }
 
-bool has_quantized_tensors(const GgufFile& file) {
+bool weights_holding_matters(const GgufFile& file) {
   for (const GgufTensorInfo& t : file.tensors()) {
+    if (t.type == GgmlType::F16 || t.type == GgmlType::BF16) return true;
     const auto info = ggml_type_info(static_cast<uint32_t>(t.type));
     if (info && info->block_elems > 1) return true;
   }

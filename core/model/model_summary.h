@@ -30,9 +30,10 @@ struct ModelSummary {
 // Throws what read_hparams throws (naming the file and key) for a file that is not a usable model.
 ModelSummary summarize_model(const GgufFile& file);
 
-// Whether some tensor of the file is in quantized blocks (a type of more than one element per block): only
-// then do the --weights-* holdings compute different values (method/model_identity.h).
-bool has_quantized_tensors(const GgufFile& file);
+// Whether some tensor of the file is in quantized blocks (a type of more than one element per block) or
+// 16-bit (F16, BF16): only then do the --weights-* holdings compute different values
+// (method/model_identity.h). An F32 file computes the same under each.
+bool weights_holding_matters(const GgufFile& file);
 
 std::string rope_scaling_name(RopeScaling s);  // "none", "linear", "llama3"
 

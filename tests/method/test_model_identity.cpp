@@ -1,5 +1,5 @@
-// The model identity of a block cache: the weight precision of a quantized file is part of it, and
-// nothing else about how the file was loaded is.
+// The model identity of a block cache: the weight precision of a quantized file is part of it, so is a
+// 16-bit file's expansion to F32, and nothing else about how the file was loaded is.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -51,13 +51,14 @@ TEST(ModelIdentity, ThePrecisionOfACacheLoadsItsModelTheSameWay) {
   EXPECT_EQ(cache_weight_precision(fp + "+q-blocks-v9"), std::nullopt);
   // Listings name the holding where the file's tensors make it matter.
   const auto file = GgufFile::open(test::fixture(q4).string());
-  ASSERT_TRUE(has_quantized_tensors(*file));
+  ASSERT_TRUE(weights_holding_matters(*file));
   EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::F16)), true), "f16");
   EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::Native)), true),
             "native");
   EXPECT_EQ(cache_weights_name(cache_model_fingerprint(fp, load(q4, WeightPrecision::F32)), true), "f32");
   EXPECT_EQ(cache_weights_name(fp + "+q-blocks-v9", true), "unknown");
-  EXPECT_FALSE(has_quantized_tensors(*GgufFile::open(test::fixture("models/tiny-spm-f16.gguf").string())));
+  EXPECT_TRUE(weights_holding_matters(*GgufFile::open(test::fixture("models/tiny-spm-f16.gguf").string())));
+  EXPECT_FALSE(weights_holding_matters(*GgufFile::open(test::fixture("models/tiny-spm-f32.gguf").string())));
   EXPECT_EQ(cache_weights_name(fp, false), "");
   // A file without quantized matrices: no holding in the identity, and F16 changes none of its values.
   const std::string f32_fp = fingerprint_file(test::fixture("models/tiny-spm-f32.gguf"));
@@ -65,16 +66,37 @@ TEST(ModelIdentity, ThePrecisionOfACacheLoadsItsModelTheSameWay) {
   EXPECT_EQ(precision_mismatch(f32_fp, f32_fp, load("models/tiny-spm-f32.gguf", WeightPrecision::F16)), "");
 }
 
-TEST(ModelIdentity, UnquantizedFilesComputeTheSameEitherWay) {
-  for (const char* m : {"models/tiny-spm-f32.gguf", "models/tiny-spm-f16.gguf"}) {
-    SCOPED_TRACE(m);
-    for (const auto p : {WeightPrecision::Native, WeightPrecision::F16, WeightPrecision::F32}) {
-      EXPECT_FALSE(load(m, p).quantized.has_value());
-      EXPECT_EQ(cache_model_fingerprint("abc", load(m, p)), "abc");
-    }
+TEST(ModelIdentity, AnF32FileComputesTheSameEitherWay) {
+  for (const auto p : {WeightPrecision::Native, WeightPrecision::F16, WeightPrecision::F32}) {
+    const ModelWeights w = load("models/tiny-spm-f32.gguf", p);
+    EXPECT_FALSE(w.quantized.has_value());
+    EXPECT_FALSE(w.expanded_16bit);
+    EXPECT_EQ(cache_model_fingerprint("abc", w), "abc");
   }
   EXPECT_EQ(load("models/k256-q4_k_m.gguf", WeightPrecision::Native).quantized, QuantizedHolding::InBlocks);
   EXPECT_EQ(load("models/k256-q4_k_m.gguf", WeightPrecision::F32).quantized, QuantizedHolding::F32);
+}
+
+// `--weights-f32` on a 16-bit file sends its products through the F32 kernels, whose sums differ in the
+// last bits (tests/engine/test_model_weights.cpp, SixteenBitKeptOrExpanded...): its caches are another
+// model's, while native and `--weights-f16` hold the file alike and keep the plain identity.
+TEST(ModelIdentity, ExpandingA16BitFileToF32IsAnotherModel) {
+  const char* f16 = "models/tiny-spm-f16.gguf";
+  const std::string fp = fingerprint_file(test::fixture(f16));
+  const ModelWeights native = load(f16, WeightPrecision::Native), as_f32 = load(f16, WeightPrecision::F32);
+  EXPECT_FALSE(native.expanded_16bit);
+  EXPECT_TRUE(as_f32.expanded_16bit);
+  EXPECT_EQ(cache_model_fingerprint(fp, native), fp);
+  EXPECT_EQ(cache_model_fingerprint(fp, load(f16, WeightPrecision::F16)), fp);
+  const std::string f32_id = cache_model_fingerprint(fp, as_f32);
+  EXPECT_NE(f32_id, fp);
+  EXPECT_EQ(file_part_of_fingerprint(f32_id), fp);
+  EXPECT_EQ(cache_weight_precision(f32_id), WeightPrecision::F32);
+  EXPECT_NE(precision_mismatch(f32_id, fp, native).find("--weights-f32"), std::string::npos);
+  EXPECT_NE(precision_mismatch(fp, fp, as_f32).find("--weights-f16"), std::string::npos);
+  EXPECT_EQ(precision_mismatch(fp, fp, load(f16, *cache_weight_precision(fp))), "");
+  EXPECT_EQ(cache_weights_name(fp, true), "f16");
+  EXPECT_EQ(cache_weights_name(f32_id, true), "f32");
 }
 
 // Every place that builds a cache (encode, eval, the benches) names the model through model_manifest:
