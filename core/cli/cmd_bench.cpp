@@ -49,10 +49,12 @@ double peak_rss_mb() {
   return static_cast<double>(peak_rss_bytes()) / 1048576.0;
 }
 
-// GFLOP/s of sgemm on [m × k]·[k × n] products shaped like the model's projections, best of a few
-// runs of OpenBLAS with its own threads and of OpenBLAS driven by the engine's pool (whichever the
-// machine favours at the moment): the practical peak the forward pass is compared with.
-double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m, int threads) {
+// GFLOP/s of sgemm on [m × k]·[k × n] products shaped like the model's projections, best of a few runs
+// of OpenBLAS driven by the engine's pool, single-threaded in each task as the engine drives it: the
+// practical peak the forward pass is compared with. Never OpenBLAS's own threads: its worker spins about
+// 2^28 cycles (~0.1 s) after each threaded call, and on 2 cores it then took a core from the next timed
+// pass (SmolLM Q4_K_M, 4 tokens: 37 ms a pass for the first ~0.2 s after such a call, then 12 ms).
+double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m) {
   m = std::min<int64_t>(m, 2048);
   const int64_t e = hp.n_embd, q = static_cast<int64_t>(hp.n_head) * hp.head_dim, f = hp.n_ff;
   const std::pair<int64_t, int64_t> shapes[] = {{e, q}, {e, f}, {f, e}};  // (k, n)
@@ -63,20 +65,7 @@ double sgemm_peak_gflops(Backend& backend, const ModelHParams& hp, int64_t m, in
       c(static_cast<size_t>(m * std::max({e, f, q})));
   for (auto& x : a) x = u(rng);
   for (auto& x : b) x = u(rng);
-  blas_set_threads(threads);
   double best = 0.0;
-  for (int rep = 0; rep < 3; ++rep) {
-    double flops = 0.0;
-    const auto t0 = Clock::now();
-    for (const auto& [k, n] : shapes) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0f, a.data(), static_cast<int>(k), b.data(), static_cast<int>(k),
-                  0.0f, c.data(), static_cast<int>(n));
-      flops += 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-    }
-    best = std::max(best, flops / seconds_since(t0) / 1e9);
-  }
-  blas_set_threads(1);  // the engine drives OpenBLAS single-threaded from its own pool
   std::vector<WeightMatrix> mats;
   for (const auto& [k, n] : shapes)
     mats.push_back(make_f32_matrix("peak", n, k, std::vector<float>(b.begin(), b.begin() + n * k)));
@@ -224,17 +213,25 @@ void run_prefill(const BenchArgs& a) {
     std::vector<double> times, peaks, fractions;
     int64_t kv_bytes = 0;
     double rss = 0.0;
+    ForwardRequest req;
+    req.tokens = toks;
+    // Warm-up, as the device path and llama-bench run one, but for at least 0.3 s: the first pass faults
+    // the mapped weights in and sizes the scratch buffers, and passes in the first ~0.2 s of a process
+    // ran slow whether or not OpenBLAS had worker threads (SmolLM Q4_K_M, 4 tokens, 2 threads: 18-30 ms
+    // against 12 later).
+    for (const auto w0 = Clock::now(); seconds_since(w0) < 0.3;) {
+      KvCache cache = model->make_cache(n);
+      model->forward(cache, req);
+    }
     for (int r = 0; r < a.repeats; ++r) {
       KvCache cache = model->make_cache(n);
-      ForwardRequest req;
-      req.tokens = toks;
       const auto t0 = Clock::now();
       model->forward(cache, req);
       times.push_back(seconds_since(t0));
       kv_bytes = cache.bytes();
       // The prefill's own peak, before the sgemm measurement's matrices are allocated beside it.
       if (r == 0) rss = peak_rss_mb();
-      peaks.push_back(sgemm_peak_gflops(model->backend(), hp, n, a.threads));
+      peaks.push_back(sgemm_peak_gflops(model->backend(), hp, n));
       fractions.push_back(flops / times.back() / 1e9 / peaks.back());
     }
     const double t = median(times);

@@ -289,10 +289,6 @@ void blas_use_single_thread() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-void blas_set_threads(int n) {
-  openblas_set_num_threads(n);
-}
-
 void matmul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y,
             QuantKernels kernels) {
   if (n <= 0 || w.rows == 0) return;

@@ -39,7 +39,5 @@ void matmuls(ThreadPool& pool, const float* x, int64_t n, std::span<const Matmul
 
 // Pins OpenBLAS to one thread (called once by matmul; exposed for benchmarks that call sgemm directly).
 void blas_use_single_thread();
-// Sets the number of OpenBLAS threads (used by the sgemm peak benchmark).
-void blas_set_threads(int n);
 
 }  // namespace dbsa
