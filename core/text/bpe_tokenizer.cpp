@@ -10,9 +10,9 @@ namespace dbsa {
 namespace {
 
 std::string pre_name_checked(const Vocab& v) {
-  if (PreTokenizer::patterns_for(v.data().pre).empty()) {
+  if (!PreTokenizer::spec_for(v.data().pre)) {
     throw TokenizerError(v.source() + ": key 'tokenizer.ggml.pre': unknown pre-tokenizer '" + v.data().pre +
-                         "' (supported: default, gpt-2, llama-bpe, qwen2)");
+                         "' (supported: " + PreTokenizer::known_names() + ")");
   }
   return v.data().pre;
 }
@@ -20,8 +20,7 @@ std::string pre_name_checked(const Vocab& v) {
 }  // namespace
 
 BpeTokenizer::BpeTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)), pre_(pre_name_checked(vocab_)) {
-  const std::string& pre = vocab_.data().pre;
-  ignore_merges_ = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+  ignore_merges_ = PreTokenizer::spec_for(vocab_.data().pre)->ignore_merges;
   newline_ = vocab_.find(byte_to_unicode('\n'));
 }
 

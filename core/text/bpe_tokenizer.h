@@ -21,7 +21,8 @@ class BpeTokenizer final : public VocabTokenizer {
   void encode_word(const std::string& word, std::vector<TokenId>& out) const;
 
   PreTokenizer pre_;
-  // Llama-3's tokenizer takes a word that is itself a token as is, even where the merges would split it.
+  // PreTokenizerSpec::ignore_merges: a word that is itself a token is taken as is, even where the merges
+  // would split it (Llama 3, Tekken).
   bool ignore_merges_ = false;
   TokenId newline_ = -1;
 };

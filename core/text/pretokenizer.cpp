@@ -37,32 +37,76 @@ struct PreTokenizer::Regex {
   ~Regex() { pcre2_code_free(code); }
 };
 
-std::vector<std::string> PreTokenizer::patterns_for(std::string_view name) {
+namespace {
+
+struct KnownPreTokenizer {
+  std::vector<std::string_view> names;
+  PreTokenizerSpec spec;
+};
+
+// Every pre-tokenizer this project knows, by the tokenizer.ggml.pre names that select it, as the
+// reference (llama.cpp) maps them, for the model families engine/llama_model.h runs (llama, mistral,
+// qwen2). The regexes are the models' own (their tokenizer.json), which PCRE2 takes as written but for
+// the contractions (kContractionsAnyCase). The reference rewrites Tekken's case classes for its own regex
+// engine (a letter outside ASCII counts as either case there); the original is kept here.
+const std::vector<KnownPreTokenizer>& known_pre_tokenizers() {
   const std::string c = kContractionsAnyCase;
-  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") {
-    return {c + R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"};
-  }
-  if (name == "qwen2" || name == "deepseek-r1-qwen") {
-    return {c + R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"};
-  }
-  if (name == "gpt-2" || name == "gpt2") {
-    return {R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))"};
-  }
-  if (name == "default") {
-    // The reference's fallback for byte-level vocabularies without a known pre-tokenizer.
-    return {R"([\p{P}\$\+<=>\^~\|]+)",
-            R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))", R"(\p{N}+)",
-            R"([0-9][0-9][0-9])"};
-  }
-  return {};
+  const std::string gpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
+  const std::string llama3 =
+      c + R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  static const std::vector<KnownPreTokenizer> known = {
+      // The reference's fallback for byte-level vocabularies without a known pre-tokenizer.
+      {{"default"}, {{R"([\p{P}\$\+<=>\^~\|]+)", gpt2, R"(\p{N}+)", R"([0-9][0-9][0-9])"}, false}},
+      {{"gpt-2", "gpt2"}, {{gpt2}, false}},
+      // Llama 3.x (and Falcon 3, a llama-architecture model with the same tokenizer rules).
+      {{"llama-bpe", "llama3", "llama-v3", "falcon3"}, {{llama3}, true}},
+      // Llama-3 fine-tunes that kept the regex but not the whole-word rule.
+      {{"smaug-bpe"}, {{llama3}, false}},
+      // Qwen2 / Qwen2.5 and their distillates: single digits.
+      {{"qwen2", "deepseek-r1-qwen"},
+       {{c + R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+        false}},
+      // SmolLM / SmolLM2 (llama architecture) and Minerva: every digit alone, then GPT-2's words.
+      {{"smollm", "minerva-7b"}, {{R"(\p{N})", gpt2}, false}},
+      // Mistral's Tekken (Mistral NeMo, Ministral): words split at case changes, single digits.
+      {{"tekken"},
+       {{R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+)"
+         R"(|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*)"
+         R"(|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+        true}},
+  };
+  return known;
 }
 
-PreTokenizer::PreTokenizer(const std::string& name) : PreTokenizer(name, patterns_for(name)) {
-  if (regexes_.empty()) {
-    throw TokenizerError("unknown pre-tokenizer '" + name +
-                         "' (tokenizer.ggml.pre; supported: default, gpt-2, llama-bpe, qwen2)");
-  }
+}  // namespace
+
+std::optional<PreTokenizerSpec> PreTokenizer::spec_for(std::string_view name) {
+  for (const KnownPreTokenizer& k : known_pre_tokenizers())
+    for (std::string_view n : k.names)
+      if (n == name) return k.spec;
+  return std::nullopt;
 }
+
+std::string PreTokenizer::known_names() {
+  std::string out;
+  for (const KnownPreTokenizer& k : known_pre_tokenizers())
+    for (std::string_view n : k.names) (out += out.empty() ? "" : ", ") += n;
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> checked_patterns(const std::string& name) {
+  const auto spec = PreTokenizer::spec_for(name);
+  if (!spec)
+    throw TokenizerError("unknown pre-tokenizer '" + name +
+                         "' (tokenizer.ggml.pre; supported: " + PreTokenizer::known_names() + ")");
+  return spec->patterns;
+}
+
+}  // namespace
+
+PreTokenizer::PreTokenizer(const std::string& name) : PreTokenizer(name, checked_patterns(name)) {}
 
 PreTokenizer::PreTokenizer(std::string name, const std::vector<std::string>& patterns)
     : name_(std::move(name)) {

@@ -2,11 +2,19 @@
 // Byte-level BPE pre-tokenization: splits text into words with the regex list of a named pre-tokenizer
 // (tokenizer.ggml.pre), compiled once with PCRE2 in UTF mode with Unicode properties.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dbsa {
+
+// What a tokenizer.ggml.pre name selects: the regexes applied in turn, and whether BPE takes a word that
+// is itself a vocabulary token whole instead of merging it (the Llama-3 and Tekken tokenizers' rule).
+struct PreTokenizerSpec {
+  std::vector<std::string> patterns;
+  bool ignore_merges = false;
+};
 
 class PreTokenizer {
  public:
@@ -18,8 +26,10 @@ class PreTokenizer {
   PreTokenizer(const PreTokenizer&) = delete;
   PreTokenizer& operator=(const PreTokenizer&) = delete;
 
-  // The regex list of a known pre-tokenizer name; empty when the name is unknown.
-  static std::vector<std::string> patterns_for(std::string_view name);
+  // The spec of a known pre-tokenizer name; none when the name is unknown.
+  static std::optional<PreTokenizerSpec> spec_for(std::string_view name);
+  // Every known name, comma-separated, for messages.
+  static std::string known_names();
 
   const std::string& name() const { return name_; }
   // Applies each regex in turn to every piece of the previous stage; both the matches and the text

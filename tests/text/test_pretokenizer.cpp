@@ -45,6 +45,31 @@ TEST(PreTokenizer, Qwen2SplitsSingleDigits) {
   EXPECT_EQ(split("qwen2", "a1234"), (V{"a", "1", "2", "3", "4"}));
 }
 
+TEST(PreTokenizer, SmolLmSplitsEveryDigitThenGpt2Words) {
+  EXPECT_EQ(split("smollm", "Hello world's 2024!"),
+            (V{"Hello", " world", "'s", " ", "2", "0", "2", "4", "!"}));
+  EXPECT_EQ(split("minerva-7b", "a12"), (V{"a", "1", "2"}));
+}
+
+TEST(PreTokenizer, TekkenSplitsWordsAtCaseChanges) {
+  EXPECT_EQ(split("tekken", "helloWorld HTTPServer x2"), (V{"hello", "World", " HTTPServer", " x", "2"}));
+  EXPECT_EQ(split("tekken", "don't a/b\n"), (V{"don", "'t", " a", "/b", "\n"}));
+  // Unicode case classes: an uppercase accented letter starts a word, a lowercase one continues it.
+  EXPECT_EQ(split("tekken", "\xC3\x89t\xC3\xA9\xC3\x89t\xC3\xA9"),
+            (V{"\xC3\x89t\xC3\xA9", "\xC3\x89t\xC3\xA9"}));
+}
+
+TEST(PreTokenizer, NamesOfOneFamilyShareItsRules) {
+  for (const char* name : {"llama3", "llama-v3", "falcon3", "smaug-bpe"})
+    EXPECT_EQ(split(name, "1234567 I'M"), (V{"123", "456", "7", " I", "'M"})) << name;
+  EXPECT_TRUE(PreTokenizer::spec_for("llama-bpe")->ignore_merges);
+  EXPECT_TRUE(PreTokenizer::spec_for("falcon3")->ignore_merges);
+  EXPECT_TRUE(PreTokenizer::spec_for("tekken")->ignore_merges);
+  EXPECT_FALSE(PreTokenizer::spec_for("smaug-bpe")->ignore_merges);
+  EXPECT_FALSE(PreTokenizer::spec_for("smollm")->ignore_merges);
+  EXPECT_EQ(PreTokenizer::spec_for("no-such-pre"), std::nullopt);
+}
+
 TEST(PreTokenizer, DefaultAppliesItsRegexesInTurn) {
   EXPECT_EQ(split("default", "hello, 12345"), (V{"hello", ",", " ", "123", "45"}));
 }
@@ -69,7 +94,7 @@ TEST(PreTokenizer, PiecesAlwaysConcatenateToTheInput) {
                                           "\xF0\x9F\x99\x82",
                                           "\xE6\x97\xA5",
                                           "\xC2\xA0"};
-  for (const char* name : {"gpt-2", "llama-bpe", "qwen2", "default"}) {
+  for (const char* name : {"gpt-2", "llama-bpe", "qwen2", "default", "smollm", "tekken"}) {
     PreTokenizer p(name);
     for (int iter = 0; iter < 200; ++iter) {
       std::string text;
@@ -96,7 +121,14 @@ TEST(PreTokenizer, InvalidUtf8IsAnErrorNamingTheOffset) {
 }
 
 TEST(PreTokenizer, RejectsUnknownNamesAndBadPatterns) {
-  EXPECT_THROW(PreTokenizer("no-such-pre"), TokenizerError);
+  try {
+    PreTokenizer("no-such-pre");
+    FAIL() << "expected TokenizerError";
+  } catch (const TokenizerError& e) {
+    // The message lists every known name, from the one table (PreTokenizer::known_names).
+    for (const char* n : {"'no-such-pre'", "default", "gpt-2", "llama-bpe", "qwen2", "smollm", "tekken"})
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+  }
   try {
     PreTokenizer("custom", {"ab(c"});
     FAIL() << "expected TokenizerError";
