@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "engine/attention_reference_order.h"
+#include "engine/attention_tile_products.h"
 #include "engine/matmul.h"
 #include "engine/simd_kernels.h"
 
@@ -92,6 +93,15 @@ float* out_row(const AttentionArgs& a, const WorkItem& w, int64_t r) {
   return a.out + (w.q0 + i) * static_cast<int64_t>(a.n_head) * a.head_dim + (h * g + j) * a.head_dim;
 }
 
+// An item of one score row per KV head over an F16 cache (a decode step of a model without GQA) computes
+// its products from the cache rows directly, every head of a row in turn (run_f16_rows_tile), instead of
+// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 27-30 -> 37-39 tokens/s. With
+// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md). With one
+// row per head, qt[hi] is that head's scaled query row, d floats in a run.
+bool reads_f16_rows(const AttentionArgs& a, int64_t rows) {
+  return a.k16 != nullptr && rows == 1;
+}
+
 // The sizes one work item runs with.
 struct ItemShape {
   int32_t g;         // query heads per KV head
@@ -102,6 +112,8 @@ struct ItemShape {
   int64_t all_rows;  // rows * nh
   int64_t tile;      // keys per streamed tile
   int64_t ld;        // score row stride: rows rounded up to whole vectors for the softmax kernels
+  bool kernels;      // the tile products run engine/attention_tile_products.h instead of sgemm
+  int64_t ldq;       // the transposed queries' row stride: ld for those kernels (zero padding), else rows
   int64_t self_first, self_last;  // KV positions of the item's first and last query
 };
 
@@ -128,24 +140,23 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
     s.tile = std::clamp<int64_t>(budget / row_bytes / 16 * 16, 16, s.tile);
   }
   s.ld = (s.rows + 7) / 8 * 8;
+  // Items of one vector of score rows (a decode step: one token's GQA group) only: there sgemm's N is
+  // the group size, 1-8, and its packing and edge kernels cost most (Zen 2, Q8_0 SmolLM decode after
+  // 1024 tokens 66-70 -> 75 tokens/s, its MHA form 25-27 -> 50). Wider items (prefill, a DBSA query's
+  // tokens) measured faster through OpenBLAS's packed kernels (pp2048 372 against 339, a query at 6k
+  // context 122-133 against 136 ms). One score row per head over an F16 cache reads the queries as runs
+  // of d instead (reads_f16_rows).
+  s.kernels = s.ld == 8 && tile_products_replace_blas(s.d) && !reads_f16_rows(a, s.rows);
+  s.ldq = s.kernels ? s.ld : s.rows;
   s.self_first = a.layout->query_kv_offset + w.q0;
   s.self_last = a.layout->query_kv_offset + w.q1 - 1;
   return s;
 }
 
-// An item of one score row per KV head over an F16 cache (a decode step of a model without GQA) computes
-// its products from the cache rows directly, every head of a row in turn (run_f16_rows_tile), instead of
-// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 27-30 -> 37-39 tokens/s. With
-// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md). With one
-// row per head, qt[hi] is that head's scaled query row, d floats in a run.
-bool reads_f16_rows(const AttentionArgs& a, const ItemShape& s) {
-  return a.k16 != nullptr && s.rows == 1;
-}
-
 // Zeroed output and softmax statistics, and the item's queries transposed per KV head, qt[hi][x][r]
-// (scaled), so that scores come out key by key: st[j][r].
+// (scaled; rows ldq apart, padding zero), so that scores come out key by key: st[j][r].
 void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, Scratch& sc) {
-  sc.qt.resize(static_cast<size_t>(s.all_rows * s.d));
+  sc.qt.assign(static_cast<size_t>(s.nh * s.d * s.ldq), 0.0f);
   sc.o.assign(static_cast<size_t>(s.all_rows * s.d), 0.0f);
   sc.s.resize(static_cast<size_t>(s.tile * s.ld));
   sc.m.assign(static_cast<size_t>(s.all_rows), -std::numeric_limits<float>::infinity());
@@ -158,8 +169,8 @@ void start_item(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, S
     for (int64_t i = 0; i < s.nq; ++i)
       for (int32_t j = 0; j < s.g; ++j) {
         const float* src = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(s.h0 + hi) * s.g + j) * s.d;
-        float* dst = sc.qt.data() + hi * s.d * s.rows + i * s.g + j;
-        for (int64_t x = 0; x < s.d; ++x) dst[x * s.rows] = src[x] * a.scale;
+        float* dst = sc.qt.data() + hi * s.d * s.ldq + i * s.g + j;
+        for (int64_t x = 0; x < s.d; ++x) dst[x * s.ldq] = src[x] * a.scale;
       }
 }
 
@@ -242,10 +253,13 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
   float* oh = sc.o.data() + hi * rows * d;
   float* mh = sc.m.data() + hi * rows;
   float* lh = sc.l.data() + hi * rows;
-  if (!scores)
+  const float* qh = sc.qt.data() + hi * d * s.ldq;
+  if (!scores && s.kernels)
+    tile_scores(t.k + hi * t.khs, t.ldk, qh, s.ldq, nk, d, ld, st, ld);
+  else if (!scores)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nk), static_cast<int>(rows),
-                static_cast<int>(d), 1.0f, t.k + hi * t.khs, static_cast<int>(t.ldk),
-                sc.qt.data() + hi * d * rows, static_cast<int>(rows), 0.0f, st, static_cast<int>(ld));
+                static_cast<int>(d), 1.0f, t.k + hi * t.khs, static_cast<int>(t.ldk), qh,
+                static_cast<int>(s.ldq), 0.0f, st, static_cast<int>(ld));
   if (ld > rows)
     for (int64_t j = 0; j < nk; ++j) std::fill(st + j * ld + rows, st + (j + 1) * ld, 0.0f);
   if (masked) fill_masked(-std::numeric_limits<float>::infinity());
@@ -285,6 +299,7 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
   }
   for (int64_t r = 0; r < rows; ++r) lh[r] += sc.sums[static_cast<size_t>(r)];
   if (scores) return;  // the caller adds P·V
+  if (s.kernels) return tile_output(st, ld, t.v + hi * d, t.ldv, nk, rows, d, oh, d);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
               static_cast<int>(nk), 1.0f, st, static_cast<int>(ld), t.v + hi * d, static_cast<int>(t.ldv),
               1.0f, oh, static_cast<int>(d));
@@ -429,7 +444,7 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       nk = std::min(s.tile, end - kb);
       const bool from_prefix = kb < a.prefix_rows;
       if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
-      if (!from_prefix && reads_f16_rows(a, s)) {
+      if (!from_prefix && reads_f16_rows(a, s.rows)) {
         run_f16_rows_tile(a, s, kb, nk, sc);
         continue;
       }
