@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/attention_reference_order.h"
 #include "engine/attention_tile_products.h"
@@ -93,13 +94,15 @@ float* out_row(const AttentionArgs& a, const WorkItem& w, int64_t r) {
   return a.out + (w.q0 + i) * static_cast<int64_t>(a.n_head) * a.head_dim + (h * g + j) * a.head_dim;
 }
 
-// An item of one score row per KV head over an F16 cache (a decode step of a model without GQA) computes
-// its products from the cache rows directly, every head of a row in turn (run_f16_rows_tile), instead of
-// widening tiles for sgemm: 32 KV heads of 128 after 4096 tokens, 2 threads, 27-30 -> 37-39 tokens/s. With
-// GQA (several rows per head) the widened tiles through sgemm stayed faster (docs/BENCHMARKS.md). With one
-// row per head, qt[hi] is that head's scaled query row, d floats in a run.
-bool reads_f16_rows(const AttentionArgs& a, int64_t rows) {
-  return a.k16 != nullptr && rows == 1;
+// An item of one score row per KV head (a decode step of a model without GQA) computes its products from
+// the cache rows directly, every head of a row in turn (run_rows_tile), instead of widening or rotating
+// tiles: over an F16 cache, 32 KV heads of 128 after 4096 tokens, 2 threads, 27-30 -> 37-39 tokens/s; over
+// an F32 cache whose keys are rotated already, SmolLM's form without GQA (9 KV heads of 64) after 4096
+// tokens 17.8-17.9 -> 25.2-25.3 tokens/s against engine/attention_tile_products.h's tiles (7.6-7.7 through
+// sgemm). With GQA (several rows per head) the tiles stayed faster (docs/BENCHMARKS.md). With one row per
+// head, qt[hi] is that head's scaled query row, d floats in a run.
+bool reads_cache_rows(const AttentionArgs& a, int64_t rows) {
+  return rows == 1 && (a.k16 != nullptr || !a.key_rope || a.k_rotated != nullptr);
 }
 
 // The sizes one work item runs with.
@@ -145,8 +148,8 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
   // 1024 tokens 66-70 -> 75 tokens/s, its MHA form 25-27 -> 50). Wider items (prefill, a DBSA query's
   // tokens) measured faster through OpenBLAS's packed kernels (pp2048 372 against 339, a query at 6k
   // context 122-133 against 136 ms). One score row per head over an F16 cache reads the queries as runs
-  // of d instead (reads_f16_rows).
-  s.kernels = s.ld == 8 && tile_products_replace_blas(s.d) && !reads_f16_rows(a, s.rows);
+  // of d instead (reads_cache_rows).
+  s.kernels = s.ld == 8 && tile_products_replace_blas(s.d) && !reads_cache_rows(a, s.rows);
   s.ldq = s.kernels ? s.ld : s.rows;
   s.self_first = a.layout->query_kv_offset + w.q0;
   s.self_last = a.layout->query_kv_offset + w.q1 - 1;
@@ -305,28 +308,39 @@ void accumulate_tile(const AttentionArgs& a, const ItemShape& s, const StagedTil
               1.0f, oh, static_cast<int>(d));
 }
 
-// One key tile [kb, kb+nk) of a one-row-per-head item over an F16 cache, every head: scores read each
-// cache row once, all its heads in turn (reading one head's slice of every row at a time was slower: the
-// strided reads, docs/BENCHMARKS.md), then each head's online-softmax update, then P·V row by row the same
-// way.
-void run_f16_rows_tile(const AttentionArgs& a, const ItemShape& s, int64_t kb, int64_t nk, Scratch& sc) {
+// One key tile [kb, kb+nk) of a one-row-per-head item over the in-memory cache (F16 rows, or F32 rows
+// with rotated keys), every head: scores read each cache row once, all its heads in turn (reading one
+// head's slice of every row at a time was slower: the strided reads, docs/BENCHMARKS.md), then each
+// head's online-softmax update, then P·V row by row the same way.
+template <class Row>
+void run_rows_tile(const AttentionArgs& a, const ItemShape& s, const Row* k, const Row* v, int64_t kb,
+                   int64_t nk, Scratch& sc) {
   const int64_t ld = s.ld, d = s.d, per_head = s.tile * ld;
   sc.s_heads.resize(static_cast<size_t>(s.nh * per_head));  // accumulate_tile zeroes the padding lanes
   const int64_t row0 = (kb - a.prefix_rows) * a.kv_stride + static_cast<int64_t>(s.h0) * d;
+  const auto dot = [d](const Row* x, const float* q) {
+    if constexpr (std::is_same_v<Row, uint16_t>)
+      return simd::dot_f16(x, q, d);
+    else
+      return simd::dot_f32_f16_order(x, q, d);
+  };
   for (int64_t j = 0; j < nk; ++j) {
-    const uint16_t* krow = a.k16 + row0 + j * a.kv_stride;
+    const Row* krow = k + row0 + j * a.kv_stride;
     for (int32_t hi = 0; hi < s.nh; ++hi)
-      sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)] =
-          simd::dot_f16(krow + hi * d, sc.qt.data() + hi * d, d);
+      sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)] = dot(krow + hi * d, sc.qt.data() + hi * d);
   }
   const StagedTile none{};
   for (int32_t hi = 0; hi < s.nh; ++hi)
     accumulate_tile(a, s, none, hi, kb, nk, 0, 0, sc, sc.s_heads.data() + hi * per_head);
   for (int64_t j = 0; j < nk; ++j) {
-    const uint16_t* vrow = a.v16 + row0 + j * a.kv_stride;
-    for (int32_t hi = 0; hi < s.nh; ++hi)
-      simd::axpy_f16(sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)], vrow + hi * d,
-                     sc.o.data() + hi * d, d);
+    const Row* vrow = v + row0 + j * a.kv_stride;
+    for (int32_t hi = 0; hi < s.nh; ++hi) {
+      const float w = sc.s_heads[static_cast<size_t>(hi * per_head + j * ld)];
+      if constexpr (std::is_same_v<Row, uint16_t>)
+        simd::axpy_f16(w, vrow + hi * d, sc.o.data() + hi * d, d);
+      else
+        simd::axpy(w, vrow + hi * d, sc.o.data() + hi * d, d);
+    }
   }
 }
 
@@ -444,8 +458,11 @@ void run_item(const AttentionArgs& a, const WorkItem& w, Scratch& sc, std::vecto
       nk = std::min(s.tile, end - kb);
       const bool from_prefix = kb < a.prefix_rows;
       if (from_prefix) nk = std::min(nk, a.prefix_rows - kb);  // a key block never straddles the prefix end
-      if (!from_prefix && reads_f16_rows(a, s.rows)) {
-        run_f16_rows_tile(a, s, kb, nk, sc);
+      if (!from_prefix && reads_cache_rows(a, s.rows)) {
+        if (a.k16)
+          run_rows_tile(a, s, a.k16, a.v16, kb, nk, sc);
+        else
+          run_rows_tile(a, s, a.k_rotated ? a.k_rotated : a.k, a.v, kb, nk, sc);
         continue;
       }
       const StagedTile t =

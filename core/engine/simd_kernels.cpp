@@ -72,21 +72,31 @@ __attribute__((target("avx2,fma"))) double dot_f32_f64_avx2(const float* a, cons
   return s;
 }
 
-__attribute__((target("avx2,fma,f16c"))) float dot_f16_avx2(const uint16_t* a, const float* b, int64_t n) {
+__attribute__((target("avx2,fma,f16c"))) __m256 load8_as_f32(const uint16_t* a) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
+}
+__attribute__((target("avx2,fma"))) __m256 load8_as_f32(const float* a) {
+  return _mm256_loadu_ps(a);
+}
+float as_f32(uint16_t h) {
+  return f16_to_f32(h);
+}
+float as_f32(float x) {
+  return x;
+}
+
+// dot_f16's order, for F16 values and (dot_f32_f16_order) for F32 ones: two accumulators over 16 values.
+template <class T>
+__attribute__((target("avx2,fma,f16c"))) float dot_two_acc_avx2(const T* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 a0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    const __m256 a1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 8)));
-    acc0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(load8_as_f32(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load8_as_f32(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
-  for (; i + 8 <= n; i += 8) {
-    const __m256 a0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    acc0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + i), acc0);
-  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load8_as_f32(a + i), _mm256_loadu_ps(b + i), acc0);
   float s = hsum256(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) s += f16_to_f32(a[i]) * b[i];
+  for (; i < n; ++i) s += as_f32(a[i]) * b[i];
   return s;
 }
 
@@ -324,9 +334,16 @@ double dot_f32_f64(const float* a, const float* b, int64_t n) {
 }
 
 float dot_f16(const uint16_t* a, const float* b, int64_t n) {
-  if (has_avx2()) return dot_f16_avx2(a, b, n);
+  if (has_avx2()) return dot_two_acc_avx2(a, b, n);
   float s = 0.0f;
   for (int64_t i = 0; i < n; ++i) s += f16_to_f32(a[i]) * b[i];
+  return s;
+}
+
+float dot_f32_f16_order(const float* a, const float* b, int64_t n) {
+  if (has_avx2()) return dot_two_acc_avx2(a, b, n);
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
   return s;
 }
 

@@ -21,7 +21,10 @@ bool use_avx512();
 bool prefetch_weight_rows();
 
 float dot_f32(const float* a, const float* b, int64_t n);
-float dot_f16(const uint16_t* a, const float* b, int64_t n);   // a holds IEEE half values
+float dot_f16(const uint16_t* a, const float* b, int64_t n);  // a holds IEEE half values
+// dot_f32 summed in dot_f16's order: attention's direct cache-row products (engine/attention.cpp,
+// run_rows_tile) give an F32 cache the bits an F16 cache of the same values gives.
+float dot_f32_f16_order(const float* a, const float* b, int64_t n);
 float dot_bf16(const uint16_t* a, const float* b, int64_t n);  // a holds bfloat16 values
 // Sum of the products in double (each float product is exact in double), for dot products whose
 // reference value is an exact integer sum.

@@ -121,8 +121,9 @@ TEST(SimdKernels, F32ToF16RowRoundsAsTheScalarConversion) {
   }
 }
 
-// The F16 cache's direct decode products (engine/attention.cpp, run_f16_rows_tile): dot_f16 and axpy_f16
-// against the same sums in double over the widened values, with vector tails.
+// The direct decode products over cache rows (engine/attention.cpp, run_rows_tile): dot_f16 and axpy_f16
+// against the same sums in double over the widened values, with vector tails; the F32 rows' dot and
+// axpy give the F16 ones' bits on the widened values.
 TEST(SimdKernels, F16DotAndAxpyMatchDoubleSums) {
   std::mt19937 rng(9);
   std::normal_distribution<float> nd;
@@ -141,8 +142,15 @@ TEST(SimdKernels, F16DotAndAxpyMatchDoubleSums) {
           std::fabs(static_cast<double>(f16_to_f32(h[static_cast<size_t>(i)])) * b[static_cast<size_t>(i)]);
     }
     EXPECT_NEAR(simd::dot_f16(h.data(), b.data(), n), dot, 1e-6 * mag) << "n=" << n;
-    std::vector<float> got = y;
+    std::vector<float> widened(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) widened[static_cast<size_t>(i)] = f16_to_f32(h[static_cast<size_t>(i)]);
+    const float d16 = simd::dot_f16(h.data(), b.data(), n),
+                d32 = simd::dot_f32_f16_order(widened.data(), b.data(), n);
+    EXPECT_EQ(std::memcmp(&d16, &d32, sizeof d16), 0) << "n=" << n;
+    std::vector<float> got = y, got32 = y;
     simd::axpy_f16(0.37f, h.data(), got.data(), n);
+    simd::axpy(0.37f, widened.data(), got32.data(), n);
+    EXPECT_EQ(got, got32) << "n=" << n;
     for (int64_t i = 0; i < n; ++i) {
       const double want = y[static_cast<size_t>(i)] + 0.37 * f16_to_f32(h[static_cast<size_t>(i)]);
       EXPECT_NEAR(got[static_cast<size_t>(i)], want, 1e-6 * (1.0 + std::fabs(want)))
