@@ -145,10 +145,10 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
   s.ld = (s.rows + 7) / 8 * 8;
   // Items of one vector of score rows (a decode step: one token's GQA group) only: there sgemm's N is
   // the group size, 1-8, and its packing and edge kernels cost most (Zen 2, Q8_0 SmolLM decode after
-  // 1024 tokens 66-70 -> 75 tokens/s, its MHA form 25-27 -> 50). Wider items (prefill, a DBSA query's
-  // tokens) measured faster through OpenBLAS's packed kernels (pp2048 372 against 339, a query at 6k
-  // context 122-133 against 136 ms). One score row per head over an F16 cache reads the queries as runs
-  // of d instead (reads_cache_rows).
+  // 1024 tokens 66-70 -> 75 tokens/s; its MHA form 25-27 -> 50, before reads_cache_rows took those
+  // items). Wider items (prefill, a DBSA query's tokens) measured faster through OpenBLAS's packed
+  // kernels (pp2048 372 against 339, a query at 6k context 122-133 against 136 ms). One score row per
+  // head over the in-memory cache reads its rows directly instead (reads_cache_rows).
   s.kernels = s.ld == 8 && tile_products_replace_blas(s.d) && !reads_cache_rows(a, s.rows);
   s.ldq = s.kernels ? s.ld : s.rows;
   s.self_first = a.layout->query_kv_offset + w.q0;
