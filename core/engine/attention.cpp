@@ -143,13 +143,12 @@ ItemShape item_shape(const AttentionArgs& a, const WorkItem& w) {
     s.tile = std::clamp<int64_t>(budget / row_bytes / 16 * 16, 16, s.tile);
   }
   s.ld = (s.rows + 7) / 8 * 8;
-  // Items of one vector of score rows (a decode step: one token's GQA group) only: there sgemm's N is
-  // the group size, 1-8, and its packing and edge kernels cost most (Zen 2, Q8_0 SmolLM decode after
-  // 1024 tokens 66-70 -> 75 tokens/s; its MHA form 25-27 -> 50, before reads_cache_rows took those
-  // items). Wider items (prefill, a DBSA query's tokens) measured faster through OpenBLAS's packed
-  // kernels (pp2048 372 against 339, a query at 6k context 122-133 against 136 ms). One score row per
-  // head over the in-memory cache reads its rows directly instead (reads_cache_rows).
-  s.kernels = s.ld == 8 && tile_products_replace_blas(s.d) && !reads_cache_rows(a, s.rows);
+  // Where OpenBLAS would pack both operands of every tile (engine/attention_tile_products.h). Zen 2, 2
+  // threads: decode with SmolLM's GQA after 1024 tokens 66-70 -> 75 tokens/s, where sgemm's N is the
+  // group size; a DBSA query at 6k context 120-121 -> 109 ms; Q8_0 prefill of 2048 tokens 369-376 ->
+  // 381-388 tokens/s. One score row per head over the in-memory cache reads its rows directly instead
+  // (reads_cache_rows).
+  s.kernels = tile_products_replace_blas(s.d) && !reads_cache_rows(a, s.rows);
   s.ldq = s.kernels ? s.ld : s.rows;
   s.self_first = a.layout->query_kv_offset + w.q0;
   s.self_last = a.layout->query_kv_offset + w.q1 - 1;

@@ -4,11 +4,11 @@
 //   scores  S[j][r] = sum_x K[j][x] * QT[x][r]   (a key tile against the item's transposed queries)
 //   output  O[r][x] += sum_j P[j][r] * V[j][x]   (the tile's weights against its values)
 // OpenBLAS packs both operands of every such call on CPUs it gives no small-matrix kernels (all but its
-// SkylakeX family), and with a decode step's few score rows (sgemm's N, 1-8) that packing and its edge
-// kernels cost most: attention takes these kernels for such items (engine/attention.cpp, item_shape;
-// docs/BENCHMARKS.md, "Decode attention without BLAS"). Each sum runs in index order, one fused
-// multiply-add a term, as scalar_tile_scores/scalar_tile_output
-// (tests/engine/test_attention_tile_products.cpp) compute them bit for bit.
+// SkylakeX family): attention takes these kernels there (engine/attention.cpp, item_shape;
+// docs/BENCHMARKS.md, "Attention's tile products without BLAS"), which gain most for a decode step's
+// few score rows (sgemm's N, 1-8). Each sum runs in index order, one fused multiply-add a term, as
+// scalar_tile_scores/scalar_tile_output (tests/engine/test_attention_tile_products.cpp) compute them
+// bit for bit.
 #include <cstdint>
 
 namespace dbsa {
