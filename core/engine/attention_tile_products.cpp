@@ -15,90 +15,70 @@ namespace {
 
 #define DBSA_TILE_AVX2 __attribute__((target("avx2,fma")))
 
-// The register blocks' loops are unrolled whole: GCC 12 at -O3 otherwise kept their accumulator arrays in
-// memory as well as in registers (a store per multiply-add).
-// KB keys by NV vectors of 8 rows: KB*NV accumulators, NV query vectors and one broadcast stay in the 16
-// vector registers for KB = 4, NV = 3. The queries' d x 8*NV slice (at most 12 KB for d = 128) stays in
-// L1 across the keys.
-template <int KB, int NV>
-DBSA_TILE_AVX2 inline void scores_block(const float* k, int64_t ldk, const float* qt, int64_t ldq, int64_t d,
-                                        float* s, int64_t lds) {
-  __m256 acc[KB][NV];
+// Both products are C[i][c] (= or +=) sum_k A(i, k) * B[k][c], with A read through two strides
+// (A(i, k) = a[i*ai + k*ak]: the key tile row by row for the scores, the weights column by column for the
+// output) and B and C in rows of whole vectors. One register block: MI rows of A by NV vectors of B's
+// columns, MI*NV accumulators, NV vectors of B and one broadcast, 16 registers for MI = 4, NV = 3; each sum
+// in k order from zero, then stored (kAdd false) or added to C (kAdd true, as sgemm with beta 1 adds;
+// adding each term into C instead lost agreement with the reference: k256-q4_k_m's long prompt kept 2658
+// of 2715 argmaxes against 2671, docs/BENCHMARKS.md).
+// The block's loops are unrolled whole: GCC 12 at -O3 otherwise kept the accumulator arrays in memory as
+// well as in registers (a store per multiply-add).
+template <int MI, int NV, bool kAdd>
+DBSA_TILE_AVX2 inline void block(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb,
+                                 int64_t n_k, float* c, int64_t ldc) {
+  __m256 acc[MI][NV];
 #pragma GCC unroll 4
-  for (int kk = 0; kk < KB; ++kk)
+  for (int i = 0; i < MI; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[kk][v] = _mm256_setzero_ps();
-  for (int64_t x = 0; x < d; ++x) {
-    __m256 q[NV];
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n_k; ++k) {
+    __m256 bk[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) q[v] = _mm256_loadu_ps(qt + x * ldq + 8 * v);
+    for (int v = 0; v < NV; ++v) bk[v] = _mm256_loadu_ps(b + k * ldb + 8 * v);
 #pragma GCC unroll 4
-    for (int kk = 0; kk < KB; ++kk) {
-      const __m256 kx = _mm256_broadcast_ss(k + kk * ldk + x);
+    for (int i = 0; i < MI; ++i) {
+      const __m256 aik = _mm256_broadcast_ss(a + i * ai + k * ak);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[kk][v] = _mm256_fmadd_ps(kx, q[v], acc[kk][v]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(aik, bk[v], acc[i][v]);
     }
   }
 #pragma GCC unroll 4
-  for (int kk = 0; kk < KB; ++kk)
+  for (int i = 0; i < MI; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(s + kk * lds + 8 * v, acc[kk][v]);
-}
-
-template <int NV>
-DBSA_TILE_AVX2 void scores_rows(const float* k, int64_t ldk, const float* qt, int64_t ldq, int64_t nk,
-                                int64_t d, float* s, int64_t lds) {
-  int64_t j = 0;
-  for (; j + 4 <= nk; j += 4) scores_block<4, NV>(k + j * ldk, ldk, qt, ldq, d, s + j * lds, lds);
-  for (; j < nk; ++j) scores_block<1, NV>(k + j * ldk, ldk, qt, ldq, d, s + j * lds, lds);
-}
-
-// RB rows by NV vectors of 8 value dimensions, every key of the tile in turn: the accumulators (12 for
-// RB = 4, NV = 3) stay in registers for the whole tile, and the tile's sum is added to O once, as sgemm
-// with beta 1 adds it. Summing into O key after key instead lost agreement with the reference: with
-// these kernels in its prefill, k256-q4_k_m's long prompt kept 2658 of 2715 argmaxes, against 2671 for
-// the tile sums (2673 through OpenBLAS) on an AMD Zen 2.
-template <int RB, int NV>
-DBSA_TILE_AVX2 inline void output_block(const float* p, int64_t ldp, const float* v, int64_t ldv, int64_t nk,
-                                        float* o, int64_t ldo) {
-  __m256 acc[RB][NV];
-#pragma GCC unroll 4
-  for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 4
-    for (int w = 0; w < NV; ++w) acc[r][w] = _mm256_setzero_ps();
-  for (int64_t j = 0; j < nk; ++j) {
-    __m256 vx[NV];
-#pragma GCC unroll 4
-    for (int w = 0; w < NV; ++w) vx[w] = _mm256_loadu_ps(v + j * ldv + 8 * w);
-#pragma GCC unroll 4
-    for (int r = 0; r < RB; ++r) {
-      const __m256 pr = _mm256_broadcast_ss(p + j * ldp + r);
-#pragma GCC unroll 4
-      for (int w = 0; w < NV; ++w) acc[r][w] = _mm256_fmadd_ps(pr, vx[w], acc[r][w]);
+    for (int v = 0; v < NV; ++v) {
+      float* ci = c + i * ldc + 8 * v;
+      _mm256_storeu_ps(ci, kAdd ? _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][v]) : acc[i][v]);
     }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 4
-    for (int w = 0; w < NV; ++w)
-      _mm256_storeu_ps(o + r * ldo + 8 * w, _mm256_add_ps(_mm256_loadu_ps(o + r * ldo + 8 * w), acc[r][w]));
 }
 
-template <int NV>
-DBSA_TILE_AVX2 void output_dims(const float* p, int64_t ldp, const float* v, int64_t ldv, int64_t nk,
-                                int64_t rows, float* o, int64_t ldo) {
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) output_block<4, NV>(p + r, ldp, v, ldv, nk, o + r * ldo, ldo);
-  switch (rows - r) {
+// Rows [0, m) of A against NV vectors of B's columns, four rows a block: B's n_k x 8*NV slice (at most
+// 12 KB for the scores' d = 128, 6 KB per 64 keys for the output's) stays in L1 across the rows.
+template <int NV, bool kAdd>
+DBSA_TILE_AVX2 void rows(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb, int64_t m,
+                         int64_t n_k, float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) block<4, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
+  switch (m - i) {
     case 3:
-      return output_block<3, NV>(p + r, ldp, v, ldv, nk, o + r * ldo, ldo);
+      return block<3, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
     case 2:
-      return output_block<2, NV>(p + r, ldp, v, ldv, nk, o + r * ldo, ldo);
+      return block<2, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
     case 1:
-      return output_block<1, NV>(p + r, ldp, v, ldv, nk, o + r * ldo, ldo);
+      return block<1, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
     default:
       return;
   }
+}
+
+// C (m x n8, n8 a multiple of 8) = or += A (m x n_k) * B (n_k x n8), three column vectors at a time.
+template <bool kAdd>
+void product(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb, int64_t m, int64_t n8,
+             int64_t n_k, float* c, int64_t ldc) {
+  int64_t col = 0;
+  for (; col + 24 <= n8; col += 24) rows<3, kAdd>(a, ai, ak, b + col, ldb, m, n_k, c + col, ldc);
+  if (n8 - col == 16) rows<2, kAdd>(a, ai, ak, b + col, ldb, m, n_k, c + col, ldc);
+  if (n8 - col == 8) rows<1, kAdd>(a, ai, ak, b + col, ldb, m, n_k, c + col, ldc);
 }
 
 // OpenBLAS's own small-matrix kernels (no packing below its size cut-off) exist for its SkylakeX family
@@ -118,18 +98,12 @@ bool tile_products_replace_blas(int64_t d) {
 
 void tile_scores(const float* k, int64_t ldk, const float* qt, int64_t ldq, int64_t nk, int64_t d,
                  int64_t rows8, float* s, int64_t lds) {
-  int64_t r = 0;
-  for (; r + 24 <= rows8; r += 24) scores_rows<3>(k, ldk, qt + r, ldq, nk, d, s + r, lds);
-  if (rows8 - r == 16) scores_rows<2>(k, ldk, qt + r, ldq, nk, d, s + r, lds);
-  if (rows8 - r == 8) scores_rows<1>(k, ldk, qt + r, ldq, nk, d, s + r, lds);
+  product<false>(k, ldk, 1, qt, ldq, nk, rows8, d, s, lds);
 }
 
 void tile_output(const float* p, int64_t ldp, const float* v, int64_t ldv, int64_t nk, int64_t rows,
                  int64_t d, float* o, int64_t ldo) {
-  int64_t x = 0;
-  for (; x + 24 <= d; x += 24) output_dims<3>(p, ldp, v + x, ldv, nk, rows, o + x, ldo);
-  if (d - x == 16) output_dims<2>(p, ldp, v + x, ldv, nk, rows, o + x, ldo);
-  if (d - x == 8) output_dims<1>(p, ldp, v + x, ldv, nk, rows, o + x, ldo);
+  product<true>(p, 1, ldp, v, ldv, rows, d, nk, o, ldo);
 }
 
 }  // namespace dbsa

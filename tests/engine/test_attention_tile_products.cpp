@@ -15,24 +15,26 @@
 namespace dbsa {
 namespace {
 
+// C[i][c] (= or +=) sum_k A(i, k) * B[k][c] with A(i, k) = a[i*ai + k*ak]: each sum in k order from
+// zero, one fused multiply-add a term, then stored or added.
+void scalar_product(bool add, const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb, int64_t m,
+                    int64_t n, int64_t n_k, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t col = 0; col < n; ++col) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < n_k; ++k) acc = std::fma(a[i * ai + k * ak], b[k * ldb + col], acc);
+      c[i * ldc + col] = add ? c[i * ldc + col] + acc : acc;
+    }
+}
+
 void scalar_tile_scores(const float* k, int64_t ldk, const float* qt, int64_t ldq, int64_t nk, int64_t d,
                         int64_t rows8, float* s, int64_t lds) {
-  for (int64_t j = 0; j < nk; ++j)
-    for (int64_t r = 0; r < rows8; ++r) {
-      float acc = 0.0f;
-      for (int64_t x = 0; x < d; ++x) acc = std::fma(k[j * ldk + x], qt[x * ldq + r], acc);
-      s[j * lds + r] = acc;
-    }
+  scalar_product(false, k, ldk, 1, qt, ldq, nk, rows8, d, s, lds);
 }
 
 void scalar_tile_output(const float* p, int64_t ldp, const float* v, int64_t ldv, int64_t nk, int64_t rows,
                         int64_t d, float* o, int64_t ldo) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t x = 0; x < d; ++x) {
-      float acc = 0.0f;
-      for (int64_t j = 0; j < nk; ++j) acc = std::fma(p[j * ldp + r], v[j * ldv + x], acc);
-      o[r * ldo + x] += acc;
-    }
+  scalar_product(true, p, 1, ldp, v, ldv, rows, d, nk, o, ldo);
 }
 
 std::vector<float> random_floats(size_t n, std::mt19937& rng) {
