@@ -14,6 +14,7 @@
 #include "model/model_hparams.h"
 #include "model/model_summary.h"
 #include "model/model_synth.h"
+#include "text/tokenizer.h"
 
 namespace dbsa::cli {
 namespace {
@@ -51,6 +52,14 @@ void run_info(const InfoArgs& a) {
   const ModelHParams& hp = sum.hparams;
   const std::string& tok_model = sum.tokenizer_model;
   const std::string& tok_pre = sum.tokenizer_pre;
+  // The header names the tokenizer; whether this program can use it (a known pre-tokenizer, a readable
+  // vocabulary) only building it tells, and every command that tokenizes would refuse the file.
+  std::string tok_error;
+  try {
+    Tokenizer::from_gguf(*file);
+  } catch (const std::exception& e) {
+    tok_error = e.what();
+  }
   nlohmann::ordered_json j;
   j["file"] = a.model;
   j["file_size"] = file->file_size();
@@ -75,6 +84,7 @@ void run_info(const InfoArgs& a) {
   j["n_params"] = sum.n_params;
   j["n_tensors"] = sum.n_tensors;
   j["tokenizer"] = {{"model", tok_model}, {"pre", tok_pre}};
+  if (!tok_error.empty()) j["tokenizer"]["error"] = tok_error;
   for (const auto& [name, e] : sum.tensor_types)
     j["tensor_types"][name] = {{"tensors", e.tensors}, {"bytes", e.bytes}};
   WeightHolding holding;
@@ -88,7 +98,8 @@ void run_info(const InfoArgs& a) {
             << "architecture  " << hp.arch << (hp.name.empty() ? "" : "  (" + hp.name + ")") << "\n"
             << "parameters    " << sum.n_params << " in " << sum.n_tensors << " tensors\n"
             << "vocab         " << hp.n_vocab << "  tokenizer " << (tok_model.empty() ? "none" : tok_model)
-            << (tok_pre.empty() ? "" : " / " + tok_pre) << "\n"
+            << (tok_pre.empty() ? "" : " / " + tok_pre)
+            << (tok_error.empty() ? "" : "  (unusable here: " + tok_error + ")") << "\n"
             << "dims          n_embd " << hp.n_embd << ", n_layer " << hp.n_layer << ", n_head " << hp.n_head
             << ", n_head_kv " << hp.n_head_kv << ", head_dim " << hp.head_dim << ", n_ff " << hp.n_ff << "\n"
             << "context       " << hp.n_ctx_train << " (trained)\n"

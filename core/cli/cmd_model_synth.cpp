@@ -15,7 +15,7 @@ namespace {
 struct SynthArgs {
   std::string out;
   std::string preset = "tiny";
-  std::string tokenizer_from;
+  std::string tokenizer_from, tokenizer_pre;
   std::string weight_type = "f32";
   std::optional<uint64_t> seed;
   std::optional<uint32_t> n_layer, n_embd, n_ff, n_head, n_head_kv;
@@ -33,6 +33,7 @@ void run_synth(const SynthArgs& a) {
   SynthSpec spec = synth_preset(a.preset);
   spec.weight_type = parse_weight_type(a.weight_type);
   spec.tokenizer_from = a.tokenizer_from;
+  spec.tokenizer_pre = a.tokenizer_pre;
   if (a.seed) spec.seed = *a.seed;
   if (a.n_layer) spec.n_layer = *a.n_layer;
   if (a.n_embd) spec.n_embd = *a.n_embd;
@@ -61,9 +62,13 @@ void register_model_synth_command(CLI::App& model) {
   std::string presets;
   for (const auto& p : synth_preset_names()) presets += (presets.empty() ? "" : ", ") + p;
   c->add_option("--preset", a->preset, "Shape preset: " + presets)->capture_default_str();
-  c->add_option(
+  auto* from = c->add_option(
       "--tokenizer-from", a->tokenizer_from,
       "GGUF whose tokenizer is copied (default: a built-in byte-fallback SentencePiece vocabulary)");
+  c->add_option("--tokenizer-pre", a->tokenizer_pre,
+                "Set the copied tokenizer's tokenizer.ggml.pre (its vocabulary under another pre-tokenizer's "
+                "rules; any name is written, `dbsa model info` says whether it is usable)")
+      ->needs(from);
   c->add_option("--weight-type", a->weight_type, "Matrix type: f32, f16 or q8_0")->capture_default_str();
   c->add_option("--seed", a->seed, "Random seed (same seed and shape: byte-identical file)");
   c->add_option("--n-layer", a->n_layer, "Override the preset's layer count");

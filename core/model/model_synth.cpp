@@ -123,7 +123,10 @@ GgufWriter synth_writer(const SynthSpec& spec, const SynthProgress& progress) {
       throw GgufError(spec.tokenizer_from + ": expected tokenizer.* keys to copy, got none");
     }
     n_vocab = static_cast<uint32_t>(src->get_array("tokenizer.ggml.tokens").items.size());
+    if (!spec.tokenizer_pre.empty()) w.set_string("tokenizer.ggml.pre", spec.tokenizer_pre);
   }
+  if (spec.tokenizer_from.empty() && !spec.tokenizer_pre.empty())
+    throw std::invalid_argument("synth: a pre-tokenizer name needs a copied tokenizer (tokenizer_from)");
   w.set_u32("llama.vocab_size", n_vocab);
 
   const uint64_t n_kv = uint64_t{spec.n_head_kv} * head_dim;

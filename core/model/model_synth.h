@@ -26,6 +26,9 @@ struct SynthSpec {
   GgmlType weight_type = GgmlType::F32;  // matrices: F32, F16 or Q8_0 (norms are always F32)
   // Path of a GGUF whose tokenizer.* keys are copied; empty = the built-in byte-level SPM vocabulary.
   std::string tokenizer_from;
+  // Non-empty: tokenizer.ggml.pre of the copy (one vocabulary under another pre-tokenizer's rules, as
+  // tests/cli/cli_pre_tokenizers.sh uses it). Needs tokenizer_from.
+  std::string tokenizer_pre;
   std::string name = "dbsa-synth";
 };
 
