@@ -28,47 +28,51 @@ template <int MI, int NV, bool kAdd>
 DBSA_TILE_AVX2 inline void block(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb,
                                  int64_t n_k, float* c, int64_t ldc) {
   __m256 acc[MI][NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int i = 0; i < MI; ++i)
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
   for (int64_t k = 0; k < n_k; ++k) {
     __m256 bk[NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) bk[v] = _mm256_loadu_ps(b + k * ldb + 8 * v);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int i = 0; i < MI; ++i) {
       const __m256 aik = _mm256_broadcast_ss(a + i * ai + k * ak);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(aik, bk[v], acc[i][v]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int i = 0; i < MI; ++i)
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
       float* ci = c + i * ldc + 8 * v;
       _mm256_storeu_ps(ci, kAdd ? _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][v]) : acc[i][v]);
     }
 }
 
-// Rows [0, m) of A against NV vectors of B's columns, four rows a block: B's n_k x 8*NV slice (at most
-// 12 KB for the scores' d = 128, 6 KB per 64 keys for the output's) stays in L1 across the rows.
+// The last r < MI rows of A, one block of r rows.
+template <int MI, int NV, bool kAdd>
+DBSA_TILE_AVX2 inline void tail_rows(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb,
+                                     int64_t r, int64_t n_k, float* c, int64_t ldc) {
+  if constexpr (MI > 1) {
+    if (r == MI - 1) return block<MI - 1, NV, kAdd>(a, ai, ak, b, ldb, n_k, c, ldc);
+    tail_rows<MI - 1, NV, kAdd>(a, ai, ak, b, ldb, r, n_k, c, ldc);
+  }
+}
+
+// Rows [0, m) of A against NV vectors of B's columns, MI rows a block, MI as many as the 16 registers
+// hold beside the NV vectors of B and a broadcast (4 rows by 3 vectors, 6 by 2, 8 by 1): B's n_k x 8*NV
+// slice (at most 12 KB for the scores' d = 128, 6 KB per 64 keys for the output's) stays in L1 across
+// the rows.
 template <int NV, bool kAdd>
 DBSA_TILE_AVX2 void rows(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb, int64_t m,
                          int64_t n_k, float* c, int64_t ldc) {
+  constexpr int MI = NV == 3 ? 4 : NV == 2 ? 6 : 8;
   int64_t i = 0;
-  for (; i + 4 <= m; i += 4) block<4, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
-  switch (m - i) {
-    case 3:
-      return block<3, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
-    case 2:
-      return block<2, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
-    case 1:
-      return block<1, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
-    default:
-      return;
-  }
+  for (; i + MI <= m; i += MI) block<MI, NV, kAdd>(a + i * ai, ai, ak, b, ldb, n_k, c + i * ldc, ldc);
+  tail_rows<MI, NV, kAdd>(a + i * ai, ai, ak, b, ldb, m - i, n_k, c + i * ldc, ldc);
 }
 
 // C (m x n8, n8 a multiple of 8) = or += A (m x n_k) * B (n_k x n8), three column vectors at a time.
@@ -82,7 +86,8 @@ void product(const float* a, int64_t ai, int64_t ak, const float* b, int64_t ldb
 }
 
 // OpenBLAS's own small-matrix kernels (no packing below its size cut-off) exist for its SkylakeX family
-// only; there the BLAS calls stay (measured faster there, docs/BENCHMARKS.md).
+// only; there the BLAS calls stay (they pack nothing either, and these kernels were not measured against
+// them on such a CPU).
 bool blas_packs_small_products() {
   std::string core = openblas_get_corename();
   std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return std::tolower(c); });
