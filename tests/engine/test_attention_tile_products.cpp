@@ -1,7 +1,7 @@
 // The attention's tile products without BLAS (engine/attention_tile_products.h) against their scalar
 // twins, bit for bit: each sum in index order, one fused multiply-add a term. Shapes cover every
-// register block and tail (keys and rows not multiples of 4, 8, 24; head sizes of 1-16 vectors) and
-// leading dimensions wider than the data.
+// register block (4, 6 or 8 rows by 3, 2 or 1 vectors) and every tail of each, head sizes of 1-16 vectors,
+// and leading dimensions wider than the data.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -52,7 +52,7 @@ TEST(AttentionTileProducts, ScoresEqualTheirScalarTwin) {
   if (!simd::has_avx2()) GTEST_SKIP() << "no AVX2+FMA";
   std::mt19937 rng(11);
   for (int64_t d : {8, 64, 80, 128})
-    for (int64_t nk : {1, 3, 4, 7, 64, 257})
+    for (int64_t nk : {1, 2, 3, 4, 5, 7, 8, 11, 64, 257})
       for (int64_t rows8 : {8, 16, 24, 40, 64, 200}) {
         SCOPED_TRACE(testing::Message() << "d " << d << " keys " << nk << " rows " << rows8);
         const int64_t ldk = d + 3, ldq = rows8 + 8, lds = rows8 + 5;
@@ -70,7 +70,7 @@ TEST(AttentionTileProducts, OutputEqualsItsScalarTwin) {
   std::mt19937 rng(12);
   for (int64_t d : {8, 16, 24, 64, 80, 128})
     for (int64_t nk : {1, 5, 64, 257})
-      for (int64_t rows : {1, 2, 3, 4, 7, 39, 192}) {
+      for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 11, 13, 39, 192}) {
         SCOPED_TRACE(testing::Message() << "d " << d << " keys " << nk << " rows " << rows);
         const int64_t ldp = (rows + 7) / 8 * 8 + 2, ldv = d + 5, ldo = d + 3;
         const auto p = random_floats(static_cast<size_t>(nk * ldp), rng);
