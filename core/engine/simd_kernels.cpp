@@ -333,18 +333,26 @@ double dot_f32_f64(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-float dot_f16(const uint16_t* a, const float* b, int64_t n) {
+namespace {
+
+// dot_f16 and dot_f32_f16_order: one body, so that the two give the same bits on the same values on
+// either path.
+template <class T>
+float dot_two_acc(const T* a, const float* b, int64_t n) {
   if (has_avx2()) return dot_two_acc_avx2(a, b, n);
   float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += f16_to_f32(a[i]) * b[i];
+  for (int64_t i = 0; i < n; ++i) s += as_f32(a[i]) * b[i];
   return s;
 }
 
+}  // namespace
+
+float dot_f16(const uint16_t* a, const float* b, int64_t n) {
+  return dot_two_acc(a, b, n);
+}
+
 float dot_f32_f16_order(const float* a, const float* b, int64_t n) {
-  if (has_avx2()) return dot_two_acc_avx2(a, b, n);
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  return dot_two_acc(a, b, n);
 }
 
 float dot_bf16(const uint16_t* a, const float* b, int64_t n) {
