@@ -95,6 +95,10 @@ struct V {
     asm("" : "+x"(p));
     return p;
   }
+  // Computes x here: GCC 12 otherwise moves a single-use sum down to its use (expanding it into the
+  // expression there), which keeps every product it adds alive until then
+  // (engine/attention_reference_order_steps.h, score_lane).
+  static void keep(F& x) { asm("" : "+x"(x)); }
   static F exp(F x) { return exp256(x); }
   static I load_last(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static Mask key_hidden(int64_t j, I last) {  // rows whose last key is before j
@@ -155,6 +159,7 @@ struct V {
     asm("" : "+v"(p));
     return p;
   }
+  static void keep(F& x) { asm("" : "+v"(x)); }  // as avx2::V::keep
   static F exp(F x) { return exp512(x); }
   static I load_last(const int32_t* p) { return _mm512_loadu_si512(p); }
   static Mask key_hidden(int64_t j, I last) {

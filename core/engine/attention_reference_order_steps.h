@@ -25,20 +25,27 @@ inline V::F tree_halves(const V::F* a) {
 // Lane t of the 4-accumulator dot of kK keys against a group of rows (qg: [d][kW]), its four
 // accumulators added as (0+2) + (1+3). Each query vector loaded serves kK FMAs. kSteps is d / 32 where it
 // is known at compile time (every step unrolled, the accumulators held in registers), else -1.
+// The accumulators are summed as soon as both of a pair exist (V::keep), so at most three per key are
+// live: with the sums left to the compiler, GCC 12 computed every product of the score first and kept
+// them on the stack, a store and a reload per product on top of the broadcast and query loads.
 template <int kSteps, int kK>
 inline void score_lane(const float* const* k, const float* qg, int64_t np, int t, V::F (&c)[kK]) {
   if constexpr (kSteps >= 0) np = 32 * kSteps;
-  V::F acc[4][kK];
-#pragma GCC unroll 4
-  for (int a = 0; a < 4; ++a) {
-    for (int j = 0; j < kK; ++j) acc[a][j] = V::zero();
+  const auto chain = [&](int a, V::F(&acc)[kK]) {
+    for (int j = 0; j < kK; ++j) acc[j] = V::zero();
 #pragma GCC unroll 8
     for (int64_t x = 8 * a + t; x < np; x += 32) {
       const V::F q = V::load(qg + x * V::kW);
-      for (int j = 0; j < kK; ++j) acc[a][j] = V::fma(V::set1(k[j][x]), q, acc[a][j]);
+      for (int j = 0; j < kK; ++j) acc[j] = V::fma(V::set1(k[j][x]), q, acc[j]);
     }
-  }
-  for (int j = 0; j < kK; ++j) c[j] = V::add(V::add(acc[0][j], acc[2][j]), V::add(acc[1][j], acc[3][j]));
+  };
+  V::F u[kK], v[kK], w[kK];
+  chain(0, u);
+  chain(2, w);
+  for (int j = 0; j < kK; ++j) V::keep(u[j] = V::add(u[j], w[j]));
+  chain(1, v);
+  chain(3, w);
+  for (int j = 0; j < kK; ++j) V::keep(c[j] = V::add(u[j], V::add(v[j], w[j])));
 }
 
 // Lanes t and t + 4, added: one of the four pairs of the lane tree.
@@ -47,7 +54,7 @@ inline void score_pair(const float* const* k, const float* qg, int64_t np, int t
   V::F lo[kK], hi[kK];
   score_lane<kSteps, kK>(k, qg, np, t, lo);
   score_lane<kSteps, kK>(k, qg, np, t + 4, hi);
-  for (int j = 0; j < kK; ++j) p[j] = V::add(lo[j], hi[j]);
+  for (int j = 0; j < kK; ++j) V::keep(p[j] = V::add(lo[j], hi[j]));
 }
 
 // The scores (unscaled) of kK keys against a group of rows: the lane tree, a pair of lanes at a time,
@@ -58,7 +65,7 @@ inline void score_block(const float* const* k, const float* qg, int64_t d, V::F 
   V::F p0[kK], p1[kK];
   score_pair<kSteps, kK>(k, qg, np, 0, p0);
   score_pair<kSteps, kK>(k, qg, np, 1, p1);
-  for (int j = 0; j < kK; ++j) out[j] = V::add(p0[j], p1[j]);
+  for (int j = 0; j < kK; ++j) V::keep(out[j] = V::add(p0[j], p1[j]));
   score_pair<kSteps, kK>(k, qg, np, 2, p0);
   score_pair<kSteps, kK>(k, qg, np, 3, p1);
   for (int j = 0; j < kK; ++j) out[j] = V::add(out[j], V::add(p0[j], p1[j]));
