@@ -335,6 +335,32 @@ struct PrefixInputs {
   }
 };
 
+TEST(Attention, ReferenceOrderQueryPiecesGiveTheSameBits) {
+  // With few items the reference order cuts them into query pieces for the threads: each row's values
+  // are computed alone, so any cut gives the bits of one thread's whole items.
+  if (!reference_order_supported(32)) GTEST_SKIP() << "no AVX2: the reference order streams";
+  std::mt19937_64 rng(31);
+  const Shape s{9, 3, 32};  // GQA 3, as SmolLM: 17 tokens are 51 rows per KV head
+  ThreadPool one(1);
+  for (const int64_t n_q : {int64_t{2}, int64_t{3}, int64_t{17}, int64_t{64}, int64_t{70}}) {
+    const PrefixInputs in(rng, s, n_q, 1);
+    std::vector<float> want(in.q.size()), got(in.q.size());
+    AttentionArgs a =
+        packed_args(s, in.q.data(), in.k.data(), in.v.data(), in.n_kv, in.layout, 0.2f, want.data());
+    a.key_rope = &in.rp;
+    a.key_table = &in.table;
+    a.order = AttentionOrder::Reference;
+    attention(one, a);
+    for (const int threads : {2, 3, 8}) {
+      ThreadPool pool(threads);
+      std::fill(got.begin(), got.end(), 7.0f);
+      a.out = got.data();
+      attention(pool, a);
+      ASSERT_EQ(got, want) << "n_q " << n_q << ", " << threads << " threads";
+    }
+  }
+}
+
 TEST(Attention, PrefixSourceRowsEqualStoredRows) {
   // DBSA queries read their context from the block store through a prefix source: the same keys must
   // give the same result whether stored or read, wherever the prefix ends relative to key blocks,
