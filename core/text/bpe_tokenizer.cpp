@@ -9,18 +9,18 @@ namespace dbsa {
 
 namespace {
 
-std::string pre_name_checked(const Vocab& v) {
-  if (!PreTokenizer::spec_for(v.data().pre)) {
-    throw TokenizerError(v.source() + ": key 'tokenizer.ggml.pre': unknown pre-tokenizer '" + v.data().pre +
-                         "' (supported: " + PreTokenizer::known_names() + ")");
+// The vocabulary's pre-tokenizer; its errors name the file and the key.
+PreTokenizer pre_tokenizer_of(const Vocab& v) {
+  try {
+    return PreTokenizer(v.data().pre);
+  } catch (const TokenizerError& e) {
+    throw TokenizerError(v.source() + ": key 'tokenizer.ggml.pre': " + e.what());
   }
-  return v.data().pre;
 }
 
 }  // namespace
 
-BpeTokenizer::BpeTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)), pre_(pre_name_checked(vocab_)) {
-  ignore_merges_ = PreTokenizer::spec_for(vocab_.data().pre)->ignore_merges;
+BpeTokenizer::BpeTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)), pre_(pre_tokenizer_of(vocab_)) {
   newline_ = vocab_.find(byte_to_unicode('\n'));
 }
 
@@ -30,7 +30,7 @@ void BpeTokenizer::encode_fragment(std::string_view text, bool /*after_special*/
 }
 
 void BpeTokenizer::encode_word(const std::string& word, std::vector<TokenId>& out) const {
-  if (ignore_merges_) {
+  if (pre_.ignore_merges()) {
     const TokenId id = vocab_.find(word);
     if (id >= 0) {
       out.push_back(id);

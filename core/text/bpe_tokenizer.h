@@ -20,10 +20,9 @@ class BpeTokenizer final : public VocabTokenizer {
  private:
   void encode_word(const std::string& word, std::vector<TokenId>& out) const;
 
+  // Its ignore_merges(): a word that is itself a token is taken as is, even where the merges would split
+  // it (Llama 3, Tekken).
   PreTokenizer pre_;
-  // PreTokenizerSpec::ignore_merges: a word that is itself a token is taken as is, even where the merges
-  // would split it (Llama 3, Tekken).
-  bool ignore_merges_ = false;
   TokenId newline_ = -1;
 };
 

@@ -96,17 +96,22 @@ std::string PreTokenizer::known_names() {
 
 namespace {
 
-std::vector<std::string> checked_patterns(const std::string& name) {
-  const auto spec = PreTokenizer::spec_for(name);
+PreTokenizerSpec checked_spec(const std::string& name) {
+  auto spec = PreTokenizer::spec_for(name);
   if (!spec)
-    throw TokenizerError("unknown pre-tokenizer '" + name +
-                         "' (tokenizer.ggml.pre; supported: " + PreTokenizer::known_names() + ")");
-  return spec->patterns;
+    throw TokenizerError("unknown pre-tokenizer '" + name + "' (supported: " + PreTokenizer::known_names() +
+                         ")");
+  return std::move(*spec);
 }
 
 }  // namespace
 
-PreTokenizer::PreTokenizer(const std::string& name) : PreTokenizer(name, checked_patterns(name)) {}
+PreTokenizer::PreTokenizer(const std::string& name) : PreTokenizer(name, checked_spec(name)) {}
+
+PreTokenizer::PreTokenizer(std::string name, PreTokenizerSpec spec)
+    : PreTokenizer(std::move(name), spec.patterns) {
+  ignore_merges_ = spec.ignore_merges;
+}
 
 PreTokenizer::PreTokenizer(std::string name, const std::vector<std::string>& patterns)
     : name_(std::move(name)) {

@@ -18,7 +18,7 @@ struct PreTokenizerSpec {
 
 class PreTokenizer {
  public:
-  // Throws TokenizerError for an unknown name or a regex PCRE2 rejects.
+  // Throws TokenizerError for an unknown name (listing the known ones) or a regex PCRE2 rejects.
   explicit PreTokenizer(const std::string& name);
   // From explicit patterns (tests, or vocabularies we do not know by name).
   PreTokenizer(std::string name, const std::vector<std::string>& patterns);
@@ -32,6 +32,8 @@ class PreTokenizer {
   static std::string known_names();
 
   const std::string& name() const { return name_; }
+  // The named spec's rule (false for explicit patterns): BPE takes a word that is a token whole.
+  bool ignore_merges() const { return ignore_merges_; }
   // Applies each regex in turn to every piece of the previous stage; both the matches and the text
   // between them become pieces, so the pieces always concatenate back to the input. Input must be
   // valid UTF-8 (checked by PCRE2; a violation throws TokenizerError naming the byte offset).
@@ -39,8 +41,10 @@ class PreTokenizer {
 
  private:
   struct Regex;
+  PreTokenizer(std::string name, PreTokenizerSpec spec);
   std::string name_;
   std::vector<std::unique_ptr<Regex>> regexes_;
+  bool ignore_merges_ = false;
 };
 
 }  // namespace dbsa
