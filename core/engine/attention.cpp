@@ -30,6 +30,8 @@ constexpr int64_t kCacheTileBytes = 128 * 1024;
 constexpr int64_t kStagedTileBytes = 1024 * 1024;
 // Rows of exponentials between two prefetch requests for the next stored tile.
 constexpr int64_t kPrefetchEvery = 4;
+// Keys from which a reference-order decode step splits its heads' work (attention_reference_order_decode).
+constexpr int64_t kPhasedDecodeKeys = 1024;
 
 // Keys per streamed tile for `rows` query rows of width d: scores are computed as S^T = K·Q^T and the
 // output as O += (S^T)^T·V, the two products OpenBLAS runs through its unpacked small-matrix kernels
@@ -406,27 +408,47 @@ AttentionArgs stage_for_reference_order(ThreadPool& pool, const AttentionArgs& a
   return staged;
 }
 
+// Head hi of item w for the reference-order kernel, its rows' pointers held in `rows`; keys as the cache
+// holds them (the caller rotates pre-RoPE ones).
+struct ReferenceRows {
+  std::vector<const float*> q;
+  std::vector<float*> out;
+  std::vector<int64_t> last;
+};
+ReferenceOrderHead reference_head(const AttentionArgs& a, const WorkItem& w, const ItemShape& s, int32_t hi,
+                                  ReferenceRows& rows) {
+  rows.q.resize(static_cast<size_t>(s.rows));
+  rows.out.resize(static_cast<size_t>(s.rows));
+  rows.last.resize(static_cast<size_t>(s.rows));
+  const int64_t q_stride = static_cast<int64_t>(a.n_head) * s.d;
+  const int32_t h = s.h0 + hi;
+  for (int64_t r = 0; r < s.rows; ++r) {
+    const int64_t i = r / s.g, j = r % s.g;
+    rows.q[static_cast<size_t>(r)] = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(h) * s.g + j) * s.d;
+    rows.last[static_cast<size_t>(r)] = s.self_first + i;
+    rows.out[static_cast<size_t>(r)] = out_row(a, w, hi * s.rows + r);
+  }
+  ReferenceOrderHead head;
+  head.d = s.d;
+  head.rows = s.rows;
+  head.q = rows.q.data();
+  head.last_key = rows.last.data();
+  head.k = (a.k_rotated ? a.k_rotated : a.k) + static_cast<int64_t>(h) * s.d;
+  head.ldk = a.kv_stride;
+  head.v = a.v + static_cast<int64_t>(h) * s.d;
+  head.ldv = a.kv_stride;
+  head.ranges = w.tile->ranges;
+  head.scale = a.scale;
+  head.single_token = a.layout->n_queries == 1;
+  head.out = rows.out.data();
+  return head;
+}
+
 void run_item_reference_order(const AttentionArgs& a, const WorkItem& w) {
   const ItemShape s = item_shape(a, w);
-  std::vector<const float*> q(static_cast<size_t>(s.rows));
-  std::vector<float*> out(static_cast<size_t>(s.rows));
-  std::vector<int64_t> last(static_cast<size_t>(s.rows));
-  const int64_t q_stride = static_cast<int64_t>(a.n_head) * s.d;
+  ReferenceRows rows;
   for (int32_t hi = 0; hi < s.nh; ++hi) {
-    const int32_t h = s.h0 + hi;
-    for (int64_t r = 0; r < s.rows; ++r) {
-      const int64_t i = r / s.g, j = r % s.g;
-      q[static_cast<size_t>(r)] = a.q + (w.q0 + i) * q_stride + (static_cast<int64_t>(h) * s.g + j) * s.d;
-      last[static_cast<size_t>(r)] = s.self_first + i;
-      out[static_cast<size_t>(r)] = out_row(a, w, hi * s.rows + r);
-    }
-    ReferenceOrderHead head;
-    head.d = s.d;
-    head.rows = s.rows;
-    head.q = q.data();
-    head.last_key = last.data();
-    head.k = (a.k_rotated ? a.k_rotated : a.k) + static_cast<int64_t>(h) * s.d;
-    head.ldk = a.kv_stride;
+    ReferenceOrderHead head = reference_head(a, w, s, hi, rows);
     if (a.key_rope && !a.k_rotated) {  // rotate the keys in reach
       thread_local std::vector<float> rotated;
       const int64_t n = std::min(a.n_kv, s.self_last + 1);
@@ -435,12 +457,6 @@ void run_item_reference_order(const AttentionArgs& a, const WorkItem& w) {
       head.k = rotated.data();
       head.ldk = s.d;
     }
-    head.v = a.v + static_cast<int64_t>(h) * s.d;
-    head.ldv = a.kv_stride;
-    head.ranges = w.tile->ranges;
-    head.scale = a.scale;
-    head.single_token = a.layout->n_queries == 1;
-    head.out = out.data();
     attention_reference_order(head);
   }
 }
@@ -612,6 +628,21 @@ void attention(ThreadPool& pool, const AttentionArgs& a) {
   }
   blas_use_single_thread();
   std::vector<WorkItem> items = make_items(a);
+  // A decode step in the reference order: its few heads' keys and lanes split over the threads, once
+  // the keys are many enough to pay for the phases' five dispatches (Zen 2, Q8_0 SmolLM, 2 threads,
+  // tokens/s: after 4096 tokens 21.4-24.0 -> 24.5-27.8, after 1024 the same; after 1 token they cost
+  // 111-115 -> 107-109, hence the threshold).
+  if (in_reference_order(a) && a.layout->n_queries == 1 && pool.size() > 1 && a.n_kv >= kPhasedDecodeKeys &&
+      static_cast<int64_t>(items.size()) < 2 * pool.size() && !(a.key_rope && !a.k_rotated) &&
+      a.n_head / a.n_head_kv <= 8) {
+    std::vector<ReferenceRows> rows;  // a head's row pointers (moving the vector keeps their buffers)
+    std::vector<ReferenceOrderHead> heads;
+    for (const WorkItem& w : items) {
+      const ItemShape s = item_shape(a, w);
+      for (int32_t hi = 0; hi < s.nh; ++hi) heads.push_back(reference_head(a, w, s, hi, rows.emplace_back()));
+    }
+    return attention_reference_order_decode(pool, heads);
+  }
   // The reference order sums each row's keys in one chain: no key splits, query pieces instead.
   std::vector<SplitGroup> groups;
   if (in_reference_order(a))

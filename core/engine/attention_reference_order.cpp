@@ -6,6 +6,8 @@
 #include <limits>
 #include <span>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "engine/simd_kernels.h"
@@ -197,16 +199,12 @@ bool reference_order_supported(int64_t head_dim) {
   return simd::has_avx2() && head_dim > 0 && head_dim % 8 == 0;
 }
 
-void attention_reference_order(const ReferenceOrderHead& h) {
-  if (!reference_order_supported(h.d))
-    throw std::invalid_argument("attention_reference_order: unsupported head");
-  if (h.rows <= 0) return;
-  thread_local Scratch sc;
-  // DBSA_MAX_ISA below avx512-vnni keeps this kernel on AVX2 as well (the tests run both forms). The
-  // 16-row form's P·V takes value sizes in whole 16-float vectors; up to 8 rows (a one-token batch's GQA
-  // group) fill 8 lanes as well as 16, with half the work.
-  const bool wide = simd::use_avx512() && h.d % 16 == 0 && h.rows > 8;
-  const int64_t d = h.d, width = wide ? 16 : 8, rows_w = (h.rows + width - 1) / width * width;
+namespace {
+
+// The head's rows laid out in groups of `width` in sc, its slots and value rows; returns the padded row
+// count.
+int64_t prepare(const ReferenceOrderHead& h, int64_t width, Scratch& sc) {
+  const int64_t d = h.d, rows_w = (h.rows + width - 1) / width * width;
   sc.width = width;
   fill_slots(h.ranges, h.last_key[h.rows - 1], sc.slots);
   sc.qt.assign(static_cast<size_t>(rows_w * d), 0.0f);
@@ -231,10 +229,78 @@ void attention_reference_order(const ReferenceOrderHead& h) {
     sc.all_groups[static_cast<size_t>(grp)] = grp;
     if (h.single_token) sc.quarter_groups[sc.slots.first[static_cast<size_t>(grp)] / 8 % 4].push_back(grp);
   }
+  return rows_w;
+}
+
+void check_head(const ReferenceOrderHead& h) {
+  if (!reference_order_supported(h.d))
+    throw std::invalid_argument("attention_reference_order: unsupported head");
+}
+
+}  // namespace
+
+void attention_reference_order(const ReferenceOrderHead& h) {
+  check_head(h);
+  if (h.rows <= 0) return;
+  thread_local Scratch sc;
+  // DBSA_MAX_ISA below avx512-vnni keeps this kernel on AVX2 as well (the tests run both forms). The
+  // 16-row form's P·V takes value sizes in whole 16-float vectors; up to 8 rows (a one-token batch's GQA
+  // group) fill 8 lanes as well as 16, with half the work.
+  const bool wide = simd::use_avx512() && h.d % 16 == 0 && h.rows > 8;
+  const int64_t rows_w = prepare(h, wide ? 16 : 8, sc);
   if (wide)
     avx512::attention(h, rows_w, sc);
   else
     avx2::attention(h, rows_w, sc);
+}
+
+void attention_reference_order_decode(ThreadPool& pool, std::span<const ReferenceOrderHead> heads) {
+  for (const auto& h : heads) {
+    check_head(h);
+    if (!h.single_token || h.rows > 8)
+      throw std::invalid_argument("attention_reference_order_decode: not a one-token batch of up to 8 rows");
+  }
+  // The calling thread's scratch, shared by the pool's tasks (a thread_local named inside them would be
+  // each worker's own).
+  thread_local std::vector<Scratch> own;
+  own.resize(std::max(own.size(), heads.size()));
+  std::vector<Scratch>& scratch = own;
+  const int64_t n_heads = static_cast<int64_t>(heads.size());
+  std::vector<int64_t> slots(heads.size());
+  pool.parallel_for(n_heads, [&](int64_t i, int) {
+    const ReferenceOrderHead& h = heads[static_cast<size_t>(i)];
+    Scratch& sc = scratch[static_cast<size_t>(i)];
+    if (h.rows > 0) prepare(h, 8, sc);
+    slots[static_cast<size_t>(i)] = h.rows > 0 ? sc.n_slots() : 0;
+    sc.lanes.resize(static_cast<size_t>(avx2::pv_lanes(h) * 8 * h.d));
+  });
+  // Scores by runs of slots, then each head's softmax, then P·V by lanes: each value is computed alone,
+  // in the order attention_reference_order computes it, so the split changes no bits.
+  constexpr int64_t kSlotRun = 1024;
+  std::vector<std::pair<int64_t, int64_t>> runs;  // (head, first slot)
+  for (int64_t i = 0; i < n_heads; ++i)
+    for (int64_t s = 0; s < slots[static_cast<size_t>(i)]; s += kSlotRun) runs.emplace_back(i, s);
+  pool.parallel_for(static_cast<int64_t>(runs.size()), [&](int64_t t, int) {
+    const auto [i, s0] = runs[static_cast<size_t>(t)];
+    const int64_t s1 = std::min(slots[static_cast<size_t>(i)], s0 + kSlotRun);
+    avx2::scores_range(heads[static_cast<size_t>(i)], s0, s1, scratch[static_cast<size_t>(i)]);
+  });
+  pool.parallel_for(n_heads, [&](int64_t i, int) {
+    if (slots[static_cast<size_t>(i)] > 0)
+      avx2::softmax(0, slots[static_cast<size_t>(i)], scratch[static_cast<size_t>(i)]);
+  });
+  constexpr int64_t kLaneRun = 8;  // of 32
+  pool.parallel_for(n_heads * 32 / kLaneRun, [&](int64_t t, int) {
+    const int64_t i = t / (32 / kLaneRun), lane0 = t % (32 / kLaneRun) * kLaneRun;
+    const ReferenceOrderHead& h = heads[static_cast<size_t>(i)];
+    if (h.rows > 0)
+      avx2::lane_sums(h, 0, slots[static_cast<size_t>(i)], scratch[static_cast<size_t>(i)], lane0,
+                      lane0 + kLaneRun);
+  });
+  pool.parallel_for(n_heads, [&](int64_t i, int) {
+    const ReferenceOrderHead& h = heads[static_cast<size_t>(i)];
+    if (h.rows > 0) avx2::tree_lanes(h, 0, scratch[static_cast<size_t>(i)]);
+  });
 }
 
 }  // namespace dbsa

@@ -23,6 +23,7 @@
 #include <span>
 
 #include "engine/attention_layout.h"
+#include "engine/thread_pool.h"
 
 namespace dbsa {
 
@@ -47,5 +48,11 @@ bool reference_order_supported(int64_t head_dim);
 
 // One KV head's rows. Requires reference_order_supported(h.d).
 void attention_reference_order(const ReferenceOrderHead& h);
+
+// KV heads of a one-token batch (decode; each head's rows, its GQA group, at most 8, single_token set),
+// their work split over the pool: each head's scores by runs of keys, its P·V by lanes (a thread per
+// head left threads idle when heads are few: 3 KV heads on 2 threads). The same bits as
+// attention_reference_order per head.
+void attention_reference_order_decode(ThreadPool& pool, std::span<const ReferenceOrderHead> heads);
 
 }  // namespace dbsa

@@ -75,14 +75,14 @@ inline void score_block(const float* const* k, const float* qg, int64_t d, V::F 
   }
 }
 
-// Scores of row group g against slots [0, n_slots), V::kScoreKeys at a time (slots come in eights).
+// Scores of row group g against slots [s0, s1), V::kScoreKeys at a time (s0 and s1 multiples of 8).
 template <int kSteps>
-void scores(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
+void scores(const ReferenceOrderHead& h, int64_t g, int64_t s0, int64_t s1, Scratch& sc) {
   constexpr int kK = V::kScoreKeys;
   const V::F scale = V::set1(h.scale), neg_inf = V::set1(kNegInf);
   const float* qg = sc.qt.data() + g * V::kW * h.d;
   const V::I last = V::load_last(sc.last.data() + g * V::kW);
-  for (int64_t s = 0; s < n_slots; s += kK) {
+  for (int64_t s = s0; s < s1; s += kK) {
     const float* k[kK];
     int64_t j[kK];
     bool any = false;
@@ -181,14 +181,20 @@ void lane_rows_tail(const Scratch& sc, const float* pg, std::span<const int32_t>
   }
 }
 
-// Row group g's outputs over its first n_slots slots. Requires h.d % V::kW == 0.
-inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
+// P·V's lanes in a one-token batch (32) or a wider one (8).
+inline int64_t pv_lanes(const ReferenceOrderHead& h) {
+  return h.single_token ? 32 : 8;
+}
+
+// Row group g's sums of lanes [lane0, lane1) over its first n_slots slots, into sc.lanes (sized for
+// pv_lanes(h) lanes). Requires h.d % V::kW == 0.
+inline void lane_sums(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc, int64_t lane0,
+                      int64_t lane1) {
   constexpr int64_t kBlock = V::kW * V::kPvChunks;
-  const int64_t d = h.d, n_lanes = h.single_token ? 32 : 8;
+  const int64_t d = h.d;
   const int64_t n_rows = std::min<int64_t>(V::kW, h.rows - g * V::kW);
-  sc.lanes.resize(static_cast<size_t>(n_lanes * V::kW * d));
   const float* pg = sc.at(0, g * V::kW);
-  for (int64_t lane = 0; lane < n_lanes; ++lane) {
+  for (int64_t lane = lane0; lane < lane1; ++lane) {
     const std::span<const int32_t> groups =
         h.single_token ? std::span<const int32_t>(sc.quarter_groups[lane / 8])
                        : std::span<const int32_t>(sc.all_groups).first(static_cast<size_t>(n_slots / 8));
@@ -198,6 +204,12 @@ inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_sl
       lane_rows<V::kPvChunks>(sc, pg, groups, lane % 8, n_rows, x0, dst, d);
     lane_rows_tail<V::kPvChunks - 1>(sc, pg, groups, lane % 8, n_rows, x0, dst, d, (d - x0) / V::kW);
   }
+}
+
+// Row group g's outputs from its lanes' sums, in the reference's lane tree.
+inline void tree_lanes(const ReferenceOrderHead& h, int64_t g, const Scratch& sc) {
+  const int64_t d = h.d;
+  const int64_t n_rows = std::min<int64_t>(V::kW, h.rows - g * V::kW);
   const auto lane_sum = [&](int64_t lane, int64_t r, int64_t x) {
     return V::load(sc.lanes.data() + (lane * V::kW + r) * d + x);
   };
@@ -216,6 +228,13 @@ inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_sl
     }
 }
 
+// Row group g's outputs over its first n_slots slots.
+inline void weighted_values(const ReferenceOrderHead& h, int64_t g, int64_t n_slots, Scratch& sc) {
+  sc.lanes.resize(static_cast<size_t>(pv_lanes(h) * V::kW * h.d));
+  lane_sums(h, g, n_slots, sc, 0, pv_lanes(h));
+  tree_lanes(h, g, sc);
+}
+
 // The slots row group g needs: every 8-slot group holding a key it may see.
 inline int64_t group_slots(const Scratch& sc, int64_t g) {
   const int64_t last = sc.last[static_cast<size_t>((g + 1) * V::kW - 1)];
@@ -230,24 +249,34 @@ template <int kSteps>
 void attention_groups(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
   for (int64_t g = 0; g < rows_w / V::kW; ++g) {
     const int64_t n = h.single_token ? sc.n_slots() : group_slots(sc, g);
-    scores<kSteps>(h, g, n, sc);
+    scores<kSteps>(h, g, 0, n, sc);
     softmax(g, n, sc);
     weighted_values(h, g, n, sc);
   }
 }
 
 // The common head sizes (64, 128) unrolled.
-inline void attention(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
-  switch (h.d / 32) {
+template <class F>
+inline void with_steps(int64_t d, const F& f) {
+  switch (d / 32) {
     case 1:
-      return attention_groups<1>(h, rows_w, sc);
+      return f(std::integral_constant<int, 1>{});
     case 2:
-      return attention_groups<2>(h, rows_w, sc);
+      return f(std::integral_constant<int, 2>{});
     case 3:
-      return attention_groups<3>(h, rows_w, sc);
+      return f(std::integral_constant<int, 3>{});
     case 4:
-      return attention_groups<4>(h, rows_w, sc);
+      return f(std::integral_constant<int, 4>{});
     default:
-      return attention_groups<-1>(h, rows_w, sc);
+      return f(std::integral_constant<int, -1>{});
   }
+}
+
+inline void attention(const ReferenceOrderHead& h, int64_t rows_w, Scratch& sc) {
+  with_steps(h.d, [&](auto steps) { attention_groups<decltype(steps)::value>(h, rows_w, sc); });
+}
+
+// Row group 0's scores against slots [s0, s1) (a one-token batch's phases, attention_reference_order_decode).
+inline void scores_range(const ReferenceOrderHead& h, int64_t s0, int64_t s1, Scratch& sc) {
+  with_steps(h.d, [&](auto steps) { scores<decltype(steps)::value>(h, 0, s0, s1, sc); });
 }

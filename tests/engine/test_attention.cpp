@@ -335,30 +335,37 @@ struct PrefixInputs {
   }
 };
 
-TEST(Attention, ReferenceOrderQueryPiecesGiveTheSameBits) {
-  // With few items the reference order cuts them into query pieces for the threads: each row's values
-  // are computed alone, so any cut gives the bits of one thread's whole items.
+TEST(Attention, ReferenceOrderThreadSplitsGiveTheSameBits) {
+  // With few items the reference order cuts them into query pieces for the threads, and a decode step's
+  // heads into runs of keys and lanes (attention_reference_order_decode): each value is computed alone,
+  // so any cut gives the bits of one thread's whole items.
   if (!reference_order_supported(32)) GTEST_SKIP() << "no AVX2: the reference order streams";
   std::mt19937_64 rng(31);
-  const Shape s{9, 3, 32};  // GQA 3, as SmolLM: 17 tokens are 51 rows per KV head
   ThreadPool one(1);
-  for (const int64_t n_q : {int64_t{2}, int64_t{3}, int64_t{17}, int64_t{64}, int64_t{70}}) {
-    const PrefixInputs in(rng, s, n_q, 1);
-    std::vector<float> want(in.q.size()), got(in.q.size());
-    AttentionArgs a =
-        packed_args(s, in.q.data(), in.k.data(), in.v.data(), in.n_kv, in.layout, 0.2f, want.data());
-    a.key_rope = &in.rp;
-    a.key_table = &in.table;
-    a.order = AttentionOrder::Reference;
-    attention(one, a);
-    for (const int threads : {2, 3, 8}) {
-      ThreadPool pool(threads);
-      std::fill(got.begin(), got.end(), 7.0f);
-      a.out = got.data();
-      attention(pool, a);
-      ASSERT_EQ(got, want) << "n_q " << n_q << ", " << threads << " threads";
-    }
-  }
+  // GQA 3 as SmolLM (17 tokens are 51 rows per KV head), GQA 8 at head size 64, and no GQA.
+  for (const Shape s : {Shape{9, 3, 32}, Shape{16, 2, 64}, Shape{4, 4, 40}})
+    for (const int64_t n_q : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{17}, int64_t{70}})
+      for (const bool rotated_copy : {false, true}) {
+        const PrefixInputs in(rng, s, n_q, 1);
+        auto k_rot = in.k;
+        rope_apply(in.rp, in.table, 0, k_rot.data(), in.n_kv, s.n_head_kv);
+        std::vector<float> want(in.q.size()), got(in.q.size());
+        AttentionArgs a =
+            packed_args(s, in.q.data(), in.k.data(), in.v.data(), in.n_kv, in.layout, 0.2f, want.data());
+        a.key_rope = &in.rp;
+        a.key_table = &in.table;
+        if (rotated_copy) a.k_rotated = k_rot.data();
+        a.order = AttentionOrder::Reference;
+        attention(one, a);
+        for (const int threads : {2, 3, 8}) {
+          ThreadPool pool(threads);
+          std::fill(got.begin(), got.end(), 7.0f);
+          a.out = got.data();
+          attention(pool, a);
+          ASSERT_EQ(got, want) << "heads " << s.n_head << "/" << s.n_head_kv << " d " << s.d << " n_q " << n_q
+                               << (rotated_copy ? " rotated copy, " : ", ") << threads << " threads";
+        }
+      }
 }
 
 TEST(Attention, PrefixSourceRowsEqualStoredRows) {
