@@ -15,7 +15,8 @@ std::string_view cpu_backend_summary(AttentionOrder order) {
   return order == AttentionOrder::Reference
              ? "llama.cpp's AVX2 order of operations, its attention order and the vector integer kernels: "
                "its logits bit for bit, for checking agreement (about a third of cpu's prefill speed on a "
-               "CPU with AMX, 0.8-0.95x on others; DBSA queries and decode over long contexts at about half)"
+               "CPU with AMX, 0.8-0.95x on others; DBSA queries at about half, decode over long contexts at "
+               "about 0.7x)"
              : "the fastest on this CPU: quantized products on the AMX tile unit where it has one, attention "
                "streamed in tiles";
 }
