@@ -289,9 +289,11 @@ void attention_reference_order_decode(ThreadPool& pool, std::span<const Referenc
     if (slots[static_cast<size_t>(i)] > 0)
       avx2::softmax(0, slots[static_cast<size_t>(i)], scratch[static_cast<size_t>(i)]);
   });
-  constexpr int64_t kLaneRun = 8;  // of 32
-  pool.parallel_for(n_heads * 32 / kLaneRun, [&](int64_t t, int) {
-    const int64_t i = t / (32 / kLaneRun), lane0 = t % (32 / kLaneRun) * kLaneRun;
+  // Every head is a one-token batch, so all have the same lanes (avx2::pv_lanes).
+  constexpr int64_t kLaneRun = 8;
+  const int64_t runs_per_head = heads.empty() ? 0 : avx2::pv_lanes(heads[0]) / kLaneRun;
+  pool.parallel_for(n_heads * runs_per_head, [&](int64_t t, int) {
+    const int64_t i = t / runs_per_head, lane0 = t % runs_per_head * kLaneRun;
     const ReferenceOrderHead& h = heads[static_cast<size_t>(i)];
     if (h.rows > 0)
       avx2::lane_sums(h, 0, slots[static_cast<size_t>(i)], scratch[static_cast<size_t>(i)], lane0,

@@ -87,20 +87,19 @@ std::optional<PreTokenizerSpec> PreTokenizer::spec_for(std::string_view name) {
   return std::nullopt;
 }
 
-std::string PreTokenizer::known_names() {
+namespace {
+
+// Every known name, comma-separated, for the unknown-name message.
+std::string known_names() {
   std::string out;
   for (const KnownPreTokenizer& k : known_pre_tokenizers())
     for (std::string_view n : k.names) (out += out.empty() ? "" : ", ") += n;
   return out;
 }
 
-namespace {
-
 PreTokenizerSpec checked_spec(const std::string& name) {
   auto spec = PreTokenizer::spec_for(name);
-  if (!spec)
-    throw TokenizerError("unknown pre-tokenizer '" + name + "' (supported: " + PreTokenizer::known_names() +
-                         ")");
+  if (!spec) throw TokenizerError("unknown pre-tokenizer '" + name + "' (supported: " + known_names() + ")");
   return std::move(*spec);
 }
 

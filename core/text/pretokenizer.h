@@ -28,8 +28,6 @@ class PreTokenizer {
 
   // The spec of a known pre-tokenizer name; none when the name is unknown.
   static std::optional<PreTokenizerSpec> spec_for(std::string_view name);
-  // Every known name, comma-separated, for messages.
-  static std::string known_names();
 
   const std::string& name() const { return name_; }
   // The named spec's rule (false for explicit patterns): BPE takes a word that is a token whole.

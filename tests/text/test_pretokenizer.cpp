@@ -125,7 +125,7 @@ TEST(PreTokenizer, RejectsUnknownNamesAndBadPatterns) {
     PreTokenizer("no-such-pre");
     FAIL() << "expected TokenizerError";
   } catch (const TokenizerError& e) {
-    // The message lists every known name, from the one table (PreTokenizer::known_names).
+    // The message lists every known name, from the one table (core/text/pretokenizer.cpp).
     for (const char* n : {"'no-such-pre'", "default", "gpt-2", "llama-bpe", "qwen2", "smollm", "tekken"})
       EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
   }
